@@ -1,0 +1,255 @@
+//! Backward: one reverse loop over the tape, each op turning `∂L/∂output` into
+//! `∂L/∂inputs`, and only here are contributions summed.
+
+use std::fmt;
+use std::panic::Location;
+
+use ndarray::{ArrayD, ArrayViewD};
+use smallvec::SmallVec;
+
+use crate::{Float, Grads, Tape, TapeError, Var};
+
+/// One step of a backward pass, as recorded by [`Tape::backward_trace`]: which rule ran
+/// at which node, the gradient that flowed in and what it sent to each input.
+#[derive(Debug, Clone)]
+pub struct TraceStep<T: Float> {
+    /// The node's index on the tape.
+    pub node: usize,
+    /// The op whose backward rule ran.
+    pub op: &'static str,
+    /// The op's settings (`"axis=1"`), possibly empty.
+    pub describe: String,
+    /// Where the node was created.
+    pub site: &'static Location<'static>,
+    /// `∂L/∂output` flowing into the rule.
+    pub grad_output: ArrayD<T>,
+    /// For each input: its node index and the gradient the rule sent to it (`None`
+    /// for an input that wants no gradient).
+    pub grad_inputs: Vec<(usize, Option<ArrayD<T>>)>,
+}
+
+/// The backward pass written out node by node, for reading how backpropagation ran.
+/// Its `Display` prints one block per rule, last node first.
+///
+/// ```
+/// use ndarray::array;
+/// let tape = tapegrad_tape::Tape::new();
+/// let x = tape.var(array![2.0]);
+/// let y = (x * 3.0).sum();
+/// let (grads, trace) = tape.backward_trace(y);
+/// assert_eq!(trace.steps.len(), 2);          // sum, then mul_scalar
+/// assert_eq!(trace.steps[0].op, "sum");
+/// assert_eq!(trace.steps[1].op, "mul_scalar");
+/// assert_eq!(grads.get(x).unwrap()[[0]], 3.0);
+/// assert!(trace.to_string().contains("mul_scalar"));
+/// ```
+#[derive(Debug, Clone)]
+pub struct Trace<T: Float> {
+    /// The steps in the order they ran (reverse creation order).
+    pub steps: Vec<TraceStep<T>>,
+}
+
+impl<T: Float> fmt::Display for Trace<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for step in &self.steps {
+            let settings =
+                if step.describe.is_empty() { String::new() } else { format!("[{}]", step.describe) };
+            writeln!(
+                f,
+                "node {} = {}{} (created at {}:{})",
+                step.node,
+                step.op,
+                settings,
+                step.site.file(),
+                step.site.line()
+            )?;
+            writeln!(f, "    grad in  ∂L/∂node{} = {}", step.node, compact(&step.grad_output))?;
+            for (input, grad) in &step.grad_inputs {
+                match grad {
+                    Some(grad) => writeln!(f, "    grad out ∂L/∂node{input} += {}", compact(grad))?,
+                    None => writeln!(f, "    grad out ∂L/∂node{input}: none (no gradient wanted)")?,
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// An array on one line, or its shape and a summary if it is large.
+pub(crate) fn compact<T: Float>(array: &ArrayD<T>) -> String {
+    if array.len() <= 12 {
+        let text = format!("{:.4}", array);
+        text.split_whitespace().collect::<Vec<_>>().join(" ")
+    } else {
+        let (min, max) =
+            array.iter().fold((T::infinity(), T::neg_infinity()), |(lo, hi), &v| (lo.min(v), hi.max(v)));
+        format!("<shape {:?}, min {:.4}, max {:.4}>", array.shape(), min, max)
+    }
+}
+
+impl<'t, T: Float> Tape<'t, T> {
+    /// Backpropagates from a one-element `loss` (seed `∂L/∂L = 1`) and returns the
+    /// gradients of every value it depends on. The tape is not changed, so running it
+    /// twice gives the same result.
+    ///
+    /// # Panics
+    /// If `loss` has more than one element (use
+    /// [`backward_with_seed`](Tape::backward_with_seed)) or belongs to another tape.
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// let tape = tapegrad_tape::Tape::new();
+    /// let x = tape.var(array![1.0, 2.0]);
+    /// // y = Σ x² + 5x + 4 at x = [1, 2], so dy/dx = 2x + 5 = [7, 9]
+    /// let y = (x * x + x * 5.0 + 4.0).sum();
+    /// let grads = tape.backward(y);
+    /// assert_eq!(grads.get(x).unwrap(), &array![7.0, 9.0].into_dyn());
+    /// ```
+    #[track_caller]
+    pub fn backward(&self, loss: Var<'t, T>) -> Grads<T> {
+        let seed = self.scalar_seed(loss);
+        self.run_backward(loss, seed, None)
+    }
+
+    /// Backpropagates from a value of any shape, given `seed = ∂L/∂output` of the same
+    /// shape (a vector–Jacobian product).
+    ///
+    /// # Errors
+    /// [`TapeError::ShapeMismatch`] if the seed's shape differs from the output's.
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// let tape = tapegrad_tape::Tape::new();
+    /// let x = tape.var(array![1.0, 2.0]);
+    /// let y = x * x;
+    /// let grads = tape.backward_with_seed(y, array![1.0, 10.0].into_dyn()).unwrap();
+    /// assert_eq!(grads.get(x).unwrap(), &array![2.0, 40.0].into_dyn()); // seed · 2x
+    /// assert!(tape.backward_with_seed(y, array![1.0].into_dyn()).is_err());
+    /// ```
+    #[track_caller]
+    pub fn backward_with_seed(&self, output: Var<'t, T>, seed: ArrayD<T>) -> Result<Grads<T>, TapeError> {
+        self.check_own(output, "backward_with_seed");
+        let shape = output.shape();
+        if seed.shape() != shape.as_slice() {
+            return Err(TapeError::ShapeMismatch {
+                op: "backward_with_seed",
+                expected: shape,
+                actual: seed.shape().to_vec(),
+                detail: "the seed gradient must have the output's shape".into(),
+            });
+        }
+        Ok(self.run_backward(output, seed, None))
+    }
+
+    /// Like [`backward`](Tape::backward), and also returns a [`Trace`] of every rule that
+    /// ran with the gradients that flowed in and out (for teaching and debugging).
+    ///
+    /// # Panics
+    /// As [`backward`](Tape::backward).
+    ///
+    /// ```
+    /// let tape = tapegrad_tape::Tape::new();
+    /// let x = tape.var(ndarray::array![1.5]);
+    /// let (_, trace) = tape.backward_trace(x.tanh().sum());
+    /// println!("{trace}");
+    /// assert_eq!(trace.steps[1].op, "tanh");
+    /// ```
+    #[track_caller]
+    pub fn backward_trace(&self, loss: Var<'t, T>) -> (Grads<T>, Trace<T>) {
+        let seed = self.scalar_seed(loss);
+        let mut steps = Vec::new();
+        let grads = self.run_backward(loss, seed, Some(&mut steps));
+        (grads, Trace { steps })
+    }
+
+    #[track_caller]
+    fn scalar_seed(&self, loss: Var<'t, T>) -> ArrayD<T> {
+        self.check_own(loss, "backward");
+        let shape = loss.shape();
+        assert!(
+            shape.iter().product::<usize>() == 1,
+            "backward: the loss must have one element, got shape {shape:?}; \
+             reduce it (e.g. .sum() or .mean()) or use backward_with_seed"
+        );
+        ArrayD::from_elem(shape, T::one())
+    }
+
+    #[track_caller]
+    fn check_own(&self, var: Var<'t, T>, op: &str) {
+        assert!(
+            std::ptr::eq(var.tape, self),
+            "{op}: the Var (node {}) belongs to tape {}, not to this tape ({})",
+            var.index,
+            var.tape.id,
+            self.id
+        );
+    }
+
+    /// The reverse loop. Every node's inputs have lower indices, so when the loop
+    /// reaches node `i`, all of its consumers have already added into `grads[i]`.
+    fn run_backward(
+        &self,
+        root: Var<'t, T>,
+        seed: ArrayD<T>,
+        mut trace: Option<&mut Vec<TraceStep<T>>>,
+    ) -> Grads<T> {
+        let nodes = self.nodes.borrow();
+        let mut grads: Vec<Option<ArrayD<T>>> = Vec::with_capacity(root.index + 1);
+        grads.resize_with(root.index + 1, || None);
+        if nodes[root.index].requires_grad {
+            grads[root.index] = Some(seed);
+        }
+        let mut views: SmallVec<[ArrayViewD<'_, T>; 2]> = SmallVec::new();
+        let mut wanted: SmallVec<[bool; 2]> = SmallVec::new();
+        for i in (0..=root.index).rev() {
+            let node = &nodes[i];
+            let Some(op) = node.op.as_deref() else { continue };
+            let (below, here) = grads.split_at_mut(i);
+            let Some(grad_output) = here[0].as_ref() else { continue };
+            views.clear();
+            views.extend(node.inputs.iter().map(|&j| nodes[j].value.view()));
+            wanted.clear();
+            wanted.extend(node.inputs.iter().map(|&j| nodes[j].requires_grad));
+            let input_grads = op.backward(&views, &node.value.view(), &grad_output.view(), &wanted);
+            assert_eq!(
+                input_grads.len(),
+                node.inputs.len(),
+                "{}: backward returned {} gradients for {} inputs",
+                op.name(),
+                input_grads.len(),
+                node.inputs.len()
+            );
+            let mut step = trace.as_ref().map(|_| TraceStep {
+                node: i,
+                op: op.name(),
+                describe: op.describe(),
+                site: node.site,
+                grad_output: grad_output.clone(),
+                grad_inputs: Vec::new(),
+            });
+            for ((&j, grad), &want) in node.inputs.iter().zip(input_grads).zip(&wanted) {
+                let grad = if want { grad } else { None };
+                if let Some(step) = step.as_mut() {
+                    step.grad_inputs.push((j, grad.clone()));
+                }
+                let Some(grad) = grad else { continue };
+                assert_eq!(
+                    grad.shape(),
+                    nodes[j].value.view().shape(),
+                    "{}: backward returned a gradient of shape {:?} for an input of shape {:?}",
+                    op.name(),
+                    grad.shape(),
+                    nodes[j].value.view().shape()
+                );
+                match &mut below[j] {
+                    Some(total) => *total += &grad,
+                    empty => *empty = Some(grad),
+                }
+            }
+            if let (Some(trace), Some(step)) = (trace.as_mut(), step) {
+                trace.push(step);
+            }
+        }
+        Grads { tape: self.id, grads, params: self.params.borrow().clone() }
+    }
+}

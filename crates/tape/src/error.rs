@@ -1,0 +1,72 @@
+//! The error type for data that reaches the tape from outside (index tensors, seed shapes).
+
+use thiserror::Error;
+
+/// An error about data that came from outside the composed math: an index tensor, a
+/// seed gradient, a shape read from a file.
+///
+/// Each variant names the operation, what it expected and what it got, so the message
+/// alone is enough to find the problem.
+///
+/// ```
+/// use ndarray::array;
+/// use tapegrad_tape::{Tape, TapeError};
+///
+/// let tape = Tape::new();
+/// let logits = tape.var(array![[1.0, 2.0, 3.0]].into_dyn());
+/// let err = logits.gather(1, &array![[7usize]]).unwrap_err();
+/// assert!(matches!(err, TapeError::IndexOutOfRange { op: "gather", index: 7, len: 3, .. }));
+/// assert_eq!(
+///     err.to_string(),
+///     "gather: index 7 at position [0, 0] is out of range for axis 1 of length 3"
+/// );
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum TapeError {
+    /// An index (e.g. a class label) is not below the length of the axis it indexes.
+    #[error("{op}: index {index} at position {position:?} is out of range for axis {axis} of length {len}")]
+    IndexOutOfRange {
+        /// The operation that read the index.
+        op: &'static str,
+        /// The offending index value.
+        index: usize,
+        /// Where the offending index sits in the index tensor.
+        position: Vec<usize>,
+        /// The axis being indexed.
+        axis: usize,
+        /// The length of that axis.
+        len: usize,
+    },
+    /// A shape that came from outside does not fit.
+    #[error("{op}: expected shape {expected:?}, got {actual:?}{}", detail_suffix(.detail))]
+    ShapeMismatch {
+        /// The operation that checked the shape.
+        op: &'static str,
+        /// The shape it needed.
+        expected: Vec<usize>,
+        /// The shape it was given.
+        actual: Vec<usize>,
+        /// Extra context ("seed gradient", "index tensor", …); may be empty.
+        detail: String,
+    },
+    /// An axis argument is not below the number of dimensions.
+    #[error("{op}: axis {axis} is out of range for a tensor of {ndim} dimensions (shape {shape:?})")]
+    AxisOutOfRange {
+        /// The operation.
+        op: &'static str,
+        /// The requested axis.
+        axis: usize,
+        /// The tensor's number of dimensions.
+        ndim: usize,
+        /// The tensor's shape.
+        shape: Vec<usize>,
+    },
+}
+
+fn detail_suffix(detail: &str) -> String {
+    if detail.is_empty() {
+        String::new()
+    } else {
+        format!(" ({detail})")
+    }
+}

@@ -1,0 +1,51 @@
+//! The element types the tape works over: `f32` and `f64`, behind one trait bound.
+
+use ndarray::NdFloat;
+
+/// A floating-point element type the tape can differentiate: `f32` (training) or `f64`
+/// (gradient checks).
+///
+/// It is [`ndarray::NdFloat`] (so all of `num_traits::Float` and ndarray's arithmetic)
+/// plus lossless-enough conversions to and from `f64`, which the gradient checker and
+/// reports use. The trait is sealed: only `f32` and `f64` implement it.
+///
+/// ```
+/// use tapegrad_tape::Float;
+/// fn halve<T: Float>(x: T) -> T { x * T::from_f64(0.5) }
+/// assert_eq!(halve(3.0f32), 1.5);
+/// assert_eq!(<f64 as Float>::NAME, "f64");
+/// ```
+pub trait Float: NdFloat + std::iter::Sum + sealed::Sealed {
+    /// The type's name as written in Rust (`"f32"` or `"f64"`).
+    const NAME: &'static str;
+    /// Converts from `f64`, rounding to nearest for `f32`.
+    fn from_f64(value: f64) -> Self;
+    /// Converts to `f64` (exact for both types).
+    fn to_f64(self) -> f64;
+}
+
+impl Float for f32 {
+    const NAME: &'static str = "f32";
+    fn from_f64(value: f64) -> Self {
+        value as f32
+    }
+    fn to_f64(self) -> f64 {
+        f64::from(self)
+    }
+}
+
+impl Float for f64 {
+    const NAME: &'static str = "f64";
+    fn from_f64(value: f64) -> Self {
+        value
+    }
+    fn to_f64(self) -> f64 {
+        self
+    }
+}
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for f32 {}
+    impl Sealed for f64 {}
+}

@@ -1,0 +1,55 @@
+//! # tapegrad-tape
+//!
+//! Reverse-mode automatic differentiation over n-d arrays: a tape (Wengert list) that
+//! records each operation as it runs on [`ndarray`] arrays, and a backward pass that is
+//! one reverse loop over it.
+//!
+//! ```
+//! use ndarray::array;
+//! use tapegrad_tape::Tape;
+//!
+//! // A neuron: y = tanh(x · w + b), with the gradient of y for every input.
+//! let w = array![[-3.0], [1.0]];
+//! let b = array![6.8813735870195432];
+//! let tape = Tape::new();
+//! let x = tape.constant(array![[2.0, 0.0]]);
+//! let y = x.matmul(&tape.param(&w)).add(&tape.param(&b)).tanh().sum();
+//! let grads = tape.backward(y);
+//! assert!((y.item() - 0.7071).abs() < 1e-4);
+//! // ∂y/∂w = xᵀ · (1 − y²) = [[2 · 0.5], [0 · 0.5]]
+//! let grad_w = grads.param(&w).unwrap();
+//! assert!((grad_w[[0, 0]] - 1.0).abs() < 1e-6 && grad_w[[1, 0]] == 0.0);
+//! ```
+//!
+//! - [`Tape`] records; [`Var`] is a copyable handle to a recorded value with the ops as
+//!   methods and operators; [`Grads`] is the gradient store `backward` returns.
+//! - [`Op`] is the trait every operation implements (forward and backward side by side);
+//!   implement it to add your own.
+//! - [`gradcheck`] checks gradients against finite differences in f64, per input element
+//!   or per recorded op, and explains any disagreement.
+//! - [`Tape::to_dot`] draws the graph for Graphviz; [`Tape::backward_trace`] writes out
+//!   the backward pass step by step.
+
+mod backward;
+mod error;
+mod float;
+pub mod gradcheck;
+mod grads;
+mod graph;
+mod ops;
+mod tape;
+mod value;
+mod var;
+
+pub use backward::{Trace, TraceStep};
+pub use error::TapeError;
+pub use float::Float;
+pub use grads::Grads;
+pub use ops::{broadcast_shape, sum_to_shape, InputGrads, Op};
+pub use tape::{NodeKind, Tape};
+pub use value::Value;
+pub use var::{Var, VarId};
+
+/// Re-exported so `Op` implementations can name `ArrayD`/`ArrayViewD` without a direct
+/// dependency.
+pub use ndarray;

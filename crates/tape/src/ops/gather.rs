@@ -1,0 +1,183 @@
+//! Picking elements by integer index: `gather` (PyTorch's `gather`, how cross-entropy
+//! picks each label's logit) and `select` (PyTorch's `index_select`, whole slices).
+//!
+//! Indices usually come from outside (labels, a batch's row numbers), so both check
+//! them and return a [`TapeError`] naming the bad index instead of panicking.
+
+use ndarray::{ArrayBase, ArrayD, ArrayViewD, Axis, Data, Dimension, IntoDimension, IxDyn};
+
+use super::{InputGrads, Op};
+use crate::{Float, TapeError, Var};
+
+impl<'t, T: Float> Var<'t, T> {
+    /// `y[p] = x[p with p[axis] replaced by index[p]]` for every position `p` of `index`,
+    /// which has the same rank as `x` and no larger an extent on the other axes; `y` has
+    /// `index`'s shape. `∂L/∂x` scatters `∂L/∂y` back: `∂L/∂x[…, index[p], …] += ∂L/∂y[p]`
+    /// (an index used twice gets both contributions).
+    ///
+    /// # Errors
+    /// [`TapeError::AxisOutOfRange`], [`TapeError::ShapeMismatch`] (rank or extent of
+    /// `index`), or [`TapeError::IndexOutOfRange`] naming the first index `≥` the axis
+    /// length and where it sits.
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// let tape = tapegrad_tape::Tape::new();
+    /// let logits = tape.var(array![[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]);
+    /// let labels = array![[2usize], [0]];          // one label per row
+    /// let picked = logits.gather(1, &labels).unwrap();
+    /// assert_eq!(picked.value(), array![[3.0], [4.0]].into_dyn());
+    /// let grads = tape.backward(picked.sum());
+    /// assert_eq!(grads.get(logits).unwrap(), &array![[0.0, 0.0, 1.0], [1.0, 0.0, 0.0]].into_dyn());
+    /// ```
+    #[track_caller]
+    pub fn gather<S, D>(&self, axis: usize, index: &ArrayBase<S, D>) -> Result<Var<'t, T>, TapeError>
+    where
+        S: Data<Elem = usize>,
+        D: Dimension,
+    {
+        let shape = self.shape();
+        check_axis("gather", axis, &shape)?;
+        let fits = index.ndim() == shape.len()
+            && index.shape().iter().zip(&shape).enumerate().all(|(i, (&n, &m))| i == axis || n <= m);
+        if !fits {
+            let mut expected = shape.clone();
+            expected[axis] = index.shape().get(axis).copied().unwrap_or(0);
+            return Err(TapeError::ShapeMismatch {
+                op: "gather",
+                expected,
+                actual: index.shape().to_vec(),
+                detail: format!(
+                    "the index tensor needs the rank of the input {shape:?} and no larger extent off axis {axis}"
+                ),
+            });
+        }
+        check_indices("gather", axis, shape[axis], index)?;
+        Ok(self.tape.apply(Gather { axis, index: index.to_owned().into_dyn() }, &[*self]))
+    }
+
+    /// The slices at `indices` along `axis`, in that order (PyTorch's `index_select`): the
+    /// output has `x`'s shape with that axis's length replaced by `indices.len()`.
+    /// `∂L/∂x` adds each output slice's gradient back to the slice it came from.
+    ///
+    /// # Errors
+    /// [`TapeError::AxisOutOfRange`] or [`TapeError::IndexOutOfRange`].
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// let tape = tapegrad_tape::Tape::new();
+    /// let x = tape.var(array![[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]);
+    /// let rows = x.select(0, &[2, 0, 2]).unwrap();
+    /// assert_eq!(rows.value(), array![[5.0, 6.0], [1.0, 2.0], [5.0, 6.0]].into_dyn());
+    /// let grads = tape.backward(rows.sum());
+    /// assert_eq!(grads.get(x).unwrap(), &array![[1.0, 1.0], [0.0, 0.0], [2.0, 2.0]].into_dyn());
+    /// assert!(x.select(0, &[3]).is_err());
+    /// ```
+    #[track_caller]
+    pub fn select(&self, axis: usize, indices: &[usize]) -> Result<Var<'t, T>, TapeError> {
+        let shape = self.shape();
+        check_axis("select", axis, &shape)?;
+        check_indices("select", axis, shape[axis], &ndarray::aview1(indices))?;
+        Ok(self.tape.apply(Select { axis, indices: indices.to_vec() }, &[*self]))
+    }
+}
+
+fn check_axis(op: &'static str, axis: usize, shape: &[usize]) -> Result<(), TapeError> {
+    if axis < shape.len() {
+        Ok(())
+    } else {
+        Err(TapeError::AxisOutOfRange { op, axis, ndim: shape.len(), shape: shape.to_vec() })
+    }
+}
+
+fn check_indices<S, D>(
+    op: &'static str,
+    axis: usize,
+    len: usize,
+    index: &ArrayBase<S, D>,
+) -> Result<(), TapeError>
+where
+    S: Data<Elem = usize>,
+    D: Dimension,
+{
+    match index.indexed_iter().find(|(_, &i)| i >= len) {
+        None => Ok(()),
+        Some((position, &index)) => Err(TapeError::IndexOutOfRange {
+            op,
+            index,
+            position: position.into_dimension().as_array_view().to_vec(),
+            axis,
+            len,
+        }),
+    }
+}
+
+/// `y[p] = x[p; axis ← index[p]]`; `∂L/∂x[p; axis ← index[p]] += ∂L/∂y[p]`.
+pub(crate) struct Gather {
+    axis: usize,
+    index: ArrayD<usize>,
+}
+impl<T: Float> Op<T> for Gather {
+    fn name(&self) -> &'static str {
+        "gather"
+    }
+    fn describe(&self) -> String {
+        format!("axis={}", self.axis)
+    }
+    fn forward(&self, inputs: &[ArrayViewD<'_, T>]) -> ArrayD<T> {
+        let x = &inputs[0];
+        let mut source = IxDyn(&vec![0; x.ndim()]);
+        ArrayD::from_shape_fn(self.index.raw_dim(), |position| {
+            source.slice_mut().copy_from_slice(position.slice());
+            source[self.axis] = self.index[&position];
+            x[&source]
+        })
+    }
+    fn backward(
+        &self,
+        inputs: &[ArrayViewD<'_, T>],
+        _y: &ArrayViewD<'_, T>,
+        grad_y: &ArrayViewD<'_, T>,
+        _wanted: &[bool],
+    ) -> InputGrads<T> {
+        let mut grad_x = ArrayD::zeros(inputs[0].raw_dim());
+        let mut target = IxDyn(&vec![0; grad_x.ndim()]);
+        for (position, &i) in self.index.indexed_iter() {
+            target.slice_mut().copy_from_slice(position.slice());
+            target[self.axis] = i;
+            grad_x[&target] += grad_y[&position];
+        }
+        [Some(grad_x)].into_iter().collect()
+    }
+}
+
+/// `y = x[indices]` along an axis; `∂L/∂x[indices[k]] += ∂L/∂y[k]`.
+pub(crate) struct Select {
+    axis: usize,
+    indices: Vec<usize>,
+}
+impl<T: Float> Op<T> for Select {
+    fn name(&self) -> &'static str {
+        "select"
+    }
+    fn describe(&self) -> String {
+        format!("axis={}, {} indices", self.axis, self.indices.len())
+    }
+    fn forward(&self, inputs: &[ArrayViewD<'_, T>]) -> ArrayD<T> {
+        inputs[0].select(Axis(self.axis), &self.indices)
+    }
+    fn backward(
+        &self,
+        inputs: &[ArrayViewD<'_, T>],
+        _y: &ArrayViewD<'_, T>,
+        grad_y: &ArrayViewD<'_, T>,
+        _wanted: &[bool],
+    ) -> InputGrads<T> {
+        let mut grad_x = ArrayD::zeros(inputs[0].raw_dim());
+        for (k, &i) in self.indices.iter().enumerate() {
+            let mut slot = grad_x.index_axis_mut(Axis(self.axis), i);
+            slot += &grad_y.index_axis(Axis(self.axis), k);
+        }
+        [Some(grad_x)].into_iter().collect()
+    }
+}

@@ -1,0 +1,140 @@
+//! Joining and cutting along an axis: `concat` and `slice_axis`.
+
+use std::ops::Range;
+
+use ndarray::{ArrayD, ArrayViewD, Axis, Slice};
+
+use super::{InputGrads, Op};
+use crate::{Float, Var};
+
+impl<'t, T: Float> Var<'t, T> {
+    /// Joins values along `axis`; all other axes must agree.
+    /// `∂L/∂partᵢ` is the slice of `∂L/∂y` that `partᵢ` occupies.
+    ///
+    /// # Panics
+    /// If `parts` is empty, ranks differ, `axis` is out of range or another axis differs.
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// use tapegrad_tape::{Tape, Var};
+    /// let tape = Tape::new();
+    /// let a = tape.var(array![[1.0, 2.0]]);
+    /// let b = tape.var(array![[3.0, 4.0], [5.0, 6.0]]);
+    /// let y = Var::concat(&[a, b], 0);
+    /// assert_eq!(y.shape(), vec![3, 2]);
+    /// let grads = tape.backward((y * y).sum());
+    /// assert_eq!(grads.get(a).unwrap(), &array![[2.0, 4.0]].into_dyn());
+    /// ```
+    #[track_caller]
+    pub fn concat(parts: &[Var<'t, T>], axis: usize) -> Var<'t, T> {
+        assert!(!parts.is_empty(), "concat: needs at least one value");
+        parts[0].tape.apply(Concat { axis }, parts)
+    }
+
+    /// The elements with index in `range` along `axis` (PyTorch's `narrow`).
+    /// `∂L/∂x` is `∂L/∂y` placed back in that range, zero elsewhere.
+    ///
+    /// # Panics
+    /// If `axis` is out of range or `range` does not fit in it.
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// let tape = tapegrad_tape::Tape::new();
+    /// let x = tape.var(array![[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]);
+    /// let y = x.slice_axis(1, 1..3);
+    /// assert_eq!(y.value(), array![[2.0, 3.0], [5.0, 6.0]].into_dyn());
+    /// let grads = tape.backward(y.sum());
+    /// assert_eq!(grads.get(x).unwrap(), &array![[0.0, 1.0, 1.0], [0.0, 1.0, 1.0]].into_dyn());
+    /// ```
+    #[track_caller]
+    pub fn slice_axis(&self, axis: usize, range: Range<usize>) -> Var<'t, T> {
+        self.tape.apply(SliceAxis { axis, range }, &[*self])
+    }
+}
+
+/// `y = [x₀ | x₁ | …]` along an axis; `∂L/∂xᵢ = (∂L/∂y)[offsetᵢ .. offsetᵢ + lenᵢ]`.
+pub(crate) struct Concat {
+    axis: usize,
+}
+impl<T: Float> Op<T> for Concat {
+    fn name(&self) -> &'static str {
+        "concat"
+    }
+    fn describe(&self) -> String {
+        format!("axis={}", self.axis)
+    }
+    fn check_shapes(&self, shapes: &[&[usize]]) -> Result<(), String> {
+        let first = shapes[0];
+        if self.axis >= first.len() {
+            return Err(format!("axis {} out of range for shape {first:?}", self.axis));
+        }
+        for shape in &shapes[1..] {
+            let fits = shape.len() == first.len()
+                && shape.iter().zip(first).enumerate().all(|(i, (a, b))| i == self.axis || a == b);
+            if !fits {
+                return Err(format!("shapes {first:?} and {shape:?} differ outside axis {}", self.axis));
+            }
+        }
+        Ok(())
+    }
+    fn forward(&self, inputs: &[ArrayViewD<'_, T>]) -> ArrayD<T> {
+        ndarray::concatenate(Axis(self.axis), inputs).expect("shapes checked")
+    }
+    fn backward(
+        &self,
+        inputs: &[ArrayViewD<'_, T>],
+        _y: &ArrayViewD<'_, T>,
+        grad_y: &ArrayViewD<'_, T>,
+        wanted: &[bool],
+    ) -> InputGrads<T> {
+        let mut start = 0;
+        inputs
+            .iter()
+            .zip(wanted)
+            .map(|(x, &want)| {
+                let len = x.shape()[self.axis];
+                let part = grad_y.slice_axis(Axis(self.axis), Slice::from(start..start + len));
+                start += len;
+                want.then(|| part.to_owned())
+            })
+            .collect()
+    }
+}
+
+/// `y = x[range]` along an axis; `∂L/∂x = ∂L/∂y` in that range, 0 elsewhere.
+pub(crate) struct SliceAxis {
+    axis: usize,
+    range: Range<usize>,
+}
+impl<T: Float> Op<T> for SliceAxis {
+    fn name(&self) -> &'static str {
+        "slice_axis"
+    }
+    fn describe(&self) -> String {
+        format!("axis={}, range={:?}", self.axis, self.range)
+    }
+    fn check_shapes(&self, shapes: &[&[usize]]) -> Result<(), String> {
+        let shape = shapes[0];
+        if self.axis >= shape.len() {
+            Err(format!("axis {} out of range for shape {shape:?}", self.axis))
+        } else if self.range.start > self.range.end || self.range.end > shape[self.axis] {
+            Err(format!("range {:?} does not fit axis {} of shape {shape:?}", self.range, self.axis))
+        } else {
+            Ok(())
+        }
+    }
+    fn forward(&self, inputs: &[ArrayViewD<'_, T>]) -> ArrayD<T> {
+        inputs[0].slice_axis(Axis(self.axis), Slice::from(self.range.clone())).to_owned()
+    }
+    fn backward(
+        &self,
+        inputs: &[ArrayViewD<'_, T>],
+        _y: &ArrayViewD<'_, T>,
+        grad_y: &ArrayViewD<'_, T>,
+        _wanted: &[bool],
+    ) -> InputGrads<T> {
+        let mut grad_x = ArrayD::zeros(inputs[0].raw_dim());
+        grad_x.slice_axis_mut(Axis(self.axis), Slice::from(self.range.clone())).assign(grad_y);
+        [Some(grad_x)].into_iter().collect()
+    }
+}

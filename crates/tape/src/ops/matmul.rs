@@ -1,0 +1,166 @@
+//! Matrix multiplication: 2-D × 2-D, and the batched forms 3-D × 2-D (one weight shared
+//! by the batch) and 3-D × 3-D (one matrix per batch entry). Everything goes through
+//! ndarray's `dot`/`general_mat_mul` on views, so transposes in backward copy nothing.
+
+use ndarray::linalg::general_mat_mul;
+use ndarray::{Array3, ArrayD, ArrayView2, ArrayView3, ArrayViewD, Axis, CowArray, Ix2, Ix3};
+
+use super::{grads, InputGrads, Op};
+use crate::{Float, Var};
+
+impl<'t, T: Float> Var<'t, T> {
+    /// Matrix product `y = a · b`.
+    ///
+    /// Shapes: `[m, k] · [k, n] → [m, n]`; `[batch, m, k] · [k, n] → [batch, m, n]` (the same
+    /// `b` for every batch entry); `[batch, m, k] · [batch, k, n] → [batch, m, n]`.
+    ///
+    /// `∂L/∂a = ∂L/∂y · bᵀ`, `∂L/∂b = aᵀ · ∂L/∂y` (for the shared-`b` form, `aᵀ · ∂L/∂y`
+    /// is summed over the batch, which is one product over the flattened batch).
+    ///
+    /// # Panics
+    /// If the ranks are not one of the three forms or the inner dimensions (or batch
+    /// sizes) differ; the message names both shapes.
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// let tape = tapegrad_tape::Tape::new();
+    /// let a = tape.var(array![[1.0, 2.0]]);            // [1, 2]
+    /// let b = tape.var(array![[3.0], [4.0]]);          // [2, 1]
+    /// let y = a.matmul(&b);
+    /// assert_eq!(y.item(), 11.0);
+    /// let grads = tape.backward(y.sum());
+    /// assert_eq!(grads.get(a).unwrap(), &array![[3.0, 4.0]].into_dyn()); // bᵀ
+    /// assert_eq!(grads.get(b).unwrap(), &array![[1.0], [2.0]].into_dyn()); // aᵀ
+    /// ```
+    #[track_caller]
+    pub fn matmul(&self, other: &Var<'t, T>) -> Var<'t, T> {
+        self.tape.apply(MatMul, &[*self, *other])
+    }
+}
+
+/// `y = a · b`; `∂L/∂a = ∂L/∂y · bᵀ`, `∂L/∂b = aᵀ · ∂L/∂y`.
+pub(crate) struct MatMul;
+
+fn as2<'a, T>(x: &ArrayViewD<'a, T>) -> ArrayView2<'a, T> {
+    x.clone().into_dimensionality::<Ix2>().expect("checked 2-D")
+}
+
+fn as3<'a, T>(x: &ArrayViewD<'a, T>) -> ArrayView3<'a, T> {
+    x.clone().into_dimensionality::<Ix3>().expect("checked 3-D")
+}
+
+/// `[batch, m, k]` as `[batch·m, k]`: a view when the layout is contiguous, a copy otherwise.
+fn flatten_batch<'a, T: Float>(x: &ArrayViewD<'a, T>) -> CowArray<'a, T, Ix2> {
+    let s = x.shape();
+    let shape = (s[0] * s[1], s[2]);
+    match x.clone().into_shape_with_order(shape) {
+        Ok(view) => CowArray::from(view),
+        Err(_) => CowArray::from(x.to_owned().into_shape_with_order(shape).expect("standard layout")),
+    }
+}
+
+impl<T: Float> Op<T> for MatMul {
+    fn name(&self) -> &'static str {
+        "matmul"
+    }
+    fn check_shapes(&self, shapes: &[&[usize]]) -> Result<(), String> {
+        let (a, b) = (shapes[0], shapes[1]);
+        let inner_ok = match (a.len(), b.len()) {
+            (2, 2) => a[1] == b[0],
+            (3, 2) => a[2] == b[0],
+            (3, 3) => a[2] == b[1] && a[0] == b[0],
+            _ => {
+                return Err(format!("expects 2-D · 2-D, 3-D · 2-D or 3-D · 3-D, got shapes {a:?} and {b:?}"))
+            }
+        };
+        if inner_ok {
+            Ok(())
+        } else {
+            Err(format!("shapes {a:?} and {b:?} do not fit (inner dimensions or batch sizes differ)"))
+        }
+    }
+    fn forward(&self, inputs: &[ArrayViewD<'_, T>]) -> ArrayD<T> {
+        let a = &inputs[0];
+        let b = &inputs[1];
+        match (a.ndim(), b.ndim()) {
+            (2, 2) => as2(a).dot(&as2(b)).into_dyn(),
+            (3, 2) => {
+                let (batch, m) = (a.shape()[0], a.shape()[1]);
+                let y = flatten_batch(a).dot(&as2(b));
+                let n = y.ncols();
+                y.into_shape_with_order((batch, m, n)).expect("contiguous").into_dyn()
+            }
+            _ => {
+                let (a, b) = (as3(a), as3(b));
+                let mut y = Array3::zeros((a.shape()[0], a.shape()[1], b.shape()[2]));
+                for ((a, b), mut y) in a.outer_iter().zip(b.outer_iter()).zip(y.outer_iter_mut()) {
+                    general_mat_mul(T::one(), &a, &b, T::zero(), &mut y);
+                }
+                y.into_dyn()
+            }
+        }
+    }
+    fn backward(
+        &self,
+        inputs: &[ArrayViewD<'_, T>],
+        _y: &ArrayViewD<'_, T>,
+        grad_y: &ArrayViewD<'_, T>,
+        wanted: &[bool],
+    ) -> InputGrads<T> {
+        let a = &inputs[0];
+        let b = &inputs[1];
+        match (a.ndim(), b.ndim()) {
+            (2, 2) => {
+                let g = as2(grad_y);
+                grads([
+                    wanted[0].then(|| g.dot(&as2(b).t()).into_dyn()),
+                    wanted[1].then(|| as2(a).t().dot(&g).into_dyn()),
+                ])
+            }
+            (3, 2) => {
+                let g = flatten_batch(grad_y);
+                grads([
+                    wanted[0].then(|| {
+                        let grad_a = g.dot(&as2(b).t());
+                        grad_a.into_shape_with_order(a.raw_dim()).expect("contiguous")
+                    }),
+                    wanted[1].then(|| flatten_batch(a).t().dot(&g).into_dyn()),
+                ])
+            }
+            _ => {
+                let (a3, b3, g) = (as3(a), as3(b), as3(grad_y));
+                let batched = |shape: &[usize], f: &dyn Fn(usize, &mut ndarray::ArrayViewMut2<'_, T>)| {
+                    let mut out = Array3::zeros((shape[0], shape[1], shape[2]));
+                    for (i, mut slot) in out.axis_iter_mut(Axis(0)).enumerate() {
+                        f(i, &mut slot);
+                    }
+                    out.into_dyn()
+                };
+                grads([
+                    wanted[0].then(|| {
+                        batched(a.shape(), &|i, out| {
+                            general_mat_mul(
+                                T::one(),
+                                &g.index_axis(Axis(0), i),
+                                &b3.index_axis(Axis(0), i).t(),
+                                T::zero(),
+                                out,
+                            )
+                        })
+                    }),
+                    wanted[1].then(|| {
+                        batched(b.shape(), &|i, out| {
+                            general_mat_mul(
+                                T::one(),
+                                &a3.index_axis(Axis(0), i).t(),
+                                &g.index_axis(Axis(0), i),
+                                T::zero(),
+                                out,
+                            )
+                        })
+                    }),
+                ])
+            }
+        }
+    }
+}

@@ -1,0 +1,217 @@
+//! The [`Op`] trait every recorded operation implements, and the shape helpers the ops share.
+//!
+//! One file per op family; in each, an op's forward and backward sit side by side with
+//! its derivative written in the doc comment, and the [`Var`](crate::Var) method that
+//! records it right above. Adding an op touches its file and one `mod` line here.
+
+use ndarray::{ArrayD, ArrayViewD, Axis, IxDyn, Zip};
+use smallvec::SmallVec;
+
+use crate::Float;
+
+pub(crate) mod activation;
+pub(crate) mod arithmetic;
+pub(crate) mod compare;
+pub(crate) mod gather;
+pub(crate) mod join;
+pub(crate) mod matmul;
+pub(crate) mod pointwise;
+pub(crate) mod reduce;
+pub(crate) mod shape;
+pub(crate) mod softmax;
+
+/// The gradients an op's backward returns: one entry per input, in input order;
+/// `None` for an input whose gradient was not wanted (or is identically zero).
+pub type InputGrads<T> = SmallVec<[Option<ArrayD<T>>; 2]>;
+
+/// One differentiable operation: how to compute its output, and how to turn the
+/// gradient of the loss with respect to that output into gradients for its inputs.
+///
+/// Ops return *local* gradients; only the tape accumulates them (so a value used twice
+/// gets the sum of both contributions by construction). An op never sees the loss.
+///
+/// Implement it to add your own primitive, then record it with [`Tape::apply`](crate::Tape::apply):
+///
+/// ```
+/// use ndarray::{ArrayD, ArrayViewD, Zip};
+/// use tapegrad_tape::{Float, InputGrads, Op, Tape};
+///
+/// /// `y = x³`; `∂L/∂x = ∂L/∂y · 3x²`.
+/// struct Cube;
+/// impl<T: Float> Op<T> for Cube {
+///     fn name(&self) -> &'static str { "cube" }
+///     fn forward(&self, inputs: &[ArrayViewD<'_, T>]) -> ArrayD<T> {
+///         inputs[0].mapv(|x| x * x * x)
+///     }
+///     fn backward(
+///         &self,
+///         inputs: &[ArrayViewD<'_, T>],
+///         _output: &ArrayViewD<'_, T>,
+///         grad_output: &ArrayViewD<'_, T>,
+///         _wanted: &[bool],
+///     ) -> InputGrads<T> {
+///         let three = T::from_f64(3.0);
+///         let grad_x = Zip::from(grad_output).and(&inputs[0]).map_collect(|&g, &x| g * three * x * x);
+///         [Some(grad_x)].into_iter().collect()
+///     }
+/// }
+///
+/// let tape = Tape::new();
+/// let x = tape.var(ndarray::array![2.0, -1.0]);
+/// let y = tape.apply(Cube, &[x]).sum();
+/// let grads = tape.backward(y);
+/// // y = Σ x³, so dy/dx = 3x² = [12, 3]
+/// assert_eq!(grads.get(x).unwrap(), &ndarray::array![12.0, 3.0].into_dyn());
+/// ```
+pub trait Op<T: Float>: 'static {
+    /// Short lower-case name used in traces, graphs and error messages (`"matmul"`).
+    fn name(&self) -> &'static str;
+
+    /// The op's settings for labels, e.g. `"axis=1"`; empty by default.
+    fn describe(&self) -> String {
+        String::new()
+    }
+
+    /// Checks that the input shapes fit this op. [`Tape::apply`](crate::Tape::apply)
+    /// calls it before [`forward`](Op::forward) and panics with `"{name}: {message}"` at
+    /// the caller's line when it fails. The default accepts anything.
+    fn check_shapes(&self, shapes: &[&[usize]]) -> Result<(), String> {
+        let _ = shapes;
+        Ok(())
+    }
+
+    /// Computes the output from the input values.
+    fn forward(&self, inputs: &[ArrayViewD<'_, T>]) -> ArrayD<T>;
+
+    /// Given `grad_output = ∂L/∂output`, returns `∂L/∂input` for each input, each of the
+    /// input's own shape. `wanted[i]` says whether input `i` needs a gradient at all;
+    /// an op may return `None` there to skip the work (the tape ignores what it returns
+    /// for unwanted inputs either way).
+    fn backward(
+        &self,
+        inputs: &[ArrayViewD<'_, T>],
+        output: &ArrayViewD<'_, T>,
+        grad_output: &ArrayViewD<'_, T>,
+        wanted: &[bool],
+    ) -> InputGrads<T>;
+
+    /// For ops with kinks (relu, abs, max, clamp, …): which branch each element takes at
+    /// these inputs, as small integers. The gradient checker compares the branches at
+    /// `x − h`, `x` and `x + h`; if they differ, the finite difference straddles a kink
+    /// and that element is reported as non-differentiable instead of failed.
+    /// Smooth ops return `None` (the default).
+    fn branches(&self, inputs: &[ArrayViewD<'_, T>]) -> Option<Vec<i8>> {
+        let _ = inputs;
+        None
+    }
+}
+
+/// The NumPy broadcast of two shapes: align trailing axes; each pair must be equal or
+/// contain a 1. `None` when they do not broadcast.
+///
+/// ```
+/// use tapegrad_tape::broadcast_shape;
+/// assert_eq!(broadcast_shape(&[4, 1, 3], &[2, 1]), Some(vec![4, 2, 3]));
+/// assert_eq!(broadcast_shape(&[2, 3], &[4]), None);
+/// ```
+pub fn broadcast_shape(a: &[usize], b: &[usize]) -> Option<Vec<usize>> {
+    let ndim = a.len().max(b.len());
+    let mut out = vec![0; ndim];
+    for i in 0..ndim {
+        let da = if i < ndim - a.len() { 1 } else { a[i - (ndim - a.len())] };
+        let db = if i < ndim - b.len() { 1 } else { b[i - (ndim - b.len())] };
+        out[i] = match (da, db) {
+            (x, y) if x == y => x,
+            (1, y) => y,
+            (x, 1) => x,
+            _ => return None,
+        };
+    }
+    Some(out)
+}
+
+/// Sums `grad` (of a broadcast output's shape) back to `shape`: over the leading axes
+/// broadcasting added, and over the axes where `shape` has a 1. This is the gradient
+/// rule for every broadcast operand. Returns `grad` untouched when the shapes agree.
+///
+/// ```
+/// use ndarray::array;
+/// use tapegrad_tape::sum_to_shape;
+/// let g = array![[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]].into_dyn();
+/// assert_eq!(sum_to_shape(g.clone(), &[3]), array![5.0, 7.0, 9.0].into_dyn());
+/// assert_eq!(sum_to_shape(g, &[2, 1]), array![[6.0], [15.0]].into_dyn());
+/// ```
+pub fn sum_to_shape<T: Float>(grad: ArrayD<T>, shape: &[usize]) -> ArrayD<T> {
+    if grad.shape() == shape {
+        return grad;
+    }
+    let lead = grad.ndim() - shape.len();
+    let mut out = grad;
+    for _ in 0..lead {
+        out = out.sum_axis(Axis(0));
+    }
+    for (axis, &len) in shape.iter().enumerate() {
+        if len == 1 && out.shape()[axis] != 1 {
+            out = out.sum_axis(Axis(axis)).insert_axis(Axis(axis));
+        }
+    }
+    out
+}
+
+/// Applies `f` elementwise to two arrays under NumPy broadcasting.
+pub(crate) fn zip_broadcast<T: Float>(
+    a: &ArrayViewD<'_, T>,
+    b: &ArrayViewD<'_, T>,
+    f: impl Fn(T, T) -> T,
+) -> ArrayD<T> {
+    if a.shape() == b.shape() {
+        return Zip::from(a).and(b).map_collect(|&x, &y| f(x, y));
+    }
+    let shape = broadcast_shape(a.shape(), b.shape()).expect("shapes checked before forward");
+    let a = a.broadcast(IxDyn(&shape)).expect("broadcastable");
+    let b = b.broadcast(IxDyn(&shape)).expect("broadcastable");
+    Zip::from(&a).and(&b).map_collect(|&x, &y| f(x, y))
+}
+
+/// The gradient of one operand of a broadcasting binary op: evaluates
+/// `local(grad_output, a, b)` at every output element, then sums back to `shape`.
+pub(crate) fn binary_grad<T: Float>(
+    grad_output: &ArrayViewD<'_, T>,
+    a: &ArrayViewD<'_, T>,
+    b: &ArrayViewD<'_, T>,
+    shape: &[usize],
+    local: impl Fn(T, T, T) -> T,
+) -> ArrayD<T> {
+    let out_shape = grad_output.raw_dim();
+    let a = a.broadcast(out_shape.clone()).expect("broadcastable");
+    let b = b.broadcast(out_shape).expect("broadcastable");
+    let full = Zip::from(grad_output).and(&a).and(&b).map_collect(|&g, &x, &y| local(g, x, y));
+    sum_to_shape(full, shape)
+}
+
+/// Shape check shared by the broadcasting binary ops.
+pub(crate) fn check_broadcast(shapes: &[&[usize]]) -> Result<(), String> {
+    match broadcast_shape(shapes[0], shapes[1]) {
+        Some(_) => Ok(()),
+        None => Err(format!(
+            "shapes {:?} and {:?} do not broadcast (NumPy rules: trailing axes must be equal or 1)",
+            shapes[0], shapes[1]
+        )),
+    }
+}
+
+/// Collects per-input gradients into [`InputGrads`].
+pub(crate) fn grads<T, const N: usize>(list: [Option<ArrayD<T>>; N]) -> InputGrads<T> {
+    list.into_iter().collect()
+}
+
+/// Sign of `x` as a branch code: -1, 0 or 1.
+pub(crate) fn sign_code<T: Float>(x: T) -> i8 {
+    if x > T::zero() {
+        1
+    } else if x < T::zero() {
+        -1
+    } else {
+        0
+    }
+}

@@ -1,0 +1,308 @@
+//! Reductions over all elements or over chosen axes: `sum`, `mean`, `max`, `min`.
+//! (`log_sum_exp` lives with softmax.)
+//!
+//! Every reduction takes `axes` and `keep_dims`: with `keep_dims` the reduced axes stay
+//! as length 1 (so the result broadcasts against the input), without it they are removed.
+//! The whole-tensor forms (`sum()`, `mean()`, …) return a 0-d value.
+
+use ndarray::{ArrayD, ArrayViewD, Axis, IxDyn, Zip};
+
+use super::{grads, InputGrads, Op};
+use crate::{Float, Var};
+
+impl<'t, T: Float> Var<'t, T> {
+    /// Sum of all elements, as a 0-d value. `∂L/∂x = ∂L/∂y` at every element.
+    ///
+    /// ```
+    /// let tape = tapegrad_tape::Tape::new();
+    /// let x = tape.var(ndarray::array![[1.0, 2.0], [3.0, 4.0]]);
+    /// assert_eq!(x.sum().item(), 10.0);
+    /// ```
+    #[track_caller]
+    pub fn sum(&self) -> Var<'t, T> {
+        let axes: Vec<usize> = (0..self.ndim()).collect();
+        self.sum_axes(&axes, false)
+    }
+
+    /// Sum over `axes`. `∂L/∂x = ∂L/∂y` broadcast back over the summed axes.
+    ///
+    /// # Panics
+    /// If an axis is out of range or repeated.
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// let tape = tapegrad_tape::Tape::new();
+    /// let x = tape.var(array![[1.0, 2.0], [3.0, 4.0]]);
+    /// assert_eq!(x.sum_axes(&[1], false).value(), array![3.0, 7.0].into_dyn());
+    /// assert_eq!(x.sum_axes(&[0], true).value(), array![[4.0, 6.0]].into_dyn());
+    /// ```
+    #[track_caller]
+    pub fn sum_axes(&self, axes: &[usize], keep_dims: bool) -> Var<'t, T> {
+        self.tape.apply(Sum(Reduction::new(axes, keep_dims)), &[*self])
+    }
+
+    /// Mean of all elements (composed: `sum() / n`). `∂L/∂x = ∂L/∂y / n`.
+    ///
+    /// ```
+    /// let tape = tapegrad_tape::Tape::new();
+    /// let x = tape.var(ndarray::array![1.0, 2.0, 6.0]);
+    /// assert_eq!(x.mean().item(), 3.0);
+    /// ```
+    #[track_caller]
+    pub fn mean(&self) -> Var<'t, T> {
+        let axes: Vec<usize> = (0..self.ndim()).collect();
+        self.mean_axes(&axes, false)
+    }
+
+    /// Mean over `axes` (composed: `sum_axes / count`). `∂L/∂x = ∂L/∂y / count`.
+    ///
+    /// # Panics
+    /// If an axis is out of range or repeated.
+    ///
+    /// ```
+    /// let tape = tapegrad_tape::Tape::new();
+    /// let x = tape.var(ndarray::array![[1.0, 3.0], [5.0, 7.0]]);
+    /// assert_eq!(x.mean_axes(&[0], false).value(), ndarray::array![3.0, 5.0].into_dyn());
+    /// ```
+    #[track_caller]
+    pub fn mean_axes(&self, axes: &[usize], keep_dims: bool) -> Var<'t, T> {
+        let shape = self.shape();
+        let count: usize = axes.iter().filter_map(|&a| shape.get(a)).product();
+        self.sum_axes(axes, keep_dims).mul_scalar(T::one() / T::from_f64(count as f64))
+    }
+
+    /// Largest element, as a 0-d value. The gradient goes to the largest element; when
+    /// several elements tie for largest, it is split evenly among them (each gets
+    /// `∂L/∂y / k` for `k` ties), like PyTorch's `amax`.
+    ///
+    /// ```
+    /// let tape = tapegrad_tape::Tape::new();
+    /// let x = tape.var(ndarray::array![1.0, 3.0, 3.0]);
+    /// let grads = tape.backward(x.max());
+    /// assert_eq!(grads.get(x).unwrap(), &ndarray::array![0.0, 0.5, 0.5].into_dyn());
+    /// ```
+    #[track_caller]
+    pub fn max(&self) -> Var<'t, T> {
+        let axes: Vec<usize> = (0..self.ndim()).collect();
+        self.max_axes(&axes, false)
+    }
+
+    /// Largest element over `axes`; ties share the gradient evenly (see [`max`](Var::max)).
+    ///
+    /// # Panics
+    /// If an axis is out of range or repeated, or a reduced axis has length 0.
+    ///
+    /// ```
+    /// let tape = tapegrad_tape::Tape::new();
+    /// let x = tape.var(ndarray::array![[1.0, 5.0], [4.0, 2.0]]);
+    /// assert_eq!(x.max_axes(&[1], false).value(), ndarray::array![5.0, 4.0].into_dyn());
+    /// ```
+    #[track_caller]
+    pub fn max_axes(&self, axes: &[usize], keep_dims: bool) -> Var<'t, T> {
+        self.tape.apply(ReduceExtremum { reduction: Reduction::new(axes, keep_dims), max: true }, &[*self])
+    }
+
+    /// Smallest element, as a 0-d value; ties share the gradient evenly.
+    ///
+    /// ```
+    /// let tape = tapegrad_tape::Tape::new();
+    /// let x = tape.var(ndarray::array![4.0, -1.0]);
+    /// assert_eq!(x.min().item(), -1.0);
+    /// ```
+    #[track_caller]
+    pub fn min(&self) -> Var<'t, T> {
+        let axes: Vec<usize> = (0..self.ndim()).collect();
+        self.min_axes(&axes, false)
+    }
+
+    /// Smallest element over `axes`; ties share the gradient evenly.
+    ///
+    /// # Panics
+    /// If an axis is out of range or repeated, or a reduced axis has length 0.
+    ///
+    /// ```
+    /// let tape = tapegrad_tape::Tape::new();
+    /// let x = tape.var(ndarray::array![[1.0, 5.0], [4.0, 2.0]]);
+    /// assert_eq!(x.min_axes(&[0], true).value(), ndarray::array![[1.0, 2.0]].into_dyn());
+    /// ```
+    #[track_caller]
+    pub fn min_axes(&self, axes: &[usize], keep_dims: bool) -> Var<'t, T> {
+        self.tape.apply(ReduceExtremum { reduction: Reduction::new(axes, keep_dims), max: false }, &[*self])
+    }
+}
+
+/// Which axes a reduction runs over, and whether they are kept as length 1.
+#[derive(Clone, Debug)]
+pub(crate) struct Reduction {
+    /// Sorted ascending.
+    pub(crate) axes: Vec<usize>,
+    pub(crate) keep_dims: bool,
+}
+
+impl Reduction {
+    pub(crate) fn new(axes: &[usize], keep_dims: bool) -> Self {
+        let mut axes = axes.to_vec();
+        axes.sort_unstable();
+        Reduction { axes, keep_dims }
+    }
+
+    pub(crate) fn describe(&self) -> String {
+        format!("axes={:?}, keep_dims={}", self.axes, self.keep_dims)
+    }
+
+    pub(crate) fn check(&self, shape: &[usize]) -> Result<(), String> {
+        if self.axes.windows(2).any(|w| w[0] == w[1]) {
+            return Err(format!("axes {:?} repeat an axis", self.axes));
+        }
+        match self.axes.last() {
+            Some(&axis) if axis >= shape.len() => {
+                Err(format!("axis {axis} out of range for shape {shape:?}"))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// The input shape with every reduced axis set to 1.
+    pub(crate) fn kept_shape(&self, shape: &[usize]) -> Vec<usize> {
+        let mut kept = shape.to_vec();
+        for &axis in &self.axes {
+            kept[axis] = 1;
+        }
+        kept
+    }
+
+    /// Folds `x` over the reduced axes with `fold(axis view) -> value`, keeping them as 1.
+    pub(crate) fn fold_kept<T: Float>(
+        &self,
+        x: &ArrayViewD<'_, T>,
+        fold: impl Fn(T, T) -> T,
+        init: T,
+    ) -> ArrayD<T> {
+        let mut out = x.to_owned();
+        for &axis in self.axes.iter().rev() {
+            out = out.fold_axis(Axis(axis), init, |&acc, &v| fold(acc, v)).insert_axis(Axis(axis));
+        }
+        out
+    }
+
+    /// Removes the kept length-1 axes unless `keep_dims`.
+    pub(crate) fn finish<T: Float>(&self, kept: ArrayD<T>) -> ArrayD<T> {
+        if self.keep_dims {
+            return kept;
+        }
+        let mut out = kept;
+        for &axis in self.axes.iter().rev() {
+            out = out.remove_axis(Axis(axis));
+        }
+        out
+    }
+
+    /// Views a reduced value (with or without kept dims, standard layout) with the kept
+    /// dims present, ready to broadcast against the input.
+    pub(crate) fn kept_view<'a, T: Float>(
+        &self,
+        reduced: &'a ArrayD<T>,
+        input_shape: &[usize],
+    ) -> ArrayViewD<'a, T> {
+        let kept = self.kept_shape(input_shape);
+        reduced.view().into_shape_with_order(IxDyn(&kept)).expect("reduced values are contiguous")
+    }
+}
+
+/// `y = Σ_axes x`; `∂L/∂x = ∂L/∂y` broadcast over the summed axes.
+pub(crate) struct Sum(pub(crate) Reduction);
+impl<T: Float> Op<T> for Sum {
+    fn name(&self) -> &'static str {
+        "sum"
+    }
+    fn describe(&self) -> String {
+        self.0.describe()
+    }
+    fn check_shapes(&self, shapes: &[&[usize]]) -> Result<(), String> {
+        self.0.check(shapes[0])
+    }
+    fn forward(&self, inputs: &[ArrayViewD<'_, T>]) -> ArrayD<T> {
+        let x = &inputs[0];
+        if self.0.axes.len() == x.ndim() && !self.0.keep_dims {
+            return ndarray::arr0(x.sum()).into_dyn();
+        }
+        self.0.finish(self.0.fold_kept(x, |a, b| a + b, T::zero()))
+    }
+    fn backward(
+        &self,
+        inputs: &[ArrayViewD<'_, T>],
+        _y: &ArrayViewD<'_, T>,
+        grad_y: &ArrayViewD<'_, T>,
+        _wanted: &[bool],
+    ) -> InputGrads<T> {
+        let x = &inputs[0];
+        let grad_y = grad_y.as_standard_layout().into_owned();
+        let grad_kept = self.0.kept_view(&grad_y, x.shape());
+        grads([Some(grad_kept.broadcast(x.raw_dim()).expect("broadcasts").to_owned())])
+    }
+}
+
+/// `y = max_axes x` (or min); `∂L/∂x = ∂L/∂y · 1[x = y] / (number of ties)`.
+pub(crate) struct ReduceExtremum {
+    pub(crate) reduction: Reduction,
+    pub(crate) max: bool,
+}
+impl ReduceExtremum {
+    fn kept<T: Float>(&self, x: &ArrayViewD<'_, T>) -> ArrayD<T> {
+        if self.max {
+            self.reduction.fold_kept(x, T::max, T::neg_infinity())
+        } else {
+            self.reduction.fold_kept(x, T::min, T::infinity())
+        }
+    }
+}
+impl<T: Float> Op<T> for ReduceExtremum {
+    fn name(&self) -> &'static str {
+        if self.max {
+            "max"
+        } else {
+            "min"
+        }
+    }
+    fn describe(&self) -> String {
+        self.reduction.describe()
+    }
+    fn check_shapes(&self, shapes: &[&[usize]]) -> Result<(), String> {
+        self.reduction.check(shapes[0])?;
+        match self.reduction.axes.iter().find(|&&a| shapes[0][a] == 0) {
+            Some(axis) => Err(format!("cannot reduce over axis {axis} of length 0 in shape {:?}", shapes[0])),
+            None => Ok(()),
+        }
+    }
+    fn forward(&self, inputs: &[ArrayViewD<'_, T>]) -> ArrayD<T> {
+        let x = &inputs[0];
+        self.reduction.finish(self.kept(x))
+    }
+    fn backward(
+        &self,
+        inputs: &[ArrayViewD<'_, T>],
+        _y: &ArrayViewD<'_, T>,
+        grad_y: &ArrayViewD<'_, T>,
+        _wanted: &[bool],
+    ) -> InputGrads<T> {
+        let x = &inputs[0];
+        let shape = x.raw_dim();
+        let extreme = self.kept(x);
+        let extreme_b = extreme.broadcast(shape.clone()).expect("kept dims broadcast");
+        let mask =
+            Zip::from(x).and(&extreme_b).map_collect(|&v, &m| if v == m { T::one() } else { T::zero() });
+        let ties = self.reduction.fold_kept(&mask.view(), |a, b| a + b, T::zero());
+        let ties_b = ties.broadcast(shape.clone()).expect("kept dims broadcast");
+        let grad_y = grad_y.as_standard_layout().into_owned();
+        let grad_kept = self.reduction.kept_view(&grad_y, x.shape());
+        let grad_b = grad_kept.broadcast(shape).expect("kept dims broadcast");
+        let grad_x = Zip::from(&mask).and(&ties_b).and(&grad_b).map_collect(|&m, &k, &g| m * g / k);
+        grads([Some(grad_x)])
+    }
+    fn branches(&self, inputs: &[ArrayViewD<'_, T>]) -> Option<Vec<i8>> {
+        let x = &inputs[0];
+        let extreme = self.kept(x);
+        let extreme_b = extreme.broadcast(x.raw_dim())?;
+        Some(x.iter().zip(extreme_b.iter()).map(|(&v, &m)| i8::from(v == m)).collect())
+    }
+}

@@ -1,0 +1,125 @@
+//! `log_sum_exp` (a fused, stable primitive) and `softmax`/`log_softmax` composed from it.
+
+use ndarray::{ArrayD, ArrayViewD, Zip};
+
+use super::reduce::Reduction;
+use super::{grads, InputGrads, Op};
+use crate::{Float, Var};
+
+impl<'t, T: Float> Var<'t, T> {
+    /// `ln Σ eˣ` over all elements, as a 0-d value (see
+    /// [`log_sum_exp_axes`](Var::log_sum_exp_axes)).
+    ///
+    /// ```
+    /// let tape = tapegrad_tape::Tape::new();
+    /// let x = tape.var(ndarray::array![1000.0, 1000.0]);
+    /// assert_eq!(x.log_sum_exp().item(), 1000.0 + 2f64.ln());
+    /// ```
+    #[track_caller]
+    pub fn log_sum_exp(&self) -> Var<'t, T> {
+        let axes: Vec<usize> = (0..self.ndim()).collect();
+        self.log_sum_exp_axes(&axes, false)
+    }
+
+    /// `y = ln Σ_axes eˣ`, computed as `m + ln Σ e^(x − m)` with `m = max x` so large
+    /// logits do not overflow. `∂L/∂x = ∂L/∂y · e^(x − y)` (the softmax). A fused
+    /// primitive for stability.
+    ///
+    /// # Panics
+    /// If an axis is out of range or repeated.
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// let tape = tapegrad_tape::Tape::new();
+    /// let x = tape.var(array![[0.0, 0.0], [1000.0, -1000.0]]);
+    /// let y = x.log_sum_exp_axes(&[1], false);
+    /// assert_eq!(y.value(), array![2f64.ln(), 1000.0].into_dyn());
+    /// let grads = tape.backward(y.sum());
+    /// assert_eq!(grads.get(x).unwrap(), &array![[0.5, 0.5], [1.0, 0.0]].into_dyn());
+    /// ```
+    #[track_caller]
+    pub fn log_sum_exp_axes(&self, axes: &[usize], keep_dims: bool) -> Var<'t, T> {
+        self.tape.apply(LogSumExp(Reduction::new(axes, keep_dims)), &[*self])
+    }
+
+    /// `log softmax(x)` along `axis`, composed as `x − log_sum_exp(x, axis)`: finite for
+    /// logits of ±1000. `∂L/∂x = ∂L/∂y − softmax(x) · Σ_axis ∂L/∂y`.
+    ///
+    /// # Panics
+    /// If `axis` is out of range.
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// let tape = tapegrad_tape::Tape::new();
+    /// let x = tape.var(array![[1000.0, -1000.0]]);
+    /// let y = x.log_softmax(1);
+    /// assert_eq!(y.value(), array![[0.0, -2000.0]].into_dyn());
+    /// ```
+    #[track_caller]
+    pub fn log_softmax(&self, axis: usize) -> Var<'t, T> {
+        self.sub(&self.log_sum_exp_axes(&[axis], true))
+    }
+
+    /// `softmax(x)ᵢ = e^(xᵢ) / Σⱼ e^(xⱼ)` along `axis`, composed as
+    /// `exp(log_softmax(x))`. `∂L/∂x = y · (∂L/∂y − Σ_axis ∂L/∂y · y)`.
+    ///
+    /// # Panics
+    /// If `axis` is out of range.
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// let tape = tapegrad_tape::Tape::new();
+    /// let x = tape.var(array![[0.0, 0.0], [1000.0, -1000.0]]);
+    /// assert_eq!(x.softmax(1).value(), array![[0.5, 0.5], [1.0, 0.0]].into_dyn());
+    /// ```
+    #[track_caller]
+    pub fn softmax(&self, axis: usize) -> Var<'t, T> {
+        self.log_softmax(axis).exp()
+    }
+}
+
+/// `y = m + ln Σ_axes e^(x − m)`, `m = max_axes x`; `∂L/∂x = ∂L/∂y · e^(x − y)`.
+pub(crate) struct LogSumExp(pub(crate) Reduction);
+impl LogSumExp {
+    fn kept<T: Float>(&self, x: &ArrayViewD<'_, T>) -> ArrayD<T> {
+        // The shift m only matters for stability; a non-finite max (all −∞, or +∞) is
+        // replaced by 0 so that x − m never makes NaN out of ∞ − ∞.
+        let shift =
+            self.0
+                .fold_kept(x, T::max, T::neg_infinity())
+                .mapv(|m| if m.is_finite() { m } else { T::zero() });
+        let shift_b = shift.broadcast(x.raw_dim()).expect("kept dims broadcast");
+        let shifted = Zip::from(x).and(&shift_b).map_collect(|&v, &m| (v - m).exp());
+        let total = self.0.fold_kept(&shifted.view(), |a, b| a + b, T::zero());
+        Zip::from(&total).and(&shift).map_collect(|&s, &m| m + s.ln())
+    }
+}
+impl<T: Float> Op<T> for LogSumExp {
+    fn name(&self) -> &'static str {
+        "log_sum_exp"
+    }
+    fn describe(&self) -> String {
+        self.0.describe()
+    }
+    fn check_shapes(&self, shapes: &[&[usize]]) -> Result<(), String> {
+        self.0.check(shapes[0])
+    }
+    fn forward(&self, inputs: &[ArrayViewD<'_, T>]) -> ArrayD<T> {
+        let x = &inputs[0];
+        self.0.finish(self.kept(x))
+    }
+    fn backward(
+        &self,
+        inputs: &[ArrayViewD<'_, T>],
+        y: &ArrayViewD<'_, T>,
+        grad_y: &ArrayViewD<'_, T>,
+        _wanted: &[bool],
+    ) -> InputGrads<T> {
+        let x = &inputs[0];
+        let (y, grad_y) = (y.as_standard_layout().into_owned(), grad_y.as_standard_layout().into_owned());
+        let (y_kept, grad_kept) = (self.0.kept_view(&y, x.shape()), self.0.kept_view(&grad_y, x.shape()));
+        let y_b = y_kept.broadcast(x.raw_dim()).expect("kept dims broadcast");
+        let grad_b = grad_kept.broadcast(x.raw_dim()).expect("kept dims broadcast");
+        grads([Some(Zip::from(x).and(&y_b).and(&grad_b).map_collect(|&x, &y, &g| g * (x - y).exp()))])
+    }
+}

@@ -1,0 +1,316 @@
+//! The tape: a Wengert list of recorded operations, in creation (= topological) order.
+
+use std::cell::{Cell, RefCell};
+use std::panic::Location;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use ndarray::{ArrayBase, ArrayViewD, Data, Dimension};
+use smallvec::SmallVec;
+
+use crate::{Float, Op, Value, Var};
+
+/// Gives every tape a distinct id, so a [`VarId`](crate::VarId) from one tape is never
+/// mistaken for a node of another.
+static NEXT_TAPE_ID: AtomicU64 = AtomicU64::new(1);
+
+/// How a node entered the tape.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NodeKind {
+    /// A leaf that wants a gradient ([`Tape::var`]).
+    Var,
+    /// A leaf borrowed from a model that wants a gradient ([`Tape::param`]).
+    Param,
+    /// A leaf with no gradient ([`Tape::constant`], [`Var::detach`]).
+    Constant,
+    /// The result of an operation.
+    Op,
+}
+
+/// One recorded value: the array, and how it was made.
+pub(crate) struct Node<'t, T: Float> {
+    /// The value: borrowed for parameters and borrowed inputs, owned otherwise.
+    pub(crate) value: Value<'t, T>,
+    /// The op that made it; `None` for leaves and for anything recorded without grad.
+    pub(crate) op: Option<Box<dyn Op<T>>>,
+    /// Indices of the op's inputs (always lower than this node's index).
+    pub(crate) inputs: SmallVec<[usize; 2]>,
+    /// Whether a gradient flows to this node (some leaf below it wants one).
+    pub(crate) requires_grad: bool,
+    pub(crate) kind: NodeKind,
+    /// The user's source line that created it.
+    pub(crate) site: &'static Location<'static>,
+}
+
+/// Records operations on n-d arrays as they run, then differentiates them in reverse.
+///
+/// Creation order is a topological order, so [`backward`](Tape::backward) is one reverse
+/// loop over the recorded nodes. Values enter as [`var`](Tape::var) (wants a gradient),
+/// [`param`](Tape::param) (borrowed from your model, wants a gradient, no copy) or
+/// [`constant`](Tape::constant); every op on a [`Var`] appends one node. Gradients come
+/// back in a separate [`Grads`](crate::Grads) store that outlives the tape.
+///
+/// The lifetime `'t` is how long the tape may borrow parameter arrays: drop the tape (or
+/// just stop using its `Var`s) before you update the parameters in place.
+///
+/// ```
+/// use ndarray::array;
+/// use tapegrad_tape::Tape;
+///
+/// let w = array![[0.5, -1.0], [2.0, 1.0]];        // owned by "the model"
+/// let tape = Tape::new();
+/// let x = tape.constant(array![[1.0, 2.0]]);
+/// let w_var = tape.param(&w);                     // borrowed, not copied
+/// let loss = x.matmul(&w_var).relu().sum();       // relu([4.5, 1.0]) summed = 5.5
+/// assert_eq!(loss.item(), 5.5);
+/// let grads = tape.backward(loss);
+/// // ∂loss/∂W = xᵀ · 1[xW > 0] = [[1, 1], [2, 2]]
+/// assert_eq!(grads.param(&w).unwrap(), &array![[1.0, 1.0], [2.0, 2.0]].into_dyn());
+/// ```
+pub struct Tape<'t, T: Float> {
+    pub(crate) id: u64,
+    pub(crate) nodes: RefCell<Vec<Node<'t, T>>>,
+    /// `(address, length, node)` of each borrowed parameter, so the same array
+    /// registered twice is one node and [`Grads::param`](crate::Grads::param) can find it.
+    pub(crate) params: RefCell<Vec<(usize, usize, usize)>>,
+    grad_enabled: Cell<bool>,
+}
+
+impl<'t, T: Float> Default for Tape<'t, T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<'t, T: Float> Tape<'t, T> {
+    /// An empty tape that records operations for backward.
+    ///
+    /// ```
+    /// let tape = tapegrad_tape::Tape::<f32>::new();
+    /// assert!(tape.is_empty());
+    /// ```
+    pub fn new() -> Self {
+        Tape {
+            id: NEXT_TAPE_ID.fetch_add(1, Ordering::Relaxed),
+            nodes: RefCell::new(Vec::new()),
+            params: RefCell::new(Vec::new()),
+            grad_enabled: Cell::new(true),
+        }
+    }
+
+    /// A tape for inference: ops compute their values but record no op, no inputs and
+    /// no gradient requirement (nodes hold only their values, so `Var`s can be read).
+    /// `backward` on it returns an empty [`Grads`](crate::Grads).
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// let w = array![1.0, 2.0];
+    /// let tape = tapegrad_tape::Tape::inference();
+    /// let y = (tape.param(&w) * 3.0).sum();
+    /// assert_eq!(y.item(), 9.0);
+    /// assert!(!y.requires_grad());
+    /// ```
+    pub fn inference() -> Self {
+        let tape = Self::new();
+        tape.grad_enabled.set(false);
+        tape
+    }
+
+    /// Runs `f` with recording switched off on this tape (like `torch.no_grad()`), then
+    /// switches it back to what it was, even if `f` panics. Values made inside are
+    /// constants: no gradient flows through them.
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// let tape = tapegrad_tape::Tape::new();
+    /// let x = tape.var(array![1.0, 2.0]);
+    /// let frozen = tape.no_grad(|| x.exp());
+    /// assert!(!frozen.requires_grad());
+    /// assert!(x.exp().requires_grad());
+    /// ```
+    pub fn no_grad<R>(&self, f: impl FnOnce() -> R) -> R {
+        struct Restore<'a>(&'a Cell<bool>, bool);
+        impl Drop for Restore<'_> {
+            fn drop(&mut self) {
+                self.0.set(self.1);
+            }
+        }
+        let _restore = Restore(&self.grad_enabled, self.grad_enabled.replace(false));
+        f()
+    }
+
+    /// Whether ops recorded now will be differentiable (false inside
+    /// [`no_grad`](Tape::no_grad) and on an [`inference`](Tape::inference) tape).
+    ///
+    /// ```
+    /// let tape = tapegrad_tape::Tape::<f64>::new();
+    /// assert!(tape.is_grad_enabled());
+    /// assert!(!tape.no_grad(|| tape.is_grad_enabled()));
+    /// ```
+    pub fn is_grad_enabled(&self) -> bool {
+        self.grad_enabled.get()
+    }
+
+    /// Number of recorded nodes (leaves included).
+    ///
+    /// ```
+    /// let tape = tapegrad_tape::Tape::new();
+    /// let x = tape.var(ndarray::array![1.0]);
+    /// let _y = x.exp().log();
+    /// assert_eq!(tape.len(), 3);
+    /// ```
+    pub fn len(&self) -> usize {
+        self.nodes.borrow().len()
+    }
+
+    /// Whether nothing has been recorded yet.
+    ///
+    /// ```
+    /// assert!(tapegrad_tape::Tape::<f32>::new().is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// A leaf that wants a gradient, from an owned array (of any dimension), a view or
+    /// `&array` (both borrow, no copy). Use it for inputs you differentiate with respect to.
+    ///
+    /// ```
+    /// let tape = tapegrad_tape::Tape::new();
+    /// let x = tape.var(ndarray::array![[1.0f32, 2.0]]);
+    /// assert_eq!(x.shape(), vec![1, 2]);
+    /// assert!(x.requires_grad());
+    /// ```
+    #[track_caller]
+    pub fn var(&'t self, value: impl Into<Value<'t, T>>) -> Var<'t, T> {
+        let grad = self.is_grad_enabled();
+        self.push_leaf(value.into(), grad, NodeKind::Var)
+    }
+
+    /// A leaf with no gradient (data, targets, fixed masks), from an owned array, a
+    /// view or `&array`. It costs no gradient work in backward.
+    ///
+    /// ```
+    /// let tape = tapegrad_tape::Tape::new();
+    /// let data = ndarray::array![1.0, 2.0];
+    /// let x = tape.constant(data.view());
+    /// assert!(!x.requires_grad());
+    /// ```
+    #[track_caller]
+    pub fn constant(&'t self, value: impl Into<Value<'t, T>>) -> Var<'t, T> {
+        self.push_leaf(value.into(), false, NodeKind::Constant)
+    }
+
+    /// A 0-d constant.
+    ///
+    /// ```
+    /// let tape = tapegrad_tape::Tape::new();
+    /// assert_eq!(tape.scalar(2.5f32).item(), 2.5);
+    /// ```
+    #[track_caller]
+    pub fn scalar(&'t self, value: T) -> Var<'t, T> {
+        self.push_leaf(ndarray::arr0(value).into(), false, NodeKind::Constant)
+    }
+
+    /// A model parameter, borrowed for the tape's lifetime (never copied). Registering
+    /// the same array twice gives the same `Var`, and after backward its gradient is
+    /// found with [`Grads::param`](crate::Grads::param) by the array itself.
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// let b = array![0.5, -0.5];
+    /// let tape = tapegrad_tape::Tape::new();
+    /// let b1 = tape.param(&b);
+    /// let b2 = tape.param(&b);
+    /// assert_eq!(b1.id(), b2.id());
+    /// let grads = tape.backward((b1 * b2).sum());
+    /// // d/db Σ b² = 2b
+    /// assert_eq!(grads.param(&b).unwrap(), &array![1.0, -1.0].into_dyn());
+    /// ```
+    #[track_caller]
+    pub fn param<S, D>(&'t self, array: &'t ArrayBase<S, D>) -> Var<'t, T>
+    where
+        S: Data<Elem = T>,
+        D: Dimension,
+    {
+        let key = (array.as_ptr() as usize, array.len());
+        if key.1 > 0 {
+            if let Some(&(_, _, index)) = self.params.borrow().iter().find(|&&(p, l, _)| (p, l) == key) {
+                return Var::new(self, index);
+            }
+        }
+        let grad = self.is_grad_enabled();
+        let var = self.push_leaf(array.into(), grad, NodeKind::Param);
+        if key.1 > 0 {
+            self.params.borrow_mut().push((key.0, key.1, var.index));
+        }
+        var
+    }
+
+    #[track_caller]
+    fn push_leaf(&'t self, value: Value<'t, T>, requires_grad: bool, kind: NodeKind) -> Var<'t, T> {
+        self.push(Node {
+            value,
+            op: None,
+            inputs: SmallVec::new(),
+            requires_grad,
+            kind,
+            site: Location::caller(),
+        })
+    }
+
+    pub(crate) fn push(&'t self, node: Node<'t, T>) -> Var<'t, T> {
+        let mut nodes = self.nodes.borrow_mut();
+        nodes.push(node);
+        Var::new(self, nodes.len() - 1)
+    }
+
+    /// Records `op` applied to `inputs` and returns its output. This is how every op
+    /// method on [`Var`] is built, and how you add your own [`Op`].
+    ///
+    /// # Panics
+    /// If an input belongs to another tape, or the op's
+    /// [`check_shapes`](Op::check_shapes) rejects the input shapes; the message names the
+    /// op and the shapes, and the panic points at the caller's line.
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// let tape = tapegrad_tape::Tape::new();
+    /// let a = tape.var(array![1.0, 2.0]);
+    /// let b = tape.var(array![3.0, 4.0]);
+    /// let c = &a * &b; // the same as tape.apply(<the mul op>, &[a, b])
+    /// assert_eq!(c.value(), array![3.0, 8.0].into_dyn());
+    /// ```
+    #[track_caller]
+    pub fn apply(&'t self, op: impl Op<T>, inputs: &[Var<'t, T>]) -> Var<'t, T> {
+        for input in inputs {
+            assert!(
+                std::ptr::eq(input.tape, self),
+                "{}: an input Var belongs to another tape (node {} of tape {}, this is tape {})",
+                op.name(),
+                input.index,
+                input.tape.id,
+                self.id
+            );
+        }
+        let (value, requires_grad) = {
+            let nodes = self.nodes.borrow();
+            let views: SmallVec<[ArrayViewD<'_, T>; 2]> =
+                inputs.iter().map(|v| nodes[v.index].value.view()).collect();
+            let shapes: SmallVec<[&[usize]; 2]> = views.iter().map(|v| v.shape()).collect();
+            if let Err(message) = op.check_shapes(&shapes) {
+                panic!("{}: {}", op.name(), message);
+            }
+            let requires_grad = self.is_grad_enabled() && inputs.iter().any(|v| nodes[v.index].requires_grad);
+            (op.forward(&views), requires_grad)
+        };
+        let recorded = self.is_grad_enabled();
+        self.push(Node {
+            value: Value::Owned(value),
+            op: if recorded { Some(Box::new(op)) } else { None },
+            inputs: if recorded { inputs.iter().map(|v| v.index).collect() } else { SmallVec::new() },
+            requires_grad,
+            kind: NodeKind::Op,
+            site: Location::caller(),
+        })
+    }
+}
