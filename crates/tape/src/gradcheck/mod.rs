@@ -1,1 +1,324 @@
-pub fn _placeholder_removed_later() {}
+//! The public gradient checker: compares the tape's gradients with central finite
+//! differences, element by element, and says exactly where and by how much they differ.
+//!
+//! Three tools:
+//! - [`GradCheck::check`]: the gradient of a whole function from input arrays to a
+//!   scalar, per input element, as a [`GradCheckReport`] that prints as a table;
+//! - [`GradCheck::check_ops`]: every op recorded by that function checked on its own
+//!   against finite differences of that op alone, so a failure names the faulty op
+//!   ([`OpCheckReport`]);
+//! - [`numeric_gradient`]: the finite-difference gradient itself.
+//!
+//! An element passes when `|a − n| ≤ atol + rtol · max(|a|, |n|)` for analytic `a` and
+//! numeric `n`. An element whose perturbation `x ± h` changes which branch a kinked op
+//! takes (relu, abs, leaky_relu, maximum/minimum, max/min reductions, clamp) sits within
+//! the step of a kink: the finite difference is meaningless there, so it is reported as
+//! [`Status::Kink`] and skipped, not failed.
+//!
+//! ## Picking the step
+//! Central differences have truncation error `≈ h² · |f'''| / 6` and rounding error
+//! `≈ ε · |f| / h`, where `ε` is the machine epsilon; the total is smallest near
+//! `h ≈ ∛(3ε · |f| / |f'''|)`, about `∛ε` for values of order 1.
+//! - **f64** (`ε ≈ 2.2e-16`): `h = 1e-6` (the default) gives errors near `1e-10`; keep
+//!   `atol = 1e-5`, `rtol = 1e-3` (PyTorch's gradcheck defaults), which catch any real bug.
+//! - **f32** (`ε ≈ 1.2e-7`): `∛ε ≈ 5e-3`, so use `h ≈ 1e-2 … 1e-3` and expect errors
+//!   near `1e-3`; loosen to `atol ≈ rtol ≈ 1e-2` ([`GradCheck::for_f32`]). A smaller step
+//!   in f32 makes things *worse*: `f(x + h) − f(x − h)` loses all its digits.
+//! - Scale `h` with your inputs: for inputs of size 1000, a step of `1e-6` is below f64's
+//!   resolution relative to the value; use `1e-6 · |x|`.
+//!
+//! Prefer f64 for checking: build your function generically over [`Float`] and check the
+//! f64 instance.
+//!
+//! ```
+//! use ndarray::array;
+//! use tapegrad_tape::gradcheck::GradCheck;
+//!
+//! // f(x, w) = Σ tanh(x · w)
+//! let report = GradCheck::new().check(
+//!     |_tape, v| v[0].matmul(&v[1]).tanh().sum(),
+//!     &[array![[0.5, -1.0]].into_dyn(), array![[0.3], [0.7]].into_dyn()],
+//! );
+//! assert!(report.passed(), "{report}");
+//! assert_eq!(report.elements.len(), 4);
+//! ```
+
+mod per_op;
+mod report;
+
+pub use per_op::{OpCheck, OpCheckReport};
+pub use report::{ElementCheck, GradCheckReport, Status};
+
+use ndarray::{ArrayD, Dimension};
+
+use crate::{Float, Tape, Var};
+
+/// Settings for a gradient check: the finite-difference step and the tolerances.
+///
+/// ```
+/// use tapegrad_tape::gradcheck::GradCheck;
+/// let check = GradCheck::new().step(1e-7).atol(1e-6).rtol(1e-4).input_names(&["x"]);
+/// assert_eq!(check.get_step(), 1e-7);
+/// ```
+#[derive(Debug, Clone)]
+pub struct GradCheck {
+    step: f64,
+    atol: f64,
+    rtol: f64,
+    names: Vec<String>,
+}
+
+impl Default for GradCheck {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl GradCheck {
+    /// Defaults for f64: step `1e-6`, `atol = 1e-5`, `rtol = 1e-3` (PyTorch's gradcheck).
+    ///
+    /// ```
+    /// let check = tapegrad_tape::gradcheck::GradCheck::new();
+    /// assert_eq!((check.get_step(), check.get_atol(), check.get_rtol()), (1e-6, 1e-5, 1e-3));
+    /// ```
+    pub fn new() -> Self {
+        GradCheck { step: 1e-6, atol: 1e-5, rtol: 1e-3, names: Vec::new() }
+    }
+
+    /// Defaults for checking in f32: step `1e-2`, `atol = rtol = 1e-2` (see the module
+    /// docs on picking the step).
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// use tapegrad_tape::gradcheck::GradCheck;
+    /// let report = GradCheck::for_f32().check(|_t, v| v[0].exp().sum(), &[array![0.5f32, 1.0].into_dyn()]);
+    /// assert!(report.passed(), "{report}");
+    /// ```
+    pub fn for_f32() -> Self {
+        GradCheck { step: 1e-2, atol: 1e-2, rtol: 1e-2, names: Vec::new() }
+    }
+
+    /// Sets the finite-difference step `h`.
+    ///
+    /// ```
+    /// let check = tapegrad_tape::gradcheck::GradCheck::new().step(1e-5);
+    /// assert_eq!(check.get_step(), 1e-5);
+    /// ```
+    pub fn step(mut self, step: f64) -> Self {
+        self.step = step;
+        self
+    }
+
+    /// Sets the absolute tolerance.
+    ///
+    /// ```
+    /// let check = tapegrad_tape::gradcheck::GradCheck::new().atol(1e-8);
+    /// assert_eq!(check.get_atol(), 1e-8);
+    /// ```
+    pub fn atol(mut self, atol: f64) -> Self {
+        self.atol = atol;
+        self
+    }
+
+    /// Sets the relative tolerance.
+    ///
+    /// ```
+    /// let check = tapegrad_tape::gradcheck::GradCheck::new().rtol(1e-6);
+    /// assert_eq!(check.get_rtol(), 1e-6);
+    /// ```
+    pub fn rtol(mut self, rtol: f64) -> Self {
+        self.rtol = rtol;
+        self
+    }
+
+    /// Names the inputs in reports (`"w"` instead of `input 1`).
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// use tapegrad_tape::gradcheck::GradCheck;
+    /// let report = GradCheck::new().input_names(&["x"]).check(|_t, v| v[0].sum(), &[array![1.0].into_dyn()]);
+    /// assert_eq!(report.elements[0].input_name, "x");
+    /// ```
+    pub fn input_names(mut self, names: &[&str]) -> Self {
+        self.names = names.iter().map(|s| s.to_string()).collect();
+        self
+    }
+
+    /// The step `h`.
+    pub fn get_step(&self) -> f64 {
+        self.step
+    }
+
+    /// The absolute tolerance.
+    pub fn get_atol(&self) -> f64 {
+        self.atol
+    }
+
+    /// The relative tolerance.
+    pub fn get_rtol(&self) -> f64 {
+        self.rtol
+    }
+
+    fn name(&self, input: usize) -> String {
+        self.names.get(input).cloned().unwrap_or_else(|| format!("input {input}"))
+    }
+
+    /// Checks the tape's gradient of `f` at `inputs` against central differences, for
+    /// every element of every input. `f` receives a fresh tape and one `Var` per input
+    /// and must return a one-element value.
+    ///
+    /// # Panics
+    /// If `f` returns a value with more than one element.
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// use tapegrad_tape::gradcheck::{GradCheck, Status};
+    ///
+    /// // relu has a kink at 0: the element sitting on it is skipped, not failed.
+    /// let report = GradCheck::new().check(|_t, v| v[0].relu().sum(), &[array![-1.0, 0.0, 2.0].into_dyn()]);
+    /// assert!(report.passed());
+    /// assert_eq!(report.elements[1].status, Status::Kink);
+    /// ```
+    pub fn check<T, F>(&self, f: F, inputs: &[ArrayD<T>]) -> GradCheckReport
+    where
+        T: Float,
+        F: for<'t> Fn(&'t Tape<'t, T>, &[Var<'t, T>]) -> Var<'t, T>,
+    {
+        let (analytic, base_branches) = {
+            let tape = Tape::new();
+            let vars: Vec<Var<'_, T>> = inputs.iter().map(|x| tape.var(x.view())).collect();
+            let out = f(&tape, &vars);
+            let grads = tape.backward(out);
+            let analytic: Vec<ArrayD<T>> = vars.iter().map(|&v| grads.get_or_zeros(v)).collect();
+            (analytic, tape.branch_signature())
+        };
+        let mut elements = Vec::new();
+        let mut xs = inputs.to_vec();
+        for (input, grad) in analytic.iter().enumerate() {
+            for (index, &a) in grad.indexed_iter() {
+                let probe = central_difference(&f, &mut xs, input, &index, self.step);
+                let kink = probe.branches.iter().any(|b| *b != base_branches);
+                elements.push(ElementCheck::new(
+                    self.name(input),
+                    input,
+                    index.slice().to_vec(),
+                    a.to_f64(),
+                    probe.slope,
+                    kink,
+                    self.atol,
+                    self.rtol,
+                ));
+            }
+        }
+        GradCheckReport { elements, step: self.step, atol: self.atol, rtol: self.rtol }
+    }
+}
+
+/// Checks `f` at `inputs` with the default settings ([`GradCheck::new`]).
+///
+/// ```
+/// use ndarray::array;
+/// let report = tapegrad_tape::gradcheck::check_gradients(
+///     |_t, v| (v[0] * v[0]).sum(),
+///     &[array![1.0, -2.0].into_dyn()],
+/// );
+/// report.assert_passed();
+/// ```
+pub fn check_gradients<T, F>(f: F, inputs: &[ArrayD<T>]) -> GradCheckReport
+where
+    T: Float,
+    F: for<'t> Fn(&'t Tape<'t, T>, &[Var<'t, T>]) -> Var<'t, T>,
+{
+    GradCheck::new().check(f, inputs)
+}
+
+/// The central-difference gradient of `f` at `inputs`, one array per input:
+/// `∂f/∂xᵢ ≈ (f(x + h·eᵢ) − f(x − h·eᵢ)) / 2h`, in f64 whatever `T` is.
+///
+/// # Panics
+/// If `f` returns a value with more than one element.
+///
+/// ```
+/// use ndarray::array;
+/// use tapegrad_tape::gradcheck::numeric_gradient;
+/// // f(x) = Σ x³, so ∂f/∂x = 3x² = [3, 12]
+/// let g = numeric_gradient(|_t, v| v[0].powf(3.0).sum(), &[array![1.0, 2.0].into_dyn()], 1e-6);
+/// assert!((g[0][[0]] - 3.0).abs() < 1e-6 && (g[0][[1]] - 12.0).abs() < 1e-6);
+/// ```
+pub fn numeric_gradient<T, F>(f: F, inputs: &[ArrayD<T>], step: f64) -> Vec<ArrayD<f64>>
+where
+    T: Float,
+    F: for<'t> Fn(&'t Tape<'t, T>, &[Var<'t, T>]) -> Var<'t, T>,
+{
+    let mut xs = inputs.to_vec();
+    (0..inputs.len())
+        .map(|input| {
+            ArrayD::from_shape_fn(inputs[input].raw_dim(), |index| {
+                central_difference(&f, &mut xs, input, &index, step).slope
+            })
+        })
+        .collect()
+}
+
+/// One finite-difference probe: the slope, and the branch signatures at `x + h`, `x − h`.
+struct Probe {
+    slope: f64,
+    branches: [Vec<Option<Vec<i8>>>; 2],
+}
+
+/// Evaluates `f` at `x ± h` along one element (restoring it afterwards). The step
+/// actually taken is measured in `T`, so rounding of `x ± h` in f32 is accounted for.
+fn central_difference<T, F>(
+    f: &F,
+    xs: &mut [ArrayD<T>],
+    input: usize,
+    index: &ndarray::IxDyn,
+    step: f64,
+) -> Probe
+where
+    T: Float,
+    F: for<'t> Fn(&'t Tape<'t, T>, &[Var<'t, T>]) -> Var<'t, T>,
+{
+    let original = xs[input][index];
+    let plus = original + T::from_f64(step);
+    let minus = original - T::from_f64(step);
+    xs[input][index] = plus;
+    let (f_plus, branches_plus) = evaluate(f, xs);
+    xs[input][index] = minus;
+    let (f_minus, branches_minus) = evaluate(f, xs);
+    xs[input][index] = original;
+    let width = plus.to_f64() - minus.to_f64();
+    Probe { slope: (f_plus - f_minus) / width, branches: [branches_plus, branches_minus] }
+}
+
+fn evaluate<T, F>(f: &F, xs: &[ArrayD<T>]) -> (f64, Vec<Option<Vec<i8>>>)
+where
+    T: Float,
+    F: for<'t> Fn(&'t Tape<'t, T>, &[Var<'t, T>]) -> Var<'t, T>,
+{
+    let tape = Tape::new();
+    let vars: Vec<Var<'_, T>> = xs.iter().map(|x| tape.var(x.view())).collect();
+    let out = f(&tape, &vars);
+    let shape = out.shape();
+    assert!(
+        shape.iter().product::<usize>() == 1,
+        "gradcheck: the checked function must return one element, got shape {shape:?}; reduce it (e.g. .sum())"
+    );
+    (out.item().to_f64(), tape.branch_signature())
+}
+
+impl<'t, T: Float> Tape<'t, T> {
+    /// For every recorded node, the branches its op takes (`None` for smooth ops and
+    /// leaves). Two evaluations on the same side of every kink have equal signatures.
+    pub(crate) fn branch_signature(&self) -> Vec<Option<Vec<i8>>> {
+        let nodes = self.nodes.borrow();
+        nodes
+            .iter()
+            .map(|node| {
+                let op = node.op.as_deref()?;
+                let inputs: Vec<_> = node.inputs.iter().map(|&j| nodes[j].value.view()).collect();
+                op.branches(&inputs)
+            })
+            .collect()
+    }
+}
