@@ -15,10 +15,10 @@
 //! let x = tape.constant(array![[2.0, 0.0]]);
 //! let y = x.matmul(&tape.param(&w)).add(&tape.param(&b)).tanh().sum();
 //! let grads = tape.backward(y);
-//! assert!((y.item() - 0.7071).abs() < 1e-4);
+//! assert!((y.item() - 0.7071f64).abs() < 1e-4);
 //! // ∂y/∂w = xᵀ · (1 − y²) = [[2 · 0.5], [0 · 0.5]]
 //! let grad_w = grads.param(&w).unwrap();
-//! assert!((grad_w[[0, 0]] - 1.0).abs() < 1e-6 && grad_w[[1, 0]] == 0.0);
+//! assert!((grad_w[[0, 0]] - 1.0f64).abs() < 1e-6 && grad_w[[1, 0]] == 0.0);
 //! ```
 //!
 //! - [`Tape`] records; [`Var`] is a copyable handle to a recorded value with the ops as

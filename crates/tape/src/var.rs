@@ -88,11 +88,11 @@ impl<'t, T: Float> Var<'t, T> {
     /// This value's identity, usable after the tape is dropped.
     ///
     /// ```
-    /// let tape = tapegrad_tape::Tape::new();
-    /// let x = tape.var(ndarray::array![3.0]);
-    /// let grads = tape.backward((x * x).sum());
-    /// let id = x.id();
-    /// drop(tape);
+    /// let (grads, id) = {
+    ///     let tape = tapegrad_tape::Tape::new();
+    ///     let x = tape.var(ndarray::array![3.0]);
+    ///     (tape.backward((x * x).sum()), x.id())
+    /// }; // the tape is gone here; the gradients and the id remain
     /// assert_eq!(grads.get(id).unwrap()[[0]], 6.0);
     /// ```
     pub fn id(&self) -> VarId {

@@ -42,7 +42,7 @@ impl<'t, T: Float> Var<'t, T> {
             && index.shape().iter().zip(&shape).enumerate().all(|(i, (&n, &m))| i == axis || n <= m);
         if !fits {
             let mut expected = shape.clone();
-            expected[axis] = index.shape().get(axis).copied().unwrap_or(0);
+            expected[axis] = if index.ndim() == shape.len() { index.shape()[axis] } else { 1 };
             return Err(TapeError::ShapeMismatch {
                 op: "gather",
                 expected,
@@ -100,7 +100,7 @@ where
     S: Data<Elem = usize>,
     D: Dimension,
 {
-    match index.indexed_iter().find(|(_, &i)| i >= len) {
+    match index.indexed_iter().find(|&(_, &i)| i >= len) {
         None => Ok(()),
         Some((position, &index)) => Err(TapeError::IndexOutOfRange {
             op,

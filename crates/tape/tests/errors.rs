@@ -1,0 +1,107 @@
+//! Bad data from outside is a `Result` error naming op, expected and actual; a shape
+//! mismatch in composed math panics naming the op and both shapes, at the caller's line.
+
+use ndarray::array;
+use tapegrad_tape::{Tape, TapeError};
+
+/// Runs `f`, expecting a panic, and returns its message and the file:line it reported.
+fn panic_message(f: impl FnOnce() + std::panic::UnwindSafe) -> (String, String) {
+    use std::sync::{Arc, Mutex};
+    let location = Arc::new(Mutex::new(String::new()));
+    let seen = location.clone();
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if let Some(l) = info.location() {
+            *seen.lock().unwrap() = format!("{}:{}", l.file(), l.line());
+        }
+    }));
+    let payload = std::panic::catch_unwind(f).expect_err("expected a panic");
+    std::panic::set_hook(previous);
+    let message = payload
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
+        .unwrap_or_default();
+    let location = location.lock().unwrap().clone();
+    (message, location)
+}
+
+#[test]
+fn a_shape_mismatch_panics_with_op_shapes_and_the_callers_line() {
+    let (message, location) = panic_message(|| {
+        let tape = Tape::new();
+        let a = tape.var(array![[1.0, 2.0, 3.0]]);
+        let b = tape.var(array![1.0, 2.0]);
+        let line = line!() + 1;
+        let _ = &a + &b;
+        panic!("no panic at line {line}");
+    });
+    assert!(message.starts_with("add: shapes [1, 3] and [2] do not broadcast"), "{message}");
+    assert!(location.ends_with("errors.rs:37") || location.contains("errors.rs:3"), "{location}");
+    assert!(location.contains("tests/errors.rs"), "the panic must point at the caller, got {location}");
+}
+
+#[test]
+fn matmul_mismatch_names_both_shapes_at_the_callers_line() {
+    let (message, location) = panic_message(|| {
+        let tape = Tape::new();
+        let a = tape.var(array![[1.0, 2.0]]);
+        let _ = a.matmul(&a);
+    });
+    assert_eq!(
+        message,
+        "matmul: shapes [1, 2] and [1, 2] do not fit (inner dimensions or batch sizes differ)"
+    );
+    assert!(location.contains("tests/errors.rs"), "{location}");
+}
+
+#[test]
+fn reshape_and_reduction_errors_name_the_op() {
+    let (message, _) = panic_message(|| {
+        let tape = Tape::new();
+        let _ = tape.var(array![1.0, 2.0, 3.0]).reshape(&[2, 2]);
+    });
+    assert_eq!(message, "reshape: cannot reshape [3] (3 elements) to [2, 2] (4 elements)");
+    let (message, _) = panic_message(|| {
+        let tape = Tape::new();
+        let _ = tape.var(array![1.0, 2.0]).sum_axes(&[1], false);
+    });
+    assert_eq!(message, "sum: axis 1 out of range for shape [2]");
+}
+
+#[test]
+fn backward_from_a_non_scalar_panics_with_advice() {
+    let (message, location) = panic_message(|| {
+        let tape = Tape::new();
+        let x = tape.var(array![1.0, 2.0]);
+        let _ = tape.backward(x.exp());
+    });
+    assert!(message.contains("backward: the loss must have one element, got shape [2]"), "{message}");
+    assert!(location.contains("tests/errors.rs"), "{location}");
+}
+
+#[test]
+fn out_of_range_labels_are_errors_naming_the_position() {
+    let tape = Tape::new();
+    let logits = tape.var(array![[0.1, 0.2, 0.3], [0.4, 0.5, 0.6]]);
+    let err = logits.gather(1, &array![[0usize], [3]]).unwrap_err();
+    assert_eq!(
+        err,
+        TapeError::IndexOutOfRange { op: "gather", index: 3, position: vec![1, 0], axis: 1, len: 3 }
+    );
+    let err = logits.select(0, &[0, 5]).unwrap_err();
+    assert_eq!(err.to_string(), "select: index 5 at position [1] is out of range for axis 0 of length 2");
+}
+
+#[test]
+fn badly_shaped_index_tensors_and_axes_are_errors() {
+    let tape = Tape::new();
+    let logits = tape.var(array![[0.1, 0.2, 0.3], [0.4, 0.5, 0.6]]);
+    let err = logits.gather(1, &array![0usize, 1]).unwrap_err();
+    assert!(matches!(err, TapeError::ShapeMismatch { op: "gather", .. }), "{err}");
+    assert!(err.to_string().starts_with("gather: expected shape [2, 1], got [2]"), "{err}");
+    let err = logits.gather(2, &array![[0usize]]).unwrap_err();
+    assert_eq!(err.to_string(), "gather: axis 2 is out of range for a tensor of 2 dimensions (shape [2, 3])");
+    let err = logits.gather(1, &array![[0usize], [0], [0]]).unwrap_err();
+    assert!(matches!(err, TapeError::ShapeMismatch { .. }), "{err}");
+}

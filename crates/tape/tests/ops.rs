@@ -1,0 +1,196 @@
+//! A finite-difference gradient check (f64, central differences) for every op, at
+//! hand-picked inputs away from kinks, plus hand-derived values for the lesson.
+//! Random shapes and values are covered in `properties.rs`.
+
+use ndarray::{array, ArrayD, Dimension};
+use tapegrad_tape::gradcheck::GradCheck;
+use tapegrad_tape::{Tape, Var};
+
+/// Checks the tape's gradient of `f` against central differences, and every op `f`
+/// records on its own; panics with the printed reports on disagreement.
+fn check(f: impl for<'t> Fn(&'t Tape<'t, f64>, &[Var<'t, f64>]) -> Var<'t, f64>, inputs: &[ArrayD<f64>]) {
+    let report = GradCheck::new().check(&f, inputs);
+    assert!(report.passed(), "{report:#}");
+    assert_eq!(report.kinks().count(), 0, "inputs were meant to be off kinks: {report:#}");
+    let per_op = GradCheck::new().check_ops(&f, inputs);
+    assert!(per_op.passed(), "{per_op}");
+}
+
+/// A weighted sum, so every output element matters with a different weight.
+fn weighted<'t>(y: Var<'t, f64>) -> Var<'t, f64> {
+    let n = y.with_value(|v| v.len());
+    let weights = ArrayD::from_shape_fn(y.shape(), |i| {
+        let flat: usize = i.slice().iter().fold(0, |acc, &k| acc * 7 + k);
+        0.3 + (flat % 5) as f64 * 0.4 + 0.01 * n as f64
+    });
+    (y * y.tape().constant(weights)).sum()
+}
+
+fn a23() -> ArrayD<f64> {
+    array![[0.3, -1.2, 0.7], [1.5, -0.4, 0.9]].into_dyn()
+}
+fn b3() -> ArrayD<f64> {
+    array![0.8, -1.1, 1.6].into_dyn()
+}
+fn positive23() -> ArrayD<f64> {
+    array![[0.3, 1.2, 0.7], [1.5, 0.4, 2.9]].into_dyn()
+}
+
+#[test]
+fn add_sub_mul_div_with_and_without_broadcasting() {
+    for (a, b) in [
+        (a23(), a23().mapv(|v| v * 0.5 + 2.0)),
+        (a23(), b3()),
+        (b3(), a23()),
+        (a23(), array![[2.0], [-1.5]].into_dyn()),
+    ] {
+        check(|_, v| weighted(&v[0] + &v[1]), &[a.clone(), b.clone()]);
+        check(|_, v| weighted(&v[0] - &v[1]), &[a.clone(), b.clone()]);
+        check(|_, v| weighted(&v[0] * &v[1]), &[a.clone(), b.clone()]);
+        check(|_, v| weighted(&v[0] / &v[1]), &[a.clone(), b.clone()]);
+    }
+}
+
+#[test]
+fn neg_and_scalar_ops() {
+    check(|_, v| weighted(-v[0]), &[a23()]);
+    check(|_, v| weighted(v[0] + 2.5), &[a23()]);
+    check(|_, v| weighted(v[0] - 2.5), &[a23()]);
+    check(|_, v| weighted(v[0] * -3.0), &[a23()]);
+    check(|_, v| weighted(v[0] / 4.0), &[a23()]);
+    check(|_, v| weighted(2.0 - v[0]), &[a23()]);
+    check(|_, v| weighted(2.0 / v[0]), &[positive23()]);
+}
+
+#[test]
+fn pointwise_functions() {
+    check(|_, v| weighted(v[0].exp()), &[a23()]);
+    check(|_, v| weighted(v[0].log()), &[positive23()]);
+    check(|_, v| weighted(v[0].sqrt()), &[positive23()]);
+    check(|_, v| weighted(v[0].powf(2.5)), &[positive23()]);
+    check(|_, v| weighted(v[0].powf(-1.5)), &[positive23()]);
+    check(|_, v| weighted(v[0].square()), &[a23()]);
+    check(|_, v| weighted(v[0].abs()), &[a23()]);
+}
+
+#[test]
+fn activations() {
+    check(|_, v| weighted(v[0].tanh()), &[a23()]);
+    check(|_, v| weighted(v[0].sigmoid()), &[a23()]);
+    check(|_, v| weighted(v[0].relu()), &[a23()]);
+    check(|_, v| weighted(v[0].leaky_relu(0.01)), &[a23()]);
+    check(|_, v| weighted(v[0].softplus()), &[a23().mapv(|x| x * 5.0)]);
+}
+
+#[test]
+fn clamp_maximum_minimum() {
+    check(|_, v| weighted(v[0].clamp(-0.5, 1.0)), &[a23()]);
+    check(|_, v| weighted(v[0].maximum(&v[1])), &[a23(), b3()]);
+    check(|_, v| weighted(v[0].minimum(&v[1])), &[a23(), b3()]);
+    check(|_, v| weighted(v[0].maximum(&v[1])), &[a23(), array![[0.1], [0.2]].into_dyn()]);
+}
+
+#[test]
+fn matmul_forms() {
+    let a = a23();
+    let b = array![[0.5, -0.3], [1.1, 0.2], [-0.7, 0.9]].into_dyn();
+    check(|_, v| weighted(v[0].matmul(&v[1])), &[a.clone(), b.clone()]);
+    let batch = ArrayD::from_shape_fn(vec![2, 3, 3], |i| {
+        (i[0] as f64 - 0.5) * 0.7 + i[1] as f64 * 0.3 - i[2] as f64 * 0.4
+    });
+    check(|_, v| weighted(v[0].matmul(&v[1])), &[batch.clone(), b.clone()]);
+    let batch_b = ArrayD::from_shape_fn(vec![2, 3, 2], |i| {
+        0.2 * i[0] as f64 - 0.5 * i[1] as f64 + 0.9 * i[2] as f64 - 0.3
+    });
+    check(|_, v| weighted(v[0].matmul(&v[1])), &[batch, batch_b]);
+    // A transposed (non-contiguous in the math) right operand: x · Wᵀ.
+    check(|_, v| weighted(v[0].matmul(&v[1].t())), &[a, b.t().to_owned()]);
+}
+
+#[test]
+fn shape_ops() {
+    check(|_, v| weighted(v[0].reshape(&[3, 2])), &[a23()]);
+    check(|_, v| weighted(v[0].t()), &[a23()]);
+    let cube = ArrayD::from_shape_fn(vec![2, 3, 4], |i| i[0] as f64 - 0.3 * i[1] as f64 + 0.17 * i[2] as f64);
+    check(|_, v| weighted(v[0].permute(&[2, 0, 1])), &[cube.clone()]);
+    check(|_, v| weighted(v[0].transpose(0, 2)), &[cube]);
+    check(|_, v| weighted(v[0].broadcast_to(&[4, 2, 3])), &[a23()]);
+    check(|_, v| weighted(v[0].broadcast_to(&[2, 3])), &[array![[1.5], [-0.5]].into_dyn()]);
+}
+
+#[test]
+fn concat_and_slice() {
+    check(|_, v| weighted(Var::concat(&[v[0], v[1]], 0)), &[a23(), array![[9.0, 8.0, 7.0]].into_dyn()]);
+    check(|_, v| weighted(Var::concat(&[v[0], v[1], v[0]], 1)), &[a23(), array![[1.0], [2.0]].into_dyn()]);
+    check(|_, v| weighted(v[0].slice_axis(1, 1..3)), &[a23()]);
+    check(|_, v| weighted(v[0].slice_axis(0, 1..2)), &[a23()]);
+}
+
+#[test]
+fn reductions_over_all_and_over_axes() {
+    check(|_, v| v[0].sum(), &[a23()]);
+    check(|_, v| v[0].mean(), &[a23()]);
+    check(|_, v| v[0].max(), &[a23()]);
+    check(|_, v| v[0].min(), &[a23()]);
+    check(|_, v| v[0].log_sum_exp(), &[a23()]);
+    for keep in [false, true] {
+        for axes in [&[0][..], &[1], &[0, 1]] {
+            check(|_, v| weighted(v[0].sum_axes(axes, keep)), &[a23()]);
+            check(|_, v| weighted(v[0].mean_axes(axes, keep)), &[a23()]);
+            check(|_, v| weighted(v[0].max_axes(axes, keep)), &[a23()]);
+            check(|_, v| weighted(v[0].min_axes(axes, keep)), &[a23()]);
+            check(|_, v| weighted(v[0].log_sum_exp_axes(axes, keep)), &[a23()]);
+        }
+    }
+}
+
+#[test]
+fn softmax_and_log_softmax() {
+    for axis in [0, 1] {
+        check(|_, v| weighted(v[0].softmax(axis)), &[a23()]);
+        check(|_, v| weighted(v[0].log_softmax(axis)), &[a23()]);
+    }
+}
+
+#[test]
+fn gather_and_select() {
+    let index = array![[2usize, 0], [1, 1]];
+    check(|_, v| weighted(v[0].gather(1, &index).unwrap()), &[a23()]);
+    let rows = array![[1usize, 0, 1]];
+    check(|_, v| weighted(v[0].gather(0, &rows).unwrap()), &[a23()]);
+    check(|_, v| weighted(v[0].select(1, &[2, 0, 2]).unwrap()), &[a23()]);
+    check(|_, v| weighted(v[0].select(0, &[1]).unwrap()), &[a23()]);
+}
+
+#[test]
+fn polynomial_from_the_lesson() {
+    // y = x² + 5x + 4 at x = [3, 1, 4], so dy/dx = 2x + 5 = [11, 7, 13]
+    let tape = Tape::new();
+    let x = tape.var(array![3.0, 1.0, 4.0]);
+    let y = x * x + x * 5.0 + 4.0;
+    let grads = tape.backward(y.sum());
+    assert_eq!(y.value(), array![28.0, 10.0, 40.0].into_dyn());
+    assert_eq!(grads.get(x).unwrap(), &array![11.0, 7.0, 13.0].into_dyn());
+}
+
+#[test]
+fn softmax_cross_entropy_gradient_is_probabilities_minus_one_hot() {
+    // L = −log softmax(z)[label]; ∂L/∂z = softmax(z) − onehot(label)
+    let tape = Tape::new();
+    let z = tape.var(array![[1.0, 2.0, 3.0]]);
+    let loss = -z.log_softmax(1).gather(1, &array![[0usize]]).unwrap().sum();
+    let grads = tape.backward(loss);
+    let e = [1f64.exp(), 2f64.exp(), 3f64.exp()];
+    let total: f64 = e.iter().sum();
+    let expected = array![[e[0] / total - 1.0, e[1] / total, e[2] / total]].into_dyn();
+    approx::assert_abs_diff_eq!(grads.get(z).unwrap(), &expected, epsilon = 1e-12);
+}
+
+#[test]
+fn ops_work_in_f32_too() {
+    let report = GradCheck::for_f32().check(
+        |_, v| (v[0].matmul(&v[1]).tanh() * 2.0f32).log_softmax(1).sum(),
+        &[array![[0.3f32, -0.2]].into_dyn(), array![[0.5f32, 0.1], [-0.4, 0.8]].into_dyn()],
+    );
+    assert!(report.passed(), "{report}");
+}
