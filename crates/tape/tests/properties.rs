@@ -681,3 +681,35 @@ proptest! {
         prop_assert!(report.passed(), "{report}");
     }
 }
+
+#[test]
+fn zz_f_order_probe() {
+    let x: ArrayD<f64> = ArrayD::from_shape_fn(IxDyn(&[2, 3, 4]), |i| (i[0] * 12 + i[1] * 4 + i[2]) as f64 * 0.13 - 1.5)
+        .reversed_axes(); // shape [4,3,2], F-order
+    let w: Vec<f64> = (0..256).map(|i| ((i * 7) % 11) as f64 * 0.2 - 1.0 + 0.05).collect();
+    let ops: Vec<(&str, Box<dyn for<'t> Fn(Var<'t, f64>) -> Var<'t, f64>>)> = vec![
+        ("sum_axes", Box::new(|x| x.sum_axes(&[1], false))),
+        ("sum_axes_keep", Box::new(|x| x.sum_axes(&[0, 2], true))),
+        ("max_axes", Box::new(|x| x.max_axes(&[1], false))),
+        ("lse", Box::new(|x| x.log_sum_exp_axes(&[2], false))),
+        ("softmax", Box::new(|x| x.softmax(0))),
+        ("reshape", Box::new(|x| x.reshape(&[6, 4]))),
+        ("permute", Box::new(|x| x.permute(&[2, 0, 1]))),
+        ("concat", Box::new(|x| Var::concat(&[x, x], 1))),
+        ("slice", Box::new(|x| x.slice_axis(1, 1..3))),
+        ("gather", Box::new(|x| x.gather(1, &ndarray::Array3::<usize>::from_elem((4, 2, 2), 2)).unwrap())),
+        ("select", Box::new(|x| x.select(2, &[1, 0, 1]).unwrap())),
+        ("broadcast_to", Box::new(|x| x.broadcast_to(&[2, 4, 3, 2]))),
+        ("matmul32", Box::new(|x| x.matmul(&x.tape().constant(ndarray::Array2::<f64>::ones((2, 3)))))),
+        ("matmul33", Box::new(|x| x.matmul(&x.permute(&[0, 2, 1])))),
+        ("matmul22", Box::new(|x| x.reshape(&[12, 2]).matmul(&x.tape().constant(ndarray::Array2::<f64>::ones((2, 3)))))),
+        ("mul_bcast", Box::new(|x| x.mul(&x.sum_axes(&[0], true)))),
+    ];
+    for (name, op) in &ops {
+        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| check_unary(&x, &w, |v| op(v))));
+        match r {
+            Ok(report) => println!("{name}: passed={}", report.passed()),
+            Err(e) => println!("{name}: PANIC {:?}", e.downcast_ref::<String>()),
+        }
+    }
+}

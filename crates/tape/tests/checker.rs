@@ -1,0 +1,111 @@
+//! The public gradient checker catches wrong gradients, says where, and skips kinks.
+
+use ndarray::{ArrayD, ArrayViewD, Zip, array};
+use tapegrad_tape::gradcheck::{GradCheck, Status, numeric_gradient};
+use tapegrad_tape::{Float, InputGrads, Op, Tape, Var};
+
+/// `y = x³` with a deliberately wrong backward: `2x²` instead of `3x²`.
+struct WrongCube;
+impl<T: Float> Op<T> for WrongCube {
+    fn name(&self) -> &'static str {
+        "wrong_cube"
+    }
+    fn forward(&self, inputs: &[ArrayViewD<'_, T>]) -> ArrayD<T> {
+        inputs[0].mapv(|x| x * x * x)
+    }
+    fn backward(
+        &self,
+        inputs: &[ArrayViewD<'_, T>],
+        _output: &ArrayViewD<'_, T>,
+        grad_output: &ArrayViewD<'_, T>,
+        _wanted: &[bool],
+    ) -> InputGrads<T> {
+        let two = T::from_f64(2.0);
+        [Some(Zip::from(grad_output).and(&inputs[0]).map_collect(|&g, &x| g * two * x * x))].into_iter().collect()
+    }
+}
+
+fn model<'t>(tape: &'t Tape<'t, f64>, v: &[Var<'t, f64>]) -> Var<'t, f64> {
+    let hidden = v[0].matmul(&v[1]).tanh();
+    tape.apply(WrongCube, &[hidden]).sum()
+}
+
+fn inputs() -> Vec<ArrayD<f64>> {
+    vec![array![[0.5, -0.3]].into_dyn(), array![[0.8, -0.2], [0.4, 1.1]].into_dyn()]
+}
+
+#[test]
+fn a_wrong_backward_is_caught_and_the_worst_element_named() {
+    let report = GradCheck::new().input_names(&["x", "w"]).check(model, &inputs());
+    assert!(!report.passed());
+    // Every element of both inputs is off by the factor 2/3.
+    assert_eq!(report.failures().count(), 6);
+    let worst = report.worst().unwrap();
+    assert!((worst.analytic / worst.numeric - 2.0 / 3.0).abs() < 1e-6, "{report}");
+    let text = report.to_string();
+    assert!(text.starts_with("gradient check FAILED: 6 of 6 elements disagree"), "{text}");
+    assert!(text.contains("input      index") && text.contains("FAIL") && text.contains("w          [1, 0]"), "{text}");
+    assert!(text.contains("worst: "), "{text}");
+}
+
+#[test]
+fn the_per_op_check_names_the_faulty_op_and_its_line() {
+    let report = GradCheck::new().check_ops(model, &inputs());
+    assert!(!report.passed());
+    let failing: Vec<&str> = report.failing_ops().map(|op| op.op).collect();
+    assert_eq!(failing, ["wrong_cube"]);
+    let faulty = report.failing_ops().next().unwrap();
+    assert!(faulty.site.file().ends_with("checker.rs"));
+    let text = report.to_string();
+    assert!(text.contains("FAIL node 4   wrong_cube at crates/tape/tests/checker.rs:30"), "{text}");
+    assert!(text.contains("ok   node 3   tanh"), "{text}");
+}
+
+#[test]
+fn elements_on_a_kink_are_skipped_not_failed() {
+    // |x| and relu at 0, max with a tie, clamp at its bound: all within the step of a kink.
+    let x = array![0.0, 1.0, -2.0, 0.5].into_dyn();
+    let report = GradCheck::new().check(|_, v| v[0].abs().sum() + v[0].relu().sum() + v[0].clamp(-1.0, 0.5).sum(), &[x]);
+    assert!(report.passed(), "{report}");
+    let statuses: Vec<Status> = report.elements.iter().map(|e| e.status).collect();
+    assert_eq!(statuses, [Status::Kink, Status::Pass, Status::Pass, Status::Kink]);
+    assert!(report.to_string().contains("2 skipped at kinks"), "{report}");
+
+    let tie = array![3.0, 3.0, 1.0].into_dyn();
+    let report = GradCheck::new().check(|_, v| v[0].max(), &[tie]);
+    assert_eq!(report.kinks().count(), 2, "{report}");
+    assert_eq!(report.elements[2].status, Status::Pass);
+}
+
+#[test]
+fn a_kink_far_from_the_input_is_not_flagged() {
+    // The relu acts on 3x − 1, whose kink is at x = 1/3, far from x = 0.
+    let report = GradCheck::new().check(|_, v| (v[0] * 3.0 - 1.0).relu().sum(), &[array![0.0].into_dyn()]);
+    assert_eq!(report.elements[0].status, Status::Pass);
+}
+
+#[test]
+fn numeric_gradient_matches_the_derivative() {
+    // f(x, y) = Σ x·y: ∂f/∂x = y, ∂f/∂y = x
+    let x = array![1.0, 2.0].into_dyn();
+    let y = array![-3.0, 0.5].into_dyn();
+    let g = numeric_gradient(|_, v| (&v[0] * &v[1]).sum(), &[x.clone(), y.clone()], 1e-6);
+    approx::assert_abs_diff_eq!(g[0], y, epsilon = 1e-8);
+    approx::assert_abs_diff_eq!(g[1], x, epsilon = 1e-8);
+}
+
+#[test]
+fn tolerances_follow_atol_plus_rtol_times_scale() {
+    // A gradient of 1000 computed exactly: a relative error of ~1e-10 passes rtol 1e-6.
+    let report = GradCheck::new().atol(0.0).rtol(1e-6).check(|_, v| (v[0] * 1000.0).sum(), &[array![0.1].into_dyn()]);
+    assert!(report.passed(), "{report}");
+    let e = &report.elements[0];
+    assert!(e.abs_error <= 1e-6 * e.analytic.abs().max(e.numeric.abs()));
+}
+
+#[test]
+fn a_nan_gradient_fails() {
+    // sqrt at 0 has an infinite derivative; the finite difference cannot match it.
+    let report = GradCheck::new().check(|_, v| v[0].sqrt().sum(), &[array![0.0].into_dyn()]);
+    assert!(!report.passed(), "{report}");
+}
