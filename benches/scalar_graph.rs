@@ -6,8 +6,8 @@
 //! Beside it, the same arithmetic with plain `f64` and a hand-derived backward, so the
 //! tape's overhead on a scalar graph is a ratio measured in one run.
 
-use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use ndarray::{ArrayD, arr0};
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use ndarray::{arr0, ArrayD};
 use std::hint::black_box;
 use tapegrad::prelude::*;
 
@@ -27,7 +27,8 @@ fn mlp() -> Mlp {
         k += 1.0;
         arr0((k * 0.618_034f64).fract() * 2.0 - 1.0).into_dyn()
     };
-    let weights = SIZES.windows(2).map(|w| (0..w[1]).map(|_| (0..w[0]).map(|_| next()).collect()).collect()).collect();
+    let weights =
+        SIZES.windows(2).map(|w| (0..w[1]).map(|_| (0..w[0]).map(|_| next()).collect()).collect()).collect();
     let biases = SIZES[1..].iter().map(|&n| (0..n).map(|_| next()).collect()).collect();
     Mlp { weights, biases }
 }
@@ -46,7 +47,11 @@ fn tape_loss<'t>(tape: &'t Tape<'t, f64>, model: &'t Mlp) -> Var<'t, f64> {
                     for (wi, xi) in w.iter().zip(&act) {
                         sum = sum + tape.param(wi) * xi;
                     }
-                    if layer + 2 < SIZES.len() { sum.tanh() } else { sum }
+                    if layer + 2 < SIZES.len() {
+                        sum.tanh()
+                    } else {
+                        sum
+                    }
                 })
                 .collect();
         }
@@ -56,7 +61,12 @@ fn tape_loss<'t>(tape: &'t Tape<'t, f64>, model: &'t Mlp) -> Var<'t, f64> {
 }
 
 /// The same loss and its gradient with plain f64 and a hand-derived backward pass.
-fn hand_loss_and_grads(w: &[Vec<Vec<f64>>], b: &[Vec<f64>], gw: &mut [Vec<Vec<f64>>], gb: &mut [Vec<f64>]) -> f64 {
+fn hand_loss_and_grads(
+    w: &[Vec<Vec<f64>>],
+    b: &[Vec<f64>],
+    gw: &mut [Vec<Vec<f64>>],
+    gb: &mut [Vec<f64>],
+) -> f64 {
     let mut loss = 0.0;
     for (x, &y) in XS.iter().zip(&YS) {
         let mut acts: Vec<Vec<f64>> = vec![x.to_vec()];
@@ -67,7 +77,11 @@ fn hand_loss_and_grads(w: &[Vec<Vec<f64>>], b: &[Vec<f64>], gw: &mut [Vec<Vec<f6
                 .zip(bl)
                 .map(|(wn, bn)| {
                     let s = bn + wn.iter().zip(input).map(|(a, b)| a * b).sum::<f64>();
-                    if layer + 2 < SIZES.len() { s.tanh() } else { s }
+                    if layer + 2 < SIZES.len() {
+                        s.tanh()
+                    } else {
+                        s
+                    }
                 })
                 .collect();
             acts.push(out);
@@ -99,7 +113,8 @@ fn check_agreement(model: &Mlp, w: &[Vec<Vec<f64>>], b: &[Vec<f64>]) {
     let tape = Tape::new();
     let loss = tape_loss(&tape, model);
     let grads = tape.backward(loss);
-    let mut gw: Vec<Vec<Vec<f64>>> = w.iter().map(|l| l.iter().map(|n| vec![0.0; n.len()]).collect()).collect();
+    let mut gw: Vec<Vec<Vec<f64>>> =
+        w.iter().map(|l| l.iter().map(|n| vec![0.0; n.len()]).collect()).collect();
     let mut gb: Vec<Vec<f64>> = b.iter().map(|l| vec![0.0; l.len()]).collect();
     let hand = hand_loss_and_grads(w, b, &mut gw, &mut gb);
     assert!((hand - loss.item()).abs() < 1e-12, "losses differ: {hand} vs {}", loss.item());
@@ -137,7 +152,8 @@ fn bench(c: &mut Criterion) {
     });
     group.bench_function("hand-derived f64", |bench| {
         bench.iter(|| {
-            let mut gw: Vec<Vec<Vec<f64>>> = w.iter().map(|l| l.iter().map(|n| vec![0.0; n.len()]).collect()).collect();
+            let mut gw: Vec<Vec<Vec<f64>>> =
+                w.iter().map(|l| l.iter().map(|n| vec![0.0; n.len()]).collect()).collect();
             let mut gb: Vec<Vec<f64>> = b.iter().map(|l| vec![0.0; l.len()]).collect();
             black_box(hand_loss_and_grads(black_box(&w), black_box(&b), &mut gw, &mut gb))
         })

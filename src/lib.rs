@@ -19,6 +19,8 @@
 //! assert_eq!(grads.get(x).unwrap(), &array![2.0, 4.0, 6.0].into_dyn()); // 2x
 //! ```
 
+#![warn(missing_docs)]
+
 pub use tapegrad_tape as tape;
 
 /// The names most programs need: `use tapegrad::prelude::*;`.

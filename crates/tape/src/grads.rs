@@ -2,6 +2,7 @@
 
 use ndarray::{ArrayBase, ArrayD, Data, Dimension};
 
+use crate::tape::ParamKey;
 use crate::{Float, Var, VarId};
 
 /// The gradients from one backward pass: `∂L/∂v` for every recorded value `v` that the
@@ -32,7 +33,7 @@ use crate::{Float, Var, VarId};
 pub struct Grads<T: Float> {
     pub(crate) tape: u64,
     pub(crate) grads: Vec<Option<ArrayD<T>>>,
-    pub(crate) params: Vec<(usize, usize, usize)>,
+    pub(crate) params: Vec<(ParamKey, usize)>,
 }
 
 impl<T: Float> Grads<T> {
@@ -76,8 +77,8 @@ impl<T: Float> Grads<T> {
     }
 
     /// The gradient of a parameter registered with [`Tape::param`](crate::Tape::param),
-    /// found by the array itself (its address and length), so it works after the tape
-    /// is dropped. `None` if that array was not a parameter on the tape or got no
+    /// found by the array itself (its address, shape and strides), so it works after the
+    /// tape is dropped. `None` if that array was not a parameter on the tape or got no
     /// gradient.
     ///
     /// ```
@@ -95,8 +96,8 @@ impl<T: Float> Grads<T> {
         S: Data<Elem = T>,
         D: Dimension,
     {
-        let key = (array.as_ptr() as usize, array.len());
-        let &(_, _, index) = self.params.iter().find(|&&(p, l, _)| (p, l) == key)?;
+        let key = ParamKey::of(array);
+        let &(_, index) = self.params.iter().find(|(k, _)| *k == key)?;
         self.grads.get(index).and_then(Option::as_ref)
     }
 

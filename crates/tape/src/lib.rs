@@ -30,6 +30,8 @@
 //! - [`Tape::to_dot`] draws the graph for Graphviz; [`Tape::backward_trace`] writes out
 //!   the backward pass step by step.
 
+#![warn(missing_docs, clippy::missing_panics_doc, clippy::missing_errors_doc)]
+
 mod backward;
 mod error;
 mod float;

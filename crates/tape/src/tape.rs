@@ -13,6 +13,27 @@ use crate::{Float, Op, Value, Var};
 /// mistaken for a node of another.
 static NEXT_TAPE_ID: AtomicU64 = AtomicU64::new(1);
 
+/// Identifies a borrowed parameter array: where its data starts and how it is laid
+/// out, so two different views of one buffer (`w` and `w.t()`) are different parameters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ParamKey {
+    address: usize,
+    len: usize,
+    shape: SmallVec<[usize; 4]>,
+    strides: SmallVec<[isize; 4]>,
+}
+
+impl ParamKey {
+    pub(crate) fn of<S: Data, D: Dimension>(array: &ArrayBase<S, D>) -> Self {
+        ParamKey {
+            address: array.as_ptr() as usize,
+            len: array.len(),
+            shape: array.shape().iter().copied().collect(),
+            strides: array.strides().iter().copied().collect(),
+        }
+    }
+}
+
 /// How a node entered the tape.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NodeKind {
@@ -69,9 +90,9 @@ pub(crate) struct Node<'t, T: Float> {
 pub struct Tape<'t, T: Float> {
     pub(crate) id: u64,
     pub(crate) nodes: RefCell<Vec<Node<'t, T>>>,
-    /// `(address, length, node)` of each borrowed parameter, so the same array
-    /// registered twice is one node and [`Grads::param`](crate::Grads::param) can find it.
-    pub(crate) params: RefCell<Vec<(usize, usize, usize)>>,
+    /// Each borrowed parameter's identity and node, so the same array registered twice
+    /// is one node and [`Grads::param`](crate::Grads::param) can find it.
+    pub(crate) params: RefCell<Vec<(ParamKey, usize)>>,
     grad_enabled: Cell<bool>,
 }
 
@@ -232,16 +253,22 @@ impl<'t, T: Float> Tape<'t, T> {
         S: Data<Elem = T>,
         D: Dimension,
     {
-        let key = (array.as_ptr() as usize, array.len());
-        if key.1 > 0 {
-            if let Some(&(_, _, index)) = self.params.borrow().iter().find(|&&(p, l, _)| (p, l) == key) {
+        let key = ParamKey::of(array);
+        let grad = self.is_grad_enabled();
+        let known = self.params.borrow().iter().position(|(k, _)| *k == key);
+        if let Some(position) = known {
+            let index = self.params.borrow()[position].1;
+            // Reuse the node unless it was registered under `no_grad` and a gradient is
+            // wanted now: then a differentiable node replaces it from here on.
+            if !grad || self.nodes.borrow()[index].requires_grad {
                 return Var::new(self, index);
             }
         }
-        let grad = self.is_grad_enabled();
         let var = self.push_leaf(array.into(), grad, NodeKind::Param);
-        if key.1 > 0 {
-            self.params.borrow_mut().push((key.0, key.1, var.index));
+        match known {
+            Some(position) => self.params.borrow_mut()[position].1 = var.index,
+            None if key.len > 0 => self.params.borrow_mut().push((key, var.index)),
+            None => {}
         }
         var
     }

@@ -1,7 +1,7 @@
 //! The public gradient checker catches wrong gradients, says where, and skips kinks.
 
-use ndarray::{ArrayD, ArrayViewD, Zip, array};
-use tapegrad_tape::gradcheck::{GradCheck, Status, numeric_gradient};
+use ndarray::{array, ArrayD, ArrayViewD, Zip};
+use tapegrad_tape::gradcheck::{numeric_gradient, GradCheck, Status};
 use tapegrad_tape::{Float, InputGrads, Op, Tape, Var};
 
 /// `y = x³` with a deliberately wrong backward: `2x²` instead of `3x²`.
@@ -21,7 +21,9 @@ impl<T: Float> Op<T> for WrongCube {
         _wanted: &[bool],
     ) -> InputGrads<T> {
         let two = T::from_f64(2.0);
-        [Some(Zip::from(grad_output).and(&inputs[0]).map_collect(|&g, &x| g * two * x * x))].into_iter().collect()
+        [Some(Zip::from(grad_output).and(&inputs[0]).map_collect(|&g, &x| g * two * x * x))]
+            .into_iter()
+            .collect()
     }
 }
 
@@ -44,7 +46,10 @@ fn a_wrong_backward_is_caught_and_the_worst_element_named() {
     assert!((worst.analytic / worst.numeric - 2.0 / 3.0).abs() < 1e-6, "{report}");
     let text = report.to_string();
     assert!(text.starts_with("gradient check FAILED: 6 of 6 elements disagree"), "{text}");
-    assert!(text.contains("input      index") && text.contains("FAIL") && text.contains("w          [1, 0]"), "{text}");
+    assert!(
+        text.contains("input      index") && text.contains("FAIL") && text.contains("w          [1, 0]"),
+        "{text}"
+    );
     assert!(text.contains("worst: "), "{text}");
 }
 
@@ -57,7 +62,14 @@ fn the_per_op_check_names_the_faulty_op_and_its_line() {
     let faulty = report.failing_ops().next().unwrap();
     assert!(faulty.site.file().ends_with("checker.rs"));
     let text = report.to_string();
-    assert!(text.contains("FAIL node 4   wrong_cube at crates/tape/tests/checker.rs:30"), "{text}");
+    // The report points at the line of this file that recorded the faulty op.
+    let line =
+        include_str!("checker.rs").lines().position(|l| l.contains("tape.apply(WrongCube")).unwrap() + 1;
+    assert_eq!(faulty.site.line() as usize, line);
+    assert!(
+        text.contains(&format!("FAIL node 4   wrong_cube at crates/tape/tests/checker.rs:{line}")),
+        "{text}"
+    );
     assert!(text.contains("ok   node 3   tanh"), "{text}");
 }
 
@@ -65,7 +77,8 @@ fn the_per_op_check_names_the_faulty_op_and_its_line() {
 fn elements_on_a_kink_are_skipped_not_failed() {
     // |x| and relu at 0, max with a tie, clamp at its bound: all within the step of a kink.
     let x = array![0.0, 1.0, -2.0, 0.5].into_dyn();
-    let report = GradCheck::new().check(|_, v| v[0].abs().sum() + v[0].relu().sum() + v[0].clamp(-1.0, 0.5).sum(), &[x]);
+    let report = GradCheck::new()
+        .check(|_, v| v[0].abs().sum() + v[0].relu().sum() + v[0].clamp(-1.0, 0.5).sum(), &[x]);
     assert!(report.passed(), "{report}");
     let statuses: Vec<Status> = report.elements.iter().map(|e| e.status).collect();
     assert_eq!(statuses, [Status::Kink, Status::Pass, Status::Pass, Status::Kink]);
@@ -89,7 +102,7 @@ fn numeric_gradient_matches_the_derivative() {
     // f(x, y) = Σ x·y: ∂f/∂x = y, ∂f/∂y = x
     let x = array![1.0, 2.0].into_dyn();
     let y = array![-3.0, 0.5].into_dyn();
-    let g = numeric_gradient(|_, v| (&v[0] * &v[1]).sum(), &[x.clone(), y.clone()], 1e-6);
+    let g = numeric_gradient(|_, v| (v[0] * v[1]).sum(), &[x.clone(), y.clone()], 1e-6);
     approx::assert_abs_diff_eq!(g[0], y, epsilon = 1e-8);
     approx::assert_abs_diff_eq!(g[1], x, epsilon = 1e-8);
 }
@@ -97,7 +110,8 @@ fn numeric_gradient_matches_the_derivative() {
 #[test]
 fn tolerances_follow_atol_plus_rtol_times_scale() {
     // A gradient of 1000 computed exactly: a relative error of ~1e-10 passes rtol 1e-6.
-    let report = GradCheck::new().atol(0.0).rtol(1e-6).check(|_, v| (v[0] * 1000.0).sum(), &[array![0.1].into_dyn()]);
+    let report =
+        GradCheck::new().atol(0.0).rtol(1e-6).check(|_, v| (v[0] * 1000.0).sum(), &[array![0.1].into_dyn()]);
     assert!(report.passed(), "{report}");
     let e = &report.elements[0];
     assert!(e.abs_error <= 1e-6 * e.analytic.abs().max(e.numeric.abs()));

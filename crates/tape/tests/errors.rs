@@ -33,7 +33,7 @@ fn a_shape_mismatch_panics_with_op_shapes_and_the_callers_line() {
         let a = tape.var(array![[1.0, 2.0, 3.0]]);
         let b = tape.var(array![1.0, 2.0]);
         let line = line!() + 1;
-        let _ = &a + &b;
+        let _ = a + b;
         panic!("no panic at line {line}");
     });
     assert!(message.starts_with("add: shapes [1, 3] and [2] do not broadcast"), "{message}");

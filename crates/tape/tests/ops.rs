@@ -44,10 +44,10 @@ fn add_sub_mul_div_with_and_without_broadcasting() {
         (b3(), a23()),
         (a23(), array![[2.0], [-1.5]].into_dyn()),
     ] {
-        check(|_, v| weighted(&v[0] + &v[1]), &[a.clone(), b.clone()]);
-        check(|_, v| weighted(&v[0] - &v[1]), &[a.clone(), b.clone()]);
-        check(|_, v| weighted(&v[0] * &v[1]), &[a.clone(), b.clone()]);
-        check(|_, v| weighted(&v[0] / &v[1]), &[a.clone(), b.clone()]);
+        check(|_, v| weighted(v[0] + v[1]), &[a.clone(), b.clone()]);
+        check(|_, v| weighted(v[0] - v[1]), &[a.clone(), b.clone()]);
+        check(|_, v| weighted(v[0] * v[1]), &[a.clone(), b.clone()]);
+        check(|_, v| weighted(v[0] / v[1]), &[a.clone(), b.clone()]);
     }
 }
 
@@ -108,11 +108,23 @@ fn matmul_forms() {
 }
 
 #[test]
+fn matmul_with_column_major_inputs_and_one_column() {
+    // Regression: a column-major `a` in the batched form, and a one-column `b` (where
+    // ndarray's `dot` returns a column-major product), once failed to reshape.
+    let column_major =
+        ArrayD::from_shape_fn(vec![2, 2, 3], |i| i[0] as f64 * 0.3 - i[1] as f64 * 0.2 + i[2] as f64 * 0.1)
+            .reversed_axes(); // shape [3, 2, 2], column-major memory
+    check(|_, v| weighted(v[0].matmul(&v[1])), &[column_major, array![[0.5, -0.3], [1.1, 0.2]].into_dyn()]);
+    let a = ArrayD::from_shape_fn(vec![2, 2, 2], |i| i[0] as f64 - 0.5 * i[1] as f64 + 0.25 * i[2] as f64);
+    check(|_, v| weighted(v[0].matmul(&v[1])), &[a, array![[0.7], [-0.4]].into_dyn()]);
+}
+
+#[test]
 fn shape_ops() {
     check(|_, v| weighted(v[0].reshape(&[3, 2])), &[a23()]);
     check(|_, v| weighted(v[0].t()), &[a23()]);
     let cube = ArrayD::from_shape_fn(vec![2, 3, 4], |i| i[0] as f64 - 0.3 * i[1] as f64 + 0.17 * i[2] as f64);
-    check(|_, v| weighted(v[0].permute(&[2, 0, 1])), &[cube.clone()]);
+    check(|_, v| weighted(v[0].permute(&[2, 0, 1])), std::slice::from_ref(&cube));
     check(|_, v| weighted(v[0].transpose(0, 2)), &[cube]);
     check(|_, v| weighted(v[0].broadcast_to(&[4, 2, 3])), &[a23()]);
     check(|_, v| weighted(v[0].broadcast_to(&[2, 3])), &[array![[1.5], [-0.5]].into_dyn()]);

@@ -152,6 +152,30 @@ fn a_parameter_registered_twice_is_one_node() {
 }
 
 #[test]
+fn a_parameter_first_seen_under_no_grad_still_gets_its_gradient() {
+    let w = array![2.0];
+    let tape = Tape::new();
+    let frozen = tape.no_grad(|| tape.param(&w) * 1.0);
+    let y = (tape.param(&w) * 3.0 + frozen).sum();
+    assert_eq!(tape.backward(y).param(&w).unwrap()[[0]], 3.0);
+}
+
+#[test]
+fn two_views_of_one_buffer_are_different_parameters() {
+    let m = array![[1.0, 2.0], [3.0, 4.0]];
+    let mt = m.t();
+    let tape = Tape::new();
+    let a = tape.param(&m);
+    let b = tape.param(&mt);
+    assert_ne!(a.id(), b.id());
+    assert_eq!(b.value(), array![[1.0, 3.0], [2.0, 4.0]].into_dyn());
+    // L = Σ (m ⊙ mᵀ): ∂L/∂m = mᵀ through a, and through b another mᵀ (seen from m's side).
+    let grads = tape.backward((a * b).sum());
+    assert_eq!(grads.param(&m).unwrap(), &array![[1.0, 3.0], [2.0, 4.0]].into_dyn());
+    assert_eq!(grads.param(&mt).unwrap(), &array![[1.0, 2.0], [3.0, 4.0]].into_dyn());
+}
+
+#[test]
 fn gradients_outlive_the_tape() {
     let w = array![1.0, 2.0];
     let (grads, id) = {

@@ -145,16 +145,28 @@ impl GradCheck {
     }
 
     /// The step `h`.
+    ///
+    /// ```
+    /// assert!(tapegrad_tape::gradcheck::GradCheck::new().get_step() > 0.0);
+    /// ```
     pub fn get_step(&self) -> f64 {
         self.step
     }
 
     /// The absolute tolerance.
+    ///
+    /// ```
+    /// assert!(tapegrad_tape::gradcheck::GradCheck::new().get_atol() > 0.0);
+    /// ```
     pub fn get_atol(&self) -> f64 {
         self.atol
     }
 
     /// The relative tolerance.
+    ///
+    /// ```
+    /// assert!(tapegrad_tape::gradcheck::GradCheck::new().get_rtol() > 0.0);
+    /// ```
     pub fn get_rtol(&self) -> f64 {
         self.rtol
     }

@@ -122,9 +122,10 @@ impl fmt::Display for OpCheckReport {
             let settings = if op.describe.is_empty() { String::new() } else { format!("[{}]", op.describe) };
             let kinks = op.elements.iter().filter(|e| e.status == Status::Kink).count();
             let kinks = if kinks > 0 { format!(", {kinks} at kinks") } else { String::new() };
+            let plural = if op.elements.len() == 1 { "" } else { "s" };
             writeln!(
                 f,
-                "  {:<4} node {:<3} {}{} at {}:{} ({} elements{kinks})",
+                "  {:<4} node {:<3} {}{} at {}:{} ({} element{plural}{kinks})",
                 if op.passed() { "ok" } else { "FAIL" },
                 op.node,
                 op.op,

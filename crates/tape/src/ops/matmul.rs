@@ -55,7 +55,9 @@ fn flatten_batch<'a, T: Float>(x: &ArrayViewD<'a, T>) -> CowArray<'a, T, Ix2> {
     let shape = (s[0] * s[1], s[2]);
     match x.clone().into_shape_with_order(shape) {
         Ok(view) => CowArray::from(view),
-        Err(_) => CowArray::from(x.to_owned().into_shape_with_order(shape).expect("standard layout")),
+        Err(_) => CowArray::from(
+            x.as_standard_layout().into_owned().into_shape_with_order(shape).expect("standard layout"),
+        ),
     }
 }
 
@@ -88,7 +90,9 @@ impl<T: Float> Op<T> for MatMul {
                 let (batch, m) = (a.shape()[0], a.shape()[1]);
                 let y = flatten_batch(a).dot(&as2(b));
                 let n = y.ncols();
-                y.into_shape_with_order((batch, m, n)).expect("contiguous").into_dyn()
+                // `dot` may return a column-major result (e.g. for one column), so reshape
+                // in logical order, copying only if needed.
+                y.to_shape((batch, m, n)).expect("sizes agree").into_owned().into_dyn()
             }
             _ => {
                 let (a, b) = (as3(a), as3(b));
@@ -122,7 +126,7 @@ impl<T: Float> Op<T> for MatMul {
                 grads([
                     wanted[0].then(|| {
                         let grad_a = g.dot(&as2(b).t());
-                        grad_a.into_shape_with_order(a.raw_dim()).expect("contiguous")
+                        grad_a.to_shape(a.raw_dim()).expect("sizes agree").into_owned()
                     }),
                     wanted[1].then(|| flatten_batch(a).t().dot(&g).into_dyn()),
                 ])

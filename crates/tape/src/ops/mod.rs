@@ -75,6 +75,9 @@ pub trait Op<T: Float>: 'static {
     /// Checks that the input shapes fit this op. [`Tape::apply`](crate::Tape::apply)
     /// calls it before [`forward`](Op::forward) and panics with `"{name}: {message}"` at
     /// the caller's line when it fails. The default accepts anything.
+    ///
+    /// # Errors
+    /// A message saying what does not fit, naming the shapes.
     fn check_shapes(&self, shapes: &[&[usize]]) -> Result<(), String> {
         let _ = shapes;
         Ok(())

@@ -1,0 +1,154 @@
+//! Backpropagation, explained on micrograd's tiny neuron `o = tanh(x1·w1 + x2·w2 + b)`.
+//!
+//! The program records the neuron on a tape and prints each node's value. It then runs
+//! the backward pass node by node and compares every gradient with the chain rule worked
+//! out by hand. It writes the graph for Graphviz and checks all gradients against finite
+//! differences. Read alongside `docs/01-the-tape.md`.
+//!
+//! Run: `cargo run --release --example explain [graph.dot]`. The graph goes to
+//! `target/explain.dot` unless you give a path; render it with `dot -Tsvg`.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use ndarray::{arr0, ArrayD};
+use tapegrad::prelude::*;
+
+/// The nodes the neuron records, named as in the lesson.
+struct Neuron<'t> {
+    x1w1: Var<'t, f64>,
+    x2w2: Var<'t, f64>,
+    sum: Var<'t, f64>,
+    n: Var<'t, f64>,
+    o: Var<'t, f64>,
+}
+
+/// `n = x1·w1 + x2·w2 + b`, `o = tanh(n)`: five ops, each appending one node to the tape.
+fn neuron<'t>(
+    x1: Var<'t, f64>,
+    x2: Var<'t, f64>,
+    w1: Var<'t, f64>,
+    w2: Var<'t, f64>,
+    b: Var<'t, f64>,
+) -> Neuron<'t> {
+    let x1w1 = x1 * w1;
+    let x2w2 = x2 * w2;
+    let sum = x1w1 + x2w2;
+    let n = sum + b;
+    let o = n.tanh();
+    Neuron { x1w1, x2w2, sum, n, o }
+}
+
+fn main() -> ExitCode {
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run() -> Result<(), String> {
+    // The parameters belong to the program (as a model's would); the tape only borrows them.
+    let w1 = arr0(-3.0);
+    let w2 = arr0(1.0);
+    let b = arr0(6.881_373_587_019_543); // micrograd's 6.8813735870195432, to f64 precision
+    let tape = Tape::new();
+    let x1 = tape.var(arr0(2.0)); // inputs are `var`s, so they get gradients too
+    let x2 = tape.var(arr0(0.0));
+    let w1_var = tape.param(&w1);
+    let w2_var = tape.param(&w2);
+    let b_var = tape.param(&b);
+    let neuron = neuron(x1, x2, w1_var, w2_var, b_var);
+
+    println!("== 1. Forward pass: the tape, in creation order ==");
+    let rows = [
+        ("x1", "var: input", x1),
+        ("x2", "var: input", x2),
+        ("w1", "param: weight, borrowed", w1_var),
+        ("w2", "param: weight, borrowed", w2_var),
+        ("b", "param: bias, borrowed", b_var),
+        ("x1·w1", "mul(x1, w1)", neuron.x1w1),
+        ("x2·w2", "mul(x2, w2)", neuron.x2w2),
+        ("x1w1+x2w2", "add(x1·w1, x2·w2)", neuron.sum),
+        ("n", "add(x1w1+x2w2, b)", neuron.n),
+        ("o", "tanh(n)", neuron.o),
+    ];
+    for (name, how, var) in rows {
+        println!("  node {}  {name:<10} = {:>10.6}   {how}", var.id().index(), var.item());
+    }
+
+    println!("\n== 2. Backward pass, node by node (last node first; L = o, seed ∂o/∂o = 1) ==");
+    println!("  (grad in: what reached the node; grad out: what its rule sends to each input)");
+    let (grads, trace) = tape.backward_trace(neuron.o);
+    print!("{}", indented(&trace.to_string()));
+
+    println!("\n== 3. The tape's gradients against the chain rule by hand ==");
+    let o = neuron.o.item();
+    println!("  o = tanh(n) = {o:.6}, so ∂o/∂n = 1 − o² = {:.6}", 1.0 - o * o);
+    let scalar = |grad: Option<&ArrayD<f64>>| grad.and_then(|g| g.first().copied());
+    let checks = [
+        ("∂o/∂n", scalar(grads.get(neuron.n)), 0.5, "1 − o²                 (tanh rule)"),
+        ("∂o/∂b", scalar(grads.param(&b)), 0.5, "∂o/∂n                  (add passes the gradient through)"),
+        ("∂o/∂(x1·w1)", scalar(grads.get(neuron.x1w1)), 0.5, "∂o/∂n                  (add, twice)"),
+        ("∂o/∂w1", scalar(grads.param(&w1)), 1.0, "x1 · ∂o/∂n = 2 · 0.5   (mul: times the other operand)"),
+        ("∂o/∂x1", scalar(grads.get(x1)), -1.5, "w1 · ∂o/∂n = −3 · 0.5"),
+        ("∂o/∂w2", scalar(grads.param(&w2)), 0.0, "x2 · ∂o/∂n = 0 · 0.5   (x2 = 0, so w2 cannot move o)"),
+        ("∂o/∂x2", scalar(grads.get(x2)), 0.5, "w2 · ∂o/∂n = 1 · 0.5"),
+    ];
+    println!("  {:<12} {:>10} {:>8}   how, by hand", "gradient", "tape", "by hand");
+    for (name, tape_value, by_hand, rule) in checks {
+        let tape_value = tape_value.ok_or_else(|| format!("no gradient reached {name}"))?;
+        if (tape_value - by_hand).abs() > 1e-12 {
+            return Err(format!(
+                "{name}: the tape gives {tape_value:e} but the hand derivation gives {by_hand}"
+            ));
+        }
+        println!("  {name:<12} {tape_value:>10.6} {:>8}   {rule}", format!("{by_hand:?}"));
+    }
+    println!("  all seven agree to 1e-12");
+
+    println!("\n== 4. The graph, with values and gradients ==");
+    let path = std::env::args_os().nth(1).map_or_else(|| PathBuf::from("target/explain.dot"), PathBuf::from);
+    write_file(&path, &tape.to_dot(Some(&grads)))?;
+    println!("  wrote {}", path.display());
+    println!("  render it: dot -Tsvg {} -o {}", path.display(), path.with_extension("svg").display());
+
+    println!("\n== 5. Finite differences agree? (central, in f64) ==");
+    // The same neuron, as a function of [x1, x2, w1, w2, b] on a fresh tape.
+    let inputs =
+        vec![x1.value(), x2.value(), w1.clone().into_dyn(), w2.clone().into_dyn(), b.clone().into_dyn()];
+    let report = GradCheck::new()
+        .input_names(&["x1", "x2", "w1", "w2", "b"])
+        .check(|_tape, v| neuron_output(v), &inputs);
+    println!("  The whole neuron, one input at a time:");
+    print!("{}", indented(&format!("{report:#}")));
+    let per_op = GradCheck::new().check_ops(|_tape, v| neuron_output(v), &inputs);
+    println!("  Each recorded op on its own:");
+    print!("{}", indented(&per_op.to_string()));
+    if !report.passed() || !per_op.passed() {
+        return Err("the tape's gradients disagree with finite differences (see the reports above)".into());
+    }
+    println!("\nAll gradients agree: by hand, on the tape and by finite differences.");
+    Ok(())
+}
+
+/// `o` of the neuron for inputs `[x1, x2, w1, w2, b]`, in the form the gradient checker takes.
+fn neuron_output<'t>(v: &[Var<'t, f64>]) -> Var<'t, f64> {
+    neuron(v[0], v[1], v[2], v[3], v[4]).o
+}
+
+/// `text` with every line indented by two spaces, to sit under a heading.
+fn indented(text: &str) -> String {
+    text.lines().map(|line| format!("  {line}\n")).collect()
+}
+
+/// Writes `text` to `path`, creating its directory; errors name the path.
+fn write_file(path: &Path, text: &str) -> Result<(), String> {
+    if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| format!("cannot create directory {}: {e}", dir.display()))?;
+    }
+    std::fs::write(path, text).map_err(|e| format!("cannot write the DOT file {}: {e}", path.display()))
+}
