@@ -11,7 +11,7 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use ndarray::{arr0, ArrayD};
+use ndarray::{arr0, ArrayViewD};
 use tapegrad::prelude::*;
 
 /// The nodes the neuron records, named as in the lesson.
@@ -87,7 +87,7 @@ fn run() -> Result<(), String> {
     println!("\n== 3. The tape's gradients against the chain rule by hand ==");
     let o = neuron.o.item();
     println!("  o = tanh(n) = {o:.6}, so ∂o/∂n = 1 − o² = {:.6}", 1.0 - o * o);
-    let scalar = |grad: Option<&ArrayD<f64>>| grad.and_then(|g| g.first().copied());
+    let scalar = |grad: Option<ArrayViewD<'_, f64>>| grad.and_then(|g| g.first().copied());
     let checks = [
         ("∂o/∂n", scalar(grads.get(neuron.n)), 0.5, "1 − o²                 (tanh rule)"),
         ("∂o/∂b", scalar(grads.param(&b)), 0.5, "∂o/∂n                  (add passes the gradient through)"),

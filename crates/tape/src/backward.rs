@@ -4,9 +4,11 @@
 use std::fmt;
 use std::panic::Location;
 
-use ndarray::{ArrayD, ArrayViewD};
+use ndarray::{ArrayD, ArrayViewD, Dimension};
 use smallvec::SmallVec;
 
+use crate::grads::Slot;
+use crate::tape::ScalarArgs;
 use crate::{Float, Grads, Tape, TapeError, Var};
 
 /// One step of a backward pass, as recorded by [`Tape::backward_trace`]: which rule ran
@@ -194,10 +196,10 @@ impl<'t, T: Float> Tape<'t, T> {
         mut trace: Option<&mut Vec<TraceStep<T>>>,
     ) -> Grads<T> {
         let nodes = self.nodes.borrow();
-        let mut grads: Vec<Option<ArrayD<T>>> = Vec::with_capacity(root.index + 1);
-        grads.resize_with(root.index + 1, || None);
+        let mut grads: Vec<Slot<T>> = Vec::with_capacity(root.index + 1);
+        grads.resize_with(root.index + 1, || Slot::Empty);
         if nodes[root.index].requires_grad {
-            grads[root.index] = Some(seed);
+            grads[root.index] = Slot::from_array(seed);
         }
         let mut views: SmallVec<[ArrayViewD<'_, T>; 2]> = SmallVec::new();
         let mut wanted: SmallVec<[bool; 2]> = SmallVec::new();
@@ -205,12 +207,44 @@ impl<'t, T: Float> Tape<'t, T> {
             let node = &nodes[i];
             let Some(op) = node.op.as_deref() else { continue };
             let (below, here) = grads.split_at_mut(i);
-            let Some(grad_output) = here[0].as_ref() else { continue };
-            views.clear();
-            views.extend(node.inputs.iter().map(|&j| nodes[j].value.view()));
+            // The scalar fast path: a 0-d node whose inputs are all 0-d.
+            if let (Slot::Scalar(grad_output), Some(output)) = (&here[0], node.value.scalar()) {
+                let grad_output = *grad_output;
+                let inputs = ScalarArgs::gather(node.inputs.iter().map(|&j| &nodes[j]));
+                if let Some(input_grads) =
+                    inputs.and_then(|xs| op.backward_scalar(xs.as_slice(), output, grad_output))
+                {
+                    if let Some(trace) = trace.as_mut() {
+                        trace.push(TraceStep {
+                            node: i,
+                            op: op.name(),
+                            describe: op.describe(),
+                            site: node.site,
+                            grad_output: ndarray::arr0(grad_output).into_dyn(),
+                            grad_inputs: node
+                                .inputs
+                                .iter()
+                                .zip(&input_grads)
+                                .map(|(&j, &g)| {
+                                    (j, nodes[j].requires_grad.then(|| ndarray::arr0(g).into_dyn()))
+                                })
+                                .collect(),
+                        });
+                    }
+                    for (&j, &grad) in node.inputs.iter().zip(&input_grads) {
+                        if nodes[j].requires_grad {
+                            below[j].add_scalar(grad);
+                        }
+                    }
+                    continue;
+                }
+            }
             wanted.clear();
             wanted.extend(node.inputs.iter().map(|&j| nodes[j].requires_grad));
-            let input_grads = op.backward(&views, &node.value.view(), &grad_output.view(), &wanted);
+            let Some(grad_output) = here[0].view() else { continue };
+            views.clear();
+            views.extend(node.inputs.iter().map(|&j| nodes[j].value.view()));
+            let input_grads = op.backward(&views, &node.value.view(), &grad_output, &wanted);
             assert_eq!(
                 input_grads.len(),
                 node.inputs.len(),
@@ -224,7 +258,7 @@ impl<'t, T: Float> Tape<'t, T> {
                 op: op.name(),
                 describe: op.describe(),
                 site: node.site,
-                grad_output: grad_output.clone(),
+                grad_output: grad_output.to_owned(),
                 grad_inputs: Vec::new(),
             });
             for ((&j, grad), &want) in node.inputs.iter().zip(input_grads).zip(&wanted) {
@@ -233,18 +267,16 @@ impl<'t, T: Float> Tape<'t, T> {
                     step.grad_inputs.push((j, grad.clone()));
                 }
                 let Some(grad) = grad else { continue };
+                let input_shape = nodes[j].value.view().raw_dim();
                 assert_eq!(
                     grad.shape(),
-                    nodes[j].value.view().shape(),
+                    input_shape.slice(),
                     "{}: backward returned a gradient of shape {:?} for an input of shape {:?}",
                     op.name(),
                     grad.shape(),
-                    nodes[j].value.view().shape()
+                    input_shape.slice()
                 );
-                match &mut below[j] {
-                    Some(total) => *total += &grad,
-                    empty => *empty = Some(grad),
-                }
+                below[j].add_array(grad);
             }
             if let (Some(trace), Some(step)) = (trace.as_mut(), step) {
                 trace.push(step);

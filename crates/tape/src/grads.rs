@@ -1,8 +1,9 @@
 //! `Grads`: the gradient store backward returns, separate from the tape and outliving it.
 
-use ndarray::{ArrayBase, ArrayD, Data, Dimension};
+use ndarray::{ArrayBase, ArrayD, ArrayViewD, Data, Dimension};
 
-use crate::tape::ParamKey;
+use crate::params::ParamRegistry;
+use crate::value::scalar_view;
 use crate::{Float, Var, VarId};
 
 /// The gradients from one backward pass: `∂L/∂v` for every recorded value `v` that the
@@ -32,12 +33,13 @@ use crate::{Float, Var, VarId};
 #[derive(Debug, Clone)]
 pub struct Grads<T: Float> {
     pub(crate) tape: u64,
-    pub(crate) grads: Vec<Option<ArrayD<T>>>,
-    pub(crate) params: Vec<(ParamKey, usize)>,
+    pub(crate) grads: Vec<Slot<T>>,
+    pub(crate) params: ParamRegistry,
 }
 
 impl<T: Float> Grads<T> {
-    /// `∂L/∂v` for a `Var` (or its [`VarId`]); `None` when no gradient reached it.
+    /// `∂L/∂v` for a `Var` (or its [`VarId`]) as a view; `None` when no gradient
+    /// reached it. (`.to_owned()` gives an array you keep.)
     ///
     /// # Panics
     /// If `var` comes from a different tape than the one this store was computed on.
@@ -49,10 +51,10 @@ impl<T: Float> Grads<T> {
     /// assert_eq!(grads.get(x).unwrap()[[0]], 6.0);
     /// ```
     #[track_caller]
-    pub fn get(&self, var: impl Into<VarId>) -> Option<&ArrayD<T>> {
+    pub fn get(&self, var: impl Into<VarId>) -> Option<ArrayViewD<'_, T>> {
         let id = var.into();
         self.check_tape(id);
-        self.grads.get(id.index).and_then(Option::as_ref)
+        self.grads.get(id.index).and_then(Slot::view)
     }
 
     /// `∂L/∂v`, or zeros of `v`'s shape when no gradient reached it. Takes the `Var`
@@ -71,7 +73,7 @@ impl<T: Float> Grads<T> {
     #[track_caller]
     pub fn get_or_zeros(&self, var: Var<'_, T>) -> ArrayD<T> {
         match self.get(var) {
-            Some(grad) => grad.clone(),
+            Some(grad) => grad.to_owned(),
             None => ArrayD::zeros(var.shape()),
         }
     }
@@ -91,14 +93,13 @@ impl<T: Float> Grads<T> {
     /// };
     /// assert_eq!(grads.param(&w).unwrap(), &array![10.0, 10.0].into_dyn());
     /// ```
-    pub fn param<S, D>(&self, array: &ArrayBase<S, D>) -> Option<&ArrayD<T>>
+    pub fn param<S, D>(&self, array: &ArrayBase<S, D>) -> Option<ArrayViewD<'_, T>>
     where
         S: Data<Elem = T>,
         D: Dimension,
     {
-        let key = ParamKey::of(array);
-        let &(_, index) = self.params.iter().find(|(k, _)| *k == key)?;
-        self.grads.get(index).and_then(Option::as_ref)
+        let (_, index) = self.params.find(array)?;
+        self.grads.get(index).and_then(Slot::view)
     }
 
     /// How many values received a gradient.
@@ -110,7 +111,7 @@ impl<T: Float> Grads<T> {
     /// assert_eq!(grads.len(), 3); // sum, exp and x
     /// ```
     pub fn len(&self) -> usize {
-        self.grads.iter().filter(|g| g.is_some()).count()
+        self.grads.iter().filter(|g| !matches!(g, Slot::Empty)).count()
     }
 
     /// Whether no value received a gradient.
@@ -133,5 +134,54 @@ impl<T: Float> Grads<T> {
             id.tape,
             self.tape
         );
+    }
+}
+
+/// One node's accumulated gradient: none yet, a bare number (0-d values on the scalar
+/// fast path), or an array.
+#[derive(Debug, Clone)]
+pub(crate) enum Slot<T> {
+    Empty,
+    Scalar(T),
+    /// Boxed so that a slot is two words: the store for a scalar graph stays small.
+    Array(Box<ArrayD<T>>),
+}
+
+impl<T: Float> Slot<T> {
+    /// A seed or first contribution; 0-d arrays become bare numbers.
+    pub(crate) fn from_array(array: ArrayD<T>) -> Self {
+        match array.ndim() {
+            0 => Slot::Scalar(array[[]]),
+            _ => Slot::Array(Box::new(array)),
+        }
+    }
+
+    pub(crate) fn view(&self) -> Option<ArrayViewD<'_, T>> {
+        match self {
+            Slot::Empty => None,
+            Slot::Scalar(value) => Some(scalar_view(value)),
+            Slot::Array(array) => Some(array.view()),
+        }
+    }
+
+    /// `self += grad` for a 0-d node.
+    pub(crate) fn add_scalar(&mut self, grad: T) {
+        match self {
+            Slot::Empty => *self = Slot::Scalar(grad),
+            Slot::Scalar(total) => *total += grad,
+            Slot::Array(total) => total.mapv_inplace(|v| v + grad),
+        }
+    }
+
+    /// `self += grad`.
+    pub(crate) fn add_array(&mut self, grad: ArrayD<T>) {
+        match self {
+            Slot::Empty => *self = Slot::from_array(grad),
+            Slot::Scalar(total) => {
+                let total = *total;
+                *self = Slot::Array(Box::new(grad.mapv(|v| v + total)));
+            }
+            Slot::Array(total) => **total += &grad,
+        }
     }
 }

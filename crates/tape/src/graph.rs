@@ -48,8 +48,8 @@ impl<'t, T: Float> Tape<'t, T> {
             let mut label = format!("#{i} {title}\\nshape {:?}", value.shape());
             if value.len() <= SMALL {
                 let _ = write!(label, "\\nvalue {}", compact(&value.to_owned()));
-                if let Some(grad) = grads.and_then(|g| g.grads.get(i)).and_then(Option::as_ref) {
-                    let _ = write!(label, "\\ngrad {}", compact(grad));
+                if let Some(grad) = grads.and_then(|g| g.grads.get(i)).and_then(|slot| slot.view()) {
+                    let _ = write!(label, "\\ngrad {}", compact(&grad.to_owned()));
                 }
             }
             let _ = write!(label, "\\n{}:{}", node.site.file(), node.site.line());

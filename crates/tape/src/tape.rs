@@ -7,30 +7,35 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use ndarray::{ArrayBase, ArrayViewD, Data, Dimension};
 use smallvec::SmallVec;
 
+use crate::params::ParamRegistry;
 use crate::{Float, Op, Value, Var};
 
 /// Gives every tape a distinct id, so a [`VarId`](crate::VarId) from one tape is never
 /// mistaken for a node of another.
 static NEXT_TAPE_ID: AtomicU64 = AtomicU64::new(1);
 
-/// Identifies a borrowed parameter array: where its data starts and how it is laid
-/// out, so two different views of one buffer (`w` and `w.t()`) are different parameters.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct ParamKey {
-    address: usize,
+/// The 0-d inputs of a one- or two-input op as bare numbers: the scalar fast path's
+/// arguments, gathered without allocating or iterator machinery.
+pub(crate) struct ScalarArgs<T> {
+    values: [T; 2],
     len: usize,
-    shape: SmallVec<[usize; 4]>,
-    strides: SmallVec<[isize; 4]>,
 }
 
-impl ParamKey {
-    pub(crate) fn of<S: Data, D: Dimension>(array: &ArrayBase<S, D>) -> Self {
-        ParamKey {
-            address: array.as_ptr() as usize,
-            len: array.len(),
-            shape: array.shape().iter().copied().collect(),
-            strides: array.strides().iter().copied().collect(),
+impl<T: Float> ScalarArgs<T> {
+    /// `Some` when there are one or two inputs and every one is 0-d.
+    pub(crate) fn gather<'a, 't: 'a>(mut inputs: impl Iterator<Item = &'a Node<'t, T>>) -> Option<Self> {
+        let first = inputs.next()?.value.scalar()?;
+        match inputs.next() {
+            None => Some(ScalarArgs { values: [first, T::zero()], len: 1 }),
+            Some(second) => {
+                let second = second.value.scalar()?;
+                inputs.next().is_none().then_some(ScalarArgs { values: [first, second], len: 2 })
+            }
         }
+    }
+
+    pub(crate) fn as_slice(&self) -> &[T] {
+        &self.values[..self.len]
     }
 }
 
@@ -92,7 +97,7 @@ pub struct Tape<'t, T: Float> {
     pub(crate) nodes: RefCell<Vec<Node<'t, T>>>,
     /// Each borrowed parameter's identity and node, so the same array registered twice
     /// is one node and [`Grads::param`](crate::Grads::param) can find it.
-    pub(crate) params: RefCell<Vec<(ParamKey, usize)>>,
+    pub(crate) params: RefCell<ParamRegistry>,
     grad_enabled: Cell<bool>,
 }
 
@@ -113,7 +118,7 @@ impl<'t, T: Float> Tape<'t, T> {
         Tape {
             id: NEXT_TAPE_ID.fetch_add(1, Ordering::Relaxed),
             nodes: RefCell::new(Vec::new()),
-            params: RefCell::new(Vec::new()),
+            params: RefCell::new(ParamRegistry::default()),
             grad_enabled: Cell::new(true),
         }
     }
@@ -229,7 +234,7 @@ impl<'t, T: Float> Tape<'t, T> {
     /// ```
     #[track_caller]
     pub fn scalar(&'t self, value: T) -> Var<'t, T> {
-        self.push_leaf(ndarray::arr0(value).into(), false, NodeKind::Constant)
+        self.push_leaf(Value::scalar_value(value), false, NodeKind::Constant)
     }
 
     /// A model parameter, borrowed for the tape's lifetime (never copied). Registering
@@ -253,23 +258,20 @@ impl<'t, T: Float> Tape<'t, T> {
         S: Data<Elem = T>,
         D: Dimension,
     {
-        let key = ParamKey::of(array);
         let grad = self.is_grad_enabled();
-        let known = self.params.borrow().iter().position(|(k, _)| *k == key);
-        if let Some(position) = known {
-            let index = self.params.borrow()[position].1;
+        let known = self.params.borrow().find(array);
+        if let Some((entry, index)) = known {
             // Reuse the node unless it was registered under `no_grad` and a gradient is
             // wanted now: then a differentiable node replaces it from here on.
             if !grad || self.nodes.borrow()[index].requires_grad {
                 return Var::new(self, index);
             }
+            let var = self.push_leaf(array.into(), grad, NodeKind::Param);
+            self.params.borrow_mut().set_node(entry, var.index);
+            return var;
         }
         let var = self.push_leaf(array.into(), grad, NodeKind::Param);
-        match known {
-            Some(position) => self.params.borrow_mut()[position].1 = var.index,
-            None if key.len > 0 => self.params.borrow_mut().push((key, var.index)),
-            None => {}
-        }
+        self.params.borrow_mut().insert(array, var.index);
         var
     }
 
@@ -321,18 +323,25 @@ impl<'t, T: Float> Tape<'t, T> {
         }
         let (value, requires_grad) = {
             let nodes = self.nodes.borrow();
-            let views: SmallVec<[ArrayViewD<'_, T>; 2]> =
-                inputs.iter().map(|v| nodes[v.index].value.view()).collect();
-            let shapes: SmallVec<[&[usize]; 2]> = views.iter().map(|v| v.shape()).collect();
-            if let Err(message) = op.check_shapes(&shapes) {
-                panic!("{}: {}", op.name(), message);
-            }
             let requires_grad = self.is_grad_enabled() && inputs.iter().any(|v| nodes[v.index].requires_grad);
-            (op.forward(&views), requires_grad)
+            // The scalar fast path: every input 0-d and the op can compute on bare numbers.
+            let scalars = ScalarArgs::gather(inputs.iter().map(|v| &nodes[v.index]));
+            match scalars.and_then(|s| op.forward_scalar(s.as_slice())) {
+                Some(y) => (Value::scalar_value(y), requires_grad),
+                None => {
+                    let views: SmallVec<[ArrayViewD<'_, T>; 2]> =
+                        inputs.iter().map(|v| nodes[v.index].value.view()).collect();
+                    let shapes: SmallVec<[&[usize]; 2]> = views.iter().map(|v| v.shape()).collect();
+                    if let Err(message) = op.check_shapes(&shapes) {
+                        panic!("{}: {}", op.name(), message);
+                    }
+                    (op.forward(&views).into(), requires_grad)
+                }
+            }
         };
         let recorded = self.is_grad_enabled();
         self.push(Node {
-            value: Value::Owned(value),
+            value,
             op: if recorded { Some(Box::new(op)) } else { None },
             inputs: if recorded { inputs.iter().map(|v| v.index).collect() } else { SmallVec::new() },
             requires_grad,

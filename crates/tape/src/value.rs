@@ -1,11 +1,12 @@
-//! `Value`: a recorded array, borrowed (parameters, data views) or owned (op results).
+//! `Value`: a recorded array, borrowed (parameters, data views), owned (op results), or a
+//! bare number (0-d values on the scalar fast path).
 
-use ndarray::{Array, ArrayBase, ArrayD, ArrayView, ArrayViewD, Data, Dimension};
+use ndarray::{Array, ArrayBase, ArrayD, ArrayView, ArrayViewD, Data, Dimension, IxDyn};
 
 use crate::Float;
 
-/// The array a node holds: borrowed from outside the tape for the tape's lifetime (no
-/// copy), or owned by the tape.
+/// The value a node holds: borrowed from outside the tape for the tape's lifetime (no
+/// copy), owned by the tape, or — for 0-d values — a bare number with no allocation.
 ///
 /// You rarely name it: [`Tape::var`](crate::Tape::var) and
 /// [`Tape::constant`](crate::Tape::constant) accept anything that converts into it — an
@@ -21,14 +22,23 @@ use crate::Float;
 /// assert_eq!(owned.view(), borrowed.view());
 /// ```
 #[derive(Debug, Clone)]
-pub enum Value<'t, T: Float> {
-    /// A view of an array that lives outside the tape.
-    Borrowed(ArrayViewD<'t, T>),
-    /// An array the tape owns.
-    Owned(ArrayD<T>),
+pub struct Value<'t, T: Float>(pub(crate) Repr<'t, T>);
+
+/// How a [`Value`] is stored. Arrays are boxed so that a node stays small (a few words),
+/// which keeps the tape's node list compact for graphs of many small values.
+#[derive(Debug, Clone)]
+pub(crate) enum Repr<'t, T: Float> {
+    Borrowed(Box<ArrayViewD<'t, T>>),
+    Owned(Box<ArrayD<T>>),
+    Scalar(T),
 }
 
 impl<'t, T: Float> Value<'t, T> {
+    /// A 0-d value held as a bare number.
+    pub(crate) fn scalar_value(value: T) -> Self {
+        Value(Repr::Scalar(value))
+    }
+
     /// A view of the array.
     ///
     /// ```
@@ -36,45 +46,60 @@ impl<'t, T: Float> Value<'t, T> {
     /// assert_eq!(v.view().len(), 1);
     /// ```
     pub fn view(&self) -> ArrayViewD<'_, T> {
-        match self {
-            Value::Borrowed(view) => view.view(),
-            Value::Owned(array) => array.view(),
+        match &self.0 {
+            Repr::Borrowed(view) => view.view(),
+            Repr::Owned(array) => array.view(),
+            Repr::Scalar(value) => scalar_view(value),
         }
     }
 
-    /// Whether the array is borrowed rather than owned.
+    /// Whether the array is borrowed from outside the tape rather than owned.
     ///
     /// ```
     /// let v: tapegrad_tape::Value<'_, f32> = ndarray::array![1.0f32].into();
     /// assert!(!v.is_borrowed());
     /// ```
     pub fn is_borrowed(&self) -> bool {
-        matches!(self, Value::Borrowed(_))
+        matches!(self.0, Repr::Borrowed(_))
     }
 
-    /// The same value again: a view stays a view (free), an owned array is copied.
-    pub(crate) fn share(&self) -> Value<'t, T> {
-        match self {
-            Value::Borrowed(view) => Value::Borrowed(view.clone()),
-            Value::Owned(array) => Value::Owned(array.clone()),
+    /// The number, if the value is 0-d (however it is stored).
+    ///
+    /// ```
+    /// let v: tapegrad_tape::Value<'_, f64> = ndarray::arr0(2.5).into();
+    /// assert_eq!(v.scalar(), Some(2.5));
+    /// let w: tapegrad_tape::Value<'_, f64> = ndarray::array![2.5].into();
+    /// assert_eq!(w.scalar(), None); // shape [1] is not 0-d
+    /// ```
+    pub fn scalar(&self) -> Option<T> {
+        match &self.0 {
+            Repr::Scalar(value) => Some(*value),
+            Repr::Borrowed(view) if view.ndim() == 0 => view.first().copied(),
+            Repr::Owned(array) if array.ndim() == 0 => array.first().copied(),
+            _ => None,
         }
     }
 }
 
+/// A 0-d view of one number.
+pub(crate) fn scalar_view<T>(value: &T) -> ArrayViewD<'_, T> {
+    ArrayView::from_shape(IxDyn(&[]), std::slice::from_ref(value)).expect("one element fits the 0-d shape")
+}
+
 impl<'t, T: Float, D: Dimension> From<Array<T, D>> for Value<'t, T> {
     fn from(array: Array<T, D>) -> Self {
-        Value::Owned(array.into_dyn())
+        Value(Repr::Owned(Box::new(array.into_dyn())))
     }
 }
 
 impl<'t, T: Float, D: Dimension> From<ArrayView<'t, T, D>> for Value<'t, T> {
     fn from(view: ArrayView<'t, T, D>) -> Self {
-        Value::Borrowed(view.into_dyn())
+        Value(Repr::Borrowed(Box::new(view.into_dyn())))
     }
 }
 
 impl<'t, T: Float, S: Data<Elem = T>, D: Dimension> From<&'t ArrayBase<S, D>> for Value<'t, T> {
     fn from(array: &'t ArrayBase<S, D>) -> Self {
-        Value::Borrowed(array.view().into_dyn())
+        Value(Repr::Borrowed(Box::new(array.view().into_dyn())))
     }
 }

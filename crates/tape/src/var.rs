@@ -214,7 +214,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// ```
     #[track_caller]
     pub fn detach(&self) -> Var<'t, T> {
-        let value = self.with_node(|node| node.value.share());
+        let value = self.with_node(|node| node.value.clone());
         self.tape.push(Node {
             value,
             op: None,

@@ -206,3 +206,54 @@ fn ops_work_in_f32_too() {
     );
     assert!(report.passed(), "{report}");
 }
+
+#[test]
+fn the_scalar_fast_path_agrees_with_the_array_path() {
+    // 0-d values take the bare-number path; shape-[1] values take the array path. Both
+    // must give identical values and gradients for every elementwise op.
+    type Case = for<'t> fn(Var<'t, f64>, Var<'t, f64>) -> Var<'t, f64>;
+    let cases: [(&str, Case); 20] = [
+        ("add", |a, b| a + b),
+        ("sub", |a, b| a - b),
+        ("mul", |a, b| a * b),
+        ("div", |a, b| a / b),
+        ("maximum", |a, b| a.maximum(&b)),
+        ("minimum", |a, b| a.minimum(&b)),
+        ("neg", |a, _| -a),
+        ("add_scalar", |a, _| a + 1.5),
+        ("mul_scalar", |a, _| a * -2.5),
+        ("exp", |a, _| a.exp()),
+        ("log", |a, _| a.log()),
+        ("sqrt", |a, _| a.sqrt()),
+        ("powf", |a, _| a.powf(1.7)),
+        ("abs", |a, _| a.abs()),
+        ("tanh", |a, _| a.tanh()),
+        ("sigmoid", |a, _| a.sigmoid()),
+        ("relu", |a, _| a.relu()),
+        ("leaky_relu", |a, _| a.leaky_relu(0.1)),
+        ("softplus", |a, _| a.softplus()),
+        ("clamp", |a, _| a.clamp(0.5, 1.0)),
+    ];
+    for (name, f) in cases {
+        for (a, b) in [(0.7, 1.3), (2.0, -0.4), (0.9, 0.9)] {
+            let scalar = Tape::new();
+            let (sa, sb) = (scalar.var(ndarray::arr0(a)), scalar.var(ndarray::arr0(b)));
+            let sy = f(sa, sb);
+            let scalar_grads = scalar.backward(sy * 3.0);
+            let array = Tape::new();
+            let (aa, ab) = (array.var(array![a]), array.var(array![b]));
+            let ay = f(aa, ab);
+            let array_grads = array.backward((ay * 3.0).sum());
+            assert_eq!(sy.item().to_bits(), ay.item().to_bits(), "{name} value at ({a}, {b})");
+            for (s, v) in [(sa, aa), (sb, ab)] {
+                let s = scalar_grads.get(s).map(|g| g[[]]);
+                let v = array_grads.get(v).map(|g| g[[0]]);
+                assert_eq!(
+                    s.map(f64::to_bits),
+                    v.map(f64::to_bits),
+                    "{name} gradient at ({a}, {b}): {s:?} vs {v:?}"
+                );
+            }
+        }
+    }
+}

@@ -1,8 +1,6 @@
 //! Activation functions: `tanh`, `sigmoid`, `relu`, `leaky_relu`, `softplus`.
 
-use ndarray::{ArrayD, ArrayViewD, Zip};
-
-use super::{grads, sign_code, InputGrads, Op};
+use super::{sign_code, Unary, UnaryFn};
 use crate::{Float, Var};
 
 impl<'t, T: Float> Var<'t, T> {
@@ -15,7 +13,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// ```
     #[track_caller]
     pub fn tanh(&self) -> Var<'t, T> {
-        self.tape.apply(Tanh, &[*self])
+        self.tape.apply(Unary(TanhFn), &[*self])
     }
 
     /// Logistic sigmoid `σ(x) = 1 / (1 + e⁻ˣ)`, computed without overflow for large `|x|`.
@@ -30,7 +28,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// ```
     #[track_caller]
     pub fn sigmoid(&self) -> Var<'t, T> {
-        self.tape.apply(Sigmoid, &[*self])
+        self.tape.apply(Unary(SigmoidFn), &[*self])
     }
 
     /// Rectified linear unit `max(0, x)`. `∂L/∂x = ∂L/∂y · 1[x > 0]`: the derivative at
@@ -44,7 +42,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// ```
     #[track_caller]
     pub fn relu(&self) -> Var<'t, T> {
-        self.tape.apply(Relu, &[*self])
+        self.tape.apply(Unary(ReluFn), &[*self])
     }
 
     /// Leaky ReLU: `x` for `x > 0`, `slope · x` otherwise.
@@ -59,7 +57,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// ```
     #[track_caller]
     pub fn leaky_relu(&self, slope: T) -> Var<'t, T> {
-        self.tape.apply(LeakyRelu(slope), &[*self])
+        self.tape.apply(Unary(LeakyReluFn(slope)), &[*self])
     }
 
     /// Softplus `ln(1 + eˣ)`, computed as `max(x, 0) + ln(1 + e^(−|x|))` so it is finite
@@ -74,7 +72,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// ```
     #[track_caller]
     pub fn softplus(&self) -> Var<'t, T> {
-        self.tape.apply(Softplus, &[*self])
+        self.tape.apply(Unary(SoftplusFn), &[*self])
     }
 }
 
@@ -88,127 +86,93 @@ pub(crate) fn stable_sigmoid<T: Float>(x: T) -> T {
     }
 }
 
-/// `y = tanh x`; `∂L/∂x = ∂L/∂y · (1 − y²)`.
-pub(crate) struct Tanh;
-impl<T: Float> Op<T> for Tanh {
+/// `y = tanh x`; `dy/dx = 1 − y²`.
+pub(crate) struct TanhFn;
+impl<T: Float> UnaryFn<T> for TanhFn {
     fn name(&self) -> &'static str {
         "tanh"
     }
-    fn forward(&self, inputs: &[ArrayViewD<'_, T>]) -> ArrayD<T> {
-        let x = &inputs[0];
-        x.mapv(T::tanh)
+    fn value(&self, x: T) -> T {
+        x.tanh()
     }
-    fn backward(
-        &self,
-        _x: &[ArrayViewD<'_, T>],
-        y: &ArrayViewD<'_, T>,
-        grad_y: &ArrayViewD<'_, T>,
-        _wanted: &[bool],
-    ) -> InputGrads<T> {
-        grads([Some(Zip::from(grad_y).and(y).map_collect(|&g, &y| g * (T::one() - y * y)))])
+    fn derivative(&self, _x: T, y: T) -> T {
+        T::one() - y * y
     }
 }
 
-/// `y = σ(x)`; `∂L/∂x = ∂L/∂y · y (1 − y)`.
-pub(crate) struct Sigmoid;
-impl<T: Float> Op<T> for Sigmoid {
+/// `y = σ(x)`; `dy/dx = y (1 − y)`.
+pub(crate) struct SigmoidFn;
+impl<T: Float> UnaryFn<T> for SigmoidFn {
     fn name(&self) -> &'static str {
         "sigmoid"
     }
-    fn forward(&self, inputs: &[ArrayViewD<'_, T>]) -> ArrayD<T> {
-        let x = &inputs[0];
-        x.mapv(stable_sigmoid)
+    fn value(&self, x: T) -> T {
+        stable_sigmoid(x)
     }
-    fn backward(
-        &self,
-        _x: &[ArrayViewD<'_, T>],
-        y: &ArrayViewD<'_, T>,
-        grad_y: &ArrayViewD<'_, T>,
-        _wanted: &[bool],
-    ) -> InputGrads<T> {
-        grads([Some(Zip::from(grad_y).and(y).map_collect(|&g, &y| g * y * (T::one() - y)))])
+    fn derivative(&self, _x: T, y: T) -> T {
+        y * (T::one() - y)
     }
 }
 
-/// `y = max(0, x)`; `∂L/∂x = ∂L/∂y · 1[x > 0]` (0 at the kink, like PyTorch).
-pub(crate) struct Relu;
-impl<T: Float> Op<T> for Relu {
+/// `y = max(0, x)`; `dy/dx = 1[x > 0]` (0 at the kink, like PyTorch).
+pub(crate) struct ReluFn;
+impl<T: Float> UnaryFn<T> for ReluFn {
     fn name(&self) -> &'static str {
         "relu"
     }
-    fn forward(&self, inputs: &[ArrayViewD<'_, T>]) -> ArrayD<T> {
-        let x = &inputs[0];
-        x.mapv(|v| v.max(T::zero()))
+    fn value(&self, x: T) -> T {
+        x.max(T::zero())
     }
-    fn backward(
-        &self,
-        inputs: &[ArrayViewD<'_, T>],
-        _y: &ArrayViewD<'_, T>,
-        grad_y: &ArrayViewD<'_, T>,
-        _wanted: &[bool],
-    ) -> InputGrads<T> {
-        let x = &inputs[0];
-        grads([Some(
-            Zip::from(grad_y).and(x).map_collect(|&g, &x| if x > T::zero() { g } else { T::zero() }),
-        )])
+    fn derivative(&self, x: T, _y: T) -> T {
+        if x > T::zero() {
+            T::one()
+        } else {
+            T::zero()
+        }
     }
-    fn branches(&self, inputs: &[ArrayViewD<'_, T>]) -> Option<Vec<i8>> {
-        let x = &inputs[0];
-        Some(x.iter().map(|&v| sign_code(v)).collect())
+    fn branch(&self, x: T) -> Option<i8> {
+        Some(sign_code(x))
     }
 }
 
-/// `y = x if x > 0 else slope·x`; `∂L/∂x = ∂L/∂y · (1 if x > 0 else slope)`.
-pub(crate) struct LeakyRelu<T>(pub(crate) T);
-impl<T: Float> Op<T> for LeakyRelu<T> {
+/// `y = x if x > 0 else slope·x`; `dy/dx = 1 if x > 0 else slope`.
+pub(crate) struct LeakyReluFn<T>(pub(crate) T);
+impl<T: Float> UnaryFn<T> for LeakyReluFn<T> {
     fn name(&self) -> &'static str {
         "leaky_relu"
     }
     fn describe(&self) -> String {
         format!("slope={}", self.0)
     }
-    fn forward(&self, inputs: &[ArrayViewD<'_, T>]) -> ArrayD<T> {
-        let x = &inputs[0];
-        let slope = self.0;
-        x.mapv(|v| if v > T::zero() { v } else { slope * v })
+    fn value(&self, x: T) -> T {
+        if x > T::zero() {
+            x
+        } else {
+            self.0 * x
+        }
     }
-    fn backward(
-        &self,
-        inputs: &[ArrayViewD<'_, T>],
-        _y: &ArrayViewD<'_, T>,
-        grad_y: &ArrayViewD<'_, T>,
-        _wanted: &[bool],
-    ) -> InputGrads<T> {
-        let x = &inputs[0];
-        let slope = self.0;
-        grads([Some(
-            Zip::from(grad_y).and(x).map_collect(|&g, &x| if x > T::zero() { g } else { g * slope }),
-        )])
+    fn derivative(&self, x: T, _y: T) -> T {
+        if x > T::zero() {
+            T::one()
+        } else {
+            self.0
+        }
     }
-    fn branches(&self, inputs: &[ArrayViewD<'_, T>]) -> Option<Vec<i8>> {
-        let x = &inputs[0];
-        Some(x.iter().map(|&v| sign_code(v)).collect())
+    fn branch(&self, x: T) -> Option<i8> {
+        Some(sign_code(x))
     }
 }
 
-/// `y = ln(1 + eˣ) = max(x, 0) + ln(1 + e^(−|x|))`; `∂L/∂x = ∂L/∂y · σ(x)`.
-pub(crate) struct Softplus;
-impl<T: Float> Op<T> for Softplus {
+/// `y = ln(1 + eˣ) = max(x, 0) + ln(1 + e^(−|x|))`; `dy/dx = σ(x)`.
+pub(crate) struct SoftplusFn;
+impl<T: Float> UnaryFn<T> for SoftplusFn {
     fn name(&self) -> &'static str {
         "softplus"
     }
-    fn forward(&self, inputs: &[ArrayViewD<'_, T>]) -> ArrayD<T> {
-        let x = &inputs[0];
-        x.mapv(|v| v.max(T::zero()) + (-v.abs()).exp().ln_1p())
+    fn value(&self, x: T) -> T {
+        x.max(T::zero()) + (-x.abs()).exp().ln_1p()
     }
-    fn backward(
-        &self,
-        inputs: &[ArrayViewD<'_, T>],
-        _y: &ArrayViewD<'_, T>,
-        grad_y: &ArrayViewD<'_, T>,
-        _wanted: &[bool],
-    ) -> InputGrads<T> {
-        let x = &inputs[0];
-        grads([Some(Zip::from(grad_y).and(x).map_collect(|&g, &x| g * stable_sigmoid(x)))])
+    fn derivative(&self, x: T, _y: T) -> T {
+        stable_sigmoid(x)
     }
 }

@@ -5,9 +5,7 @@
 //! it is then summed over the broadcast axes back to the operand's shape
 //! ([`sum_to_shape`](crate::sum_to_shape)).
 
-use ndarray::{ArrayD, ArrayViewD};
-
-use super::{binary_grad, check_broadcast, grads, sum_to_shape, zip_broadcast, InputGrads, Op};
+use super::{Binary, BinaryFn, Unary, UnaryFn};
 use crate::{Float, Var};
 
 impl<'t, T: Float> Var<'t, T> {
@@ -30,7 +28,7 @@ impl<'t, T: Float> Var<'t, T> {
     #[track_caller]
     #[allow(clippy::should_implement_trait)] // the operator traits are implemented too
     pub fn add(&self, other: &Var<'t, T>) -> Var<'t, T> {
-        self.tape.apply(AddOp, &[*self, *other])
+        self.tape.apply(Binary(AddFn), &[*self, *other])
     }
 
     /// `self − other`, broadcasting. `∂L/∂a = ∂L/∂y`, `∂L/∂b = −∂L/∂y`.
@@ -49,7 +47,7 @@ impl<'t, T: Float> Var<'t, T> {
     #[track_caller]
     #[allow(clippy::should_implement_trait)]
     pub fn sub(&self, other: &Var<'t, T>) -> Var<'t, T> {
-        self.tape.apply(SubOp, &[*self, *other])
+        self.tape.apply(Binary(SubFn), &[*self, *other])
     }
 
     /// `self · other` elementwise, broadcasting. `∂L/∂a = ∂L/∂y · b`, `∂L/∂b = ∂L/∂y · a`.
@@ -69,7 +67,7 @@ impl<'t, T: Float> Var<'t, T> {
     #[track_caller]
     #[allow(clippy::should_implement_trait)]
     pub fn mul(&self, other: &Var<'t, T>) -> Var<'t, T> {
-        self.tape.apply(MulOp, &[*self, *other])
+        self.tape.apply(Binary(MulFn), &[*self, *other])
     }
 
     /// `self / other` elementwise, broadcasting. `∂L/∂a = ∂L/∂y / b`,
@@ -90,7 +88,7 @@ impl<'t, T: Float> Var<'t, T> {
     #[track_caller]
     #[allow(clippy::should_implement_trait)]
     pub fn div(&self, other: &Var<'t, T>) -> Var<'t, T> {
-        self.tape.apply(DivOp, &[*self, *other])
+        self.tape.apply(Binary(DivFn), &[*self, *other])
     }
 
     /// `−self`. `∂L/∂x = −∂L/∂y`.
@@ -103,7 +101,7 @@ impl<'t, T: Float> Var<'t, T> {
     #[track_caller]
     #[allow(clippy::should_implement_trait)]
     pub fn neg(&self) -> Var<'t, T> {
-        self.tape.apply(NegOp, &[*self])
+        self.tape.apply(Unary(NegFn), &[*self])
     }
 
     /// `self + c` for a constant `c`. `∂L/∂x = ∂L/∂y`.
@@ -115,7 +113,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// ```
     #[track_caller]
     pub fn add_scalar(&self, c: T) -> Var<'t, T> {
-        self.tape.apply(AddScalarOp(c), &[*self])
+        self.tape.apply(Unary(AddScalarFn(c)), &[*self])
     }
 
     /// `self − c` for a constant `c` (recorded as `add_scalar(−c)`). `∂L/∂x = ∂L/∂y`.
@@ -140,7 +138,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// ```
     #[track_caller]
     pub fn mul_scalar(&self, c: T) -> Var<'t, T> {
-        self.tape.apply(MulScalarOp(c), &[*self])
+        self.tape.apply(Unary(MulScalarFn(c)), &[*self])
     }
 
     /// `self / c` for a constant `c` (recorded as `mul_scalar(1/c)`). `∂L/∂x = ∂L/∂y / c`.
@@ -156,194 +154,106 @@ impl<'t, T: Float> Var<'t, T> {
     }
 }
 
-/// `y = a + b`; `∂L/∂a = ∂L/∂y`, `∂L/∂b = ∂L/∂y` (summed back over broadcast axes).
-pub(crate) struct AddOp;
-impl<T: Float> Op<T> for AddOp {
+/// `y = a + b`; `∂y/∂a = 1`, `∂y/∂b = 1`.
+pub(crate) struct AddFn;
+impl<T: Float> BinaryFn<T> for AddFn {
     fn name(&self) -> &'static str {
         "add"
     }
-    fn check_shapes(&self, shapes: &[&[usize]]) -> Result<(), String> {
-        check_broadcast(shapes)
+    fn value(&self, a: T, b: T) -> T {
+        a + b
     }
-    fn forward(&self, inputs: &[ArrayViewD<'_, T>]) -> ArrayD<T> {
-        let a = &inputs[0];
-        let b = &inputs[1];
-        zip_broadcast(a, b, |x, y| x + y)
-    }
-    fn backward(
-        &self,
-        inputs: &[ArrayViewD<'_, T>],
-        _y: &ArrayViewD<'_, T>,
-        grad_y: &ArrayViewD<'_, T>,
-        wanted: &[bool],
-    ) -> InputGrads<T> {
-        let a = &inputs[0];
-        let b = &inputs[1];
-        grads([
-            wanted[0].then(|| sum_to_shape(grad_y.to_owned(), a.shape())),
-            wanted[1].then(|| sum_to_shape(grad_y.to_owned(), b.shape())),
-        ])
+    fn partials(&self, _a: T, _b: T, _y: T) -> (T, T) {
+        (T::one(), T::one())
     }
 }
 
-/// `y = a − b`; `∂L/∂a = ∂L/∂y`, `∂L/∂b = −∂L/∂y`.
-pub(crate) struct SubOp;
-impl<T: Float> Op<T> for SubOp {
+/// `y = a − b`; `∂y/∂a = 1`, `∂y/∂b = −1`.
+pub(crate) struct SubFn;
+impl<T: Float> BinaryFn<T> for SubFn {
     fn name(&self) -> &'static str {
         "sub"
     }
-    fn check_shapes(&self, shapes: &[&[usize]]) -> Result<(), String> {
-        check_broadcast(shapes)
+    fn value(&self, a: T, b: T) -> T {
+        a - b
     }
-    fn forward(&self, inputs: &[ArrayViewD<'_, T>]) -> ArrayD<T> {
-        let a = &inputs[0];
-        let b = &inputs[1];
-        zip_broadcast(a, b, |x, y| x - y)
-    }
-    fn backward(
-        &self,
-        inputs: &[ArrayViewD<'_, T>],
-        _y: &ArrayViewD<'_, T>,
-        grad_y: &ArrayViewD<'_, T>,
-        wanted: &[bool],
-    ) -> InputGrads<T> {
-        let a = &inputs[0];
-        let b = &inputs[1];
-        grads([
-            wanted[0].then(|| sum_to_shape(grad_y.to_owned(), a.shape())),
-            wanted[1].then(|| sum_to_shape(grad_y.mapv(|g| -g), b.shape())),
-        ])
+    fn partials(&self, _a: T, _b: T, _y: T) -> (T, T) {
+        (T::one(), -T::one())
     }
 }
 
-/// `y = a · b`; `∂L/∂a = ∂L/∂y · b`, `∂L/∂b = ∂L/∂y · a`.
-pub(crate) struct MulOp;
-impl<T: Float> Op<T> for MulOp {
+/// `y = a · b`; `∂y/∂a = b`, `∂y/∂b = a`.
+pub(crate) struct MulFn;
+impl<T: Float> BinaryFn<T> for MulFn {
     fn name(&self) -> &'static str {
         "mul"
     }
-    fn check_shapes(&self, shapes: &[&[usize]]) -> Result<(), String> {
-        check_broadcast(shapes)
+    fn value(&self, a: T, b: T) -> T {
+        a * b
     }
-    fn forward(&self, inputs: &[ArrayViewD<'_, T>]) -> ArrayD<T> {
-        let a = &inputs[0];
-        let b = &inputs[1];
-        zip_broadcast(a, b, |x, y| x * y)
-    }
-    fn backward(
-        &self,
-        inputs: &[ArrayViewD<'_, T>],
-        _y: &ArrayViewD<'_, T>,
-        grad_y: &ArrayViewD<'_, T>,
-        wanted: &[bool],
-    ) -> InputGrads<T> {
-        let a = &inputs[0];
-        let b = &inputs[1];
-        grads([
-            wanted[0].then(|| binary_grad(grad_y, a, b, a.shape(), |g, _, b| g * b)),
-            wanted[1].then(|| binary_grad(grad_y, a, b, b.shape(), |g, a, _| g * a)),
-        ])
+    fn partials(&self, a: T, b: T, _y: T) -> (T, T) {
+        (b, a)
     }
 }
 
-/// `y = a / b`; `∂L/∂a = ∂L/∂y / b`, `∂L/∂b = −∂L/∂y · a / b²`.
-pub(crate) struct DivOp;
-impl<T: Float> Op<T> for DivOp {
+/// `y = a / b`; `∂y/∂a = 1/b`, `∂y/∂b = −a/b²`.
+pub(crate) struct DivFn;
+impl<T: Float> BinaryFn<T> for DivFn {
     fn name(&self) -> &'static str {
         "div"
     }
-    fn check_shapes(&self, shapes: &[&[usize]]) -> Result<(), String> {
-        check_broadcast(shapes)
+    fn value(&self, a: T, b: T) -> T {
+        a / b
     }
-    fn forward(&self, inputs: &[ArrayViewD<'_, T>]) -> ArrayD<T> {
-        let a = &inputs[0];
-        let b = &inputs[1];
-        zip_broadcast(a, b, |x, y| x / y)
-    }
-    fn backward(
-        &self,
-        inputs: &[ArrayViewD<'_, T>],
-        _y: &ArrayViewD<'_, T>,
-        grad_y: &ArrayViewD<'_, T>,
-        wanted: &[bool],
-    ) -> InputGrads<T> {
-        let a = &inputs[0];
-        let b = &inputs[1];
-        grads([
-            wanted[0].then(|| binary_grad(grad_y, a, b, a.shape(), |g, _, b| g / b)),
-            wanted[1].then(|| binary_grad(grad_y, a, b, b.shape(), |g, a, b| -g * a / (b * b))),
-        ])
+    fn partials(&self, a: T, b: T, _y: T) -> (T, T) {
+        (T::one() / b, -a / (b * b))
     }
 }
 
-/// `y = −x`; `∂L/∂x = −∂L/∂y`.
-pub(crate) struct NegOp;
-impl<T: Float> Op<T> for NegOp {
+/// `y = −x`; `dy/dx = −1`.
+pub(crate) struct NegFn;
+impl<T: Float> UnaryFn<T> for NegFn {
     fn name(&self) -> &'static str {
         "neg"
     }
-    fn forward(&self, inputs: &[ArrayViewD<'_, T>]) -> ArrayD<T> {
-        let x = &inputs[0];
-        x.mapv(|v| -v)
+    fn value(&self, x: T) -> T {
+        -x
     }
-    fn backward(
-        &self,
-        _x: &[ArrayViewD<'_, T>],
-        _y: &ArrayViewD<'_, T>,
-        grad_y: &ArrayViewD<'_, T>,
-        _wanted: &[bool],
-    ) -> InputGrads<T> {
-        grads([Some(grad_y.mapv(|g| -g))])
+    fn derivative(&self, _x: T, _y: T) -> T {
+        -T::one()
     }
 }
 
-/// `y = x + c`; `∂L/∂x = ∂L/∂y`.
-pub(crate) struct AddScalarOp<T>(pub(crate) T);
-impl<T: Float> Op<T> for AddScalarOp<T> {
+/// `y = x + c`; `dy/dx = 1`.
+pub(crate) struct AddScalarFn<T>(pub(crate) T);
+impl<T: Float> UnaryFn<T> for AddScalarFn<T> {
     fn name(&self) -> &'static str {
         "add_scalar"
     }
     fn describe(&self) -> String {
         format!("c={}", self.0)
     }
-    fn forward(&self, inputs: &[ArrayViewD<'_, T>]) -> ArrayD<T> {
-        let x = &inputs[0];
-        let c = self.0;
-        x.mapv(|v| v + c)
+    fn value(&self, x: T) -> T {
+        x + self.0
     }
-    fn backward(
-        &self,
-        _x: &[ArrayViewD<'_, T>],
-        _y: &ArrayViewD<'_, T>,
-        grad_y: &ArrayViewD<'_, T>,
-        _wanted: &[bool],
-    ) -> InputGrads<T> {
-        grads([Some(grad_y.to_owned())])
+    fn derivative(&self, _x: T, _y: T) -> T {
+        T::one()
     }
 }
 
-/// `y = c · x`; `∂L/∂x = c · ∂L/∂y`.
-pub(crate) struct MulScalarOp<T>(pub(crate) T);
-impl<T: Float> Op<T> for MulScalarOp<T> {
+/// `y = c · x`; `dy/dx = c`.
+pub(crate) struct MulScalarFn<T>(pub(crate) T);
+impl<T: Float> UnaryFn<T> for MulScalarFn<T> {
     fn name(&self) -> &'static str {
         "mul_scalar"
     }
     fn describe(&self) -> String {
         format!("c={}", self.0)
     }
-    fn forward(&self, inputs: &[ArrayViewD<'_, T>]) -> ArrayD<T> {
-        let x = &inputs[0];
-        let c = self.0;
-        x.mapv(|v| v * c)
+    fn value(&self, x: T) -> T {
+        x * self.0
     }
-    fn backward(
-        &self,
-        _x: &[ArrayViewD<'_, T>],
-        _y: &ArrayViewD<'_, T>,
-        grad_y: &ArrayViewD<'_, T>,
-        _wanted: &[bool],
-    ) -> InputGrads<T> {
-        let c = self.0;
-        grads([Some(grad_y.mapv(|g| g * c))])
+    fn derivative(&self, _x: T, _y: T) -> T {
+        self.0
     }
 }

@@ -1,8 +1,6 @@
 //! Piecewise selections: `maximum`/`minimum` of two tensors and `clamp` to a range.
 
-use ndarray::{ArrayD, ArrayViewD, IxDyn, Zip};
-
-use super::{binary_grad, check_broadcast, grads, sign_code, zip_broadcast, InputGrads, Op};
+use super::{sign_code, Binary, BinaryFn, Unary, UnaryFn};
 use crate::{Float, Var};
 
 impl<'t, T: Float> Var<'t, T> {
@@ -23,7 +21,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// ```
     #[track_caller]
     pub fn maximum(&self, other: &Var<'t, T>) -> Var<'t, T> {
-        self.tape.apply(Extremum { max: true }, &[*self, *other])
+        self.tape.apply(Binary(ExtremumFn { max: true }), &[*self, *other])
     }
 
     /// Elementwise minimum of two tensors, broadcasting; ties split the gradient evenly.
@@ -41,7 +39,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// ```
     #[track_caller]
     pub fn minimum(&self, other: &Var<'t, T>) -> Var<'t, T> {
-        self.tape.apply(Extremum { max: false }, &[*self, *other])
+        self.tape.apply(Binary(ExtremumFn { max: false }), &[*self, *other])
     }
 
     /// Clamps every element to `[low, high]`. `∂L/∂x = ∂L/∂y · 1[low ≤ x ≤ high]`: the
@@ -62,16 +60,16 @@ impl<'t, T: Float> Var<'t, T> {
     #[track_caller]
     pub fn clamp(&self, low: T, high: T) -> Var<'t, T> {
         assert!(low <= high, "clamp: low ({low}) must not exceed high ({high})");
-        self.tape.apply(Clamp { low, high }, &[*self])
+        self.tape.apply(Unary(ClampFn { low, high }), &[*self])
     }
 }
 
 /// `y = max(a, b)` (or `min`); the gradient goes to the selected operand, half to each
-/// on a tie.
-pub(crate) struct Extremum {
+/// on a tie: `∂y/∂a = 1[a wins] + ½·1[a = b]`, and likewise for `b`.
+pub(crate) struct ExtremumFn {
     pub(crate) max: bool,
 }
-impl Extremum {
+impl ExtremumFn {
     /// 1 where `a` is selected, 0 where `b` is, ½ on a tie.
     fn share_of_a<T: Float>(&self, a: T, b: T) -> T {
         let a_wins = if self.max { a > b } else { a < b };
@@ -84,7 +82,7 @@ impl Extremum {
         }
     }
 }
-impl<T: Float> Op<T> for Extremum {
+impl<T: Float> BinaryFn<T> for ExtremumFn {
     fn name(&self) -> &'static str {
         if self.max {
             "maximum"
@@ -92,71 +90,44 @@ impl<T: Float> Op<T> for Extremum {
             "minimum"
         }
     }
-    fn check_shapes(&self, shapes: &[&[usize]]) -> Result<(), String> {
-        check_broadcast(shapes)
-    }
-    fn forward(&self, inputs: &[ArrayViewD<'_, T>]) -> ArrayD<T> {
-        let a = &inputs[0];
-        let b = &inputs[1];
+    fn value(&self, a: T, b: T) -> T {
         if self.max {
-            zip_broadcast(a, b, T::max)
+            a.max(b)
         } else {
-            zip_broadcast(a, b, T::min)
+            a.min(b)
         }
     }
-    fn backward(
-        &self,
-        inputs: &[ArrayViewD<'_, T>],
-        _y: &ArrayViewD<'_, T>,
-        grad_y: &ArrayViewD<'_, T>,
-        wanted: &[bool],
-    ) -> InputGrads<T> {
-        let a = &inputs[0];
-        let b = &inputs[1];
-        grads([
-            wanted[0].then(|| binary_grad(grad_y, a, b, a.shape(), |g, a, b| g * self.share_of_a(a, b))),
-            wanted[1].then(|| binary_grad(grad_y, a, b, b.shape(), |g, a, b| g * self.share_of_a(b, a))),
-        ])
+    fn partials(&self, a: T, b: T, _y: T) -> (T, T) {
+        (self.share_of_a(a, b), self.share_of_a(b, a))
     }
-    fn branches(&self, inputs: &[ArrayViewD<'_, T>]) -> Option<Vec<i8>> {
-        let a = &inputs[0];
-        let b = &inputs[1];
-        let shape = super::broadcast_shape(a.shape(), b.shape())?;
-        let a = a.broadcast(IxDyn(&shape))?;
-        let b = b.broadcast(IxDyn(&shape))?;
-        Some(a.iter().zip(b.iter()).map(|(&x, &y)| sign_code(x - y)).collect())
+    fn branch(&self, a: T, b: T) -> Option<i8> {
+        Some(sign_code(a - b))
     }
 }
 
-/// `y = min(max(x, low), high)`; `∂L/∂x = ∂L/∂y · 1[low ≤ x ≤ high]`.
-pub(crate) struct Clamp<T> {
+/// `y = min(max(x, low), high)`; `dy/dx = 1[low ≤ x ≤ high]`.
+pub(crate) struct ClampFn<T> {
     low: T,
     high: T,
 }
-impl<T: Float> Op<T> for Clamp<T> {
+impl<T: Float> UnaryFn<T> for ClampFn<T> {
     fn name(&self) -> &'static str {
         "clamp"
     }
     fn describe(&self) -> String {
         format!("low={}, high={}", self.low, self.high)
     }
-    fn forward(&self, inputs: &[ArrayViewD<'_, T>]) -> ArrayD<T> {
-        let x = &inputs[0];
-        x.mapv(|v| v.max(self.low).min(self.high))
+    fn value(&self, x: T) -> T {
+        x.max(self.low).min(self.high)
     }
-    fn backward(
-        &self,
-        inputs: &[ArrayViewD<'_, T>],
-        _y: &ArrayViewD<'_, T>,
-        grad_y: &ArrayViewD<'_, T>,
-        _wanted: &[bool],
-    ) -> InputGrads<T> {
-        let x = &inputs[0];
-        let inside = |x: T| x >= self.low && x <= self.high;
-        grads([Some(Zip::from(grad_y).and(x).map_collect(|&g, &x| if inside(x) { g } else { T::zero() }))])
+    fn derivative(&self, x: T, _y: T) -> T {
+        if x >= self.low && x <= self.high {
+            T::one()
+        } else {
+            T::zero()
+        }
     }
-    fn branches(&self, inputs: &[ArrayViewD<'_, T>]) -> Option<Vec<i8>> {
-        let x = &inputs[0];
-        Some(x.iter().map(|&v| sign_code(v - self.low) * 3 + sign_code(v - self.high)).collect())
+    fn branch(&self, x: T) -> Option<i8> {
+        Some(sign_code(x - self.low) * 3 + sign_code(x - self.high))
     }
 }

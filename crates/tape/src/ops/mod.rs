@@ -12,6 +12,7 @@ use crate::Float;
 pub(crate) mod activation;
 pub(crate) mod arithmetic;
 pub(crate) mod compare;
+pub(crate) mod elementwise;
 pub(crate) mod gather;
 pub(crate) mod join;
 pub(crate) mod matmul;
@@ -19,6 +20,11 @@ pub(crate) mod pointwise;
 pub(crate) mod reduce;
 pub(crate) mod shape;
 pub(crate) mod softmax;
+
+pub use elementwise::{Binary, BinaryFn, Unary, UnaryFn};
+
+/// The gradients of a scalar fast path ([`Op::backward_scalar`]): one number per input.
+pub type ScalarGrads<T> = SmallVec<[T; 2]>;
 
 /// The gradients an op's backward returns: one entry per input, in input order;
 /// `None` for an input whose gradient was not wanted (or is identically zero).
@@ -107,6 +113,22 @@ pub trait Op<T: Float>: 'static {
         let _ = inputs;
         None
     }
+
+    /// Optional fast path for when every input is 0-d: the output as a bare number, or
+    /// `None` (the default) to use [`forward`](Op::forward). Micrograd-style graphs of
+    /// single numbers then skip all array machinery. It must agree with `forward`;
+    /// [`Unary`] and [`Binary`] provide both from one definition.
+    fn forward_scalar(&self, inputs: &[T]) -> Option<T> {
+        let _ = inputs;
+        None
+    }
+
+    /// The fast path's backward: for 0-d inputs, `output` and `∂L/∂output`, one
+    /// gradient per input, or `None` (the default) to use [`backward`](Op::backward).
+    fn backward_scalar(&self, inputs: &[T], output: T, grad_output: T) -> Option<ScalarGrads<T>> {
+        let _ = (inputs, output, grad_output);
+        None
+    }
 }
 
 /// The NumPy broadcast of two shapes: align trailing axes; each pair must be equal or
@@ -174,22 +196,6 @@ pub(crate) fn zip_broadcast<T: Float>(
     let a = a.broadcast(IxDyn(&shape)).expect("broadcastable");
     let b = b.broadcast(IxDyn(&shape)).expect("broadcastable");
     Zip::from(&a).and(&b).map_collect(|&x, &y| f(x, y))
-}
-
-/// The gradient of one operand of a broadcasting binary op: evaluates
-/// `local(grad_output, a, b)` at every output element, then sums back to `shape`.
-pub(crate) fn binary_grad<T: Float>(
-    grad_output: &ArrayViewD<'_, T>,
-    a: &ArrayViewD<'_, T>,
-    b: &ArrayViewD<'_, T>,
-    shape: &[usize],
-    local: impl Fn(T, T, T) -> T,
-) -> ArrayD<T> {
-    let out_shape = grad_output.raw_dim();
-    let a = a.broadcast(out_shape.clone()).expect("broadcastable");
-    let b = b.broadcast(out_shape).expect("broadcastable");
-    let full = Zip::from(grad_output).and(&a).and(&b).map_collect(|&g, &x, &y| local(g, x, y));
-    sum_to_shape(full, shape)
 }
 
 /// Shape check shared by the broadcasting binary ops.

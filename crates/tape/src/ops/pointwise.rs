@@ -1,8 +1,6 @@
 //! Elementwise functions of one tensor: `exp`, `log`, `sqrt`, `powf`, `abs`, `square`.
 
-use ndarray::{ArrayD, ArrayViewD, Zip};
-
-use super::{grads, sign_code, InputGrads, Op};
+use super::{sign_code, Unary, UnaryFn};
 use crate::{Float, Var};
 
 impl<'t, T: Float> Var<'t, T> {
@@ -16,7 +14,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// ```
     #[track_caller]
     pub fn exp(&self) -> Var<'t, T> {
-        self.tape.apply(Exp, &[*self])
+        self.tape.apply(Unary(ExpFn), &[*self])
     }
 
     /// Natural logarithm elementwise. `∂L/∂x = ∂L/∂y / x`. `log(0) = −∞`, negative inputs
@@ -30,7 +28,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// ```
     #[track_caller]
     pub fn log(&self) -> Var<'t, T> {
-        self.tape.apply(Log, &[*self])
+        self.tape.apply(Unary(LogFn), &[*self])
     }
 
     /// `√x` elementwise. `∂L/∂x = ∂L/∂y / (2√x)` (infinite at 0).
@@ -43,7 +41,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// ```
     #[track_caller]
     pub fn sqrt(&self) -> Var<'t, T> {
-        self.tape.apply(Sqrt, &[*self])
+        self.tape.apply(Unary(SqrtFn), &[*self])
     }
 
     /// `xᵖ` elementwise for a constant exponent `p`. `∂L/∂x = ∂L/∂y · p · xᵖ⁻¹`.
@@ -56,7 +54,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// ```
     #[track_caller]
     pub fn powf(&self, p: T) -> Var<'t, T> {
-        self.tape.apply(Powf(p), &[*self])
+        self.tape.apply(Unary(PowfFn(p)), &[*self])
     }
 
     /// `x²` elementwise (recorded as `powf(2)`). `∂L/∂x = ∂L/∂y · 2x`.
@@ -82,134 +80,82 @@ impl<'t, T: Float> Var<'t, T> {
     /// ```
     #[track_caller]
     pub fn abs(&self) -> Var<'t, T> {
-        self.tape.apply(Abs, &[*self])
+        self.tape.apply(Unary(AbsFn), &[*self])
     }
 }
 
-/// `y = eˣ`; `∂L/∂x = ∂L/∂y · y`.
-pub(crate) struct Exp;
-impl<T: Float> Op<T> for Exp {
+/// `y = eˣ`; `dy/dx = eˣ = y`.
+pub(crate) struct ExpFn;
+impl<T: Float> UnaryFn<T> for ExpFn {
     fn name(&self) -> &'static str {
         "exp"
     }
-    fn forward(&self, inputs: &[ArrayViewD<'_, T>]) -> ArrayD<T> {
-        let x = &inputs[0];
-        x.mapv(T::exp)
+    fn value(&self, x: T) -> T {
+        x.exp()
     }
-    fn backward(
-        &self,
-        _x: &[ArrayViewD<'_, T>],
-        y: &ArrayViewD<'_, T>,
-        grad_y: &ArrayViewD<'_, T>,
-        _wanted: &[bool],
-    ) -> InputGrads<T> {
-        grads([Some(Zip::from(grad_y).and(y).map_collect(|&g, &y| g * y))])
+    fn derivative(&self, _x: T, y: T) -> T {
+        y
     }
 }
 
-/// `y = ln x`; `∂L/∂x = ∂L/∂y / x`.
-pub(crate) struct Log;
-impl<T: Float> Op<T> for Log {
+/// `y = ln x`; `dy/dx = 1/x`.
+pub(crate) struct LogFn;
+impl<T: Float> UnaryFn<T> for LogFn {
     fn name(&self) -> &'static str {
         "log"
     }
-    fn forward(&self, inputs: &[ArrayViewD<'_, T>]) -> ArrayD<T> {
-        let x = &inputs[0];
-        x.mapv(T::ln)
+    fn value(&self, x: T) -> T {
+        x.ln()
     }
-    fn backward(
-        &self,
-        inputs: &[ArrayViewD<'_, T>],
-        _y: &ArrayViewD<'_, T>,
-        grad_y: &ArrayViewD<'_, T>,
-        _wanted: &[bool],
-    ) -> InputGrads<T> {
-        let x = &inputs[0];
-        grads([Some(Zip::from(grad_y).and(x).map_collect(|&g, &x| g / x))])
+    fn derivative(&self, x: T, _y: T) -> T {
+        T::one() / x
     }
 }
 
-/// `y = √x`; `∂L/∂x = ∂L/∂y / (2y)`.
-pub(crate) struct Sqrt;
-impl<T: Float> Op<T> for Sqrt {
+/// `y = √x`; `dy/dx = 1/(2√x) = 1/(2y)`.
+pub(crate) struct SqrtFn;
+impl<T: Float> UnaryFn<T> for SqrtFn {
     fn name(&self) -> &'static str {
         "sqrt"
     }
-    fn forward(&self, inputs: &[ArrayViewD<'_, T>]) -> ArrayD<T> {
-        let x = &inputs[0];
-        x.mapv(T::sqrt)
+    fn value(&self, x: T) -> T {
+        x.sqrt()
     }
-    fn backward(
-        &self,
-        _x: &[ArrayViewD<'_, T>],
-        y: &ArrayViewD<'_, T>,
-        grad_y: &ArrayViewD<'_, T>,
-        _wanted: &[bool],
-    ) -> InputGrads<T> {
-        let two = T::from_f64(2.0);
-        grads([Some(Zip::from(grad_y).and(y).map_collect(|&g, &y| g / (two * y)))])
+    fn derivative(&self, _x: T, y: T) -> T {
+        T::one() / (T::from_f64(2.0) * y)
     }
 }
 
-/// `y = xᵖ`; `∂L/∂x = ∂L/∂y · p · xᵖ⁻¹`.
-pub(crate) struct Powf<T>(pub(crate) T);
-impl<T: Float> Op<T> for Powf<T> {
+/// `y = xᵖ`; `dy/dx = p · xᵖ⁻¹`.
+pub(crate) struct PowfFn<T>(pub(crate) T);
+impl<T: Float> UnaryFn<T> for PowfFn<T> {
     fn name(&self) -> &'static str {
         "powf"
     }
     fn describe(&self) -> String {
         format!("p={}", self.0)
     }
-    fn forward(&self, inputs: &[ArrayViewD<'_, T>]) -> ArrayD<T> {
-        let x = &inputs[0];
-        let p = self.0;
-        x.mapv(|v| v.powf(p))
+    fn value(&self, x: T) -> T {
+        x.powf(self.0)
     }
-    fn backward(
-        &self,
-        inputs: &[ArrayViewD<'_, T>],
-        _y: &ArrayViewD<'_, T>,
-        grad_y: &ArrayViewD<'_, T>,
-        _wanted: &[bool],
-    ) -> InputGrads<T> {
-        let x = &inputs[0];
-        let p = self.0;
-        let p_minus_one = p - T::one();
-        grads([Some(Zip::from(grad_y).and(x).map_collect(|&g, &x| g * p * x.powf(p_minus_one)))])
+    fn derivative(&self, x: T, _y: T) -> T {
+        self.0 * x.powf(self.0 - T::one())
     }
 }
 
-/// `y = |x|`; `∂L/∂x = ∂L/∂y · sign(x)` with `sign(0) = 0`.
-pub(crate) struct Abs;
-impl<T: Float> Op<T> for Abs {
+/// `y = |x|`; `dy/dx = sign(x)`, with `sign(0) = 0`. Kink at 0.
+pub(crate) struct AbsFn;
+impl<T: Float> UnaryFn<T> for AbsFn {
     fn name(&self) -> &'static str {
         "abs"
     }
-    fn forward(&self, inputs: &[ArrayViewD<'_, T>]) -> ArrayD<T> {
-        let x = &inputs[0];
-        x.mapv(T::abs)
+    fn value(&self, x: T) -> T {
+        x.abs()
     }
-    fn backward(
-        &self,
-        inputs: &[ArrayViewD<'_, T>],
-        _y: &ArrayViewD<'_, T>,
-        grad_y: &ArrayViewD<'_, T>,
-        _wanted: &[bool],
-    ) -> InputGrads<T> {
-        let x = &inputs[0];
-        let sign = |x: T| {
-            if x > T::zero() {
-                T::one()
-            } else if x < T::zero() {
-                -T::one()
-            } else {
-                T::zero()
-            }
-        };
-        grads([Some(Zip::from(grad_y).and(x).map_collect(|&g, &x| g * sign(x)))])
+    fn derivative(&self, x: T, _y: T) -> T {
+        T::from_f64(f64::from(sign_code(x)))
     }
-    fn branches(&self, inputs: &[ArrayViewD<'_, T>]) -> Option<Vec<i8>> {
-        let x = &inputs[0];
-        Some(x.iter().map(|&v| sign_code(v)).collect())
+    fn branch(&self, x: T) -> Option<i8> {
+        Some(sign_code(x))
     }
 }

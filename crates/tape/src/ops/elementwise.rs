@@ -1,0 +1,173 @@
+//! Elementwise ops written once, as a scalar function and its derivative: [`UnaryFn`] and
+//! [`BinaryFn`]. The wrappers [`Unary`] and [`Binary`] turn them into [`Op`]s that run
+//! over whole arrays (with NumPy broadcasting for two inputs) and, for 0-d values, over
+//! bare numbers with no array machinery at all — the fast path for micrograd-style
+//! scalar graphs. Both paths call the same two functions, so they agree by construction.
+
+use ndarray::{ArrayD, ArrayViewD, IxDyn, Zip};
+use smallvec::smallvec;
+
+use super::{check_broadcast, sum_to_shape, zip_broadcast, InputGrads, Op, ScalarGrads};
+use crate::Float;
+
+/// An elementwise function of one input: `y = f(x)` and its derivative `dy/dx`.
+///
+/// ```
+/// use ndarray::array;
+/// use tapegrad_tape::{Float, Tape, Unary, UnaryFn};
+///
+/// /// `y = x³`; `dy/dx = 3x²`.
+/// struct Cube;
+/// impl<T: Float> UnaryFn<T> for Cube {
+///     fn name(&self) -> &'static str { "cube" }
+///     fn value(&self, x: T) -> T { x * x * x }
+///     fn derivative(&self, x: T, _y: T) -> T { T::from_f64(3.0) * x * x }
+/// }
+///
+/// let tape = Tape::new();
+/// let x = tape.var(array![1.0, 2.0]);
+/// let y = tape.apply(Unary(Cube), &[x]).sum();
+/// assert_eq!(tape.backward(y).get(x).unwrap(), array![3.0, 12.0].into_dyn());
+/// ```
+pub trait UnaryFn<T: Float>: 'static {
+    /// The op's name in traces, graphs and errors.
+    fn name(&self) -> &'static str;
+    /// The op's settings for labels (`"slope=0.01"`); empty by default.
+    fn describe(&self) -> String {
+        String::new()
+    }
+    /// `y = f(x)`.
+    fn value(&self, x: T) -> T;
+    /// `dy/dx` at `x`; `y = f(x)` is passed in so it can be reused (`tanh`, `exp`).
+    fn derivative(&self, x: T, y: T) -> T;
+    /// For functions with kinks: which piece `x` falls on (see
+    /// [`Op::branches`]); `None` (the default) for smooth functions.
+    fn branch(&self, x: T) -> Option<i8> {
+        let _ = x;
+        None
+    }
+}
+
+/// An elementwise function of two inputs: `y = f(a, b)` and its partial derivatives.
+///
+/// ```
+/// use ndarray::array;
+/// use tapegrad_tape::{Binary, BinaryFn, Float, Tape};
+///
+/// /// `y = a·b + a`; `∂y/∂a = b + 1`, `∂y/∂b = a`.
+/// struct MulAdd;
+/// impl<T: Float> BinaryFn<T> for MulAdd {
+///     fn name(&self) -> &'static str { "mul_add" }
+///     fn value(&self, a: T, b: T) -> T { a * b + a }
+///     fn partials(&self, a: T, b: T, _y: T) -> (T, T) { (b + T::one(), a) }
+/// }
+///
+/// let tape = Tape::new();
+/// let a = tape.var(array![1.0, 2.0]);
+/// let b = tape.var(array![3.0]); // broadcasts
+/// let y = tape.apply(Binary(MulAdd), &[a, b]).sum();
+/// let grads = tape.backward(y);
+/// assert_eq!(grads.get(a).unwrap(), array![4.0, 4.0].into_dyn());
+/// assert_eq!(grads.get(b).unwrap(), array![3.0].into_dyn()); // summed over the broadcast
+/// ```
+pub trait BinaryFn<T: Float>: 'static {
+    /// The op's name in traces, graphs and errors.
+    fn name(&self) -> &'static str;
+    /// `y = f(a, b)`.
+    fn value(&self, a: T, b: T) -> T;
+    /// `(∂y/∂a, ∂y/∂b)` at `(a, b)`, with `y = f(a, b)` passed in.
+    fn partials(&self, a: T, b: T, y: T) -> (T, T);
+    /// For functions with kinks: which piece `(a, b)` falls on; `None` when smooth.
+    fn branch(&self, a: T, b: T) -> Option<i8> {
+        let _ = (a, b);
+        None
+    }
+}
+
+/// Runs a [`UnaryFn`] elementwise as an [`Op`]: `∂L/∂x = ∂L/∂y · f'(x)`.
+pub struct Unary<F>(pub F);
+
+impl<T: Float, F: UnaryFn<T>> Op<T> for Unary<F> {
+    fn name(&self) -> &'static str {
+        self.0.name()
+    }
+    fn describe(&self) -> String {
+        self.0.describe()
+    }
+    fn forward(&self, inputs: &[ArrayViewD<'_, T>]) -> ArrayD<T> {
+        inputs[0].mapv(|x| self.0.value(x))
+    }
+    fn backward(
+        &self,
+        inputs: &[ArrayViewD<'_, T>],
+        output: &ArrayViewD<'_, T>,
+        grad_output: &ArrayViewD<'_, T>,
+        _wanted: &[bool],
+    ) -> InputGrads<T> {
+        let grad_x = Zip::from(grad_output)
+            .and(&inputs[0])
+            .and(output)
+            .map_collect(|&g, &x, &y| g * self.0.derivative(x, y));
+        smallvec![Some(grad_x)]
+    }
+    fn branches(&self, inputs: &[ArrayViewD<'_, T>]) -> Option<Vec<i8>> {
+        inputs[0].iter().map(|&x| self.0.branch(x)).collect()
+    }
+    fn forward_scalar(&self, inputs: &[T]) -> Option<T> {
+        Some(self.0.value(inputs[0]))
+    }
+    fn backward_scalar(&self, inputs: &[T], output: T, grad_output: T) -> Option<ScalarGrads<T>> {
+        Some(smallvec![grad_output * self.0.derivative(inputs[0], output)])
+    }
+}
+
+/// Runs a [`BinaryFn`] elementwise as an [`Op`] with NumPy broadcasting:
+/// `∂L/∂a = ∂L/∂y · ∂y/∂a`, `∂L/∂b = ∂L/∂y · ∂y/∂b`, each summed over the axes its
+/// operand was broadcast along.
+pub struct Binary<F>(pub F);
+
+impl<T: Float, F: BinaryFn<T>> Op<T> for Binary<F> {
+    fn name(&self) -> &'static str {
+        self.0.name()
+    }
+    fn check_shapes(&self, shapes: &[&[usize]]) -> Result<(), String> {
+        check_broadcast(shapes)
+    }
+    fn forward(&self, inputs: &[ArrayViewD<'_, T>]) -> ArrayD<T> {
+        zip_broadcast(&inputs[0], &inputs[1], |a, b| self.0.value(a, b))
+    }
+    fn backward(
+        &self,
+        inputs: &[ArrayViewD<'_, T>],
+        output: &ArrayViewD<'_, T>,
+        grad_output: &ArrayViewD<'_, T>,
+        wanted: &[bool],
+    ) -> InputGrads<T> {
+        let (a, b) = (&inputs[0], &inputs[1]);
+        let out_shape = grad_output.raw_dim();
+        let a_b = a.broadcast(out_shape.clone()).expect("broadcastable");
+        let b_b = b.broadcast(out_shape).expect("broadcastable");
+        let grad = |pick: fn((T, T)) -> T, shape: &[usize]| {
+            let full = Zip::from(grad_output)
+                .and(&a_b)
+                .and(&b_b)
+                .and(output)
+                .map_collect(|&g, &a, &b, &y| g * pick(self.0.partials(a, b, y)));
+            sum_to_shape(full, shape)
+        };
+        smallvec![wanted[0].then(|| grad(|p| p.0, a.shape())), wanted[1].then(|| grad(|p| p.1, b.shape()))]
+    }
+    fn branches(&self, inputs: &[ArrayViewD<'_, T>]) -> Option<Vec<i8>> {
+        let shape = super::broadcast_shape(inputs[0].shape(), inputs[1].shape())?;
+        let a = inputs[0].broadcast(IxDyn(&shape))?;
+        let b = inputs[1].broadcast(IxDyn(&shape))?;
+        a.iter().zip(b.iter()).map(|(&a, &b)| self.0.branch(a, b)).collect()
+    }
+    fn forward_scalar(&self, inputs: &[T]) -> Option<T> {
+        Some(self.0.value(inputs[0], inputs[1]))
+    }
+    fn backward_scalar(&self, inputs: &[T], output: T, grad_output: T) -> Option<ScalarGrads<T>> {
+        let (da, db) = self.0.partials(inputs[0], inputs[1], output);
+        Some(smallvec![grad_output * da, grad_output * db])
+    }
+}
