@@ -13,6 +13,17 @@ use crate::{Float, Grads, Tape, TapeError, Var};
 
 /// One step of a backward pass, as recorded by [`Tape::backward_trace`]: which rule ran
 /// at which node, the gradient that flowed in and what it sent to each input.
+///
+/// ```
+/// let tape = tapegrad_tape::Tape::new();
+/// let x = tape.var(ndarray::array![3.0]);
+/// let (_, trace) = tape.backward_trace((x * x).sum());
+/// let mul = &trace.steps[1];
+/// assert_eq!((mul.op, mul.node), ("mul", 1));
+/// // y = x·x: the rule sends x = 3 to each operand (both are node 0)
+/// assert_eq!(mul.grad_inputs[0], (0, Some(ndarray::array![3.0].into_dyn())));
+/// assert_eq!(mul.grad_inputs[1], (0, Some(ndarray::array![3.0].into_dyn())));
+/// ```
 #[derive(Debug, Clone)]
 pub struct TraceStep<T: Float> {
     /// The node's index on the tape.

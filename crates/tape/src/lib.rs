@@ -56,3 +56,6 @@ pub use var::{Var, VarId};
 /// Re-exported so `Op` implementations can name `ArrayD`/`ArrayViewD` without a direct
 /// dependency.
 pub use ndarray;
+/// Re-exported so `Op` implementations can build [`InputGrads`]/[`ScalarGrads`] without a
+/// direct dependency.
+pub use smallvec;

@@ -40,6 +40,14 @@ impl<T: Float> ScalarArgs<T> {
 }
 
 /// How a node entered the tape.
+///
+/// ```
+/// use tapegrad_tape::{NodeKind, Tape};
+/// let w = ndarray::array![1.0];
+/// let tape = Tape::new();
+/// assert_eq!(tape.param(&w).kind(), NodeKind::Param);
+/// assert_eq!(tape.scalar(1.0).kind(), NodeKind::Constant);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NodeKind {
     /// A leaf that wants a gradient ([`Tape::var`]).

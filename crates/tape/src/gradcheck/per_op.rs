@@ -11,6 +11,15 @@ use crate::{Float, Tape, Var};
 
 /// The check of one recorded op: for a fixed pseudo-random cotangent `v` of the op's
 /// output shape, its backward's `vᵀ·J` against `Σ v · (op(x + h) − op(x − h)) / 2h`.
+///
+/// ```
+/// use ndarray::array;
+/// use tapegrad_tape::gradcheck::GradCheck;
+/// let report = GradCheck::new().check_ops(|_t, v| (v[0] * v[0]).sum(), &[array![1.0, 2.0].into_dyn()]);
+/// let mul = &report.ops[0];
+/// assert_eq!((mul.op, mul.node, mul.elements.len()), ("mul", 1, 4)); // 2 inputs × 2 elements
+/// assert!(mul.passed());
+/// ```
 #[derive(Debug, Clone)]
 pub struct OpCheck {
     /// The node's index on the tape.

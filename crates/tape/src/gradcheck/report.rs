@@ -3,6 +3,14 @@
 use std::fmt;
 
 /// The verdict for one element.
+///
+/// ```
+/// use ndarray::array;
+/// use tapegrad_tape::gradcheck::{GradCheck, Status};
+/// let report = GradCheck::new().check(|_t, v| v[0].relu().sum(), &[array![0.0, 1.0].into_dyn()]);
+/// assert_eq!(report.elements[0].status, Status::Kink); // relu's kink at 0
+/// assert_eq!(report.elements[1].status, Status::Pass);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status {
     /// Analytic and numeric agree within tolerance.

@@ -85,6 +85,22 @@ pub trait BinaryFn<T: Float>: 'static {
 }
 
 /// Runs a [`UnaryFn`] elementwise as an [`Op`]: `∂L/∂x = ∂L/∂y · f'(x)`.
+///
+/// ```
+/// use tapegrad_tape::{Float, Tape, Unary, UnaryFn};
+/// /// `y = 2x`; `dy/dx = 2`.
+/// struct Double;
+/// impl<T: Float> UnaryFn<T> for Double {
+///     fn name(&self) -> &'static str { "double" }
+///     fn value(&self, x: T) -> T { x + x }
+///     fn derivative(&self, _x: T, _y: T) -> T { T::from_f64(2.0) }
+/// }
+/// let tape = Tape::new();
+/// let x = tape.var(ndarray::arr0(1.5)); // 0-d: takes the scalar fast path
+/// let y = tape.apply(Unary(Double), &[x]);
+/// assert_eq!(y.item(), 3.0);
+/// assert_eq!(tape.backward(y).get(x).unwrap()[[]], 2.0);
+/// ```
 pub struct Unary<F>(pub F);
 
 impl<T: Float, F: UnaryFn<T>> Op<T> for Unary<F> {
@@ -124,6 +140,23 @@ impl<T: Float, F: UnaryFn<T>> Op<T> for Unary<F> {
 /// Runs a [`BinaryFn`] elementwise as an [`Op`] with NumPy broadcasting:
 /// `∂L/∂a = ∂L/∂y · ∂y/∂a`, `∂L/∂b = ∂L/∂y · ∂y/∂b`, each summed over the axes its
 /// operand was broadcast along.
+///
+/// ```
+/// use ndarray::array;
+/// use tapegrad_tape::{Binary, BinaryFn, Float, Tape};
+/// /// `y = a − 2b`; `∂y/∂a = 1`, `∂y/∂b = −2`.
+/// struct SubTwice;
+/// impl<T: Float> BinaryFn<T> for SubTwice {
+///     fn name(&self) -> &'static str { "sub_twice" }
+///     fn value(&self, a: T, b: T) -> T { a - b - b }
+///     fn partials(&self, _a: T, _b: T, _y: T) -> (T, T) { (T::one(), T::from_f64(-2.0)) }
+/// }
+/// let tape = Tape::new();
+/// let a = tape.var(array![[1.0, 2.0], [3.0, 4.0]]);
+/// let b = tape.var(array![1.0, 1.0]);
+/// let grads = tape.backward(tape.apply(Binary(SubTwice), &[a, b]).sum());
+/// assert_eq!(grads.get(b).unwrap(), array![-4.0, -4.0].into_dyn()); // −2 per row, 2 rows
+/// ```
 pub struct Binary<F>(pub F);
 
 impl<T: Float, F: BinaryFn<T>> Op<T> for Binary<F> {

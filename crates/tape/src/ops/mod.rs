@@ -24,10 +24,21 @@ pub(crate) mod softmax;
 pub use elementwise::{Binary, BinaryFn, Unary, UnaryFn};
 
 /// The gradients of a scalar fast path ([`Op::backward_scalar`]): one number per input.
+///
+/// ```
+/// let grads: tapegrad_tape::ScalarGrads<f64> = tapegrad_tape::smallvec::smallvec![0.5, -1.0];
+/// assert_eq!(grads.len(), 2);
+/// ```
 pub type ScalarGrads<T> = SmallVec<[T; 2]>;
 
 /// The gradients an op's backward returns: one entry per input, in input order;
 /// `None` for an input whose gradient was not wanted (or is identically zero).
+///
+/// ```
+/// use tapegrad_tape::InputGrads;
+/// let grads: InputGrads<f32> = [Some(ndarray::ArrayD::zeros(vec![2])), None].into_iter().collect();
+/// assert!(grads[1].is_none());
+/// ```
 pub type InputGrads<T> = SmallVec<[Option<ArrayD<T>>; 2]>;
 
 /// One differentiable operation: how to compute its output, and how to turn the
