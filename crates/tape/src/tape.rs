@@ -307,7 +307,8 @@ impl<'t, T: Float> Tape<'t, T> {
     /// # Panics
     /// If an input belongs to another tape, or the op's
     /// [`check_shapes`](Op::check_shapes) rejects the input shapes; the message names the
-    /// op and the shapes, and the panic points at the caller's line.
+    /// op, the shapes and the caller's line (`add: shapes [1, 3] and [2] do not
+    /// broadcast … (at src/main.rs:12:9)`), and the panic points at that line too.
     ///
     /// ```
     /// use ndarray::array;
@@ -341,7 +342,7 @@ impl<'t, T: Float> Tape<'t, T> {
                         inputs.iter().map(|v| nodes[v.index].value.view()).collect();
                     let shapes: SmallVec<[&[usize]; 2]> = views.iter().map(|v| v.shape()).collect();
                     if let Err(message) = op.check_shapes(&shapes) {
-                        panic!("{}: {}", op.name(), message);
+                        panic!("{}: {} (at {})", op.name(), message, Location::caller());
                     }
                     (op.forward(&views).into(), requires_grad)
                 }
