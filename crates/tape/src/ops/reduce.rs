@@ -20,8 +20,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// ```
     #[track_caller]
     pub fn sum(&self) -> Var<'t, T> {
-        let axes: Vec<usize> = (0..self.ndim()).collect();
-        self.sum_axes(&axes, false)
+        self.sum_axes(&self.all_axes(), false)
     }
 
     /// Sum over `axes`. `∂L/∂x = ∂L/∂y` broadcast back over the summed axes.
@@ -50,8 +49,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// ```
     #[track_caller]
     pub fn mean(&self) -> Var<'t, T> {
-        let axes: Vec<usize> = (0..self.ndim()).collect();
-        self.mean_axes(&axes, false)
+        self.mean_axes(&self.all_axes(), false)
     }
 
     /// Mean over `axes` (composed: `sum_axes / count`). `∂L/∂x = ∂L/∂y / count`.
@@ -83,8 +81,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// ```
     #[track_caller]
     pub fn max(&self) -> Var<'t, T> {
-        let axes: Vec<usize> = (0..self.ndim()).collect();
-        self.max_axes(&axes, false)
+        self.max_axes(&self.all_axes(), false)
     }
 
     /// Largest element over `axes`; ties share the gradient evenly (see [`max`](Var::max)).
@@ -111,8 +108,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// ```
     #[track_caller]
     pub fn min(&self) -> Var<'t, T> {
-        let axes: Vec<usize> = (0..self.ndim()).collect();
-        self.min_axes(&axes, false)
+        self.min_axes(&self.all_axes(), false)
     }
 
     /// Smallest element over `axes`; ties share the gradient evenly.
@@ -128,6 +124,13 @@ impl<'t, T: Float> Var<'t, T> {
     #[track_caller]
     pub fn min_axes(&self, axes: &[usize], keep_dims: bool) -> Var<'t, T> {
         self.tape.apply(ReduceExtremum { reduction: Reduction::new(axes, keep_dims), max: false }, &[*self])
+    }
+}
+
+impl<T: Float> Var<'_, T> {
+    /// `[0, 1, …, ndim − 1]`: the axes a whole-tensor reduction runs over.
+    pub(crate) fn all_axes(&self) -> Vec<usize> {
+        (0..self.ndim()).collect()
     }
 }
 

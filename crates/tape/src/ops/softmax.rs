@@ -17,8 +17,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// ```
     #[track_caller]
     pub fn log_sum_exp(&self) -> Var<'t, T> {
-        let axes: Vec<usize> = (0..self.ndim()).collect();
-        self.log_sum_exp_axes(&axes, false)
+        self.log_sum_exp_axes(&self.all_axes(), false)
     }
 
     /// `y = ln Σ_axes eˣ`, computed as `m + ln Σ e^(x − m)` with `m = max x` so large
