@@ -47,6 +47,7 @@ mod var;
 pub use backward::{Trace, TraceStep};
 pub use error::TapeError;
 pub use float::Float;
+pub use gradcheck::BranchSignature;
 pub use grads::Grads;
 pub use ops::{broadcast_shape, sum_to_shape, Binary, BinaryFn, InputGrads, Op, ScalarGrads, Unary, UnaryFn};
 pub use tape::{NodeKind, Tape};

@@ -171,6 +171,41 @@ impl GradCheck {
         self.rtol
     }
 
+    /// Judges one element by these tolerances: the building block for checkers that
+    /// compute the numeric derivative themselves (e.g. over a module's own parameters).
+    /// `kink` marks an element whose finite difference straddled a kink.
+    ///
+    /// ```
+    /// use tapegrad_tape::gradcheck::{GradCheck, Status};
+    /// let check = GradCheck::new();
+    /// let e = check.compare("w", 0, vec![1], 2.0, 2.0 + 1e-9, false);
+    /// assert_eq!(e.status, Status::Pass);
+    /// assert_eq!(check.compare("w", 0, vec![1], 2.0, 3.0, false).status, Status::Fail);
+    /// ```
+    pub fn compare(
+        &self,
+        input_name: &str,
+        input: usize,
+        index: Vec<usize>,
+        analytic: f64,
+        numeric: f64,
+        kink: bool,
+    ) -> ElementCheck {
+        ElementCheck::new(input_name.to_string(), input, index, analytic, numeric, kink, self.atol, self.rtol)
+    }
+
+    /// Wraps judged elements in a report carrying these settings.
+    ///
+    /// ```
+    /// use tapegrad_tape::gradcheck::GradCheck;
+    /// let check = GradCheck::new();
+    /// let report = check.report(vec![check.compare("x", 0, vec![], 1.0, 1.0, false)]);
+    /// assert!(report.passed());
+    /// ```
+    pub fn report(&self, elements: Vec<ElementCheck>) -> GradCheckReport {
+        GradCheckReport { elements, step: self.step, atol: self.atol, rtol: self.rtol }
+    }
+
     fn name(&self, input: usize) -> String {
         self.names.get(input).cloned().unwrap_or_else(|| format!("input {input}"))
     }
@@ -222,7 +257,7 @@ impl GradCheck {
                 ));
             }
         }
-        GradCheckReport { elements, step: self.step, atol: self.atol, rtol: self.rtol }
+        self.report(elements)
     }
 }
 
@@ -275,7 +310,7 @@ where
 /// One finite-difference probe: the slope, and the branch signatures at `x + h`, `x − h`.
 struct Probe {
     slope: f64,
-    branches: [Vec<Option<Vec<i8>>>; 2],
+    branches: [BranchSignature; 2],
 }
 
 /// Evaluates `f` at `x ± h` along one element (restoring it afterwards). The step
@@ -303,7 +338,7 @@ where
     Probe { slope: (f_plus - f_minus) / width, branches: [branches_plus, branches_minus] }
 }
 
-fn evaluate<T, F>(f: &F, xs: &[ArrayD<T>]) -> (f64, Vec<Option<Vec<i8>>>)
+fn evaluate<T, F>(f: &F, xs: &[ArrayD<T>]) -> (f64, BranchSignature)
 where
     T: Float,
     F: for<'t> Fn(&'t Tape<'t, T>, &[Var<'t, T>]) -> Var<'t, T>,
@@ -319,18 +354,42 @@ where
     (out.item().to_f64(), tape.branch_signature())
 }
 
+/// Which branch every kinked op on a tape took (relu's sign, max's winner, clamp's
+/// region, …), from [`Tape::branch_signature`]. Two evaluations of the same function
+/// with equal signatures lie on the same side of every kink, so a finite difference
+/// between them is meaningful; checkers that perturb values themselves (for example a
+/// module's own parameters) compare signatures at `x − h`, `x` and `x + h`.
+///
+/// ```
+/// let tape = tapegrad_tape::Tape::new();
+/// let x = tape.var(ndarray::array![1.0]);
+/// let _ = x.relu();
+/// let other = tapegrad_tape::Tape::new();
+/// let _ = other.var(ndarray::array![-1.0]).relu();
+/// assert_ne!(tape.branch_signature(), other.branch_signature()); // opposite sides of 0
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BranchSignature(Vec<Option<Vec<i8>>>);
+
 impl<'t, T: Float> Tape<'t, T> {
-    /// For every recorded node, the branches its op takes (`None` for smooth ops and
-    /// leaves). Two evaluations on the same side of every kink have equal signatures.
-    pub(crate) fn branch_signature(&self) -> Vec<Option<Vec<i8>>> {
+    /// The branches every kinked op on this tape took (see [`BranchSignature`]).
+    ///
+    /// ```
+    /// let tape = tapegrad_tape::Tape::new();
+    /// let _ = tape.var(ndarray::array![2.0]).abs();
+    /// assert_eq!(tape.branch_signature(), tape.branch_signature());
+    /// ```
+    pub fn branch_signature(&self) -> BranchSignature {
         let nodes = self.nodes.borrow();
-        nodes
-            .iter()
-            .map(|node| {
-                let op = node.op.as_deref()?;
-                let inputs: Vec<_> = node.inputs.iter().map(|&j| nodes[j].value.view()).collect();
-                op.branches(&inputs)
-            })
-            .collect()
+        BranchSignature(
+            nodes
+                .iter()
+                .map(|node| {
+                    let op = node.op.as_deref()?;
+                    let inputs: Vec<_> = node.inputs.iter().map(|&j| nodes[j].value.view()).collect();
+                    op.branches(&inputs)
+                })
+                .collect(),
+        )
     }
 }

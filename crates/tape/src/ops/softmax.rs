@@ -1,6 +1,6 @@
 //! `log_sum_exp` (a fused, stable primitive) and `softmax`/`log_softmax` composed from it.
 
-use ndarray::{ArrayD, ArrayViewD, Zip};
+use ndarray::{ArrayD, ArrayViewD, Axis, Zip};
 
 use super::reduce::Reduction;
 use super::{grads, InputGrads, Op};
@@ -41,8 +41,10 @@ impl<'t, T: Float> Var<'t, T> {
         self.tape.apply(LogSumExp(Reduction::new(axes, keep_dims)), &[*self])
     }
 
-    /// `log softmax(x)` along `axis`, composed as `x − log_sum_exp(x, axis)`: finite for
-    /// logits of ±1000. `∂L/∂x = ∂L/∂y − softmax(x) · Σ_axis ∂L/∂y`.
+    /// `log softmax(x)` along `axis`: `y = (x − m) − ln Σ e^(x − m)` with `m = max x`, so
+    /// logits of ±1000 give finite values and full precision.
+    /// `∂L/∂x = ∂L/∂y − softmax(x) · Σ_axis ∂L/∂y`. A fused primitive for accuracy: the
+    /// composition `x − log_sum_exp(x)` loses about three digits at logits near 1000.
     ///
     /// # Panics
     /// If `axis` is out of range.
@@ -56,11 +58,12 @@ impl<'t, T: Float> Var<'t, T> {
     /// ```
     #[track_caller]
     pub fn log_softmax(&self, axis: usize) -> Var<'t, T> {
-        self.sub(&self.log_sum_exp_axes(&[axis], true))
+        self.tape.apply(Normalize { axis, log: true }, &[*self])
     }
 
-    /// `softmax(x)ᵢ = e^(xᵢ) / Σⱼ e^(xⱼ)` along `axis`, composed as
-    /// `exp(log_softmax(x))`. `∂L/∂x = y · (∂L/∂y − Σ_axis ∂L/∂y · y)`.
+    /// `softmax(x)ᵢ = e^(xᵢ − m) / Σⱼ e^(xⱼ − m)` along `axis`, with `m = max x` so it is
+    /// exact and finite for any logits. `∂L/∂x = y · (∂L/∂y − Σ_axis ∂L/∂y · y)`.
+    /// A fused primitive for accuracy (see [`log_softmax`](Var::log_softmax)).
     ///
     /// # Panics
     /// If `axis` is out of range.
@@ -120,5 +123,59 @@ impl<T: Float> Op<T> for LogSumExp {
         let y_b = y_kept.broadcast(x.raw_dim()).expect("kept dims broadcast");
         let grad_b = grad_kept.broadcast(x.raw_dim()).expect("kept dims broadcast");
         grads([Some(Zip::from(x).and(&y_b).and(&grad_b).map_collect(|&x, &y, &g| g * (x - y).exp()))])
+    }
+}
+
+/// Softmax (`log: false`) or log-softmax (`log: true`) along one axis, shifted by the max.
+/// Softmax: `y = e^(x − m) / Σ e^(x − m)`, `∂L/∂x = y · (∂L/∂y − Σ ∂L/∂y · y)`.
+/// Log-softmax: `y = (x − m) − ln Σ e^(x − m)`, `∂L/∂x = ∂L/∂y − e^y · Σ ∂L/∂y`.
+pub(crate) struct Normalize {
+    axis: usize,
+    log: bool,
+}
+impl<T: Float> Op<T> for Normalize {
+    fn name(&self) -> &'static str {
+        if self.log { "log_softmax" } else { "softmax" }
+    }
+    fn describe(&self) -> String {
+        format!("axis={}", self.axis)
+    }
+    fn check_shapes(&self, shapes: &[&[usize]]) -> Result<(), String> {
+        Reduction::new(&[self.axis], true).check(shapes[0])
+    }
+    fn forward(&self, inputs: &[ArrayViewD<'_, T>]) -> ArrayD<T> {
+        let mut y = inputs[0].to_owned();
+        for mut lane in y.lanes_mut(Axis(self.axis)) {
+            let max = lane.fold(T::neg_infinity(), |m, &v| m.max(v));
+            let shift = if max.is_finite() { max } else { T::zero() };
+            lane.mapv_inplace(|v| v - shift);
+            let total = lane.fold(T::zero(), |acc, &v| acc + v.exp());
+            if self.log {
+                let log_total = total.ln();
+                lane.mapv_inplace(|v| v - log_total);
+            } else {
+                lane.mapv_inplace(|v| v.exp() / total);
+            }
+        }
+        y
+    }
+    fn backward(
+        &self,
+        _inputs: &[ArrayViewD<'_, T>],
+        output: &ArrayViewD<'_, T>,
+        grad_output: &ArrayViewD<'_, T>,
+        _wanted: &[bool],
+    ) -> InputGrads<T> {
+        let mut grad_x = grad_output.to_owned();
+        for (mut g, y) in grad_x.lanes_mut(Axis(self.axis)).into_iter().zip(output.lanes(Axis(self.axis))) {
+            if self.log {
+                let total = g.sum();
+                Zip::from(&mut g).and(&y).for_each(|g, &y| *g = *g - y.exp() * total);
+            } else {
+                let dot = Zip::from(&g).and(&y).fold(T::zero(), |acc, &g, &y| acc + g * y);
+                Zip::from(&mut g).and(&y).for_each(|g, &y| *g = y * (*g - dot));
+            }
+        }
+        grads([Some(grad_x)])
     }
 }
