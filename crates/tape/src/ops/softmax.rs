@@ -170,7 +170,7 @@ impl<T: Float> Op<T> for Normalize {
         for (mut g, y) in grad_x.lanes_mut(Axis(self.axis)).into_iter().zip(output.lanes(Axis(self.axis))) {
             if self.log {
                 let total = g.sum();
-                Zip::from(&mut g).and(&y).for_each(|g, &y| *g = *g - y.exp() * total);
+                Zip::from(&mut g).and(&y).for_each(|g, &y| *g -= y.exp() * total);
             } else {
                 let dot = Zip::from(&g).and(&y).fold(T::zero(), |acc, &g, &y| acc + g * y);
                 Zip::from(&mut g).and(&y).for_each(|g, &y| *g = y * (*g - dot));
