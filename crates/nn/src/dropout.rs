@@ -1,0 +1,127 @@
+//! Inverted dropout: zero each activation with probability `p` while training, and scale
+//! the survivors by `1 / (1 − p)` so evaluation needs no rescaling.
+
+use std::cell::RefCell;
+
+use ndarray::{ArrayD, ArrayViewD, ArrayViewMutD};
+use rand::rngs::StdRng;
+use rand::{RngExt, SeedableRng};
+use tapegrad_tape::{Float, Tape, Var};
+
+use crate::{Module, NnError};
+
+/// Inverted dropout. In training mode, `y = x · m / (1 − p)` with a fresh mask
+/// `m ~ Bernoulli(1 − p)` per element per forward pass (the mask is a constant on the
+/// tape, so `∂L/∂x = ∂L/∂y · m / (1 − p)`); in evaluation mode it is the identity.
+///
+/// The layer owns its random number generator, seeded explicitly, so two runs from the
+/// same seed drop the same units.
+///
+/// ```
+/// use tapegrad_nn::{Dropout, Module};
+/// let mut dropout = Dropout::new(0.5, 42);
+/// let ones = ndarray::Array2::<f64>::ones((1, 8));
+/// {
+///     let tape = tapegrad_tape::Tape::new();
+///     let y = dropout.forward(&tape, tape.constant(&ones)).unwrap().value();
+///     assert!(y.iter().all(|&v| v == 0.0 || v == 2.0)); // dropped, or scaled by 1/(1 − 0.5)
+/// }
+/// dropout.set_training(false);
+/// let tape = tapegrad_tape::Tape::new();
+/// assert_eq!(dropout.forward(&tape, tape.constant(&ones)).unwrap().value(), ones.into_dyn());
+/// ```
+#[derive(Debug)]
+pub struct Dropout {
+    p: f64,
+    training: bool,
+    rng: RefCell<StdRng>,
+}
+
+impl Dropout {
+    /// Dropout with drop probability `p`, in training mode, its generator seeded with `seed`.
+    ///
+    /// # Panics
+    /// If `p` is not in `[0, 1)`.
+    ///
+    /// ```
+    /// let dropout = tapegrad_nn::Dropout::new(0.1, 7);
+    /// assert_eq!(dropout.p(), 0.1);
+    /// ```
+    pub fn new(p: f64, seed: u64) -> Self {
+        Self::with_rng(p, StdRng::seed_from_u64(seed))
+    }
+
+    /// Dropout drawing its masks from `rng`.
+    ///
+    /// # Panics
+    /// If `p` is not in `[0, 1)`.
+    ///
+    /// ```
+    /// use rand::SeedableRng;
+    /// let dropout = tapegrad_nn::Dropout::with_rng(0.2, rand::rngs::StdRng::seed_from_u64(3));
+    /// assert!(dropout.is_training());
+    /// ```
+    pub fn with_rng(p: f64, rng: StdRng) -> Self {
+        assert!((0.0..1.0).contains(&p), "Dropout: p must be in [0, 1), got {p}");
+        Dropout { p, training: true, rng: RefCell::new(rng) }
+    }
+
+    /// The drop probability.
+    ///
+    /// ```
+    /// assert_eq!(tapegrad_nn::Dropout::new(0.3, 0).p(), 0.3);
+    /// ```
+    pub fn p(&self) -> f64 {
+        self.p
+    }
+
+    /// Switches between training (dropping) and evaluation (identity); the same as
+    /// [`Module::set_training`], callable without naming the element type.
+    ///
+    /// ```
+    /// let mut dropout = tapegrad_nn::Dropout::new(0.3, 0);
+    /// dropout.set_training(false);
+    /// assert!(!dropout.is_training());
+    /// ```
+    pub fn set_training(&mut self, training: bool) {
+        self.training = training;
+    }
+
+    /// Whether the layer is in training mode (dropping) rather than evaluation (identity).
+    ///
+    /// ```
+    /// let mut dropout = tapegrad_nn::Dropout::new(0.3, 0);
+    /// dropout.set_training(false);
+    /// assert!(!dropout.is_training());
+    /// ```
+    pub fn is_training(&self) -> bool {
+        self.training
+    }
+}
+
+impl<T: Float> Module<T> for Dropout {
+    fn forward<'t>(&'t self, tape: &'t Tape<'t, T>, input: Var<'t, T>) -> Result<Var<'t, T>, NnError> {
+        if !self.training || self.p == 0.0 {
+            return Ok(input);
+        }
+        let keep = 1.0 - self.p;
+        let scale = T::from_f64(1.0 / keep);
+        let mut rng = self.rng.borrow_mut();
+        let mask = ArrayD::from_shape_simple_fn(input.shape(), || {
+            if rng.random::<f64>() < keep {
+                scale
+            } else {
+                T::zero()
+            }
+        });
+        Ok(input * tape.constant(mask))
+    }
+
+    fn visit_params<'a>(&'a self, _visit: &mut dyn FnMut(&str, ArrayViewD<'a, T>)) {}
+
+    fn visit_params_mut(&mut self, _visit: &mut dyn FnMut(&str, ArrayViewMutD<'_, T>)) {}
+
+    fn set_training(&mut self, training: bool) {
+        Dropout::set_training(self, training);
+    }
+}

@@ -1,0 +1,53 @@
+//! The error type of the nn crate: bad input shapes and bad weight files.
+
+use thiserror::Error;
+
+/// What went wrong in a layer, named so the message alone finds the problem.
+///
+/// ```
+/// use tapegrad_nn::NnError;
+/// let err = NnError::InputShape { layer: "Dense(3 → 2)".into(), expected: "[batch, 3]".into(), actual: vec![4, 5] };
+/// assert_eq!(err.to_string(), "Dense(3 → 2): expected input of shape [batch, 3], got [4, 5]");
+/// ```
+#[derive(Debug, Error)]
+pub enum NnError {
+    /// An input batch does not have the shape a layer needs.
+    #[error("{layer}: expected input of shape {expected}, got {actual:?}")]
+    InputShape {
+        /// The layer, as it prints (`Dense(3 → 2)`, or its path in a container).
+        layer: String,
+        /// The shape it needs, in words (`[batch, 3]`).
+        expected: String,
+        /// The shape it was given.
+        actual: Vec<usize>,
+    },
+    /// A file could not be read or written.
+    #[error("cannot {action} {}: {source}", path.display())]
+    Io {
+        /// What was being done (`"read weights from"`, `"rename into"`, …).
+        action: &'static str,
+        /// The file.
+        path: std::path::PathBuf,
+        /// The operating system's error.
+        source: std::io::Error,
+    },
+    /// A weight file is truncated or not valid safetensors.
+    #[error("{}: not a valid safetensors file: {reason}", path.display())]
+    CorruptWeights {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What is wrong, and at which offset where known.
+        reason: String,
+    },
+    /// A weight file's tensors do not fit the model: every problem, one per line.
+    #[error("{}: the weights do not fit the model:\n  - {}", path.display(), problems.join("\n  - "))]
+    WeightsMismatch {
+        /// The file.
+        path: std::path::PathBuf,
+        /// One line per missing, unexpected, mis-shaped or mis-typed tensor.
+        problems: Vec<String>,
+    },
+    /// An error from the tape (an index out of range, …).
+    #[error(transparent)]
+    Tape(#[from] tapegrad_tape::TapeError),
+}

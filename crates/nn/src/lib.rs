@@ -1,0 +1,35 @@
+//! # tapegrad-nn
+//!
+//! Neural-network layers on the tapegrad tape. A [`Module`] owns its parameters as
+//! plain `ndarray` arrays; its `forward` borrows them onto a tape (no copy), so every
+//! gradient comes from the tape.
+//!
+//! - [`Dense`] (weight `[in, out]`, `y = x · W + b`), the activations [`ReLU`],
+//!   [`LeakyReLU`], [`Tanh`], [`Sigmoid`], [`Softmax`], [`LogSoftmax`], [`Dropout`], and
+//!   [`Sequential`] to stack them;
+//! - [`Init`]: Xavier/Glorot and He/Kaiming initialisers, each from an explicit RNG;
+//! - [`check_module`]: a whole model's gradients against finite differences;
+//! - [`save_weights`]/[`load_weights`]: safetensors files, written atomically and
+//!   validated in full on load.
+
+#![warn(missing_docs, clippy::missing_panics_doc, clippy::missing_errors_doc)]
+
+mod activation;
+mod check;
+mod dense;
+mod dropout;
+mod error;
+mod init;
+mod module;
+mod sequential;
+mod weights;
+
+pub use activation::{LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh};
+pub use check::check_module;
+pub use dense::Dense;
+pub use dropout::Dropout;
+pub use error::NnError;
+pub use init::Init;
+pub use module::Module;
+pub use sequential::Sequential;
+pub use weights::{load_weights, save_weights};

@@ -1,0 +1,79 @@
+//! The `Module` trait: a forward pass over a tape, and named access to parameters.
+
+use ndarray::{ArrayViewD, ArrayViewMutD};
+use tapegrad_tape::{Float, Tape, Var};
+
+use crate::NnError;
+
+/// A layer or a model: parameters it owns, and a forward pass that records onto a tape.
+///
+/// Parameters are ordinary arrays owned by the module. `forward` borrows them onto the
+/// tape with [`Tape::param`] (no copy per step), and after `backward` each parameter's
+/// gradient is found with [`Grads::param`](tapegrad_tape::Grads::param) by the array
+/// itself — which is how optimizers pair parameters with gradients.
+///
+/// Parameters have stable hierarchical names: a layer names its own (`weight`, `bias`),
+/// and a container prefixes its children's (`layers.0.weight`), as PyTorch's
+/// `named_parameters` does. Those names are the keys of saved weights and optimizer state.
+///
+/// ```
+/// use ndarray::{Array2, ArrayViewD, ArrayViewMutD};
+/// use tapegrad_nn::{Module, NnError};
+/// use tapegrad_tape::{Float, Tape, Var};
+///
+/// /// `y = x · s` with one learnable scale per feature.
+/// struct Scale<T> { scale: ndarray::Array1<T> }
+/// impl<T: Float> Module<T> for Scale<T> {
+///     fn forward<'t>(&'t self, tape: &'t Tape<'t, T>, x: Var<'t, T>) -> Result<Var<'t, T>, NnError> {
+///         Ok(x * tape.param(&self.scale))
+///     }
+///     fn visit_params<'a>(&'a self, visit: &mut dyn FnMut(&str, ArrayViewD<'a, T>)) {
+///         visit("scale", self.scale.view().into_dyn());
+///     }
+///     fn visit_params_mut(&mut self, visit: &mut dyn FnMut(&str, ArrayViewMutD<'_, T>)) {
+///         visit("scale", self.scale.view_mut().into_dyn());
+///     }
+/// }
+///
+/// let layer = Scale { scale: ndarray::array![2.0, 3.0] };
+/// assert_eq!(layer.param_count(), 2);
+/// assert_eq!(layer.param_names(), ["scale"]);
+/// let tape = Tape::new();
+/// let y = layer.forward(&tape, tape.constant(ndarray::array![[1.0, 1.0]])).unwrap();
+/// assert_eq!(y.value(), ndarray::array![[2.0, 3.0]].into_dyn());
+/// ```
+pub trait Module<T: Float> {
+    /// Records the forward pass of a batch onto `tape` and returns the output.
+    ///
+    /// # Errors
+    /// [`NnError::InputShape`] when the input's shape does not fit the layer, naming the
+    /// layer and both shapes.
+    fn forward<'t>(&'t self, tape: &'t Tape<'t, T>, input: Var<'t, T>) -> Result<Var<'t, T>, NnError>;
+
+    /// Calls `visit(name, parameter)` for every parameter, in a fixed order.
+    fn visit_params<'a>(&'a self, visit: &mut dyn FnMut(&str, ArrayViewD<'a, T>));
+
+    /// Calls `visit(name, parameter)` for every parameter, mutably, in the same order as
+    /// [`visit_params`](Module::visit_params).
+    fn visit_params_mut(&mut self, visit: &mut dyn FnMut(&str, ArrayViewMutD<'_, T>));
+
+    /// Switches between training and evaluation behaviour (e.g. Dropout is the identity
+    /// in evaluation). Layers without such behaviour ignore it (the default).
+    fn set_training(&mut self, training: bool) {
+        let _ = training;
+    }
+
+    /// The total number of scalar parameters.
+    fn param_count(&self) -> usize {
+        let mut count = 0;
+        self.visit_params(&mut |_, p| count += p.len());
+        count
+    }
+
+    /// The parameters' names, in visiting order.
+    fn param_names(&self) -> Vec<String> {
+        let mut names = Vec::new();
+        self.visit_params(&mut |name, _| names.push(name.to_string()));
+        names
+    }
+}

@@ -1,0 +1,122 @@
+//! `Sequential`: layers applied one after another, with hierarchical parameter names.
+
+use ndarray::{ArrayViewD, ArrayViewMutD};
+use tapegrad_tape::{Float, Tape, Var};
+
+use crate::{Module, NnError};
+
+/// A stack of modules applied in order. Parameters are named `layers.{i}.{name}`
+/// (`layers.0.weight`), and an input-shape error names the failing layer's position.
+///
+/// ```
+/// use rand::SeedableRng;
+/// use tapegrad_nn::{Dense, Module, ReLU, Sequential};
+///
+/// let mut rng = rand::rngs::StdRng::seed_from_u64(0);
+/// let model = Sequential::new()
+///     .add(Dense::<f32>::new(4, 8, &mut rng))
+///     .add(ReLU)
+///     .add(Dense::new(8, 3, &mut rng));
+/// assert_eq!(model.param_count(), 4 * 8 + 8 + 8 * 3 + 3);
+/// assert_eq!(model.param_names(), ["layers.0.weight", "layers.0.bias", "layers.2.weight", "layers.2.bias"]);
+///
+/// let tape = tapegrad_tape::Tape::new();
+/// let logits = model.forward(&tape, tape.constant(ndarray::Array2::<f32>::zeros((5, 4)))).unwrap();
+/// assert_eq!(logits.shape(), vec![5, 3]);
+/// let err = model.forward(&tape, tape.constant(ndarray::Array2::<f32>::zeros((5, 6)))).unwrap_err();
+/// assert_eq!(err.to_string(), "layers.0 (Dense(4 → 8)): expected input of shape [batch, 4], got [5, 6]");
+/// ```
+pub struct Sequential<T: Float> {
+    layers: Vec<Box<dyn Module<T>>>,
+}
+
+impl<T: Float> Default for Sequential<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<T: Float> Sequential<T> {
+    /// An empty stack (the identity).
+    ///
+    /// ```
+    /// let model = tapegrad_nn::Sequential::<f32>::new();
+    /// assert!(model.is_empty());
+    /// ```
+    pub fn new() -> Self {
+        Sequential { layers: Vec::new() }
+    }
+
+    /// Appends a layer (builder style).
+    ///
+    /// ```
+    /// use tapegrad_nn::{Sequential, Tanh};
+    /// let model = Sequential::<f64>::new().add(Tanh).add(Tanh);
+    /// assert_eq!(model.len(), 2);
+    /// ```
+    #[allow(clippy::should_implement_trait)] // builder method, not arithmetic
+    pub fn add(mut self, layer: impl Module<T> + 'static) -> Self {
+        self.push(layer);
+        self
+    }
+
+    /// Appends a layer.
+    ///
+    /// ```
+    /// let mut model = tapegrad_nn::Sequential::<f64>::new();
+    /// model.push(tapegrad_nn::ReLU);
+    /// assert_eq!(model.len(), 1);
+    /// ```
+    pub fn push(&mut self, layer: impl Module<T> + 'static) {
+        self.layers.push(Box::new(layer));
+    }
+
+    /// The number of layers.
+    ///
+    /// ```
+    /// assert_eq!(tapegrad_nn::Sequential::<f32>::new().len(), 0);
+    /// ```
+    pub fn len(&self) -> usize {
+        self.layers.len()
+    }
+
+    /// Whether there are no layers.
+    ///
+    /// ```
+    /// assert!(tapegrad_nn::Sequential::<f32>::new().is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.layers.is_empty()
+    }
+}
+
+impl<T: Float> Module<T> for Sequential<T> {
+    fn forward<'t>(&'t self, tape: &'t Tape<'t, T>, input: Var<'t, T>) -> Result<Var<'t, T>, NnError> {
+        self.layers.iter().enumerate().try_fold(input, |x, (i, layer)| {
+            layer.forward(tape, x).map_err(|err| match err {
+                NnError::InputShape { layer, expected, actual } => {
+                    NnError::InputShape { layer: format!("layers.{i} ({layer})"), expected, actual }
+                }
+                other => other,
+            })
+        })
+    }
+
+    fn visit_params<'a>(&'a self, visit: &mut dyn FnMut(&str, ArrayViewD<'a, T>)) {
+        for (i, layer) in self.layers.iter().enumerate() {
+            layer.visit_params(&mut |name, param| visit(&format!("layers.{i}.{name}"), param));
+        }
+    }
+
+    fn visit_params_mut(&mut self, visit: &mut dyn FnMut(&str, ArrayViewMutD<'_, T>)) {
+        for (i, layer) in self.layers.iter_mut().enumerate() {
+            layer.visit_params_mut(&mut |name, param| visit(&format!("layers.{i}.{name}"), param));
+        }
+    }
+
+    fn set_training(&mut self, training: bool) {
+        for layer in &mut self.layers {
+            layer.set_training(training);
+        }
+    }
+}

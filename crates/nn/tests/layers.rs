@@ -1,0 +1,180 @@
+//! Every layer's gradients against finite differences (through the public
+//! `check_module`), shapes and names, errors, and initialiser statistics.
+
+use ndarray::{array, Array2, ArrayD, Dimension};
+use rand::rngs::StdRng;
+use rand::SeedableRng;
+use tapegrad_nn::{
+    check_module, Dense, Dropout, Init, LeakyReLU, LogSoftmax, Module, NnError, ReLU, Sequential, Sigmoid,
+    Softmax, Tanh,
+};
+use tapegrad_tape::gradcheck::GradCheck;
+use tapegrad_tape::Tape;
+
+fn rng() -> StdRng {
+    StdRng::seed_from_u64(2024)
+}
+
+fn batch() -> ArrayD<f64> {
+    array![[0.5, -1.2, 0.3], [1.1, 0.4, -0.7]].into_dyn()
+}
+
+/// A loss that weights every output element differently, so no gradient hides.
+fn weighted<'t>(y: tapegrad_tape::Var<'t, f64>) -> tapegrad_tape::Var<'t, f64> {
+    let weights = ArrayD::from_shape_fn(y.shape(), |i| 0.3 + 0.2 * i.slice().iter().sum::<usize>() as f64);
+    (y * y.tape().constant(weights)).sum()
+}
+
+fn assert_gradients(model: &mut impl Module<f64>) {
+    let report = check_module(&GradCheck::new(), model, &batch(), weighted).unwrap();
+    assert!(report.passed(), "{report}");
+    assert_eq!(report.kinks().count(), 0, "{report}");
+}
+
+#[test]
+fn dense_gradients_with_and_without_bias() {
+    assert_gradients(&mut Dense::new(3, 2, &mut rng()));
+    assert_gradients(&mut Dense::with_init(3, 4, Init::HeNormal, None, &mut rng()));
+}
+
+#[test]
+fn every_activation_after_a_dense_layer() {
+    let mut r = rng();
+    assert_gradients(&mut Sequential::new().add(Dense::new(3, 4, &mut r)).add(ReLU));
+    assert_gradients(&mut Sequential::new().add(Dense::new(3, 4, &mut r)).add(LeakyReLU { slope: 0.2 }));
+    assert_gradients(&mut Sequential::new().add(Dense::new(3, 4, &mut r)).add(Tanh));
+    assert_gradients(&mut Sequential::new().add(Dense::new(3, 4, &mut r)).add(Sigmoid));
+    assert_gradients(&mut Sequential::new().add(Dense::new(3, 4, &mut r)).add(Softmax));
+    assert_gradients(&mut Sequential::new().add(Dense::new(3, 4, &mut r)).add(LogSoftmax));
+}
+
+#[test]
+fn a_deeper_sequential_model() {
+    let mut r = rng();
+    let mut model = Sequential::new()
+        .add(Dense::new(3, 5, &mut r))
+        .add(Tanh)
+        .add(Dense::new(5, 4, &mut r))
+        .add(Sigmoid)
+        .add(Dense::new(4, 2, &mut r));
+    assert_gradients(&mut model);
+    assert_eq!(
+        model.param_names(),
+        [
+            "layers.0.weight",
+            "layers.0.bias",
+            "layers.2.weight",
+            "layers.2.bias",
+            "layers.4.weight",
+            "layers.4.bias"
+        ]
+    );
+    assert_eq!(model.param_count(), 3 * 5 + 5 + 5 * 4 + 4 + 4 * 2 + 2);
+}
+
+#[test]
+fn dropout_in_evaluation_mode_is_the_identity_and_checks() {
+    let mut model = Sequential::new().add(Dense::new(3, 4, &mut rng())).add(Dropout::new(0.5, 1)).add(Tanh);
+    model.set_training(false);
+    assert_gradients(&mut model);
+}
+
+#[test]
+fn dropout_gradient_is_the_scaled_mask() {
+    // y = x · m / (1 − p), so ∂Σy/∂x = m / (1 − p): 0 where dropped, 1/(1 − p) = 4 where kept.
+    let dropout = Dropout::new(0.75, 9);
+    let x = Array2::from_elem((4, 50), 1.5);
+    let tape = Tape::new();
+    let input = tape.var(&x);
+    let y = dropout.forward(&tape, input).unwrap();
+    let grads = tape.backward(y.sum());
+    let grad = grads.get(input).unwrap();
+    let value = y.value();
+    for (g, v) in grad.iter().zip(value.iter()) {
+        assert!((*g == 0.0 && *v == 0.0) || (*g == 4.0 && *v == 6.0), "grad {g}, value {v}");
+    }
+    // Inverted dropout keeps the expected activation: about a quarter kept, each × 4.
+    let kept = grad.iter().filter(|&&g| g > 0.0).count() as f64 / 200.0;
+    assert!((kept - 0.25).abs() < 0.1, "kept fraction {kept}");
+}
+
+#[test]
+fn dropout_masks_repeat_from_the_same_seed_and_change_per_pass() {
+    let x = Array2::<f64>::ones((3, 16));
+    let masks = |seed| {
+        let dropout = Dropout::new(0.5, seed);
+        let tape = Tape::new();
+        let first = dropout.forward(&tape, tape.constant(&x)).unwrap().value();
+        let second = dropout.forward(&tape, tape.constant(&x)).unwrap().value();
+        (first, second)
+    };
+    let (a1, a2) = masks(5);
+    let (b1, b2) = masks(5);
+    assert_eq!((&a1, &a2), (&b1, &b2));
+    assert_ne!(a1, a2, "a fresh mask each forward pass");
+}
+
+#[test]
+fn a_wrong_width_batch_is_an_error_naming_layer_and_shapes() {
+    let layer = Dense::<f32>::new(3, 2, &mut rng());
+    let tape = Tape::new();
+    let err = layer.forward(&tape, tape.constant(Array2::<f32>::zeros((4, 5)))).unwrap_err();
+    assert!(matches!(&err, NnError::InputShape { actual, .. } if actual == &[4, 5]));
+    assert_eq!(err.to_string(), "Dense(3 → 2): expected input of shape [batch, 3], got [4, 5]");
+    let err = layer.forward(&tape, tape.constant(ndarray::Array1::<f32>::zeros(3))).unwrap_err();
+    assert_eq!(err.to_string(), "Dense(3 → 2): expected input of shape [batch, 3], got [3]");
+
+    let model = Sequential::new().add(Dense::<f32>::new(3, 4, &mut rng())).add(ReLU).add(Dense::new(
+        5,
+        1,
+        &mut rng(),
+    ));
+    let err = model.forward(&tape, tape.constant(Array2::<f32>::zeros((2, 3)))).unwrap_err();
+    assert_eq!(err.to_string(), "layers.2 (Dense(5 → 1)): expected input of shape [batch, 5], got [2, 4]");
+}
+
+#[test]
+fn initialisers_have_the_documented_scale_and_repeat_from_a_seed() {
+    let (fan_in, fan_out) = (200, 100);
+    let stats = |init: Init| {
+        let w = init.array::<f64>(&[fan_in, fan_out], fan_in, fan_out, &mut rng());
+        let n = w.len() as f64;
+        let mean = w.sum() / n;
+        let var = w.mapv(|v| (v - mean) * (v - mean)).sum() / n;
+        (w, mean, var)
+    };
+    // Uniform(−a, a) has variance a²/3; the normal ones have the variance in the name.
+    let expected = [
+        (Init::XavierUniform, 6.0 / 300.0 / 3.0),
+        (Init::XavierNormal, 2.0 / 300.0),
+        (Init::HeUniform, 6.0 / 200.0 / 3.0),
+        (Init::HeNormal, 2.0 / 200.0),
+    ];
+    for (init, variance) in expected {
+        let (w, mean, var) = stats(init);
+        assert!(mean.abs() < 0.01, "{init:?} mean {mean}");
+        assert!((var / variance - 1.0).abs() < 0.05, "{init:?} variance {var} vs {variance}");
+        assert_eq!(w, stats(init).0, "{init:?} must repeat from the same seed");
+    }
+    let bound = (6.0f64 / 300.0).sqrt();
+    assert!(stats(Init::XavierUniform).0.iter().all(|v| v.abs() <= bound));
+    assert!(stats(Init::Zeros).0.iter().all(|&v| v == 0.0));
+    assert!(Init::Constant(0.1).array::<f32>(&[2, 2], 2, 2, &mut rng()).iter().all(|&v| v == 0.1));
+}
+
+#[test]
+fn gradients_reach_every_parameter_by_name() {
+    let mut r = rng();
+    let model =
+        Sequential::new().add(Dense::<f64>::new(3, 4, &mut r)).add(Tanh).add(Dense::new(4, 1, &mut r));
+    let tape = Tape::new();
+    let loss = model.forward(&tape, tape.constant(batch())).unwrap().square().mean();
+    let grads = tape.backward(loss);
+    let mut seen = Vec::new();
+    model.visit_params(&mut |name, param| {
+        let grad = grads.param(&param).expect("every parameter gets a gradient");
+        assert_eq!(grad.shape(), param.shape());
+        seen.push(name.to_string());
+    });
+    assert_eq!(seen.len(), 4);
+}

@@ -1,0 +1,199 @@
+//! Saving and loading weights: round trips, every load error, corrupt files, atomicity,
+//! and interoperability with Python's `safetensors`.
+
+use std::path::PathBuf;
+
+use ndarray::Array2;
+use rand::rngs::StdRng;
+use rand::SeedableRng;
+use tapegrad_nn::{load_weights, save_weights, Dense, Module, NnError, ReLU, Sequential};
+
+/// A fresh directory under the system temp dir for one test.
+fn scratch(test: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("tapegrad-nn-{test}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn mlp<T: tapegrad_tape::Float>(seed: u64) -> Sequential<T> {
+    let mut rng = StdRng::seed_from_u64(seed);
+    Sequential::new().add(Dense::new(3, 4, &mut rng)).add(ReLU).add(Dense::new(4, 2, &mut rng))
+}
+
+fn params<T: tapegrad_tape::Float>(model: &impl Module<T>) -> Vec<(String, Vec<T>)> {
+    let mut out = Vec::new();
+    model.visit_params(&mut |name, p| out.push((name.to_string(), p.iter().copied().collect())));
+    out
+}
+
+#[test]
+fn round_trips_in_f32_and_f64() {
+    let dir = scratch("round-trip");
+    let saved = mlp::<f32>(1);
+    save_weights(&saved, dir.join("m32.safetensors")).unwrap();
+    let mut loaded = mlp::<f32>(2);
+    assert_ne!(params(&saved), params(&loaded));
+    load_weights(&mut loaded, dir.join("m32.safetensors")).unwrap();
+    assert_eq!(params(&saved), params(&loaded));
+
+    let saved = mlp::<f64>(3);
+    save_weights(&saved, dir.join("m64.safetensors")).unwrap();
+    let mut loaded = mlp::<f64>(4);
+    load_weights(&mut loaded, dir.join("m64.safetensors")).unwrap();
+    assert_eq!(params(&saved), params(&loaded));
+}
+
+#[test]
+fn every_mismatch_is_listed_in_one_error_and_the_model_is_untouched() {
+    let dir = scratch("mismatch");
+    let path = dir.join("other.safetensors");
+    // The file: layer 0 fine, layer 2 with 3 outputs instead of 2, and an extra layer 4.
+    let mut rng = StdRng::seed_from_u64(5);
+    let other = Sequential::<f32>::new()
+        .add(Dense::new(3, 4, &mut rng))
+        .add(ReLU)
+        .add(Dense::new(4, 3, &mut rng))
+        .add(ReLU)
+        .add(Dense::new(3, 1, &mut rng));
+    save_weights(&other, &path).unwrap();
+    // The model: no bias on layer 2.
+    let mut rng = StdRng::seed_from_u64(6);
+    let mut model = Sequential::<f32>::new().add(Dense::new(3, 4, &mut rng)).add(ReLU).add(Dense::with_init(
+        4,
+        2,
+        tapegrad_nn::Init::XavierUniform,
+        None,
+        &mut rng,
+    ));
+    let before = params(&model);
+    let err = load_weights(&mut model, &path).unwrap_err();
+    let NnError::WeightsMismatch { problems, .. } = &err else { panic!("{err}") };
+    assert_eq!(
+        problems,
+        &[
+            "`layers.2.weight`: expected shape [4, 2], file has [4, 3]",
+            "`layers.2.bias`: in the file (shape [3]) but not in the model",
+            "`layers.4.bias`: in the file (shape [1]) but not in the model",
+            "`layers.4.weight`: in the file (shape [3, 1]) but not in the model",
+        ]
+    );
+    assert!(err.to_string().contains("the weights do not fit the model:\n  - `layers.2.weight`"), "{err}");
+    assert_eq!(params(&model), before, "nothing may change when loading fails");
+
+    // Missing tensors and a dtype mismatch: an f64 file into an f32 model of another shape.
+    let f64_path = dir.join("f64.safetensors");
+    save_weights(&Dense::<f64>::from_arrays(Array2::zeros((3, 4)), None), &f64_path).unwrap();
+    let err = load_weights(&mut model, &f64_path).unwrap_err();
+    let NnError::WeightsMismatch { problems, .. } = &err else { panic!("{err}") };
+    assert_eq!(
+        problems,
+        &[
+            "`layers.0.weight`: missing from the file (model shape [3, 4])",
+            "`layers.0.bias`: missing from the file (model shape [4])",
+            "`layers.2.weight`: missing from the file (model shape [4, 2])",
+            "`weight`: in the file (shape [3, 4]) but not in the model",
+        ]
+    );
+    let mut dense = Dense::<f32>::from_arrays(Array2::zeros((3, 4)), None);
+    let err = load_weights(&mut dense, &f64_path).unwrap_err();
+    assert!(err.to_string().ends_with("`weight`: expected dtype F32, file has F64"), "{err}");
+}
+
+#[test]
+fn truncated_or_corrupt_files_are_errors_never_panics() {
+    let dir = scratch("corrupt");
+    let path = dir.join("good.safetensors");
+    let model = mlp::<f32>(7);
+    save_weights(&model, &path).unwrap();
+    let bytes = std::fs::read(&path).unwrap();
+    let header = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
+    let bad = dir.join("bad.safetensors");
+    // Every prefix of the file (cut anywhere), then some corruptions.
+    for cut in (0..bytes.len()).step_by(7).chain([bytes.len() - 1]) {
+        std::fs::write(&bad, &bytes[..cut]).unwrap();
+        let err = load_weights(&mut mlp::<f32>(8), &bad).unwrap_err();
+        assert!(matches!(err, NnError::CorruptWeights { .. }), "cut at {cut}: {err}");
+        assert!(err.to_string().contains("bad.safetensors"), "{err}");
+    }
+    std::fs::write(&bad, &bytes[..4]).unwrap();
+    let err = load_weights(&mut mlp::<f32>(8), &bad).unwrap_err();
+    assert!(err
+        .to_string()
+        .ends_with("truncated at byte 4: the file must start with an 8-byte header length"));
+    std::fs::write(&bad, &bytes[..bytes.len() - 3]).unwrap();
+    let err = load_weights(&mut mlp::<f32>(8), &bad).unwrap_err();
+    assert!(err.to_string().contains(&format!("from offset {}", 8 + header)), "{err}");
+    assert!(err.to_string().ends_with(": truncated"), "{err}");
+
+    let mut garbage = bytes.clone();
+    garbage[10] = b'!'; // break the JSON header
+    std::fs::write(&bad, &garbage).unwrap();
+    let err = load_weights(&mut mlp::<f32>(8), &bad).unwrap_err();
+    assert!(err.to_string().contains("bad header at offset 8"), "{err}");
+
+    let mut huge = bytes.clone();
+    huge[..8].copy_from_slice(&u64::MAX.to_le_bytes());
+    std::fs::write(&bad, &huge).unwrap();
+    assert!(matches!(load_weights(&mut mlp::<f32>(8), &bad), Err(NnError::CorruptWeights { .. })));
+}
+
+#[test]
+fn saving_replaces_the_file_atomically_and_leaves_no_temporary() {
+    let dir = scratch("atomic");
+    let path = dir.join("model.safetensors");
+    save_weights(&mlp::<f32>(1), &path).unwrap();
+    let first = std::fs::read(&path).unwrap();
+    save_weights(&mlp::<f32>(2), &path).unwrap();
+    assert_ne!(std::fs::read(&path).unwrap(), first);
+    let names: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(names, ["model.safetensors"], "no temporary file may be left behind");
+
+    // A save that cannot happen leaves the good file as it was.
+    let good = std::fs::read(&path).unwrap();
+    let err = save_weights(&mlp::<f32>(3), dir.join("missing-dir").join("model.safetensors")).unwrap_err();
+    assert!(matches!(err, NnError::Io { action: "create", .. }), "{err}");
+    assert!(err.to_string().contains("missing-dir"), "{err}");
+    assert_eq!(std::fs::read(&path).unwrap(), good);
+}
+
+#[test]
+fn python_safetensors_reads_the_same_arrays() {
+    let probe =
+        std::process::Command::new("python3").args(["-c", "import safetensors.numpy, numpy"]).output();
+    if !matches!(&probe, Ok(out) if out.status.success()) {
+        eprintln!("skipped: Python with the `safetensors` and `numpy` packages is not available");
+        return;
+    }
+    let dir = scratch("python");
+    let widen = |params: Vec<(String, Vec<f32>)>| -> Vec<(String, Vec<f64>)> {
+        params.into_iter().map(|(n, v)| (n, v.into_iter().map(f64::from).collect())).collect()
+    };
+    let (m32, m64) = (mlp::<f32>(11), mlp::<f64>(12));
+    save_weights(&m32, dir.join("m32.safetensors")).unwrap();
+    save_weights(&m64, dir.join("m64.safetensors")).unwrap();
+    for (file, values) in [("m32.safetensors", widen(params(&m32))), ("m64.safetensors", params(&m64))] {
+        let path = dir.join(file);
+        let script = "import sys, safetensors.numpy as st\n\
+                      for name, array in sorted(st.load_file(sys.argv[1]).items()):\n\
+                      \x20   print(name, array.dtype, 'x'.join(map(str, array.shape)), ' '.join(repr(float(v)) for v in array.ravel()))";
+        let out = std::process::Command::new("python3").args(["-c", script]).arg(&path).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let text = String::from_utf8(out.stdout).unwrap();
+        let mut expected = values.clone();
+        expected.sort_by(|a, b| a.0.cmp(&b.0));
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), expected.len(), "{text}");
+        for (line, (name, values)) in lines.iter().zip(&expected) {
+            let mut fields = line.splitn(4, ' ');
+            assert_eq!(fields.next(), Some(name.as_str()));
+            let dtype = fields.next().unwrap();
+            assert_eq!(dtype, if file == "m32.safetensors" { "float32" } else { "float64" });
+            let shape: usize =
+                fields.next().unwrap().split('x').map(|d| d.parse::<usize>().unwrap()).product();
+            assert_eq!(shape, values.len(), "{name}: shape vs element count");
+            let numbers: Vec<f64> = fields.next().unwrap().split(' ').map(|v| v.parse().unwrap()).collect();
+            assert_eq!(&numbers, values, "{name} in {file}");
+        }
+    }
+}
