@@ -1,0 +1,326 @@
+//! Adam: bias-corrected moving averages of the gradient and its square, with optional AMSGrad.
+
+use std::collections::BTreeMap;
+
+use ndarray::{ArrayD, ArrayViewD, ArrayViewMutD};
+use tapegrad_tape::Float;
+
+use crate::elementwise::{lerp, nan_max};
+use crate::error::{assert_learning_rate, OptimError, Owner};
+use crate::optimizer::{assert_shapes, state_entry};
+use crate::{GradientClipping, Optimizer};
+
+/// Adam's hyperparameters, with `torch.optim.Adam`'s defaults, and its update rule.
+///
+/// ```
+/// use tapegrad_optim::Adam;
+/// // torch.optim.Adam(params, lr=0.01, amsgrad=True)
+/// let adam = Adam::<f64>::builder().learning_rate(0.01).amsgrad(true).build().unwrap();
+/// assert_eq!(adam.config().betas, (0.9, 0.999));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AdamConfig<T> {
+    /// `γ` (`lr`), default `10⁻³`.
+    pub learning_rate: T,
+    /// `(β₁, β₂)`, the decay rates of the two moments, default `(0.9, 0.999)`.
+    pub betas: (T, T),
+    /// `ε`, added to the denominator, default `10⁻⁸`.
+    pub eps: T,
+    /// `λ`, an L2 penalty added to the gradient, default 0 (see [`AdamW`](crate::AdamW)
+    /// for decoupled decay).
+    pub weight_decay: T,
+    /// AMSGrad: divide by the largest second moment seen so far, default off.
+    pub amsgrad: bool,
+    /// Gradient clipping before each step, default none.
+    pub clipping: GradientClipping<T>,
+}
+
+impl<T: Float> Default for AdamConfig<T> {
+    fn default() -> Self {
+        AdamConfig {
+            learning_rate: T::from_f64(1e-3),
+            betas: (T::from_f64(0.9), T::from_f64(0.999)),
+            eps: T::from_f64(1e-8),
+            weight_decay: T::zero(),
+            amsgrad: false,
+            clipping: GradientClipping::None,
+        }
+    }
+}
+
+impl<T: Float> AdamConfig<T> {
+    /// Sets the learning rate `γ`.
+    ///
+    /// ```
+    /// assert_eq!(tapegrad_optim::Adam::<f64>::builder().learning_rate(0.1).learning_rate, 0.1);
+    /// ```
+    pub fn learning_rate(mut self, learning_rate: T) -> Self {
+        self.learning_rate = learning_rate;
+        self
+    }
+
+    /// Sets `β₁` and `β₂`, each in `[0, 1)`.
+    ///
+    /// ```
+    /// assert_eq!(tapegrad_optim::Adam::<f64>::builder().betas(0.8, 0.99).betas, (0.8, 0.99));
+    /// ```
+    pub fn betas(mut self, beta1: T, beta2: T) -> Self {
+        self.betas = (beta1, beta2);
+        self
+    }
+
+    /// Sets `ε`.
+    ///
+    /// ```
+    /// assert_eq!(tapegrad_optim::Adam::<f64>::builder().eps(1e-6).eps, 1e-6);
+    /// ```
+    pub fn eps(mut self, eps: T) -> Self {
+        self.eps = eps;
+        self
+    }
+
+    /// Sets the L2 weight decay `λ` (added to the gradient, so it is rescaled by Adam).
+    ///
+    /// ```
+    /// assert_eq!(tapegrad_optim::Adam::<f64>::builder().weight_decay(1e-4).weight_decay, 1e-4);
+    /// ```
+    pub fn weight_decay(mut self, weight_decay: T) -> Self {
+        self.weight_decay = weight_decay;
+        self
+    }
+
+    /// Switches AMSGrad on or off.
+    ///
+    /// ```
+    /// assert!(tapegrad_optim::Adam::<f64>::builder().amsgrad(true).amsgrad);
+    /// ```
+    pub fn amsgrad(mut self, amsgrad: bool) -> Self {
+        self.amsgrad = amsgrad;
+        self
+    }
+
+    /// Sets gradient clipping.
+    ///
+    /// ```
+    /// use tapegrad_optim::{Adam, GradientClipping};
+    /// let config = Adam::<f64>::builder().clipping(GradientClipping::Value(0.5));
+    /// assert_eq!(config.clipping, GradientClipping::Value(0.5));
+    /// ```
+    pub fn clipping(mut self, clipping: GradientClipping<T>) -> Self {
+        self.clipping = clipping;
+        self
+    }
+
+    /// Checks the hyperparameters as PyTorch does and makes the optimizer.
+    ///
+    /// # Errors
+    /// [`OptimError::InvalidHyperparameter`] for a negative or NaN learning rate, `ε`,
+    /// weight decay or clipping threshold, or a `β` outside `[0, 1)`.
+    ///
+    /// ```
+    /// let err = tapegrad_optim::Adam::<f64>::builder().learning_rate(-1.0).build().unwrap_err();
+    /// assert_eq!(err.to_string(), "Adam: invalid learning_rate = -1.0 (must be ≥ 0)");
+    /// ```
+    pub fn build(self) -> Result<Adam<T>, OptimError> {
+        self.validate("Adam")?;
+        Ok(Adam { config: self, states: BTreeMap::new() })
+    }
+
+    /// The checks of `build`, shared with AdamW (which names itself in the errors).
+    pub(crate) fn validate(&self, optimizer: &'static str) -> Result<(), OptimError> {
+        let check = Owner::Optimizer(optimizer);
+        check.non_negative("learning_rate", self.learning_rate)?;
+        check.non_negative("eps", self.eps)?;
+        check.unit_interval("beta1", self.betas.0)?;
+        check.unit_interval("beta2", self.betas.1)?;
+        check.non_negative("weight_decay", self.weight_decay)?;
+        self.clipping.validate(optimizer)
+    }
+
+    /// A fresh state for a parameter of this shape: zero moments, step 0.
+    ///
+    /// ```
+    /// let state = tapegrad_optim::Adam::<f64>::builder().amsgrad(true).new_state(&[2, 3]);
+    /// assert_eq!((state.step, state.exp_avg.shape()), (0, &[2, 3][..]));
+    /// assert!(state.max_exp_avg_sq.is_some());
+    /// ```
+    pub fn new_state(&self, shape: &[usize]) -> AdamState<T> {
+        AdamState {
+            step: 0,
+            exp_avg: ArrayD::zeros(shape),
+            exp_avg_sq: ArrayD::zeros(shape),
+            max_exp_avg_sq: self.amsgrad.then(|| ArrayD::zeros(shape)),
+        }
+    }
+
+    /// The update rule for one parameter `θ` with gradient `∇θ`, as `torch.optim.Adam`
+    /// (its single-tensor implementation):
+    ///
+    /// ```text
+    /// t ← t + 1
+    /// g ← ∇θ + λθ                              (when λ ≠ 0)
+    /// m ← β₁·m + (1 − β₁)·g                    (as torch.lerp: m + (1 − β₁)(g − m))
+    /// v ← β₂·v + (1 − β₂)·g²
+    /// v̂ ← max(v̂, v), and v̂ is used for v below (AMSGrad only)
+    /// denominator = √v / √(1 − β₂ᵗ) + ε
+    /// θ ← θ − (γ / (1 − β₁ᵗ)) · m / denominator
+    /// ```
+    ///
+    /// Both moments are bias-corrected, and `ε` is added after the square root of the
+    /// bias-corrected second moment. `t`, `m`, `v` and `v̂` are the state's `step`,
+    /// `exp_avg`, `exp_avg_sq` and `max_exp_avg_sq`; `γ` is read now, so a schedule may
+    /// change it between steps.
+    ///
+    /// # Panics
+    /// If the gradient's or the state's shape differs from the parameter's.
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// let config = tapegrad_optim::Adam::<f64>::builder().learning_rate(0.1);
+    /// let mut theta = array![1.0, 1.0].into_dyn();
+    /// let mut state = config.new_state(&[2]);
+    /// config.update(theta.view_mut(), array![4.0, -0.5].into_dyn().view(), &mut state);
+    /// // First step: m / (1 − β₁) = g and √(v / (1 − β₂)) = |g|, so θ moves by ≈ γ·sign(g).
+    /// assert!((&theta - &array![0.9, 1.1].into_dyn()).iter().all(|d| d.abs() < 1e-8));
+    /// ```
+    pub fn update(&self, mut param: ArrayViewMutD<'_, T>, grad: ArrayViewD<'_, T>, state: &mut AdamState<T>) {
+        assert_shapes("Adam", &param, &grad, Some(state.exp_avg.shape()));
+        assert_shapes("Adam", &param, &grad, Some(state.exp_avg_sq.shape()));
+        state.step += 1;
+        let AdamConfig { learning_rate, betas: (beta1, beta2), eps, weight_decay, amsgrad, .. } = *self;
+        let step = T::from_f64(state.step as f64);
+        let bias_correction1 = T::one() - beta1.powf(step);
+        let bias_correction2 = T::one() - beta2.powf(step);
+        let step_size = learning_rate / bias_correction1;
+        let bias_correction2_sqrt = bias_correction2.sqrt();
+
+        let mut max_exp_avg_sq = if amsgrad {
+            let max = state.max_exp_avg_sq.get_or_insert_with(|| ArrayD::zeros(param.raw_dim()));
+            assert_shapes("Adam", &param, &grad, Some(max.shape()));
+            Some(max.iter_mut())
+        } else {
+            None
+        };
+        let moments = state.exp_avg.iter_mut().zip(state.exp_avg_sq.iter_mut());
+        for ((p, &g), (m, v)) in param.iter_mut().zip(&grad).zip(moments) {
+            let g = if weight_decay != T::zero() { g + weight_decay * *p } else { g };
+            *m = lerp(*m, g, T::one() - beta1);
+            *v = *v * beta2 + (T::one() - beta2) * g * g;
+            let second_moment = match max_exp_avg_sq.as_mut().and_then(Iterator::next) {
+                Some(max) => {
+                    *max = nan_max(*max, *v);
+                    *max
+                }
+                None => *v,
+            };
+            let denominator = second_moment.sqrt() / bias_correction2_sqrt + eps;
+            *p += (-step_size) * *m / denominator;
+        }
+    }
+}
+
+/// What Adam (and AdamW) remember about one parameter.
+///
+/// ```
+/// let state = tapegrad_optim::Adam::<f32>::builder().new_state(&[3]);
+/// assert_eq!(state.exp_avg_sq, ndarray::ArrayD::<f32>::zeros(vec![3]));
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct AdamState<T> {
+    /// `t`, the steps taken (PyTorch's `state['step']`), which the bias corrections use.
+    pub step: u64,
+    /// `m`, the moving average of gradients.
+    pub exp_avg: ArrayD<T>,
+    /// `v`, the moving average of squared gradients.
+    pub exp_avg_sq: ArrayD<T>,
+    /// `v̂`, the largest `v` so far, with AMSGrad.
+    pub max_exp_avg_sq: Option<ArrayD<T>>,
+}
+
+/// Adam (`torch.optim.Adam`): the rule is [`AdamConfig::update`]; one [`AdamState`] per
+/// parameter name.
+///
+/// ```
+/// use ndarray::array;
+/// use tapegrad_optim::{Adam, NamedParam, Optimizer};
+/// let mut adam = Adam::builder().learning_rate(0.1).build().unwrap();
+/// let mut w = array![1.0];
+/// for _ in 0..3 {
+///     adam.step_params(&mut [NamedParam::new("w", &mut w, &array![2.0])]);
+/// }
+/// // A constant gradient: every step moves by ≈ γ.
+/// assert!((w[0] - 0.7f64).abs() < 1e-7);
+/// assert_eq!(adam.state("w").unwrap().step, 3);
+/// ```
+#[derive(Debug, Clone)]
+pub struct Adam<T: Float> {
+    config: AdamConfig<T>,
+    states: BTreeMap<String, AdamState<T>>,
+}
+
+impl<T: Float> Adam<T> {
+    /// PyTorch's defaults, to adjust with the setters and finish with `build()`.
+    ///
+    /// ```
+    /// let adam = tapegrad_optim::Adam::<f64>::builder().build().unwrap();
+    /// assert_eq!(adam.config().eps, 1e-8);
+    /// ```
+    pub fn builder() -> AdamConfig<T> {
+        AdamConfig::default()
+    }
+
+    /// The hyperparameters (the learning rate as last set).
+    ///
+    /// ```
+    /// let adam = tapegrad_optim::Adam::<f64>::builder().build().unwrap();
+    /// assert_eq!(adam.config().learning_rate, 1e-3);
+    /// ```
+    pub fn config(&self) -> &AdamConfig<T> {
+        &self.config
+    }
+
+    /// The state kept for the parameter `name`, once it has been updated.
+    ///
+    /// ```
+    /// let adam = tapegrad_optim::Adam::<f64>::builder().build().unwrap();
+    /// assert!(adam.state("w").is_none());
+    /// ```
+    pub fn state(&self, name: &str) -> Option<&AdamState<T>> {
+        self.states.get(name)
+    }
+
+    /// Every parameter's state, by name.
+    ///
+    /// ```
+    /// let adam = tapegrad_optim::Adam::<f64>::builder().build().unwrap();
+    /// assert!(adam.states().is_empty());
+    /// ```
+    pub fn states(&self) -> &BTreeMap<String, AdamState<T>> {
+        &self.states
+    }
+}
+
+impl<T: Float> Optimizer<T> for Adam<T> {
+    fn name(&self) -> &'static str {
+        "Adam"
+    }
+
+    fn learning_rate(&self) -> T {
+        self.config.learning_rate
+    }
+
+    fn set_learning_rate(&mut self, learning_rate: T) {
+        assert_learning_rate("Adam", learning_rate);
+        self.config.learning_rate = learning_rate;
+    }
+
+    fn clipping(&self) -> GradientClipping<T> {
+        self.config.clipping
+    }
+
+    fn update_param(&mut self, name: &str, param: ArrayViewMutD<'_, T>, grad: ArrayViewD<'_, T>) {
+        let config = &self.config;
+        let state = state_entry(&mut self.states, name, || config.new_state(param.shape()));
+        config.update(param, grad, state);
+    }
+}

@@ -1,0 +1,267 @@
+//! AdamW: Adam with decoupled weight decay (the parameter shrinks; the gradient is left alone).
+
+use std::collections::BTreeMap;
+
+use ndarray::{ArrayViewD, ArrayViewMutD};
+use tapegrad_tape::Float;
+
+use crate::error::{assert_learning_rate, OptimError};
+use crate::optimizer::{assert_shapes, state_entry};
+use crate::{AdamConfig, AdamState, GradientClipping, Optimizer};
+
+/// AdamW's hyperparameters, with `torch.optim.AdamW`'s defaults (as Adam's, but weight
+/// decay `0.01`), and its update rule.
+///
+/// ```
+/// use tapegrad_optim::AdamW;
+/// // torch.optim.AdamW(params, lr=0.01)
+/// let adamw = AdamW::<f64>::builder().learning_rate(0.01).build().unwrap();
+/// assert_eq!(adamw.config().weight_decay, 0.01);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AdamWConfig<T> {
+    /// `γ` (`lr`), default `10⁻³`.
+    pub learning_rate: T,
+    /// `(β₁, β₂)`, default `(0.9, 0.999)`.
+    pub betas: (T, T),
+    /// `ε`, default `10⁻⁸`.
+    pub eps: T,
+    /// `λ`, the decoupled decay rate: `θ ← θ·(1 − γλ)` each step, default `0.01`.
+    pub weight_decay: T,
+    /// AMSGrad, default off.
+    pub amsgrad: bool,
+    /// Gradient clipping before each step, default none.
+    pub clipping: GradientClipping<T>,
+}
+
+impl<T: Float> Default for AdamWConfig<T> {
+    fn default() -> Self {
+        let adam = AdamConfig::default();
+        AdamWConfig {
+            learning_rate: adam.learning_rate,
+            betas: adam.betas,
+            eps: adam.eps,
+            weight_decay: T::from_f64(1e-2),
+            amsgrad: adam.amsgrad,
+            clipping: adam.clipping,
+        }
+    }
+}
+
+impl<T: Float> AdamWConfig<T> {
+    /// Sets the learning rate `γ`.
+    ///
+    /// ```
+    /// assert_eq!(tapegrad_optim::AdamW::<f64>::builder().learning_rate(0.1).learning_rate, 0.1);
+    /// ```
+    pub fn learning_rate(mut self, learning_rate: T) -> Self {
+        self.learning_rate = learning_rate;
+        self
+    }
+
+    /// Sets `β₁` and `β₂`, each in `[0, 1)`.
+    ///
+    /// ```
+    /// assert_eq!(tapegrad_optim::AdamW::<f64>::builder().betas(0.8, 0.99).betas, (0.8, 0.99));
+    /// ```
+    pub fn betas(mut self, beta1: T, beta2: T) -> Self {
+        self.betas = (beta1, beta2);
+        self
+    }
+
+    /// Sets `ε`.
+    ///
+    /// ```
+    /// assert_eq!(tapegrad_optim::AdamW::<f64>::builder().eps(1e-6).eps, 1e-6);
+    /// ```
+    pub fn eps(mut self, eps: T) -> Self {
+        self.eps = eps;
+        self
+    }
+
+    /// Sets the decoupled weight decay `λ`.
+    ///
+    /// ```
+    /// assert_eq!(tapegrad_optim::AdamW::<f64>::builder().weight_decay(0.1).weight_decay, 0.1);
+    /// ```
+    pub fn weight_decay(mut self, weight_decay: T) -> Self {
+        self.weight_decay = weight_decay;
+        self
+    }
+
+    /// Switches AMSGrad on or off.
+    ///
+    /// ```
+    /// assert!(tapegrad_optim::AdamW::<f64>::builder().amsgrad(true).amsgrad);
+    /// ```
+    pub fn amsgrad(mut self, amsgrad: bool) -> Self {
+        self.amsgrad = amsgrad;
+        self
+    }
+
+    /// Sets gradient clipping.
+    ///
+    /// ```
+    /// use tapegrad_optim::{AdamW, GradientClipping};
+    /// let config = AdamW::<f64>::builder().clipping(GradientClipping::Norm(5.0));
+    /// assert_eq!(config.clipping, GradientClipping::Norm(5.0));
+    /// ```
+    pub fn clipping(mut self, clipping: GradientClipping<T>) -> Self {
+        self.clipping = clipping;
+        self
+    }
+
+    /// Checks the hyperparameters as PyTorch does and makes the optimizer.
+    ///
+    /// # Errors
+    /// [`OptimError::InvalidHyperparameter`] for a negative or NaN learning rate, `ε`,
+    /// weight decay or clipping threshold, or a `β` outside `[0, 1)`.
+    ///
+    /// ```
+    /// let err = tapegrad_optim::AdamW::<f64>::builder().weight_decay(-0.1).build().unwrap_err();
+    /// assert_eq!(err.to_string(), "AdamW: invalid weight_decay = -0.1 (must be ≥ 0)");
+    /// ```
+    pub fn build(self) -> Result<AdamW<T>, OptimError> {
+        self.as_adam(self.weight_decay).validate("AdamW")?;
+        Ok(AdamW { config: self, states: BTreeMap::new() })
+    }
+
+    /// A fresh state for a parameter of this shape: zero moments, step 0.
+    ///
+    /// ```
+    /// let state = tapegrad_optim::AdamW::<f64>::builder().new_state(&[4]);
+    /// assert_eq!(state.step, 0);
+    /// assert!(state.max_exp_avg_sq.is_none());
+    /// ```
+    pub fn new_state(&self, shape: &[usize]) -> AdamState<T> {
+        self.as_adam(T::zero()).new_state(shape)
+    }
+
+    /// The update rule for one parameter `θ` with gradient `∇θ`, as `torch.optim.AdamW`:
+    /// the decay shrinks the parameter directly instead of entering the gradient, so Adam's
+    /// rescaling does not touch it.
+    ///
+    /// ```text
+    /// θ ← θ·(1 − γλ)
+    /// then Adam's rule (AdamConfig::update) with λ = 0:
+    /// t ← t + 1;  m ← β₁·m + (1 − β₁)·∇θ;  v ← β₂·v + (1 − β₂)·∇θ²;  (AMSGrad: v̂ ← max(v̂, v))
+    /// θ ← θ − (γ / (1 − β₁ᵗ)) · m / (√v / √(1 − β₂ᵗ) + ε)
+    /// ```
+    ///
+    /// # Panics
+    /// If the gradient's or the state's shape differs from the parameter's.
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// let config = tapegrad_optim::AdamW::builder().learning_rate(0.1).weight_decay(0.5);
+    /// let mut theta = array![2.0].into_dyn();
+    /// let mut state = config.new_state(&[1]);
+    /// config.update(theta.view_mut(), array![0.0].into_dyn().view(), &mut state);
+    /// // A zero gradient: only the decay acts, θ = 2 · (1 − 0.1 · 0.5).
+    /// assert_eq!(theta[[0]], 1.9);
+    /// ```
+    pub fn update(&self, mut param: ArrayViewMutD<'_, T>, grad: ArrayViewD<'_, T>, state: &mut AdamState<T>) {
+        assert_shapes("AdamW", &param, &grad, Some(state.exp_avg.shape()));
+        if self.weight_decay != T::zero() {
+            let shrink = T::one() - self.learning_rate * self.weight_decay;
+            param.mapv_inplace(|p| p * shrink);
+        }
+        self.as_adam(T::zero()).update(param, grad, state);
+    }
+
+    /// The same settings as Adam's, with `weight_decay` as the L2 penalty.
+    fn as_adam(&self, weight_decay: T) -> AdamConfig<T> {
+        AdamConfig {
+            learning_rate: self.learning_rate,
+            betas: self.betas,
+            eps: self.eps,
+            weight_decay,
+            amsgrad: self.amsgrad,
+            clipping: self.clipping,
+        }
+    }
+}
+
+/// AdamW (`torch.optim.AdamW`): the rule is [`AdamWConfig::update`]; one [`AdamState`] per
+/// parameter name.
+///
+/// ```
+/// use ndarray::array;
+/// use tapegrad_optim::{AdamW, NamedParam, Optimizer};
+/// let mut adamw = AdamW::builder().learning_rate(0.1).weight_decay(0.0).build().unwrap();
+/// let mut w = array![1.0];
+/// adamw.step_params(&mut [NamedParam::new("w", &mut w, &array![3.0])]);
+/// assert!((w[0] - 0.9f64).abs() < 1e-8); // Adam's first step: ≈ γ
+/// ```
+#[derive(Debug, Clone)]
+pub struct AdamW<T: Float> {
+    config: AdamWConfig<T>,
+    states: BTreeMap<String, AdamState<T>>,
+}
+
+impl<T: Float> AdamW<T> {
+    /// PyTorch's defaults, to adjust with the setters and finish with `build()`.
+    ///
+    /// ```
+    /// let adamw = tapegrad_optim::AdamW::<f64>::builder().build().unwrap();
+    /// assert_eq!(adamw.config().betas, (0.9, 0.999));
+    /// ```
+    pub fn builder() -> AdamWConfig<T> {
+        AdamWConfig::default()
+    }
+
+    /// The hyperparameters (the learning rate as last set).
+    ///
+    /// ```
+    /// let adamw = tapegrad_optim::AdamW::<f64>::builder().build().unwrap();
+    /// assert_eq!(adamw.config().learning_rate, 1e-3);
+    /// ```
+    pub fn config(&self) -> &AdamWConfig<T> {
+        &self.config
+    }
+
+    /// The state kept for the parameter `name`, once it has been updated.
+    ///
+    /// ```
+    /// let adamw = tapegrad_optim::AdamW::<f64>::builder().build().unwrap();
+    /// assert!(adamw.state("w").is_none());
+    /// ```
+    pub fn state(&self, name: &str) -> Option<&AdamState<T>> {
+        self.states.get(name)
+    }
+
+    /// Every parameter's state, by name.
+    ///
+    /// ```
+    /// let adamw = tapegrad_optim::AdamW::<f64>::builder().build().unwrap();
+    /// assert!(adamw.states().is_empty());
+    /// ```
+    pub fn states(&self) -> &BTreeMap<String, AdamState<T>> {
+        &self.states
+    }
+}
+
+impl<T: Float> Optimizer<T> for AdamW<T> {
+    fn name(&self) -> &'static str {
+        "AdamW"
+    }
+
+    fn learning_rate(&self) -> T {
+        self.config.learning_rate
+    }
+
+    fn set_learning_rate(&mut self, learning_rate: T) {
+        assert_learning_rate("AdamW", learning_rate);
+        self.config.learning_rate = learning_rate;
+    }
+
+    fn clipping(&self) -> GradientClipping<T> {
+        self.config.clipping
+    }
+
+    fn update_param(&mut self, name: &str, param: ArrayViewMutD<'_, T>, grad: ArrayViewD<'_, T>) {
+        let config = &self.config;
+        let state = state_entry(&mut self.states, name, || config.new_state(param.shape()));
+        config.update(param, grad, state);
+    }
+}

@@ -1,0 +1,161 @@
+//! Gradient clipping: a setting every optimizer applies at the start of each step.
+
+use ndarray::{ArrayViewD, CowArray, IxDyn};
+use tapegrad_nn::Module;
+use tapegrad_tape::{Float, Grads};
+
+use crate::error::{OptimError, Owner};
+
+/// How an optimizer clips gradients before it updates anything, set with each builder's
+/// `clipping` method. [`Grads`] is immutable and shared, so clipping never writes to it:
+/// the optimizer's step computes what clipping needs (the global norm, over *all* the
+/// gradients of the step), then hands each update rule a clipped copy of that parameter's
+/// gradient — or the gradient itself, uncopied, when clipping leaves it unchanged.
+///
+/// - `Value(c)`: each element clamped to `[−c, c]`, as `torch.nn.utils.clip_grad_value_`.
+/// - `Norm(max_norm)`: as `torch.nn.utils.clip_grad_norm_` with the L2 norm. The total
+///   norm is one norm over every gradient of the step taken together (not per tensor):
+///   `total_norm = √(Σ_p ‖g_p‖²)`; every gradient is scaled by
+///   `min(1, max_norm / (total_norm + 10⁻⁶))`. The step reports `total_norm` (before
+///   clipping) in [`StepReport::total_norm`](crate::StepReport::total_norm).
+///
+/// ```
+/// use ndarray::array;
+/// use tapegrad_optim::{GradientClipping, NamedParam, Optimizer, Sgd};
+///
+/// let mut sgd = Sgd::<f64>::builder().learning_rate(1.0).clipping(GradientClipping::Norm(1.0)).build().unwrap();
+/// let (mut a, mut b) = (array![0.0, 0.0], array![0.0]);
+/// // The gradients of a and b together have norm √(3² + 0² + 4²) = 5: both are scaled by ≈ 1/5.
+/// let report = sgd.step_params(&mut [
+///     NamedParam::new("a", &mut a, &array![3.0, 0.0]),
+///     NamedParam::new("b", &mut b, &array![4.0]),
+/// ]);
+/// assert_eq!(report.total_norm, Some(5.0));
+/// assert!((a[0] + 0.6).abs() < 1e-6 && (b[0] + 0.8).abs() < 1e-6);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub enum GradientClipping<T> {
+    /// Gradients are used as they are (the default).
+    #[default]
+    None,
+    /// Clamp every gradient element to `[−value, value]`.
+    Value(T),
+    /// Scale all gradients together so that their global L2 norm is at most this.
+    Norm(T),
+}
+
+impl<T: Float> GradientClipping<T> {
+    /// Checks the threshold: `≥ 0` and not NaN.
+    pub(crate) fn validate(self, optimizer: &'static str) -> Result<(), OptimError> {
+        match self {
+            GradientClipping::None => Ok(()),
+            GradientClipping::Value(value) => Owner::Optimizer(optimizer).non_negative("clip_value", value),
+            GradientClipping::Norm(max_norm) => {
+                Owner::Optimizer(optimizer).non_negative("max_norm", max_norm)
+            }
+        }
+    }
+
+    /// What to do to each gradient of a step, given the gradients' L2 norms (read only when
+    /// clipping by norm), and the total norm to report.
+    pub(crate) fn plan(self, norms: impl FnOnce() -> Vec<T>) -> (Clip<T>, Option<T>) {
+        match self {
+            GradientClipping::None => (Clip::Unchanged, None),
+            GradientClipping::Value(value) => (Clip::Clamp(value), None),
+            GradientClipping::Norm(max_norm) => {
+                let total = l2_norm(norms());
+                let coefficient = max_norm / (total + T::from_f64(1e-6));
+                // torch.clamp(coef, max=1.0): a NaN coefficient stays NaN (and poisons the step).
+                let clip = if coefficient < T::one() || coefficient.is_nan() {
+                    Clip::Scale(coefficient)
+                } else {
+                    Clip::Unchanged
+                };
+                (clip, Some(total))
+            }
+        }
+    }
+}
+
+/// The transformation a step applies to each gradient.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Clip<T> {
+    Unchanged,
+    Clamp(T),
+    Scale(T),
+}
+
+impl<T: Float> Clip<T> {
+    /// The gradient to update with: borrowed when unchanged, a clipped copy otherwise.
+    pub(crate) fn apply<'a>(self, grad: ArrayViewD<'a, T>) -> CowArray<'a, T, IxDyn> {
+        match self {
+            Clip::Unchanged => grad.into(),
+            // Written with comparisons (not max/min) so NaN passes through, as clamp_ does.
+            Clip::Clamp(c) => grad
+                .mapv(|g| {
+                    if g > c {
+                        c
+                    } else if g < -c {
+                        -c
+                    } else {
+                        g
+                    }
+                })
+                .into(),
+            Clip::Scale(factor) => grad.mapv(|g| g * factor).into(),
+        }
+    }
+}
+
+/// `√(Σ x²)` of a list of numbers (the norm of the per-tensor norms, as PyTorch stacks them).
+pub(crate) fn l2_norm<T: Float>(values: impl IntoIterator<Item = T>) -> T {
+    values.into_iter().map(|v| v * v).sum::<T>().sqrt()
+}
+
+/// The L2 norm of one gradient.
+pub(crate) fn grad_norm<T: Float>(grad: &ArrayViewD<'_, T>) -> T {
+    l2_norm(grad.iter().copied())
+}
+
+/// The global L2 norm of all of `model`'s parameter gradients taken as one vector,
+/// `√(Σ_p ‖g_p‖²)` (parameters without a gradient count as zero) — the number
+/// `torch.nn.utils.clip_grad_norm_` returns, here without clipping anything. Useful to log.
+///
+/// ```
+/// use ndarray::{array, Array1, ArrayViewD, ArrayViewMutD};
+/// use tapegrad_nn::{Module, NnError};
+/// use tapegrad_optim::global_grad_norm;
+/// use tapegrad_tape::{Tape, Var};
+///
+/// /// `y = x · a + b`, elementwise.
+/// struct Affine { a: Array1<f64>, b: Array1<f64> }
+/// impl Module<f64> for Affine {
+///     fn forward<'t>(&'t self, tape: &'t Tape<'t, f64>, x: Var<'t, f64>) -> Result<Var<'t, f64>, NnError> {
+///         Ok(x * tape.param(&self.a) + tape.param(&self.b))
+///     }
+///     fn visit_params<'a>(&'a self, visit: &mut dyn FnMut(&str, ArrayViewD<'a, f64>)) {
+///         visit("a", self.a.view().into_dyn());
+///         visit("b", self.b.view().into_dyn());
+///     }
+///     fn visit_params_mut(&mut self, visit: &mut dyn FnMut(&str, ArrayViewMutD<'_, f64>)) {
+///         visit("a", self.a.view_mut().into_dyn());
+///         visit("b", self.b.view_mut().into_dyn());
+///     }
+/// }
+///
+/// let model = Affine { a: array![1.0], b: array![0.0] };
+/// let tape = Tape::new();
+/// let y = model.forward(&tape, tape.constant(array![4.0])).unwrap();
+/// let grads = tape.backward(y.sum());
+/// // ∂y/∂a = x = 4, ∂y/∂b = 1: the global norm is √(16 + 1)
+/// assert_eq!(global_grad_norm(&model, &grads), 17.0f64.sqrt());
+/// ```
+pub fn global_grad_norm<T: Float>(model: &dyn Module<T>, grads: &Grads<T>) -> T {
+    let mut norms = Vec::new();
+    model.visit_params(&mut |_, param| {
+        if let Some(grad) = grads.param(&param) {
+            norms.push(grad_norm(&grad));
+        }
+    });
+    l2_norm(norms)
+}

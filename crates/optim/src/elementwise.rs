@@ -1,0 +1,24 @@
+//! Scalar helpers the update rules share, computed the way PyTorch's CPU kernels compute them.
+
+use tapegrad_tape::Float;
+
+/// `start + weight · (end − start)`: the moving average `(1 − w)·start + w·end`, in the
+/// two forms `torch.lerp` uses (the second for `|w| ≥ 0.5`, for accuracy near `end`).
+pub(crate) fn lerp<T: Float>(start: T, end: T, weight: T) -> T {
+    if weight.abs() < T::from_f64(0.5) {
+        start + weight * (end - start)
+    } else {
+        end - (end - start) * (T::one() - weight)
+    }
+}
+
+/// `max(a, b)` that propagates NaN, as `torch.maximum` does (`f64::max` would drop it).
+pub(crate) fn nan_max<T: Float>(a: T, b: T) -> T {
+    if a.is_nan() || b.is_nan() {
+        T::nan()
+    } else if a >= b {
+        a
+    } else {
+        b
+    }
+}

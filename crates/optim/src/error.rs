@@ -1,0 +1,112 @@
+//! The error type of the optim crate: hyperparameters and settings outside their range.
+
+use thiserror::Error;
+
+use tapegrad_tape::Float;
+
+/// A rejected hyperparameter or setting, named so the message alone finds the problem:
+/// which optimizer (or schedule), which hyperparameter, the value, and what it must be.
+/// The checks are PyTorch's (`ValueError("Invalid learning rate: -0.1")`), plus a few
+/// PyTorch leaves to a later crash (a zero `step_size`, a NaN dampening).
+///
+/// ```
+/// use tapegrad_optim::{Adam, OptimError};
+/// let err = Adam::<f64>::builder().betas(0.9, 1.0).build().unwrap_err();
+/// assert!(matches!(err, OptimError::InvalidHyperparameter { optimizer: "Adam", name: "beta2", .. }));
+/// assert_eq!(err.to_string(), "Adam: invalid beta2 = 1.0 (must be in [0, 1))");
+/// ```
+#[derive(Debug, Clone, PartialEq, Error)]
+pub enum OptimError {
+    /// An optimizer's hyperparameter (or its gradient-clipping threshold) is out of range.
+    #[error("{optimizer}: invalid {name} = {value:?} (must be {expected})")]
+    InvalidHyperparameter {
+        /// The optimizer (`"Sgd"`, `"Adam"`, …).
+        optimizer: &'static str,
+        /// The hyperparameter, as its builder method is named (`"learning_rate"`, `"beta1"`).
+        name: &'static str,
+        /// The rejected value.
+        value: f64,
+        /// The allowed range, in words (`"≥ 0"`, `"in [0, 1)"`).
+        expected: &'static str,
+    },
+    /// Nesterov momentum needs a positive momentum and zero dampening (as PyTorch checks).
+    #[error("Sgd: nesterov momentum requires momentum > 0 and dampening = 0 (got momentum = {momentum:?}, dampening = {dampening:?})")]
+    NesterovRequiresMomentum {
+        /// The momentum given.
+        momentum: f64,
+        /// The dampening given.
+        dampening: f64,
+    },
+    /// A learning-rate schedule's, plateau detector's or early stopper's setting is out of range.
+    #[error("{owner}: invalid {name} = {value:?} (must be {expected})")]
+    InvalidSetting {
+        /// The schedule or helper (`"StepLr"`, `"ReduceLrOnPlateau"`, `"EarlyStopping"`).
+        owner: &'static str,
+        /// The setting (`"gamma"`, `"patience"`).
+        name: &'static str,
+        /// The rejected value.
+        value: f64,
+        /// The allowed range, in words.
+        expected: &'static str,
+    },
+}
+
+/// Which kind of thing a checked value belongs to, so one set of checks serves both
+/// optimizers and schedules.
+#[derive(Clone, Copy)]
+pub(crate) enum Owner {
+    Optimizer(&'static str),
+    Setting(&'static str),
+}
+
+impl Owner {
+    fn error(self, name: &'static str, value: f64, expected: &'static str) -> OptimError {
+        match self {
+            Owner::Optimizer(optimizer) => {
+                OptimError::InvalidHyperparameter { optimizer, name, value, expected }
+            }
+            Owner::Setting(owner) => OptimError::InvalidSetting { owner, name, value, expected },
+        }
+    }
+
+    /// `value ≥ 0` (NaN fails, as PyTorch's `not 0.0 <= value` does).
+    pub(crate) fn non_negative<T: Float>(self, name: &'static str, value: T) -> Result<(), OptimError> {
+        self.require(name, value, "≥ 0", value >= T::zero())
+    }
+
+    /// `0 ≤ value < 1`.
+    pub(crate) fn unit_interval<T: Float>(self, name: &'static str, value: T) -> Result<(), OptimError> {
+        self.require(name, value, "in [0, 1)", value >= T::zero() && value < T::one())
+    }
+
+    /// `value` is a number (not NaN).
+    pub(crate) fn not_nan<T: Float>(self, name: &'static str, value: T) -> Result<(), OptimError> {
+        self.require(name, value, "a number", !value.is_nan())
+    }
+
+    /// `condition`, described by `expected`.
+    pub(crate) fn require<T: Float>(
+        self,
+        name: &'static str,
+        value: T,
+        expected: &'static str,
+        condition: bool,
+    ) -> Result<(), OptimError> {
+        if condition {
+            Ok(())
+        } else {
+            Err(self.error(name, value.to_f64(), expected))
+        }
+    }
+}
+
+/// Panics unless `learning_rate` is `≥ 0` (used by `set_learning_rate`, which schedules
+/// call between steps; a negative or NaN rate there is a bug in the caller).
+#[track_caller]
+pub(crate) fn assert_learning_rate<T: Float>(optimizer: &'static str, learning_rate: T) {
+    assert!(
+        learning_rate >= T::zero(),
+        "{optimizer}: set_learning_rate({:?}): the learning rate must be ≥ 0",
+        learning_rate.to_f64()
+    );
+}

@@ -1,0 +1,314 @@
+//! The `Optimizer` trait: one training step over named parameters and their gradients.
+
+use std::collections::BTreeMap;
+
+use ndarray::{ArrayBase, ArrayViewD, ArrayViewMutD, Data, DataMut, Dimension};
+use tapegrad_nn::Module;
+use tapegrad_tape::{Float, Grads};
+
+use crate::clip::grad_norm;
+use crate::GradientClipping;
+
+/// Updates parameters in place from their gradients, as `torch.optim` does.
+///
+/// Every optimizer is three pieces:
+/// - a config (`AdamConfig`, …): the hyperparameters, with PyTorch's defaults, built
+///   with chained setters and checked by `build()`;
+/// - a per-parameter state struct (`AdamState`, …) of plain arrays and a step count;
+/// - the update rule, `config.update(param, grad, &mut state)`: a small pure function
+///   of the hyperparameters, the parameter, its gradient and its state, with the
+///   algorithm written as formulas in its doc.
+///
+/// The optimizer itself (`Adam`, …) holds the config and one state per parameter *name*
+/// (`"layers.0.weight"`), and implements this trait. [`step`](Optimizer::step) visits a
+/// [`Module`]'s parameters and finds each one's gradient with
+/// [`Grads::param`]; a parameter with no gradient is skipped, untouched, as PyTorch skips
+/// parameters whose `.grad` is `None`. [`step_params`](Optimizer::step_params) does the
+/// same for plain named arrays, without a `Module`. Both apply the optimizer's
+/// [`GradientClipping`] first.
+///
+/// The learning rate is read at every step, never stored in the state, so a schedule may
+/// change it between steps ([`set_learning_rate`](Optimizer::set_learning_rate)).
+///
+/// ```
+/// use ndarray::{array, Array1, ArrayViewD, ArrayViewMutD};
+/// use tapegrad_nn::{Module, NnError};
+/// use tapegrad_optim::{Optimizer, Sgd};
+/// use tapegrad_tape::{Tape, Var};
+///
+/// /// `y = x · w`, elementwise.
+/// struct Scale { w: Array1<f64> }
+/// impl Module<f64> for Scale {
+///     fn forward<'t>(&'t self, tape: &'t Tape<'t, f64>, x: Var<'t, f64>) -> Result<Var<'t, f64>, NnError> {
+///         Ok(x * tape.param(&self.w))
+///     }
+///     fn visit_params<'a>(&'a self, visit: &mut dyn FnMut(&str, ArrayViewD<'a, f64>)) {
+///         visit("w", self.w.view().into_dyn());
+///     }
+///     fn visit_params_mut(&mut self, visit: &mut dyn FnMut(&str, ArrayViewMutD<'_, f64>)) {
+///         visit("w", self.w.view_mut().into_dyn());
+///     }
+/// }
+///
+/// let mut model = Scale { w: array![1.0, -1.0] };
+/// let mut sgd = Sgd::builder().learning_rate(0.25).build().unwrap();
+/// for _ in 0..2 {
+///     let tape = Tape::new();
+///     let loss = model.forward(&tape, tape.constant(array![2.0, 2.0])).unwrap().square().sum();
+///     let grads = tape.backward(loss); // ∂L/∂w = 2 (x w) x = 8 w
+///     sgd.step(&mut model, &grads);    // w ← w − 0.25 · 8 w = −w
+/// }
+/// assert_eq!(model.w, array![1.0, -1.0]);
+/// ```
+pub trait Optimizer<T: Float> {
+    /// The optimizer's name as its errors and panics print it (`"Adam"`).
+    ///
+    /// ```
+    /// use tapegrad_optim::{Adam, Optimizer};
+    /// assert_eq!(Adam::<f32>::builder().build().unwrap().name(), "Adam");
+    /// ```
+    fn name(&self) -> &'static str;
+
+    /// The learning rate the next step will use.
+    ///
+    /// ```
+    /// use tapegrad_optim::{Optimizer, RmsProp};
+    /// assert_eq!(RmsProp::<f64>::builder().build().unwrap().learning_rate(), 1e-2);
+    /// ```
+    fn learning_rate(&self) -> T;
+
+    /// Sets the learning rate for the following steps (what a schedule does between
+    /// epochs). The state is untouched.
+    ///
+    /// # Panics
+    /// If `learning_rate` is negative or NaN.
+    ///
+    /// ```
+    /// use tapegrad_optim::{Adam, Optimizer};
+    /// let mut adam = Adam::<f64>::builder().build().unwrap();
+    /// adam.set_learning_rate(0.5);
+    /// assert_eq!(adam.learning_rate(), 0.5);
+    /// ```
+    fn set_learning_rate(&mut self, learning_rate: T);
+
+    /// How gradients are clipped before each step.
+    ///
+    /// ```
+    /// use tapegrad_optim::{GradientClipping, Optimizer, Sgd};
+    /// let sgd = Sgd::<f64>::builder().clipping(GradientClipping::Value(1.0)).build().unwrap();
+    /// assert_eq!(sgd.clipping(), GradientClipping::Value(1.0));
+    /// ```
+    fn clipping(&self) -> GradientClipping<T>;
+
+    /// Updates one parameter from its gradient exactly as given (no clipping), with the
+    /// state kept under `name`, creating that state on first use. The building block of
+    /// the two step methods; call it directly to drive one array by hand.
+    ///
+    /// # Panics
+    /// If `grad`'s shape differs from `param`'s, or the state kept under `name` belongs
+    /// to an array of another shape.
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// use tapegrad_optim::{Optimizer, Sgd};
+    /// let mut sgd = Sgd::builder().learning_rate(0.5).build().unwrap();
+    /// let mut w = array![1.0, 2.0].into_dyn();
+    /// sgd.update_param("w", w.view_mut(), array![2.0, 2.0].into_dyn().view());
+    /// assert_eq!(w, array![0.0, 1.0].into_dyn());
+    /// ```
+    fn update_param(&mut self, name: &str, param: ArrayViewMutD<'_, T>, grad: ArrayViewD<'_, T>);
+
+    /// One step over a model: every parameter the model visits is updated from its
+    /// gradient in `grads` (found by the array itself, [`Grads::param`]), after clipping;
+    /// parameters without a gradient are skipped and listed in the report. State is keyed
+    /// by the parameter's name.
+    ///
+    /// ```
+    /// # use ndarray::{array, Array1, ArrayViewD, ArrayViewMutD};
+    /// # use tapegrad_nn::{Module, NnError};
+    /// # use tapegrad_tape::{Tape, Var};
+    /// use tapegrad_optim::{Adam, Optimizer};
+    /// /// `y = x + a`; `unused` never reaches the loss.
+    /// struct Shift { a: Array1<f64>, unused: Array1<f64> }
+    /// impl Module<f64> for Shift {
+    ///     fn forward<'t>(&'t self, tape: &'t Tape<'t, f64>, x: Var<'t, f64>) -> Result<Var<'t, f64>, NnError> {
+    ///         Ok(x + tape.param(&self.a))
+    ///     }
+    ///     fn visit_params<'a>(&'a self, visit: &mut dyn FnMut(&str, ArrayViewD<'a, f64>)) {
+    ///         visit("a", self.a.view().into_dyn());
+    ///         visit("unused", self.unused.view().into_dyn());
+    ///     }
+    ///     fn visit_params_mut(&mut self, visit: &mut dyn FnMut(&str, ArrayViewMutD<'_, f64>)) {
+    ///         visit("a", self.a.view_mut().into_dyn());
+    ///         visit("unused", self.unused.view_mut().into_dyn());
+    ///     }
+    /// }
+    /// let mut model = Shift { a: array![0.0], unused: array![7.0] };
+    /// let mut adam = Adam::builder().learning_rate(0.1).build().unwrap();
+    /// let tape = Tape::new();
+    /// let loss = model.forward(&tape, tape.constant(array![1.0])).unwrap().sum();
+    /// let grads = tape.backward(loss);
+    /// let report = adam.step(&mut model, &grads);
+    /// assert_eq!((report.updated, report.skipped), (1, vec!["unused".to_string()]));
+    /// assert!((model.a[0] + 0.1).abs() < 1e-6); // Adam's first step moves by ≈ lr
+    /// assert_eq!(model.unused[0], 7.0);
+    /// ```
+    fn step(&mut self, model: &mut dyn Module<T>, grads: &Grads<T>) -> StepReport<T> {
+        let (clip, total_norm) = self.clipping().plan(|| {
+            let mut norms = Vec::new();
+            model.visit_params(&mut |_, param| {
+                if let Some(grad) = grads.param(&param) {
+                    norms.push(grad_norm(&grad));
+                }
+            });
+            norms
+        });
+        let mut report = StepReport { updated: 0, skipped: Vec::new(), total_norm };
+        model.visit_params_mut(&mut |name, param| match grads.param(&param) {
+            Some(grad) => {
+                let grad = clip.apply(grad);
+                self.update_param(name, param, grad.view());
+                report.updated += 1;
+            }
+            None => report.skipped.push(name.to_owned()),
+        });
+        report
+    }
+
+    /// One step over plain named arrays and their gradients (no `Module` needed), after
+    /// clipping over all of them together.
+    ///
+    /// # Panics
+    /// If a gradient's shape differs from its parameter's (the message names the parameter).
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// use tapegrad_optim::{NamedParam, Optimizer, Sgd};
+    /// let mut sgd = Sgd::builder().learning_rate(0.1).build().unwrap();
+    /// let (mut w, mut b) = (array![[1.0, 2.0]], array![0.0]);
+    /// let report = sgd.step_params(&mut [
+    ///     NamedParam::new("w", &mut w, &array![[10.0, -10.0]]),
+    ///     NamedParam::new("b", &mut b, &array![1.0]),
+    /// ]);
+    /// assert_eq!(report.updated, 2);
+    /// assert_eq!((w, b), (array![[0.0, 3.0]], array![-0.1]));
+    /// ```
+    fn step_params(&mut self, params: &mut [NamedParam<'_, T>]) -> StepReport<T> {
+        for p in params.iter() {
+            assert!(
+                p.grad.shape() == p.param.shape(),
+                "{}: the gradient of `{}` has shape {:?}, but the parameter has shape {:?}",
+                self.name(),
+                p.name,
+                p.grad.shape(),
+                p.param.shape()
+            );
+        }
+        let (clip, total_norm) = self.clipping().plan(|| params.iter().map(|p| grad_norm(&p.grad)).collect());
+        for p in params.iter_mut() {
+            let grad = clip.apply(p.grad.view());
+            self.update_param(p.name, p.param.view_mut(), grad.view());
+        }
+        StepReport { updated: params.len(), skipped: Vec::new(), total_norm }
+    }
+}
+
+/// A parameter, its name (the key of its optimizer state) and its gradient, as views:
+/// the input of [`Optimizer::step_params`].
+///
+/// ```
+/// use ndarray::array;
+/// use tapegrad_optim::NamedParam;
+/// let (mut w, grad) = (array![[1.0, 2.0]], array![[0.5, 0.5]]);
+/// let p = NamedParam::new("w", &mut w, &grad);
+/// assert_eq!((p.name, p.param.shape(), p.grad.shape()), ("w", &[1, 2][..], &[1, 2][..]));
+/// ```
+#[derive(Debug)]
+pub struct NamedParam<'a, T> {
+    /// The key of the parameter's optimizer state.
+    pub name: &'a str,
+    /// The parameter, updated in place.
+    pub param: ArrayViewMutD<'a, T>,
+    /// Its gradient, the same shape.
+    pub grad: ArrayViewD<'a, T>,
+}
+
+impl<'a, T: Float> NamedParam<'a, T> {
+    /// Borrows an array (of any dimension) and its gradient (an array or a view, such as
+    /// [`Grads::param`] returns).
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// use tapegrad_optim::NamedParam;
+    /// let mut b = array![0.0, 0.0];
+    /// let grad = array![1.0, -1.0];
+    /// let grad_view = grad.view(); // e.g. what `grads.param(&b)` returns
+    /// let p = NamedParam::new("bias", &mut b, &grad_view);
+    /// assert_eq!(p.grad, array![1.0, -1.0].into_dyn());
+    /// ```
+    pub fn new<S, D, G, E>(name: &'a str, param: &'a mut ArrayBase<S, D>, grad: &'a ArrayBase<G, E>) -> Self
+    where
+        S: DataMut<Elem = T>,
+        D: Dimension,
+        G: Data<Elem = T>,
+        E: Dimension,
+    {
+        NamedParam { name, param: param.view_mut().into_dyn(), grad: grad.view().into_dyn() }
+    }
+}
+
+/// What one step did.
+///
+/// ```
+/// use ndarray::array;
+/// use tapegrad_optim::{NamedParam, Optimizer, Sgd, StepReport};
+/// let mut sgd = Sgd::builder().build().unwrap();
+/// let mut w = array![1.0];
+/// let report = sgd.step_params(&mut [NamedParam::new("w", &mut w, &array![1.0])]);
+/// assert_eq!(report, StepReport { updated: 1, skipped: vec![], total_norm: None });
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct StepReport<T> {
+    /// How many parameters were updated.
+    pub updated: usize,
+    /// The names of parameters that had no gradient and were left unchanged.
+    pub skipped: Vec<String>,
+    /// With [`GradientClipping::Norm`]: the global L2 norm of all the step's gradients
+    /// *before* clipping (what `torch.nn.utils.clip_grad_norm_` returns); `None` otherwise.
+    pub total_norm: Option<T>,
+}
+
+/// The state kept under `name`, created by `init` on first use (no allocation afterwards).
+pub(crate) fn state_entry<'s, S>(
+    states: &'s mut BTreeMap<String, S>,
+    name: &str,
+    init: impl FnOnce() -> S,
+) -> &'s mut S {
+    if !states.contains_key(name) {
+        states.insert(name.to_owned(), init());
+    }
+    states.get_mut(name).expect("the state was inserted above")
+}
+
+/// Panics unless the gradient and the state's arrays (if any) have the parameter's shape.
+#[track_caller]
+pub(crate) fn assert_shapes<T>(
+    optimizer: &str,
+    param: &ArrayViewMutD<'_, T>,
+    grad: &ArrayViewD<'_, T>,
+    state: Option<&[usize]>,
+) {
+    assert!(
+        grad.shape() == param.shape(),
+        "{optimizer}: the gradient has shape {:?}, but the parameter has shape {:?}",
+        grad.shape(),
+        param.shape()
+    );
+    assert!(
+        state.is_none_or(|shape| shape == param.shape()),
+        "{optimizer}: the state has shape {:?}, but the parameter has shape {:?} \
+         (is one name used for two arrays?)",
+        state.unwrap_or_default(),
+        param.shape()
+    );
+}

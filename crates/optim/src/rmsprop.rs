@@ -1,0 +1,331 @@
+//! RMSprop: steps divided by a moving root-mean-square of the gradient, optionally centered.
+
+use std::collections::BTreeMap;
+
+use ndarray::{ArrayD, ArrayViewD, ArrayViewMutD};
+use tapegrad_tape::Float;
+
+use crate::elementwise::lerp;
+use crate::error::{assert_learning_rate, OptimError, Owner};
+use crate::optimizer::{assert_shapes, state_entry};
+use crate::{GradientClipping, Optimizer};
+
+/// RMSprop's hyperparameters, with `torch.optim.RMSprop`'s defaults, and its update rule.
+///
+/// ```
+/// use tapegrad_optim::RmsProp;
+/// // torch.optim.RMSprop(params, lr=0.01, momentum=0.9, centered=True)
+/// let rmsprop = RmsProp::<f64>::builder().momentum(0.9).centered(true).build().unwrap();
+/// assert_eq!(rmsprop.config().alpha, 0.99);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RmsPropConfig<T> {
+    /// `γ` (`lr`), default `10⁻²`.
+    pub learning_rate: T,
+    /// `α`, the smoothing constant of the moving averages, default `0.99`.
+    pub alpha: T,
+    /// `ε`, added to the denominator, default `10⁻⁸`.
+    pub eps: T,
+    /// `λ`, an L2 penalty added to the gradient, default 0.
+    pub weight_decay: T,
+    /// `μ`, default 0 (no momentum buffer).
+    pub momentum: T,
+    /// Centered: divide by an estimate of the gradient's standard deviation instead of
+    /// its root mean square, default off.
+    pub centered: bool,
+    /// Gradient clipping before each step, default none.
+    pub clipping: GradientClipping<T>,
+}
+
+impl<T: Float> Default for RmsPropConfig<T> {
+    fn default() -> Self {
+        RmsPropConfig {
+            learning_rate: T::from_f64(1e-2),
+            alpha: T::from_f64(0.99),
+            eps: T::from_f64(1e-8),
+            weight_decay: T::zero(),
+            momentum: T::zero(),
+            centered: false,
+            clipping: GradientClipping::None,
+        }
+    }
+}
+
+impl<T: Float> RmsPropConfig<T> {
+    /// Sets the learning rate `γ`.
+    ///
+    /// ```
+    /// assert_eq!(tapegrad_optim::RmsProp::<f64>::builder().learning_rate(0.1).learning_rate, 0.1);
+    /// ```
+    pub fn learning_rate(mut self, learning_rate: T) -> Self {
+        self.learning_rate = learning_rate;
+        self
+    }
+
+    /// Sets the smoothing constant `α`.
+    ///
+    /// ```
+    /// assert_eq!(tapegrad_optim::RmsProp::<f64>::builder().alpha(0.9).alpha, 0.9);
+    /// ```
+    pub fn alpha(mut self, alpha: T) -> Self {
+        self.alpha = alpha;
+        self
+    }
+
+    /// Sets `ε`.
+    ///
+    /// ```
+    /// assert_eq!(tapegrad_optim::RmsProp::<f64>::builder().eps(1e-6).eps, 1e-6);
+    /// ```
+    pub fn eps(mut self, eps: T) -> Self {
+        self.eps = eps;
+        self
+    }
+
+    /// Sets the weight decay `λ`.
+    ///
+    /// ```
+    /// assert_eq!(tapegrad_optim::RmsProp::<f64>::builder().weight_decay(0.1).weight_decay, 0.1);
+    /// ```
+    pub fn weight_decay(mut self, weight_decay: T) -> Self {
+        self.weight_decay = weight_decay;
+        self
+    }
+
+    /// Sets the momentum `μ`.
+    ///
+    /// ```
+    /// assert_eq!(tapegrad_optim::RmsProp::<f64>::builder().momentum(0.9).momentum, 0.9);
+    /// ```
+    pub fn momentum(mut self, momentum: T) -> Self {
+        self.momentum = momentum;
+        self
+    }
+
+    /// Switches the centered variant on or off.
+    ///
+    /// ```
+    /// assert!(tapegrad_optim::RmsProp::<f64>::builder().centered(true).centered);
+    /// ```
+    pub fn centered(mut self, centered: bool) -> Self {
+        self.centered = centered;
+        self
+    }
+
+    /// Sets gradient clipping.
+    ///
+    /// ```
+    /// use tapegrad_optim::{GradientClipping, RmsProp};
+    /// let config = RmsProp::<f64>::builder().clipping(GradientClipping::Norm(1.0));
+    /// assert_eq!(config.clipping, GradientClipping::Norm(1.0));
+    /// ```
+    pub fn clipping(mut self, clipping: GradientClipping<T>) -> Self {
+        self.clipping = clipping;
+        self
+    }
+
+    /// Checks the hyperparameters as PyTorch does and makes the optimizer.
+    ///
+    /// # Errors
+    /// [`OptimError::InvalidHyperparameter`] for a negative or NaN learning rate, `ε`,
+    /// momentum, weight decay, `α` or clipping threshold.
+    ///
+    /// ```
+    /// let err = tapegrad_optim::RmsProp::<f64>::builder().alpha(f64::NAN).build().unwrap_err();
+    /// assert_eq!(err.to_string(), "RmsProp: invalid alpha = NaN (must be ≥ 0)");
+    /// ```
+    pub fn build(self) -> Result<RmsProp<T>, OptimError> {
+        let check = Owner::Optimizer("RmsProp");
+        check.non_negative("learning_rate", self.learning_rate)?;
+        check.non_negative("eps", self.eps)?;
+        check.non_negative("momentum", self.momentum)?;
+        check.non_negative("weight_decay", self.weight_decay)?;
+        check.non_negative("alpha", self.alpha)?;
+        self.clipping.validate("RmsProp")?;
+        Ok(RmsProp { config: self, states: BTreeMap::new() })
+    }
+
+    /// A fresh state for a parameter of this shape: zero averages (and a zero momentum
+    /// buffer when `μ > 0`, a zero gradient average when centered).
+    ///
+    /// ```
+    /// let state = tapegrad_optim::RmsProp::<f64>::builder().centered(true).new_state(&[2]);
+    /// assert!(state.grad_avg.is_some() && state.momentum_buffer.is_none());
+    /// ```
+    pub fn new_state(&self, shape: &[usize]) -> RmsPropState<T> {
+        RmsPropState {
+            step: 0,
+            square_avg: ArrayD::zeros(shape),
+            momentum_buffer: (self.momentum > T::zero()).then(|| ArrayD::zeros(shape)),
+            grad_avg: self.centered.then(|| ArrayD::zeros(shape)),
+        }
+    }
+
+    /// The update rule for one parameter `θ` with gradient `∇θ`, as `torch.optim.RMSprop`:
+    ///
+    /// ```text
+    /// t ← t + 1
+    /// g ← ∇θ + λθ                             (when λ ≠ 0)
+    /// v ← α·v + (1 − α)·g²
+    /// centered:  ḡ ← α·ḡ + (1 − α)·g  (as torch.lerp);  d ← √(v − ḡ²) + ε
+    /// otherwise: d ← √v + ε
+    /// μ > 0:     b ← μ·b + g / d;  θ ← θ − γ·b
+    /// otherwise: θ ← θ − γ·g / d
+    /// ```
+    ///
+    /// `t`, `v`, `ḡ` and `b` are the state's `step`, `square_avg`, `grad_avg` and
+    /// `momentum_buffer`.
+    ///
+    /// # Panics
+    /// If the gradient's or the state's shape differs from the parameter's.
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// let config = tapegrad_optim::RmsProp::builder().learning_rate(0.1).alpha(0.75).eps(0.0);
+    /// let mut theta = array![1.0].into_dyn();
+    /// let mut state = config.new_state(&[1]);
+    /// config.update(theta.view_mut(), array![2.0].into_dyn().view(), &mut state);
+    /// // v = 0.25 · 2² = 1, so θ = 1 − 0.1 · 2 / √1
+    /// assert_eq!(theta[[0]], 0.8);
+    /// ```
+    pub fn update(
+        &self,
+        mut param: ArrayViewMutD<'_, T>,
+        grad: ArrayViewD<'_, T>,
+        state: &mut RmsPropState<T>,
+    ) {
+        assert_shapes("RmsProp", &param, &grad, Some(state.square_avg.shape()));
+        state.step += 1;
+        let RmsPropConfig { learning_rate, alpha, eps, weight_decay, momentum, centered, .. } = *self;
+        let zeros = || ArrayD::zeros(param.raw_dim());
+        let mut grad_avgs = if centered { Some(state.grad_avg.get_or_insert_with(zeros)) } else { None };
+        let mut buffers =
+            if momentum > T::zero() { Some(state.momentum_buffer.get_or_insert_with(zeros)) } else { None };
+        for array in grad_avgs.iter().chain(buffers.iter()) {
+            assert_shapes("RmsProp", &param, &grad, Some(array.shape()));
+        }
+        let mut grad_avgs = grad_avgs.as_mut().map(|a| a.iter_mut());
+        let mut buffers = buffers.as_mut().map(|b| b.iter_mut());
+        for ((p, &g), v) in param.iter_mut().zip(&grad).zip(state.square_avg.iter_mut()) {
+            let g = if weight_decay != T::zero() { g + weight_decay * *p } else { g };
+            *v = *v * alpha + (T::one() - alpha) * g * g;
+            let denominator = match grad_avgs.as_mut().and_then(Iterator::next) {
+                Some(grad_avg) => {
+                    *grad_avg = lerp(*grad_avg, g, T::one() - alpha);
+                    (*v + (-T::one()) * *grad_avg * *grad_avg).sqrt() + eps
+                }
+                None => v.sqrt() + eps,
+            };
+            match buffers.as_mut().and_then(Iterator::next) {
+                Some(b) => {
+                    *b = *b * momentum + g / denominator;
+                    *p += (-learning_rate) * *b;
+                }
+                None => *p += (-learning_rate) * g / denominator,
+            }
+        }
+    }
+}
+
+/// What RMSprop remembers about one parameter.
+///
+/// ```
+/// let state = tapegrad_optim::RmsProp::<f64>::builder().momentum(0.5).new_state(&[3]);
+/// assert_eq!(state.momentum_buffer.unwrap().len(), 3);
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct RmsPropState<T> {
+    /// `t`, the steps taken (PyTorch's `state['step']`; the rule does not read it).
+    pub step: u64,
+    /// `v`, the moving average of squared gradients.
+    pub square_avg: ArrayD<T>,
+    /// `b`, when `μ > 0`.
+    pub momentum_buffer: Option<ArrayD<T>>,
+    /// `ḡ`, the moving average of gradients, when centered.
+    pub grad_avg: Option<ArrayD<T>>,
+}
+
+/// RMSprop (`torch.optim.RMSprop`): the rule is [`RmsPropConfig::update`]; one
+/// [`RmsPropState`] per parameter name.
+///
+/// ```
+/// use ndarray::array;
+/// use tapegrad_optim::{NamedParam, Optimizer, RmsProp};
+/// let mut rmsprop = RmsProp::builder().build().unwrap();
+/// let mut w = array![1.0];
+/// rmsprop.step_params(&mut [NamedParam::new("w", &mut w, &array![1.0])]);
+/// // v = 0.01 · 1², so the first step is γ / √0.01 = 10γ
+/// assert!((w[0] - 0.9f64).abs() < 1e-7);
+/// ```
+#[derive(Debug, Clone)]
+pub struct RmsProp<T: Float> {
+    config: RmsPropConfig<T>,
+    states: BTreeMap<String, RmsPropState<T>>,
+}
+
+impl<T: Float> RmsProp<T> {
+    /// PyTorch's defaults, to adjust with the setters and finish with `build()`.
+    ///
+    /// ```
+    /// let rmsprop = tapegrad_optim::RmsProp::<f64>::builder().build().unwrap();
+    /// assert_eq!(rmsprop.config().eps, 1e-8);
+    /// ```
+    pub fn builder() -> RmsPropConfig<T> {
+        RmsPropConfig::default()
+    }
+
+    /// The hyperparameters (the learning rate as last set).
+    ///
+    /// ```
+    /// let rmsprop = tapegrad_optim::RmsProp::<f64>::builder().build().unwrap();
+    /// assert!(!rmsprop.config().centered);
+    /// ```
+    pub fn config(&self) -> &RmsPropConfig<T> {
+        &self.config
+    }
+
+    /// The state kept for the parameter `name`, once it has been updated.
+    ///
+    /// ```
+    /// let rmsprop = tapegrad_optim::RmsProp::<f64>::builder().build().unwrap();
+    /// assert!(rmsprop.state("w").is_none());
+    /// ```
+    pub fn state(&self, name: &str) -> Option<&RmsPropState<T>> {
+        self.states.get(name)
+    }
+
+    /// Every parameter's state, by name.
+    ///
+    /// ```
+    /// let rmsprop = tapegrad_optim::RmsProp::<f64>::builder().build().unwrap();
+    /// assert!(rmsprop.states().is_empty());
+    /// ```
+    pub fn states(&self) -> &BTreeMap<String, RmsPropState<T>> {
+        &self.states
+    }
+}
+
+impl<T: Float> Optimizer<T> for RmsProp<T> {
+    fn name(&self) -> &'static str {
+        "RmsProp"
+    }
+
+    fn learning_rate(&self) -> T {
+        self.config.learning_rate
+    }
+
+    fn set_learning_rate(&mut self, learning_rate: T) {
+        assert_learning_rate("RmsProp", learning_rate);
+        self.config.learning_rate = learning_rate;
+    }
+
+    fn clipping(&self) -> GradientClipping<T> {
+        self.config.clipping
+    }
+
+    fn update_param(&mut self, name: &str, param: ArrayViewMutD<'_, T>, grad: ArrayViewD<'_, T>) {
+        let config = &self.config;
+        let state = state_entry(&mut self.states, name, || config.new_state(param.shape()));
+        config.update(param, grad, state);
+    }
+}

@@ -1,0 +1,109 @@
+//! Gradient clipping as the optimizer step applies it: by value, and by one global norm over
+//! all the step's gradients (torch.nn.utils.clip_grad_norm_), reporting the norm before clipping.
+
+mod common;
+
+use ndarray::array;
+use tapegrad_nn::Module;
+use tapegrad_optim::{global_grad_norm, Adam, GradientClipping, NamedParam, Optimizer, Sgd};
+use tapegrad_tape::Tape;
+
+use common::{assert_close, Linear};
+
+fn sgd(clipping: GradientClipping<f64>) -> Sgd<f64> {
+    Sgd::builder().learning_rate(1.0).clipping(clipping).build().unwrap()
+}
+
+#[test]
+fn clip_by_global_norm_scales_all_gradients_together() {
+    // Gradients a = [3, 0] and b = [[4]]: one norm over both, √(3² + 0² + 4²) = 5.
+    // clip_grad_norm_(params, max_norm=1) scales both by 1/(5 + 1e-6), then SGD(lr=1): θ = −ĝ.
+    let mut optimizer = sgd(GradientClipping::Norm(1.0));
+    let (mut a, mut b) = (array![0.0, 0.0], array![[0.0]]);
+    let report = optimizer.step_params(&mut [
+        NamedParam::new("a", &mut a, &array![3.0, 0.0]),
+        NamedParam::new("b", &mut b, &array![[4.0]]),
+    ]);
+    assert_eq!(report.total_norm, Some(5.0));
+    let coefficient = 1.0 / (5.0 + 1e-6);
+    assert_close(&a, &array![-3.0 * coefficient, 0.0], 1e-15, "a");
+    assert_close(&b, &array![[-4.0 * coefficient]], 1e-15, "b");
+    // Clipping each tensor on its own would have given a = [−1, 0] and b = [[−1]] instead.
+    assert!((b[[0, 0]] + 0.8).abs() < 1e-6);
+}
+
+#[test]
+fn gradients_under_max_norm_are_untouched_and_the_norm_still_reported() {
+    let mut optimizer = sgd(GradientClipping::Norm(10.0));
+    let (mut a, mut b) = (array![0.0, 0.0], array![0.0]);
+    let report = optimizer.step_params(&mut [
+        NamedParam::new("a", &mut a, &array![3.0, 0.0]),
+        NamedParam::new("b", &mut b, &array![4.0]),
+    ]);
+    assert_eq!(report.total_norm, Some(5.0));
+    assert_eq!((a, b), (array![-3.0, 0.0], array![-4.0]));
+    // Without norm clipping there is no norm to report.
+    let report =
+        sgd(GradientClipping::None).step_params(&mut [NamedParam::new("a", &mut array![0.0], &array![1.0])]);
+    assert_eq!(report.total_norm, None);
+}
+
+#[test]
+fn clip_by_global_norm_through_a_module() {
+    // y = x·W + b with x = [[1, 2]], W = [[1], [1]], b = [0]; loss = Σy, so ∂L/∂W = xᵀ = [[1], [2]]
+    // and ∂L/∂b = [1]: the global norm is √(1 + 4 + 1) = √6; clipped to 0.5.
+    let mut model = Linear { weight: array![[1.0], [1.0]], bias: array![0.0] };
+    let x = array![[1.0, 2.0]];
+    let grads = {
+        let tape = Tape::new();
+        let y = model.forward(&tape, tape.constant(&x)).unwrap();
+        tape.backward(y.sum())
+    };
+    let total = global_grad_norm(&model, &grads);
+    assert_close(&array![total], &array![6f64.sqrt()], 1e-15, "global norm");
+    let mut optimizer =
+        Sgd::builder().learning_rate(0.1).clipping(GradientClipping::Norm(0.5)).build().unwrap();
+    let report = optimizer.step(&mut model, &grads);
+    assert_eq!(report.total_norm, Some(total));
+    let scale = 0.1 * 0.5 / (6f64.sqrt() + 1e-6);
+    assert_close(&model.weight, &array![[1.0 - scale], [1.0 - 2.0 * scale]], 1e-15, "weight");
+    assert_close(&model.bias, &array![-scale], 1e-15, "bias");
+}
+
+#[test]
+fn clip_by_value_clamps_each_element() {
+    // clip_grad_value_(params, clip_value=1): [3, −0.5, −7] → [1, −0.5, −1]; SGD(lr=1): θ = −ĝ.
+    let mut optimizer = sgd(GradientClipping::Value(1.0));
+    let mut theta = array![0.0, 0.0, 0.0];
+    let report = optimizer.step_params(&mut [NamedParam::new("theta", &mut theta, &array![3.0, -0.5, -7.0])]);
+    assert_eq!(theta, array![-1.0, 0.5, 1.0]);
+    assert_eq!(report.total_norm, None);
+    // NaN passes through, as torch.clamp_ lets it.
+    let mut theta = array![0.0];
+    optimizer.step_params(&mut [NamedParam::new("nan", &mut theta, &array![f64::NAN])]);
+    assert!(theta[0].is_nan());
+}
+
+#[test]
+fn the_update_rule_sees_the_clipped_gradient() {
+    // The momentum buffer and Adam's moments are built from the clipped gradient.
+    let mut momentum = Sgd::builder().momentum(0.9).clipping(GradientClipping::Value(0.5)).build().unwrap();
+    let mut theta = array![0.0];
+    momentum.step_params(&mut [NamedParam::new("theta", &mut theta, &array![2.0])]);
+    assert_eq!(momentum.state("theta").unwrap().momentum_buffer, Some(array![0.5].into_dyn()));
+
+    let mut adam = Adam::builder().clipping(GradientClipping::Norm(1.0)).build().unwrap();
+    let mut theta = array![0.0, 0.0];
+    adam.step_params(&mut [NamedParam::new("theta", &mut theta, &array![3.0, 4.0])]);
+    // m = (1 − β₁)·ĝ with ĝ = [3, 4]/(5 + 1e-6)
+    let expected = array![3.0, 4.0] * (0.1 / (5.0 + 1e-6));
+    assert_close(&adam.state("theta").unwrap().exp_avg, &expected, 1e-14, "m");
+}
+
+#[test]
+fn a_zero_max_norm_stops_every_update() {
+    let mut optimizer = sgd(GradientClipping::Norm(0.0));
+    let mut theta = array![1.0, 2.0];
+    let report = optimizer.step_params(&mut [NamedParam::new("theta", &mut theta, &array![3.0, 4.0])]);
+    assert_eq!((theta, report.total_norm), (array![1.0, 2.0], Some(5.0)));
+}
