@@ -6,7 +6,14 @@
 //!
 //! This root crate re-exports the workspace crates:
 //! - [`tape`] — the tape, [`Var`](tape::Var), the ops, [`Grads`](tape::Grads), the public
-//!   [`gradcheck`](tape::gradcheck), graph export and traces.
+//!   [`gradcheck`](tape::gradcheck), graph export and traces;
+//! - [`nn`] — [`Module`](nn::Module), [`Dense`](nn::Dense), activations,
+//!   [`Sequential`](nn::Sequential), [`Dropout`](nn::Dropout), initialisers, a module
+//!   gradient checker and safetensors weights;
+//! - [`loss`] — MSE, L1, Huber, binary and categorical cross-entropy, NLL, hinge,
+//!   multi-margin and KL divergence, with PyTorch's reductions;
+//! - [`optim`] — SGD (momentum, Nesterov), AdaGrad, RMSprop, Adam, AdamW following
+//!   torch.optim's algorithms, learning-rate schedules, gradient clipping, early stopping.
 //!
 //! ```
 //! use tapegrad::prelude::*;
@@ -21,6 +28,9 @@
 
 #![warn(missing_docs)]
 
+pub use tapegrad_loss as loss;
+pub use tapegrad_nn as nn;
+pub use tapegrad_optim as optim;
 pub use tapegrad_tape as tape;
 
 /// The names most programs need: `use tapegrad::prelude::*;`.
@@ -31,6 +41,12 @@ pub use tapegrad_tape as tape;
 /// assert!(tape.is_empty());
 /// ```
 pub mod prelude {
+    pub use tapegrad_loss::{LossError, Reduction};
+    pub use tapegrad_nn::{
+        check_module, load_weights, save_weights, Dense, Dropout, Init, LeakyReLU, LogSoftmax, Module,
+        NnError, ReLU, Sequential, Sigmoid, Softmax, Tanh,
+    };
+    pub use tapegrad_optim::{Adagrad, Adam, AdamW, GradientClipping, Optimizer, RmsProp, Sgd};
     pub use tapegrad_tape::gradcheck::{check_gradients, numeric_gradient, GradCheck};
     pub use tapegrad_tape::{Float, Grads, Tape, TapeError, Var};
 }

@@ -135,7 +135,11 @@ pub(crate) struct Normalize {
 }
 impl<T: Float> Op<T> for Normalize {
     fn name(&self) -> &'static str {
-        if self.log { "log_softmax" } else { "softmax" }
+        if self.log {
+            "log_softmax"
+        } else {
+            "softmax"
+        }
     }
     fn describe(&self) -> String {
         format!("axis={}", self.axis)
