@@ -24,7 +24,7 @@ pub enum NnError {
     /// A file could not be read or written.
     #[error("cannot {action} {}: {source}", path.display())]
     Io {
-        /// What was being done (`"read weights from"`, `"rename into"`, …).
+        /// What was being done (`"read"`, `"create"`, `"rename into"`, …).
         action: &'static str,
         /// The file.
         path: std::path::PathBuf,

@@ -22,6 +22,7 @@ mod error;
 mod init;
 mod module;
 mod sequential;
+mod tensor_file;
 mod weights;
 
 pub use activation::{LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh};
@@ -32,4 +33,5 @@ pub use error::NnError;
 pub use init::Init;
 pub use module::Module;
 pub use sequential::Sequential;
+pub use tensor_file::{read_tensors, write_tensors, StoredTensor};
 pub use weights::{load_weights, save_weights};

@@ -1,0 +1,223 @@
+//! Named arrays in a safetensors file: written atomically, read with the file's framing
+//! checked so that a damaged file is an error naming the offset, never a panic. Model
+//! weights ([`save_weights`](crate::save_weights)) and optimizer state are both stored
+//! this way.
+
+use std::collections::BTreeMap;
+use std::fs::{self, File};
+use std::io::Write;
+use std::path::Path;
+
+use ndarray::{ArrayD, ArrayViewD, IxDyn};
+use safetensors::tensor::{Dtype, SafeTensors, TensorView};
+use tapegrad_tape::Float;
+
+use crate::NnError;
+
+/// One tensor read from a file: its shape and dtype as stored, and its values when the
+/// dtype is the element type asked for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredTensor<T> {
+    /// The shape in the file.
+    pub shape: Vec<usize>,
+    /// The dtype in the file, as safetensors names it (`"F32"`, `"F64"`, `"I64"`, …).
+    pub dtype: String,
+    /// The values, if `dtype` matches the requested element type; `None` otherwise.
+    pub values: Option<ArrayD<T>>,
+}
+
+/// The safetensors dtype of the element type `T`.
+pub(crate) fn dtype_of<T: Float>() -> Dtype {
+    if T::NAME == "f32" {
+        Dtype::F32
+    } else {
+        Dtype::F64
+    }
+}
+
+/// `"F32"` or `"F64"`: how safetensors names `T`.
+pub(crate) fn dtype_name<T: Float>() -> String {
+    format!("{:?}", dtype_of::<T>())
+}
+
+fn to_bytes<T: Float>(values: impl Iterator<Item = T>) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    for v in values {
+        match dtype_of::<T>() {
+            Dtype::F32 => bytes.extend_from_slice(&(v.to_f64() as f32).to_le_bytes()),
+            _ => bytes.extend_from_slice(&v.to_f64().to_le_bytes()),
+        }
+    }
+    bytes
+}
+
+fn from_bytes<T: Float>(bytes: &[u8]) -> Vec<T> {
+    match dtype_of::<T>() {
+        Dtype::F32 => bytes
+            .chunks_exact(4)
+            .map(|c| T::from_f64(f64::from(f32::from_le_bytes(c.try_into().expect("4 bytes")))))
+            .collect(),
+        _ => bytes
+            .chunks_exact(8)
+            .map(|c| T::from_f64(f64::from_le_bytes(c.try_into().expect("8 bytes"))))
+            .collect(),
+    }
+}
+
+/// Writes named arrays (row-major, `T`'s dtype) and string metadata to `path` as
+/// safetensors, atomically: a temporary file beside `path` is written, synced and renamed
+/// over it, so a crash never leaves a broken file where a good one was.
+///
+/// # Errors
+/// [`NnError::Io`] naming the path if it cannot be written or renamed;
+/// [`NnError::CorruptWeights`] if two tensors share a name.
+///
+/// # Panics
+/// Never in practice: each tensor's bytes are built from its own array.
+///
+/// ```
+/// use std::collections::BTreeMap;
+/// use tapegrad_nn::{read_tensors, write_tensors};
+/// let path = std::env::temp_dir().join("tapegrad-doc-tensors.safetensors");
+/// let a = ndarray::array![[1.0f32, 2.0]].into_dyn();
+/// let meta = BTreeMap::from([("note".to_string(), "hello".to_string())]);
+/// write_tensors(&path, [("a".to_string(), a.view())], meta.clone()).unwrap();
+/// let (tensors, metadata) = read_tensors::<f32>(&path).unwrap();
+/// assert_eq!(tensors["a"].values.as_ref().unwrap(), &a);
+/// assert_eq!(metadata["note"], "hello");
+/// # std::fs::remove_file(&path).unwrap();
+/// ```
+pub fn write_tensors<'a, T: Float>(
+    path: impl AsRef<Path>,
+    tensors: impl IntoIterator<Item = (String, ArrayViewD<'a, T>)>,
+    metadata: BTreeMap<String, String>,
+) -> Result<(), NnError> {
+    let path = path.as_ref();
+    let tensors: Vec<(String, Vec<usize>, Vec<u8>)> = tensors
+        .into_iter()
+        .map(|(name, array)| {
+            let bytes = to_bytes(array.iter().copied());
+            (name, array.shape().to_vec(), bytes)
+        })
+        .collect();
+    let views = tensors.iter().map(|(name, shape, bytes)| {
+        (name.clone(), TensorView::new(dtype_of::<T>(), shape.clone(), bytes).expect("shape and bytes agree"))
+    });
+    let bytes = safetensors::serialize(views, Some(metadata.into_iter().collect()))
+        .map_err(|e| NnError::CorruptWeights { path: path.to_path_buf(), reason: e.to_string() })?;
+    write_atomically(path, &bytes)
+}
+
+/// Writes `bytes` to a temporary file beside `path`, syncs it, and renames it into place.
+fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), NnError> {
+    let io = |action: &'static str, path: &Path| {
+        let path = path.to_path_buf();
+        move |source| NnError::Io { action, path, source }
+    };
+    let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let temporary = path.with_file_name(format!(".{file_name}.tmp-{}", std::process::id()));
+    let result = (|| {
+        let mut file = File::create(&temporary).map_err(io("create", &temporary))?;
+        file.write_all(bytes).map_err(io("write", &temporary))?;
+        file.sync_all().map_err(io("sync", &temporary))?;
+        fs::rename(&temporary, path).map_err(io("rename into", path))
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&temporary);
+        return result;
+    }
+    // Make the rename itself durable (best effort: not every platform syncs directories).
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        if let Ok(dir) = File::open(dir) {
+            let _ = dir.sync_all();
+        }
+    }
+    Ok(())
+}
+
+/// Reads every tensor and the string metadata of a safetensors file. Tensors of
+/// `T`'s dtype come with their values; others with only their dtype and shape, so the
+/// caller can report a mismatch.
+///
+/// # Errors
+/// [`NnError::Io`] if the file cannot be read; [`NnError::CorruptWeights`] if it is
+/// truncated or malformed, saying what is wrong at which offset.
+///
+/// # Panics
+/// Never in practice: safetensors validates each tensor's size before it is read.
+///
+/// ```
+/// let path = std::env::temp_dir().join("tapegrad-doc-garbage.safetensors");
+/// std::fs::write(&path, b"not a safetensors file").unwrap();
+/// let err = tapegrad_nn::read_tensors::<f32>(&path).unwrap_err();
+/// assert!(err.to_string().contains("not a valid safetensors file"), "{err}");
+/// # std::fs::remove_file(&path).unwrap();
+/// ```
+#[allow(clippy::type_complexity)]
+pub fn read_tensors<T: Float>(
+    path: impl AsRef<Path>,
+) -> Result<(BTreeMap<String, StoredTensor<T>>, BTreeMap<String, String>), NnError> {
+    let path = path.as_ref();
+    let bytes =
+        fs::read(path).map_err(|source| NnError::Io { action: "read", path: path.to_path_buf(), source })?;
+    let corrupt = |reason: String| NnError::CorruptWeights { path: path.to_path_buf(), reason };
+    check_layout(&bytes).map_err(corrupt)?;
+    let file = SafeTensors::deserialize(&bytes).map_err(|e| corrupt(e.to_string()))?;
+    let (_, header) = SafeTensors::read_metadata(&bytes).map_err(|e| corrupt(e.to_string()))?;
+    let metadata = header.metadata().clone().unwrap_or_default().into_iter().collect();
+    let tensors = file
+        .tensors()
+        .into_iter()
+        .map(|(name, view)| {
+            let values = (view.dtype() == dtype_of::<T>()).then(|| {
+                ArrayD::from_shape_vec(IxDyn(view.shape()), from_bytes(view.data()))
+                    .expect("size checked by safetensors")
+            });
+            let stored =
+                StoredTensor { shape: view.shape().to_vec(), dtype: format!("{:?}", view.dtype()), values };
+            (name, stored)
+        })
+        .collect();
+    Ok((tensors, metadata))
+}
+
+/// Checks the framing safetensors promises — an 8-byte little-endian header length, a
+/// JSON header, then exactly the data the header describes — and says where it breaks.
+fn check_layout(bytes: &[u8]) -> Result<(), String> {
+    if bytes.len() < 8 {
+        return Err(format!(
+            "truncated at byte {}: the file must start with an 8-byte header length",
+            bytes.len()
+        ));
+    }
+    let header = u64::from_le_bytes(bytes[..8].try_into().expect("8 bytes"));
+    let available = (bytes.len() - 8) as u64;
+    if header > available {
+        return Err(format!(
+            "truncated: the header length at offset 0 says {header} bytes, but only {available} follow it"
+        ));
+    }
+    let data_start = 8 + header as usize;
+    let json: serde_json::Value = std::str::from_utf8(&bytes[8..data_start])
+        .ok()
+        .and_then(|text| serde_json::from_str(text).ok())
+        .ok_or_else(|| format!("bad header at offset 8: {header} bytes that are not a JSON object"))?;
+    let data_end = json
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter_map(|(_, info)| info.get("data_offsets")?.get(1)?.as_u64())
+        .max()
+        .unwrap_or(0);
+    let data_len = (bytes.len() - data_start) as u64;
+    if data_end != data_len {
+        return Err(format!(
+            "the header describes {data_end} bytes of tensor data from offset {data_start}, \
+             but the file has {data_len} (total {} bytes){}",
+            bytes.len(),
+            if data_end > data_len { ": truncated" } else { "" }
+        ));
+    }
+    SafeTensors::read_metadata(bytes).map_err(|e| format!("bad header at offset 8: {e}"))?;
+    Ok(())
+}
