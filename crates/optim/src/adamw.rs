@@ -264,4 +264,13 @@ impl<T: Float> Optimizer<T> for AdamW<T> {
         let state = state_entry(&mut self.states, name, || config.new_state(param.shape()));
         config.update(param, grad, state);
     }
+
+    fn export_state(&self) -> BTreeMap<String, crate::StateEntry<T>> {
+        crate::state::export(&self.states)
+    }
+
+    fn import_state(&mut self, states: BTreeMap<String, crate::StateEntry<T>>) -> Result<(), String> {
+        self.states = crate::state::import(states)?;
+        Ok(())
+    }
 }

@@ -25,6 +25,9 @@
 //! - Schedules ([`StepLr`], [`ExponentialLr`], [`CosineAnnealingLr`], [`LinearLr`]) are
 //!   functions of the epoch ([`LrSchedule`]); [`ReduceLrOnPlateau`] watches a metric;
 //!   [`EarlyStopping`] says when to stop.
+//! - [`save_state`] and [`load_state`] keep every parameter's state in a safetensors file
+//!   (with step counts and the learning rate), so a run resumed from it continues bit for
+//!   bit as if it had never stopped.
 //!
 //! ```
 //! use ndarray::array;
@@ -65,6 +68,7 @@ mod plateau;
 mod rmsprop;
 mod schedule;
 mod sgd;
+mod state;
 
 pub use adagrad::{Adagrad, AdagradConfig, AdagradState};
 pub use adam::{Adam, AdamConfig, AdamState};
@@ -78,3 +82,4 @@ pub use plateau::{ReduceLrOnPlateau, ReduceLrOnPlateauConfig, ThresholdMode};
 pub use rmsprop::{RmsProp, RmsPropConfig, RmsPropState};
 pub use schedule::{CosineAnnealingLr, ExponentialLr, LinearLr, LrSchedule, StepLr};
 pub use sgd::{Sgd, SgdConfig, SgdState};
+pub use state::{load_state, save_state, SavedState, StateEntry, StateError};

@@ -118,6 +118,31 @@ pub trait Optimizer<T: Float> {
     /// ```
     fn update_param(&mut self, name: &str, param: ArrayViewMutD<'_, T>, grad: ArrayViewD<'_, T>);
 
+    /// Every parameter's state in saved form, keyed by parameter name (what
+    /// [`save_state`](crate::save_state) writes).
+    ///
+    /// ```
+    /// use tapegrad_optim::{Adam, Optimizer};
+    /// assert!(Adam::<f32>::builder().build().unwrap().export_state().is_empty()); // no step yet
+    /// ```
+    fn export_state(&self) -> BTreeMap<String, crate::StateEntry<T>>;
+
+    /// Replaces every parameter's state with `states` (what
+    /// [`load_state`](crate::load_state) does after checking the file). On an error the
+    /// optimizer may hold part of the new state; `load_state` restores the old one.
+    ///
+    /// # Errors
+    /// A message naming a parameter whose state lacks a required buffer or has one this
+    /// optimizer does not keep.
+    ///
+    /// ```
+    /// use tapegrad_optim::{Optimizer, Sgd};
+    /// let mut sgd = Sgd::<f32>::builder().build().unwrap();
+    /// let saved = sgd.export_state();
+    /// sgd.import_state(saved).unwrap();
+    /// ```
+    fn import_state(&mut self, states: BTreeMap<String, crate::StateEntry<T>>) -> Result<(), String>;
+
     /// One step over a model: every parameter the model visits is updated from its
     /// gradient in `grads` (found by the array itself, [`Grads::param`]), after clipping;
     /// parameters without a gradient are skipped and listed in the report. State is keyed

@@ -1,0 +1,322 @@
+//! Saving and loading optimizer state — every parameter's buffers as safetensors tensors
+//! plus its step count — so that training N steps, saving, loading into a fresh process
+//! and training M more gives bit for bit the parameters of N + M steps straight.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use ndarray::ArrayD;
+use tapegrad_nn::{read_tensors, write_tensors, Module, NnError};
+use tapegrad_tape::Float;
+use thiserror::Error;
+
+use crate::{AdagradState, AdamState, Optimizer, RmsPropState, SgdState};
+
+/// One parameter's optimizer state in saved form: its step count and its named buffers
+/// (`exp_avg`, `momentum_buffer`, …), each of the parameter's shape.
+///
+/// ```
+/// use tapegrad_optim::StateEntry;
+/// let entry = StateEntry::<f32> { step: 3, buffers: Default::default() };
+/// assert_eq!(entry.step, 3);
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct StateEntry<T> {
+    /// Steps taken (PyTorch's `state['step']`).
+    pub step: u64,
+    /// The buffers by name.
+    pub buffers: BTreeMap<String, ArrayD<T>>,
+}
+
+/// Conversion between an optimizer's per-parameter state struct and its saved form.
+///
+/// ```
+/// use tapegrad_optim::{SavedState, SgdState};
+/// let state = SgdState { step: 2, momentum_buffer: Some(ndarray::array![0.5f64].into_dyn()) };
+/// let entry = state.to_entry();
+/// assert_eq!(entry.buffers.len(), 1);
+/// assert_eq!(SgdState::from_entry(entry).unwrap().step, 2);
+/// ```
+pub trait SavedState<T>: Sized {
+    /// The saved form.
+    fn to_entry(&self) -> StateEntry<T>;
+    /// Back from the saved form.
+    ///
+    /// # Errors
+    /// A message naming a required buffer that is missing, or one that does not belong.
+    fn from_entry(entry: StateEntry<T>) -> Result<Self, String>;
+}
+
+/// Takes the named buffers out of `entry`: `required` must be there, `optional` may be;
+/// anything else is an error.
+#[allow(clippy::type_complexity)]
+fn take<T>(
+    mut entry: StateEntry<T>,
+    required: &[&str],
+    optional: &[&str],
+) -> Result<(u64, Vec<ArrayD<T>>, Vec<Option<ArrayD<T>>>), String> {
+    let required = required
+        .iter()
+        .map(|name| entry.buffers.remove(*name).ok_or_else(|| format!("missing buffer `{name}`")))
+        .collect::<Result<Vec<_>, _>>()?;
+    let optional = optional.iter().map(|name| entry.buffers.remove(*name)).collect();
+    match entry.buffers.keys().next() {
+        Some(extra) => Err(format!("unexpected buffer `{extra}`")),
+        None => Ok((entry.step, required, optional)),
+    }
+}
+
+fn entry<T: Clone>(step: u64, buffers: &[(&str, Option<&ArrayD<T>>)]) -> StateEntry<T> {
+    let buffers = buffers.iter().filter_map(|(name, b)| Some((name.to_string(), (*b)?.clone()))).collect();
+    StateEntry { step, buffers }
+}
+
+impl<T: Float> SavedState<T> for SgdState<T> {
+    fn to_entry(&self) -> StateEntry<T> {
+        entry(self.step, &[("momentum_buffer", self.momentum_buffer.as_ref())])
+    }
+    fn from_entry(entry: StateEntry<T>) -> Result<Self, String> {
+        let (step, _, mut optional) = take(entry, &[], &["momentum_buffer"])?;
+        Ok(SgdState { step, momentum_buffer: optional.remove(0) })
+    }
+}
+
+impl<T: Float> SavedState<T> for AdagradState<T> {
+    fn to_entry(&self) -> StateEntry<T> {
+        entry(self.step, &[("sum", Some(&self.sum))])
+    }
+    fn from_entry(entry: StateEntry<T>) -> Result<Self, String> {
+        let (step, mut required, _) = take(entry, &["sum"], &[])?;
+        Ok(AdagradState { step, sum: required.remove(0) })
+    }
+}
+
+impl<T: Float> SavedState<T> for RmsPropState<T> {
+    fn to_entry(&self) -> StateEntry<T> {
+        entry(
+            self.step,
+            &[
+                ("square_avg", Some(&self.square_avg)),
+                ("momentum_buffer", self.momentum_buffer.as_ref()),
+                ("grad_avg", self.grad_avg.as_ref()),
+            ],
+        )
+    }
+    fn from_entry(entry: StateEntry<T>) -> Result<Self, String> {
+        let (step, mut required, mut optional) =
+            take(entry, &["square_avg"], &["momentum_buffer", "grad_avg"])?;
+        let grad_avg = optional.pop().flatten();
+        let momentum_buffer = optional.pop().flatten();
+        Ok(RmsPropState { step, square_avg: required.remove(0), momentum_buffer, grad_avg })
+    }
+}
+
+impl<T: Float> SavedState<T> for AdamState<T> {
+    fn to_entry(&self) -> StateEntry<T> {
+        entry(
+            self.step,
+            &[
+                ("exp_avg", Some(&self.exp_avg)),
+                ("exp_avg_sq", Some(&self.exp_avg_sq)),
+                ("max_exp_avg_sq", self.max_exp_avg_sq.as_ref()),
+            ],
+        )
+    }
+    fn from_entry(entry: StateEntry<T>) -> Result<Self, String> {
+        let (step, mut required, mut optional) =
+            take(entry, &["exp_avg", "exp_avg_sq"], &["max_exp_avg_sq"])?;
+        let exp_avg_sq = required.pop().expect("two required buffers");
+        let exp_avg = required.pop().expect("two required buffers");
+        Ok(AdamState { step, exp_avg, exp_avg_sq, max_exp_avg_sq: optional.pop().flatten() })
+    }
+}
+
+/// Every state in saved form (what [`Optimizer::export_state`] returns).
+pub(crate) fn export<T, S: SavedState<T>>(states: &BTreeMap<String, S>) -> BTreeMap<String, StateEntry<T>> {
+    states.iter().map(|(name, state)| (name.clone(), state.to_entry())).collect()
+}
+
+/// Every state back from saved form (what [`Optimizer::import_state`] does).
+pub(crate) fn import<T, S: SavedState<T>>(
+    entries: BTreeMap<String, StateEntry<T>>,
+) -> Result<BTreeMap<String, S>, String> {
+    entries
+        .into_iter()
+        .map(|(name, entry)| {
+            S::from_entry(entry).map(|state| (name.clone(), state)).map_err(|e| format!("`{name}`: {e}"))
+        })
+        .collect()
+}
+
+/// Why an optimizer state file could not be used.
+///
+/// ```
+/// use tapegrad_optim::StateError;
+/// let err = StateError::Mismatch { path: "opt.safetensors".into(), problems: vec!["`w`: not a parameter of the model".into()] };
+/// assert_eq!(err.to_string(), "opt.safetensors: the optimizer state does not fit:\n  - `w`: not a parameter of the model");
+/// ```
+#[derive(Debug, Error)]
+pub enum StateError {
+    /// The file could not be read or written, or is not valid safetensors.
+    #[error(transparent)]
+    File(#[from] NnError),
+    /// The file's contents do not fit this optimizer or model: every problem, one per line.
+    #[error("{}: the optimizer state does not fit:\n  - {}", path.display(), problems.join("\n  - "))]
+    Mismatch {
+        /// The file.
+        path: PathBuf,
+        /// One line per problem.
+        problems: Vec<String>,
+    },
+}
+
+/// Saves `optimizer`'s state to `path` (atomically): one tensor per buffer, named
+/// `{parameter}.{buffer}` (`layers.0.weight.exp_avg`), and in the metadata the
+/// optimizer's name, its learning rate and every parameter's step count.
+///
+/// # Errors
+/// [`StateError::File`] if the file cannot be written.
+///
+/// ```
+/// use tapegrad_optim::{load_state, save_state, Adam, Optimizer, StepReport};
+/// # use ndarray::{array, Array1, ArrayViewD, ArrayViewMutD};
+/// # use tapegrad_nn::{Module, NnError};
+/// # use tapegrad_tape::{Tape, Var};
+/// # struct Scale { w: Array1<f64> }
+/// # impl Module<f64> for Scale {
+/// #     fn forward<'t>(&'t self, tape: &'t Tape<'t, f64>, x: Var<'t, f64>) -> Result<Var<'t, f64>, NnError> { Ok(x * tape.param(&self.w)) }
+/// #     fn visit_params<'a>(&'a self, visit: &mut dyn FnMut(&str, ArrayViewD<'a, f64>)) { visit("w", self.w.view().into_dyn()); }
+/// #     fn visit_params_mut(&mut self, visit: &mut dyn FnMut(&str, ArrayViewMutD<'_, f64>)) { visit("w", self.w.view_mut().into_dyn()); }
+/// # }
+/// let mut model = Scale { w: array![1.0, -2.0] };
+/// let mut adam = Adam::builder().learning_rate(0.1).build().unwrap();
+/// let tape = Tape::new();
+/// let loss = model.forward(&tape, tape.constant(array![1.0, 1.0])).unwrap().square().sum();
+/// let grads = tape.backward(loss);
+/// adam.step(&mut model, &grads);
+///
+/// let path = std::env::temp_dir().join("tapegrad-doc-adam.safetensors");
+/// save_state(&adam, &path).unwrap();
+/// let mut resumed = Adam::builder().learning_rate(0.1).build().unwrap();
+/// load_state(&mut resumed, &model, &path).unwrap();
+/// assert_eq!(resumed.state("w"), adam.state("w"));
+/// # std::fs::remove_file(&path).unwrap();
+/// ```
+pub fn save_state<T: Float>(
+    optimizer: &(impl Optimizer<T> + ?Sized),
+    path: impl AsRef<Path>,
+) -> Result<(), StateError> {
+    let states = optimizer.export_state();
+    let mut metadata = BTreeMap::from([
+        ("format".to_string(), "tapegrad-optimizer".to_string()),
+        ("optimizer".to_string(), optimizer.name().to_string()),
+        ("learning_rate".to_string(), format!("{:?}", optimizer.learning_rate().to_f64())),
+    ]);
+    let mut tensors = Vec::new();
+    for (name, entry) in &states {
+        metadata.insert(format!("step.{name}"), entry.step.to_string());
+        for (buffer, array) in &entry.buffers {
+            tensors.push((format!("{name}.{buffer}"), array.view()));
+        }
+    }
+    write_tensors(path, tensors, metadata)?;
+    Ok(())
+}
+
+/// Loads state saved by [`save_state`] into `optimizer`, for the parameters of `model`.
+///
+/// Everything is checked first — the optimizer's name, the dtype, that every saved
+/// parameter is one of `model`'s with buffers of its shape, and that each state has the
+/// buffers its optimizer keeps — and every problem is reported in one
+/// [`StateError::Mismatch`]; the optimizer is unchanged on any error. The learning rate
+/// saved with the state is restored too.
+///
+/// # Errors
+/// [`StateError::File`] for an unreadable or corrupt file, [`StateError::Mismatch`] for
+/// contents that do not fit.
+///
+/// # Panics
+/// Never for any file: the saved learning rate is checked before it is set, and an
+/// optimizer always accepts the state it exported itself.
+///
+/// ```
+/// use tapegrad_optim::{load_state, Sgd, StateError};
+/// # use tapegrad_nn::Dense;
+/// let model = Dense::<f32>::from_arrays(ndarray::Array2::zeros((2, 2)), None);
+/// let mut sgd = Sgd::builder().build().unwrap();
+/// let missing = std::env::temp_dir().join("tapegrad-doc-no-such-state.safetensors");
+/// assert!(matches!(load_state(&mut sgd, &model, &missing), Err(StateError::File(_))));
+/// ```
+pub fn load_state<T: Float>(
+    optimizer: &mut (impl Optimizer<T> + ?Sized),
+    model: &(impl Module<T> + ?Sized),
+    path: impl AsRef<Path>,
+) -> Result<(), StateError> {
+    let path = path.as_ref();
+    let (tensors, metadata) = read_tensors::<T>(path)?;
+    let mut problems = Vec::new();
+    match metadata.get("optimizer") {
+        Some(name) if name == optimizer.name() => {}
+        Some(name) => problems.push(format!("saved by {name}, loading into {}", optimizer.name())),
+        None => problems.push("no `optimizer` in the metadata: not a tapegrad optimizer state file".into()),
+    }
+    let learning_rate = metadata.get("learning_rate").and_then(|lr| lr.parse::<f64>().ok());
+    if learning_rate.is_none_or(|lr| !lr.is_finite() || lr < 0.0) {
+        problems.push(format!("bad learning rate in the metadata: {:?}", metadata.get("learning_rate")));
+    }
+    let mut shapes = BTreeMap::new();
+    model.visit_params(&mut |name, param| {
+        shapes.insert(name.to_string(), param.shape().to_vec());
+    });
+
+    let mut entries: BTreeMap<String, StateEntry<T>> = BTreeMap::new();
+    for (key, step) in metadata.iter().filter_map(|(k, v)| Some((k.strip_prefix("step.")?, v))) {
+        match step.parse() {
+            Ok(step) => {
+                entries.insert(key.to_string(), StateEntry { step, buffers: BTreeMap::new() });
+            }
+            Err(_) => problems.push(format!("`{key}`: step count {step:?} is not a whole number")),
+        }
+    }
+    for (tensor_name, tensor) in tensors {
+        let Some((param, buffer)) = tensor_name.rsplit_once('.') else {
+            problems.push(format!("`{tensor_name}`: not named `parameter.buffer`"));
+            continue;
+        };
+        let Some(entry) = entries.get_mut(param) else {
+            problems.push(format!("`{tensor_name}`: no step count for parameter `{param}`"));
+            continue;
+        };
+        match (shapes.get(param), tensor.values) {
+            (None, _) => problems.push(format!("`{tensor_name}`: `{param}` is not a parameter of the model")),
+            (Some(shape), _) if *shape != tensor.shape => problems.push(format!(
+                "`{tensor_name}`: shape {:?} does not match the parameter's {shape:?}",
+                tensor.shape
+            )),
+            (Some(_), None) => problems.push(format!(
+                "`{tensor_name}`: dtype {} is not the model's {}",
+                tensor.dtype,
+                T::NAME
+            )),
+            (Some(_), Some(values)) => {
+                entry.buffers.insert(buffer.to_string(), values);
+            }
+        }
+    }
+    for name in entries.keys().filter(|name| !shapes.contains_key(*name)) {
+        problems.push(format!("`{name}`: has a step count but is not a parameter of the model"));
+    }
+    if problems.is_empty() {
+        // Import into a copy first so that a state the optimizer rejects changes nothing.
+        let saved = optimizer.export_state();
+        if let Err(problem) = optimizer.import_state(entries) {
+            optimizer.import_state(saved).expect("an optimizer accepts its own state");
+            problems.push(problem);
+        }
+    }
+    if !problems.is_empty() {
+        return Err(StateError::Mismatch { path: path.to_path_buf(), problems });
+    }
+    optimizer.set_learning_rate(T::from_f64(learning_rate.expect("checked above")));
+    Ok(())
+}

@@ -1,0 +1,152 @@
+//! Optimizer state survives a save and a load exactly: N steps, save, load into fresh
+//! objects, M more steps gives bit for bit the parameters of N + M steps straight.
+
+use std::path::PathBuf;
+
+use ndarray::{array, Array2};
+use rand::rngs::StdRng;
+use rand::SeedableRng;
+use tapegrad_nn::{load_weights, save_weights, Dense, Module, Sequential, Tanh};
+use tapegrad_optim::{load_state, save_state, Adagrad, Adam, AdamW, Optimizer, RmsProp, Sgd, StateError};
+use tapegrad_tape::Tape;
+
+fn scratch(test: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("tapegrad-optim-{test}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn model(seed: u64) -> Sequential<f32> {
+    let mut rng = StdRng::seed_from_u64(seed);
+    Sequential::new().add(Dense::new(2, 4, &mut rng)).add(Tanh).add(Dense::new(4, 1, &mut rng))
+}
+
+fn params(model: &impl Module<f32>) -> Vec<Vec<f32>> {
+    let mut out = Vec::new();
+    model.visit_params(&mut |_, p| out.push(p.iter().copied().collect()));
+    out
+}
+
+/// `steps` full-batch steps of MSE on XOR.
+fn train(model: &mut Sequential<f32>, optimizer: &mut dyn Optimizer<f32>, steps: usize) {
+    let x: Array2<f32> = array![[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]];
+    let y: Array2<f32> = array![[0.0], [1.0], [1.0], [0.0]];
+    for _ in 0..steps {
+        let grads = {
+            let tape = Tape::new();
+            let prediction = model.forward(&tape, tape.constant(&x)).unwrap();
+            let loss = (prediction - tape.constant(&y)).square().mean();
+            tape.backward(loss)
+        };
+        optimizer.step(model, &grads);
+    }
+}
+
+/// Makes a fresh optimizer with fixed settings.
+type Make = fn() -> Box<dyn Optimizer<f32>>;
+
+fn optimizers() -> Vec<(&'static str, Make)> {
+    vec![
+        ("sgd nesterov", || {
+            Box::new(Sgd::builder().learning_rate(0.1).momentum(0.9).nesterov(true).build().unwrap())
+        }),
+        ("adagrad", || Box::new(Adagrad::builder().learning_rate(0.1).lr_decay(0.01).build().unwrap())),
+        ("rmsprop centered", || {
+            Box::new(RmsProp::builder().learning_rate(0.01).momentum(0.5).centered(true).build().unwrap())
+        }),
+        ("adam amsgrad", || Box::new(Adam::builder().learning_rate(0.05).amsgrad(true).build().unwrap())),
+        ("adamw", || Box::new(AdamW::builder().learning_rate(0.05).build().unwrap())),
+    ]
+}
+
+#[test]
+fn n_steps_save_load_m_steps_equals_n_plus_m_steps_bit_for_bit() {
+    let dir = scratch("resume");
+    for (name, make) in optimizers() {
+        let (n, m) = (7, 5);
+        let mut straight = model(1);
+        let mut optimizer = make();
+        train(&mut straight, optimizer.as_mut(), n + m);
+
+        let mut first = model(1);
+        let mut optimizer = make();
+        train(&mut first, optimizer.as_mut(), n);
+        save_weights(&first, dir.join("model.safetensors")).unwrap();
+        save_state(optimizer.as_ref(), dir.join("optimizer.safetensors")).unwrap();
+
+        // A fresh model (different initial weights) and a fresh optimizer, as in a new process.
+        let mut resumed = model(99);
+        let mut optimizer = make();
+        load_weights(&mut resumed, dir.join("model.safetensors")).unwrap();
+        load_state(optimizer.as_mut(), &resumed, dir.join("optimizer.safetensors")).unwrap();
+        train(&mut resumed, optimizer.as_mut(), m);
+
+        assert_eq!(params(&resumed), params(&straight), "{name}: resumed training must match exactly");
+        // And the state really matters: without it, the trajectory differs.
+        let mut forgetful = model(99);
+        load_weights(&mut forgetful, dir.join("model.safetensors")).unwrap();
+        train(&mut forgetful, make().as_mut(), m);
+        assert_ne!(
+            params(&forgetful),
+            params(&straight),
+            "{name}: a fresh state should change the trajectory"
+        );
+    }
+}
+
+#[test]
+fn the_learning_rate_is_restored_with_the_state() {
+    let dir = scratch("lr");
+    let mut net = model(3);
+    let mut adam = Adam::builder().learning_rate(0.05).build().unwrap();
+    train(&mut net, &mut adam, 2);
+    adam.set_learning_rate(0.0125); // e.g. a schedule's decay
+    save_state(&adam, dir.join("adam.safetensors")).unwrap();
+    let mut fresh = Adam::builder().learning_rate(0.05).build().unwrap();
+    load_state(&mut fresh, &net, dir.join("adam.safetensors")).unwrap();
+    assert_eq!(fresh.learning_rate(), 0.0125);
+}
+
+#[test]
+fn state_that_does_not_fit_is_one_error_and_changes_nothing() {
+    let dir = scratch("mismatch");
+    let mut net = model(4);
+    let mut adam = Adam::builder().build().unwrap();
+    train(&mut net, &mut adam, 1);
+    let path = dir.join("adam.safetensors");
+    save_state(&adam, &path).unwrap();
+
+    // Into another optimizer.
+    let mut sgd = Sgd::builder().momentum(0.9).build().unwrap();
+    train(&mut model(4), &mut sgd, 1);
+    let before = sgd.export_state();
+    let err = load_state(&mut sgd, &net, &path).unwrap_err();
+    let StateError::Mismatch { problems, .. } = &err else { panic!("{err}") };
+    assert!(problems.contains(&"saved by Adam, loading into Sgd".to_string()), "{err}");
+    assert_eq!(sgd.export_state(), before);
+
+    // For a model of other shapes.
+    let mut rng = StdRng::seed_from_u64(5);
+    let wider =
+        Sequential::<f32>::new().add(Dense::new(2, 3, &mut rng)).add(Tanh).add(Dense::new(3, 1, &mut rng));
+    let mut fresh = Adam::builder().build().unwrap();
+    let err = load_state(&mut fresh, &wider, &path).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("`layers.0.weight.exp_avg`: shape [2, 4] does not match the parameter's [2, 3]"),
+        "{err}"
+    );
+    assert!(fresh.export_state().is_empty());
+
+    // A weights file is not optimizer state.
+    save_weights(&net, dir.join("weights.safetensors")).unwrap();
+    let err = load_state(&mut fresh, &net, dir.join("weights.safetensors")).unwrap_err();
+    assert!(err.to_string().contains("not a tapegrad optimizer state file"), "{err}");
+
+    // A truncated file is a file error, not a panic.
+    let bytes = std::fs::read(&path).unwrap();
+    std::fs::write(dir.join("cut.safetensors"), &bytes[..bytes.len() / 2]).unwrap();
+    let err = load_state(&mut fresh, &net, dir.join("cut.safetensors")).unwrap_err();
+    assert!(matches!(err, StateError::File(_)), "{err}");
+}
