@@ -33,6 +33,9 @@ pub use tapegrad_nn as nn;
 pub use tapegrad_optim as optim;
 pub use tapegrad_tape as tape;
 
+/// Re-exported: initialisers and Dropout take an explicit `rand` generator.
+pub use rand;
+
 /// The names most programs need: `use tapegrad::prelude::*;`.
 ///
 /// ```
@@ -41,6 +44,8 @@ pub use tapegrad_tape as tape;
 /// assert!(tape.is_empty());
 /// ```
 pub mod prelude {
+    pub use rand::rngs::StdRng;
+    pub use rand::SeedableRng;
     pub use tapegrad_loss::{LossError, Reduction};
     pub use tapegrad_nn::{
         check_module, load_weights, save_weights, Dense, Dropout, Init, LeakyReLU, LogSoftmax, Module,
