@@ -16,6 +16,18 @@ use crate::NnError;
 
 /// One tensor read from a file: its shape and dtype as stored, and its values when the
 /// dtype is the element type asked for.
+///
+/// ```
+/// use std::collections::BTreeMap;
+/// let path = std::env::temp_dir().join("tapegrad-doc-stored.safetensors");
+/// let a = ndarray::array![1.0f64, 2.0].into_dyn();
+/// tapegrad_nn::write_tensors(&path, [("a".to_string(), a.view())], BTreeMap::new()).unwrap();
+/// let (tensors, _) = tapegrad_nn::read_tensors::<f32>(&path).unwrap(); // ask for f32
+/// let stored = &tensors["a"];
+/// assert_eq!((stored.shape.as_slice(), stored.dtype.as_str()), (&[2][..], "F64"));
+/// assert!(stored.values.is_none()); // an f64 tensor read as f32: reported, not converted
+/// # std::fs::remove_file(&path).unwrap();
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct StoredTensor<T> {
     /// The shape in the file.
