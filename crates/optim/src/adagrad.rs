@@ -1,13 +1,11 @@
 //! AdaGrad: each element's step is divided by the root of its accumulated squared gradients.
 
-use std::collections::BTreeMap;
-
 use ndarray::{ArrayD, ArrayViewD, ArrayViewMutD};
 use tapegrad_tape::Float;
 
-use crate::error::{assert_learning_rate, OptimError, Owner};
-use crate::optimizer::{assert_shapes, state_entry};
-use crate::{GradientClipping, Optimizer};
+use crate::error::{OptimError, Owner};
+use crate::optimizer::assert_shapes;
+use crate::{GradientClipping, Stateful, UpdateRule};
 
 /// AdaGrad's hyperparameters, with `torch.optim.Adagrad`'s defaults, and its update rule.
 ///
@@ -129,7 +127,7 @@ impl<T: Float> AdagradConfig<T> {
         check.non_negative("initial_accumulator_value", self.initial_accumulator_value)?;
         check.non_negative("eps", self.eps)?;
         self.clipping.validate("Adagrad")?;
-        Ok(Adagrad { config: self, states: BTreeMap::new() })
+        Ok(Stateful::with_rule(self))
     }
 
     /// A fresh state for a parameter of this shape: the accumulator filled with `s₀`.
@@ -212,11 +210,7 @@ pub struct AdagradState<T> {
 /// assert!(w[0].abs() < 1e-9); // the first step moves each element by ≈ γ
 /// assert_eq!(adagrad.state("w").unwrap().sum, array![4.0].into_dyn());
 /// ```
-#[derive(Debug, Clone)]
-pub struct Adagrad<T: Float> {
-    config: AdagradConfig<T>,
-    states: BTreeMap<String, AdagradState<T>>,
-}
+pub type Adagrad<T> = Stateful<T, AdagradConfig<T>>;
 
 impl<T: Float> Adagrad<T> {
     /// PyTorch's defaults, to adjust with the setters and finish with `build()`.
@@ -228,68 +222,29 @@ impl<T: Float> Adagrad<T> {
     pub fn builder() -> AdagradConfig<T> {
         AdagradConfig::default()
     }
-
-    /// The hyperparameters (the learning rate as last set).
-    ///
-    /// ```
-    /// let adagrad = tapegrad_optim::Adagrad::<f64>::builder().build().unwrap();
-    /// assert_eq!(adagrad.config().lr_decay, 0.0);
-    /// ```
-    pub fn config(&self) -> &AdagradConfig<T> {
-        &self.config
-    }
-
-    /// The state kept for the parameter `name`, once it has been updated.
-    ///
-    /// ```
-    /// let adagrad = tapegrad_optim::Adagrad::<f64>::builder().build().unwrap();
-    /// assert!(adagrad.state("w").is_none());
-    /// ```
-    pub fn state(&self, name: &str) -> Option<&AdagradState<T>> {
-        self.states.get(name)
-    }
-
-    /// Every parameter's state, by name.
-    ///
-    /// ```
-    /// let adagrad = tapegrad_optim::Adagrad::<f64>::builder().build().unwrap();
-    /// assert!(adagrad.states().is_empty());
-    /// ```
-    pub fn states(&self) -> &BTreeMap<String, AdagradState<T>> {
-        &self.states
-    }
 }
 
-impl<T: Float> Optimizer<T> for Adagrad<T> {
-    fn name(&self) -> &'static str {
-        "Adagrad"
-    }
+impl<T: Float> UpdateRule<T> for AdagradConfig<T> {
+    type State = AdagradState<T>;
+    const NAME: &'static str = "Adagrad";
 
     fn learning_rate(&self) -> T {
-        self.config.learning_rate
+        self.learning_rate
     }
 
     fn set_learning_rate(&mut self, learning_rate: T) {
-        assert_learning_rate("Adagrad", learning_rate);
-        self.config.learning_rate = learning_rate;
+        self.learning_rate = learning_rate;
     }
 
     fn clipping(&self) -> GradientClipping<T> {
-        self.config.clipping
+        self.clipping
     }
 
-    fn update_param(&mut self, name: &str, param: ArrayViewMutD<'_, T>, grad: ArrayViewD<'_, T>) {
-        let config = &self.config;
-        let state = state_entry(&mut self.states, name, || config.new_state(param.shape()));
-        config.update(param, grad, state);
+    fn new_state(&self, shape: &[usize]) -> AdagradState<T> {
+        AdagradConfig::new_state(self, shape)
     }
 
-    fn export_state(&self) -> BTreeMap<String, crate::StateEntry<T>> {
-        crate::state::export(&self.states)
-    }
-
-    fn import_state(&mut self, states: BTreeMap<String, crate::StateEntry<T>>) -> Result<(), String> {
-        self.states = crate::state::import(states)?;
-        Ok(())
+    fn update(&self, param: ArrayViewMutD<'_, T>, grad: ArrayViewD<'_, T>, state: &mut AdagradState<T>) {
+        AdagradConfig::update(self, param, grad, state);
     }
 }

@@ -1,14 +1,12 @@
 //! Adam: bias-corrected moving averages of the gradient and its square, with optional AMSGrad.
 
-use std::collections::BTreeMap;
-
 use ndarray::{ArrayD, ArrayViewD, ArrayViewMutD};
 use tapegrad_tape::Float;
 
 use crate::elementwise::{lerp, nan_max};
-use crate::error::{assert_learning_rate, OptimError, Owner};
-use crate::optimizer::{assert_shapes, state_entry};
-use crate::{GradientClipping, Optimizer};
+use crate::error::{OptimError, Owner};
+use crate::optimizer::assert_shapes;
+use crate::{GradientClipping, Stateful, UpdateRule};
 
 /// Adam's hyperparameters, with `torch.optim.Adam`'s defaults, and its update rule.
 ///
@@ -123,7 +121,7 @@ impl<T: Float> AdamConfig<T> {
     /// ```
     pub fn build(self) -> Result<Adam<T>, OptimError> {
         self.validate("Adam")?;
-        Ok(Adam { config: self, states: BTreeMap::new() })
+        Ok(Stateful::with_rule(self))
     }
 
     /// The checks of `build`, shared with AdamW (which names itself in the errors).
@@ -252,11 +250,7 @@ pub struct AdamState<T> {
 /// assert!((w[0] - 0.7f64).abs() < 1e-7);
 /// assert_eq!(adam.state("w").unwrap().step, 3);
 /// ```
-#[derive(Debug, Clone)]
-pub struct Adam<T: Float> {
-    config: AdamConfig<T>,
-    states: BTreeMap<String, AdamState<T>>,
-}
+pub type Adam<T> = Stateful<T, AdamConfig<T>>;
 
 impl<T: Float> Adam<T> {
     /// PyTorch's defaults, to adjust with the setters and finish with `build()`.
@@ -268,68 +262,29 @@ impl<T: Float> Adam<T> {
     pub fn builder() -> AdamConfig<T> {
         AdamConfig::default()
     }
-
-    /// The hyperparameters (the learning rate as last set).
-    ///
-    /// ```
-    /// let adam = tapegrad_optim::Adam::<f64>::builder().build().unwrap();
-    /// assert_eq!(adam.config().learning_rate, 1e-3);
-    /// ```
-    pub fn config(&self) -> &AdamConfig<T> {
-        &self.config
-    }
-
-    /// The state kept for the parameter `name`, once it has been updated.
-    ///
-    /// ```
-    /// let adam = tapegrad_optim::Adam::<f64>::builder().build().unwrap();
-    /// assert!(adam.state("w").is_none());
-    /// ```
-    pub fn state(&self, name: &str) -> Option<&AdamState<T>> {
-        self.states.get(name)
-    }
-
-    /// Every parameter's state, by name.
-    ///
-    /// ```
-    /// let adam = tapegrad_optim::Adam::<f64>::builder().build().unwrap();
-    /// assert!(adam.states().is_empty());
-    /// ```
-    pub fn states(&self) -> &BTreeMap<String, AdamState<T>> {
-        &self.states
-    }
 }
 
-impl<T: Float> Optimizer<T> for Adam<T> {
-    fn name(&self) -> &'static str {
-        "Adam"
-    }
+impl<T: Float> UpdateRule<T> for AdamConfig<T> {
+    type State = AdamState<T>;
+    const NAME: &'static str = "Adam";
 
     fn learning_rate(&self) -> T {
-        self.config.learning_rate
+        self.learning_rate
     }
 
     fn set_learning_rate(&mut self, learning_rate: T) {
-        assert_learning_rate("Adam", learning_rate);
-        self.config.learning_rate = learning_rate;
+        self.learning_rate = learning_rate;
     }
 
     fn clipping(&self) -> GradientClipping<T> {
-        self.config.clipping
+        self.clipping
     }
 
-    fn update_param(&mut self, name: &str, param: ArrayViewMutD<'_, T>, grad: ArrayViewD<'_, T>) {
-        let config = &self.config;
-        let state = state_entry(&mut self.states, name, || config.new_state(param.shape()));
-        config.update(param, grad, state);
+    fn new_state(&self, shape: &[usize]) -> AdamState<T> {
+        AdamConfig::new_state(self, shape)
     }
 
-    fn export_state(&self) -> BTreeMap<String, crate::StateEntry<T>> {
-        crate::state::export(&self.states)
-    }
-
-    fn import_state(&mut self, states: BTreeMap<String, crate::StateEntry<T>>) -> Result<(), String> {
-        self.states = crate::state::import(states)?;
-        Ok(())
+    fn update(&self, param: ArrayViewMutD<'_, T>, grad: ArrayViewD<'_, T>, state: &mut AdamState<T>) {
+        AdamConfig::update(self, param, grad, state);
     }
 }

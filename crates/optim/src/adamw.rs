@@ -1,13 +1,11 @@
 //! AdamW: Adam with decoupled weight decay (the parameter shrinks; the gradient is left alone).
 
-use std::collections::BTreeMap;
-
 use ndarray::{ArrayViewD, ArrayViewMutD};
 use tapegrad_tape::Float;
 
-use crate::error::{assert_learning_rate, OptimError};
-use crate::optimizer::{assert_shapes, state_entry};
-use crate::{AdamConfig, AdamState, GradientClipping, Optimizer};
+use crate::error::OptimError;
+use crate::optimizer::assert_shapes;
+use crate::{AdamConfig, AdamState, GradientClipping, Stateful, UpdateRule};
 
 /// AdamW's hyperparameters, with `torch.optim.AdamW`'s defaults (as Adam's, but weight
 /// decay `0.01`), and its update rule.
@@ -123,7 +121,7 @@ impl<T: Float> AdamWConfig<T> {
     /// ```
     pub fn build(self) -> Result<AdamW<T>, OptimError> {
         self.as_adam(self.weight_decay).validate("AdamW")?;
-        Ok(AdamW { config: self, states: BTreeMap::new() })
+        Ok(Stateful::with_rule(self))
     }
 
     /// A fresh state for a parameter of this shape: zero moments, step 0.
@@ -193,11 +191,7 @@ impl<T: Float> AdamWConfig<T> {
 /// adamw.step_params(&mut [NamedParam::new("w", &mut w, &array![3.0])]);
 /// assert!((w[0] - 0.9f64).abs() < 1e-8); // Adam's first step: ≈ γ
 /// ```
-#[derive(Debug, Clone)]
-pub struct AdamW<T: Float> {
-    config: AdamWConfig<T>,
-    states: BTreeMap<String, AdamState<T>>,
-}
+pub type AdamW<T> = Stateful<T, AdamWConfig<T>>;
 
 impl<T: Float> AdamW<T> {
     /// PyTorch's defaults, to adjust with the setters and finish with `build()`.
@@ -209,68 +203,29 @@ impl<T: Float> AdamW<T> {
     pub fn builder() -> AdamWConfig<T> {
         AdamWConfig::default()
     }
-
-    /// The hyperparameters (the learning rate as last set).
-    ///
-    /// ```
-    /// let adamw = tapegrad_optim::AdamW::<f64>::builder().build().unwrap();
-    /// assert_eq!(adamw.config().learning_rate, 1e-3);
-    /// ```
-    pub fn config(&self) -> &AdamWConfig<T> {
-        &self.config
-    }
-
-    /// The state kept for the parameter `name`, once it has been updated.
-    ///
-    /// ```
-    /// let adamw = tapegrad_optim::AdamW::<f64>::builder().build().unwrap();
-    /// assert!(adamw.state("w").is_none());
-    /// ```
-    pub fn state(&self, name: &str) -> Option<&AdamState<T>> {
-        self.states.get(name)
-    }
-
-    /// Every parameter's state, by name.
-    ///
-    /// ```
-    /// let adamw = tapegrad_optim::AdamW::<f64>::builder().build().unwrap();
-    /// assert!(adamw.states().is_empty());
-    /// ```
-    pub fn states(&self) -> &BTreeMap<String, AdamState<T>> {
-        &self.states
-    }
 }
 
-impl<T: Float> Optimizer<T> for AdamW<T> {
-    fn name(&self) -> &'static str {
-        "AdamW"
-    }
+impl<T: Float> UpdateRule<T> for AdamWConfig<T> {
+    type State = AdamState<T>;
+    const NAME: &'static str = "AdamW";
 
     fn learning_rate(&self) -> T {
-        self.config.learning_rate
+        self.learning_rate
     }
 
     fn set_learning_rate(&mut self, learning_rate: T) {
-        assert_learning_rate("AdamW", learning_rate);
-        self.config.learning_rate = learning_rate;
+        self.learning_rate = learning_rate;
     }
 
     fn clipping(&self) -> GradientClipping<T> {
-        self.config.clipping
+        self.clipping
     }
 
-    fn update_param(&mut self, name: &str, param: ArrayViewMutD<'_, T>, grad: ArrayViewD<'_, T>) {
-        let config = &self.config;
-        let state = state_entry(&mut self.states, name, || config.new_state(param.shape()));
-        config.update(param, grad, state);
+    fn new_state(&self, shape: &[usize]) -> AdamState<T> {
+        AdamWConfig::new_state(self, shape)
     }
 
-    fn export_state(&self) -> BTreeMap<String, crate::StateEntry<T>> {
-        crate::state::export(&self.states)
-    }
-
-    fn import_state(&mut self, states: BTreeMap<String, crate::StateEntry<T>>) -> Result<(), String> {
-        self.states = crate::state::import(states)?;
-        Ok(())
+    fn update(&self, param: ArrayViewMutD<'_, T>, grad: ArrayViewD<'_, T>, state: &mut AdamState<T>) {
+        AdamWConfig::update(self, param, grad, state);
     }
 }

@@ -69,6 +69,7 @@ mod rmsprop;
 mod schedule;
 mod sgd;
 mod state;
+mod stateful;
 
 pub use adagrad::{Adagrad, AdagradConfig, AdagradState};
 pub use adam::{Adam, AdamConfig, AdamState};
@@ -83,3 +84,4 @@ pub use rmsprop::{RmsProp, RmsPropConfig, RmsPropState};
 pub use schedule::{CosineAnnealingLr, ExponentialLr, LinearLr, LrSchedule, StepLr};
 pub use sgd::{Sgd, SgdConfig, SgdState};
 pub use state::{load_state, save_state, SavedState, StateEntry, StateError};
+pub use stateful::{Stateful, UpdateRule};

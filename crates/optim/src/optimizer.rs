@@ -303,18 +303,6 @@ pub struct StepReport<T> {
     pub total_norm: Option<T>,
 }
 
-/// The state kept under `name`, created by `init` on first use (no allocation afterwards).
-pub(crate) fn state_entry<'s, S>(
-    states: &'s mut BTreeMap<String, S>,
-    name: &str,
-    init: impl FnOnce() -> S,
-) -> &'s mut S {
-    if !states.contains_key(name) {
-        states.insert(name.to_owned(), init());
-    }
-    states.get_mut(name).expect("the state was inserted above")
-}
-
 /// Panics unless the gradient and the state's arrays (if any) have the parameter's shape.
 #[track_caller]
 pub(crate) fn assert_shapes<T>(

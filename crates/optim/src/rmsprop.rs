@@ -1,14 +1,12 @@
 //! RMSprop: steps divided by a moving root-mean-square of the gradient, optionally centered.
 
-use std::collections::BTreeMap;
-
 use ndarray::{ArrayD, ArrayViewD, ArrayViewMutD};
 use tapegrad_tape::Float;
 
 use crate::elementwise::lerp;
-use crate::error::{assert_learning_rate, OptimError, Owner};
-use crate::optimizer::{assert_shapes, state_entry};
-use crate::{GradientClipping, Optimizer};
+use crate::error::{OptimError, Owner};
+use crate::optimizer::assert_shapes;
+use crate::{GradientClipping, Stateful, UpdateRule};
 
 /// RMSprop's hyperparameters, with `torch.optim.RMSprop`'s defaults, and its update rule.
 ///
@@ -142,7 +140,7 @@ impl<T: Float> RmsPropConfig<T> {
         check.non_negative("weight_decay", self.weight_decay)?;
         check.non_negative("alpha", self.alpha)?;
         self.clipping.validate("RmsProp")?;
-        Ok(RmsProp { config: self, states: BTreeMap::new() })
+        Ok(Stateful::with_rule(self))
     }
 
     /// A fresh state for a parameter of this shape: zero averages (and a zero momentum
@@ -257,11 +255,7 @@ pub struct RmsPropState<T> {
 /// // v = 0.01 · 1², so the first step is γ / √0.01 = 10γ
 /// assert!((w[0] - 0.9f64).abs() < 1e-7);
 /// ```
-#[derive(Debug, Clone)]
-pub struct RmsProp<T: Float> {
-    config: RmsPropConfig<T>,
-    states: BTreeMap<String, RmsPropState<T>>,
-}
+pub type RmsProp<T> = Stateful<T, RmsPropConfig<T>>;
 
 impl<T: Float> RmsProp<T> {
     /// PyTorch's defaults, to adjust with the setters and finish with `build()`.
@@ -273,68 +267,29 @@ impl<T: Float> RmsProp<T> {
     pub fn builder() -> RmsPropConfig<T> {
         RmsPropConfig::default()
     }
-
-    /// The hyperparameters (the learning rate as last set).
-    ///
-    /// ```
-    /// let rmsprop = tapegrad_optim::RmsProp::<f64>::builder().build().unwrap();
-    /// assert!(!rmsprop.config().centered);
-    /// ```
-    pub fn config(&self) -> &RmsPropConfig<T> {
-        &self.config
-    }
-
-    /// The state kept for the parameter `name`, once it has been updated.
-    ///
-    /// ```
-    /// let rmsprop = tapegrad_optim::RmsProp::<f64>::builder().build().unwrap();
-    /// assert!(rmsprop.state("w").is_none());
-    /// ```
-    pub fn state(&self, name: &str) -> Option<&RmsPropState<T>> {
-        self.states.get(name)
-    }
-
-    /// Every parameter's state, by name.
-    ///
-    /// ```
-    /// let rmsprop = tapegrad_optim::RmsProp::<f64>::builder().build().unwrap();
-    /// assert!(rmsprop.states().is_empty());
-    /// ```
-    pub fn states(&self) -> &BTreeMap<String, RmsPropState<T>> {
-        &self.states
-    }
 }
 
-impl<T: Float> Optimizer<T> for RmsProp<T> {
-    fn name(&self) -> &'static str {
-        "RmsProp"
-    }
+impl<T: Float> UpdateRule<T> for RmsPropConfig<T> {
+    type State = RmsPropState<T>;
+    const NAME: &'static str = "RmsProp";
 
     fn learning_rate(&self) -> T {
-        self.config.learning_rate
+        self.learning_rate
     }
 
     fn set_learning_rate(&mut self, learning_rate: T) {
-        assert_learning_rate("RmsProp", learning_rate);
-        self.config.learning_rate = learning_rate;
+        self.learning_rate = learning_rate;
     }
 
     fn clipping(&self) -> GradientClipping<T> {
-        self.config.clipping
+        self.clipping
     }
 
-    fn update_param(&mut self, name: &str, param: ArrayViewMutD<'_, T>, grad: ArrayViewD<'_, T>) {
-        let config = &self.config;
-        let state = state_entry(&mut self.states, name, || config.new_state(param.shape()));
-        config.update(param, grad, state);
+    fn new_state(&self, shape: &[usize]) -> RmsPropState<T> {
+        RmsPropConfig::new_state(self, shape)
     }
 
-    fn export_state(&self) -> BTreeMap<String, crate::StateEntry<T>> {
-        crate::state::export(&self.states)
-    }
-
-    fn import_state(&mut self, states: BTreeMap<String, crate::StateEntry<T>>) -> Result<(), String> {
-        self.states = crate::state::import(states)?;
-        Ok(())
+    fn update(&self, param: ArrayViewMutD<'_, T>, grad: ArrayViewD<'_, T>, state: &mut RmsPropState<T>) {
+        RmsPropConfig::update(self, param, grad, state);
     }
 }

@@ -1,13 +1,11 @@
 //! Stochastic gradient descent, with momentum, dampening, Nesterov momentum and weight decay.
 
-use std::collections::BTreeMap;
-
 use ndarray::{ArrayD, ArrayViewD, ArrayViewMutD};
 use tapegrad_tape::Float;
 
-use crate::error::{assert_learning_rate, OptimError, Owner};
-use crate::optimizer::{assert_shapes, state_entry};
-use crate::{GradientClipping, Optimizer};
+use crate::error::{OptimError, Owner};
+use crate::optimizer::assert_shapes;
+use crate::{GradientClipping, Stateful, UpdateRule};
 
 /// SGD's hyperparameters, with `torch.optim.SGD`'s defaults, and its update rule.
 /// Plain gradient descent is SGD given the full batch's gradient.
@@ -135,7 +133,7 @@ impl<T: Float> SgdConfig<T> {
             });
         }
         self.clipping.validate("Sgd")?;
-        Ok(Sgd { config: self, states: BTreeMap::new() })
+        Ok(Stateful::with_rule(self))
     }
 
     /// The update rule for one parameter `θ` with gradient `∇θ`, as `torch.optim.SGD`:
@@ -221,11 +219,7 @@ impl<T> Default for SgdState<T> {
 /// assert_eq!(w, array![0.9]);
 /// assert_eq!(sgd.state("w").unwrap().momentum_buffer, Some(array![1.0].into_dyn()));
 /// ```
-#[derive(Debug, Clone)]
-pub struct Sgd<T: Float> {
-    config: SgdConfig<T>,
-    states: BTreeMap<String, SgdState<T>>,
-}
+pub type Sgd<T> = Stateful<T, SgdConfig<T>>;
 
 impl<T: Float> Sgd<T> {
     /// PyTorch's defaults, to adjust with the setters and finish with `build()`.
@@ -237,67 +231,29 @@ impl<T: Float> Sgd<T> {
     pub fn builder() -> SgdConfig<T> {
         SgdConfig::default()
     }
-
-    /// The hyperparameters (the learning rate as last set).
-    ///
-    /// ```
-    /// let sgd = tapegrad_optim::Sgd::<f64>::builder().weight_decay(0.01).build().unwrap();
-    /// assert_eq!(sgd.config().weight_decay, 0.01);
-    /// ```
-    pub fn config(&self) -> &SgdConfig<T> {
-        &self.config
-    }
-
-    /// The state kept for the parameter `name`, once it has been updated.
-    ///
-    /// ```
-    /// let sgd = tapegrad_optim::Sgd::<f64>::builder().build().unwrap();
-    /// assert!(sgd.state("w").is_none());
-    /// ```
-    pub fn state(&self, name: &str) -> Option<&SgdState<T>> {
-        self.states.get(name)
-    }
-
-    /// Every parameter's state, by name.
-    ///
-    /// ```
-    /// let sgd = tapegrad_optim::Sgd::<f64>::builder().build().unwrap();
-    /// assert!(sgd.states().is_empty());
-    /// ```
-    pub fn states(&self) -> &BTreeMap<String, SgdState<T>> {
-        &self.states
-    }
 }
 
-impl<T: Float> Optimizer<T> for Sgd<T> {
-    fn name(&self) -> &'static str {
-        "Sgd"
-    }
+impl<T: Float> UpdateRule<T> for SgdConfig<T> {
+    type State = SgdState<T>;
+    const NAME: &'static str = "Sgd";
 
     fn learning_rate(&self) -> T {
-        self.config.learning_rate
+        self.learning_rate
     }
 
     fn set_learning_rate(&mut self, learning_rate: T) {
-        assert_learning_rate("Sgd", learning_rate);
-        self.config.learning_rate = learning_rate;
+        self.learning_rate = learning_rate;
     }
 
     fn clipping(&self) -> GradientClipping<T> {
-        self.config.clipping
+        self.clipping
     }
 
-    fn update_param(&mut self, name: &str, param: ArrayViewMutD<'_, T>, grad: ArrayViewD<'_, T>) {
-        let state = state_entry(&mut self.states, name, SgdState::default);
-        self.config.update(param, grad, state);
+    fn new_state(&self, _shape: &[usize]) -> SgdState<T> {
+        SgdState::default()
     }
 
-    fn export_state(&self) -> BTreeMap<String, crate::StateEntry<T>> {
-        crate::state::export(&self.states)
-    }
-
-    fn import_state(&mut self, states: BTreeMap<String, crate::StateEntry<T>>) -> Result<(), String> {
-        self.states = crate::state::import(states)?;
-        Ok(())
+    fn update(&self, param: ArrayViewMutD<'_, T>, grad: ArrayViewD<'_, T>, state: &mut SgdState<T>) {
+        SgdConfig::update(self, param, grad, state);
     }
 }
