@@ -1,0 +1,181 @@
+//! The IDX format of MNIST and its kin: big-endian headers, then unsigned bytes; labels in
+//! idx1 files, images in idx3 files, either of them optionally gzip-compressed.
+
+use std::path::Path;
+
+use ndarray::{Array2, Array3};
+use tapegrad_tape::Float;
+
+use crate::gzip::{read_maybe_gzip, Contents};
+use crate::{DataError, Dataset, IdxProblem};
+
+/// The magic number of an idx1 file of unsigned bytes (labels): type 0x08, one dimension.
+const LABELS_MAGIC: u32 = 0x0000_0801;
+/// The magic number of an idx3 file of unsigned bytes (images): type 0x08, three dimensions.
+const IMAGES_MAGIC: u32 = 0x0000_0803;
+
+/// Checks an IDX file's framing against the magic number `magic` (whose last byte is the
+/// number of dimensions) and returns its dimensions and data. Every length is checked
+/// before it is used, so a damaged file is an error, never a panic.
+fn parse<'a>(
+    path: &Path,
+    contents: &'a Contents,
+    magic: u32,
+    describe_data: impl Fn(&[usize]) -> String,
+) -> Result<(Vec<usize>, &'a [u8]), DataError> {
+    let bytes = contents.bytes.as_slice();
+    let actual = bytes.len() as u64;
+    let fail = |problem| DataError::Idx { path: path.to_path_buf(), problem };
+    let truncated = |what: String, offset: u64, expected: u64| {
+        fail(IdxProblem::Truncated { what, offset, expected, actual, decompressed: contents.decompressed })
+    };
+    let word = |offset: usize| u32::from_be_bytes(bytes[offset..offset + 4].try_into().expect("4 bytes"));
+
+    if bytes.len() < 4 {
+        return Err(truncated("the 4-byte magic number".to_string(), 0, 4));
+    }
+    let found = word(0);
+    if found != magic {
+        return Err(fail(IdxProblem::BadMagic { expected: magic, found }));
+    }
+    let rank = (magic & 0xff) as usize;
+    let mut dimensions = Vec::with_capacity(rank);
+    for axis in 0..rank {
+        let offset = 4 + 4 * axis;
+        if bytes.len() < offset + 4 {
+            let what = format!("the size of dimension {} of {rank} (4 bytes)", axis + 1);
+            return Err(truncated(what, offset as u64, offset as u64 + 4));
+        }
+        dimensions.push(word(offset) as usize);
+    }
+    let header = 4 + 4 * rank;
+    // At most 2³² cubed bytes of data: exact in u128, whatever the header says.
+    let data = dimensions.iter().fold(1u128, |product, &size| product * size as u128);
+    let expected = u64::try_from(header as u128 + data).unwrap_or(u64::MAX);
+    if actual < expected {
+        return Err(truncated(describe_data(&dimensions), header as u64, expected));
+    }
+    if actual > expected {
+        return Err(fail(IdxProblem::TrailingBytes {
+            expected,
+            actual,
+            decompressed: contents.decompressed,
+        }));
+    }
+    Ok((dimensions, &bytes[header..]))
+}
+
+/// Reads an idx1 file of labels (unsigned bytes, magic number `0x00000801`), plain or
+/// gzip-compressed (recognised by its first two bytes).
+///
+/// # Errors
+/// [`DataError::Io`] if it cannot be read, [`DataError::Gzip`] if its compressed data is
+/// damaged, and [`DataError::Idx`] if the magic number is wrong, or the file is shorter
+/// or longer than its header says (naming the offsets and byte counts).
+///
+/// ```
+/// let path = std::env::temp_dir().join("tapegrad-doc-labels-idx1-ubyte");
+/// // Magic number, the count (3), then one byte per label.
+/// std::fs::write(&path, [0, 0, 8, 1, 0, 0, 0, 3, 7, 2, 1])?;
+/// assert_eq!(tapegrad_data::read_idx_labels(&path)?, vec![7, 2, 1]);
+///
+/// std::fs::write(&path, [0, 0, 8, 1, 0, 0, 0, 3, 7, 2])?; // a byte short
+/// let err = tapegrad_data::read_idx_labels(&path).unwrap_err();
+/// assert!(err.to_string().ends_with(
+///     "truncated at offset 10: reading the 3 labels at offset 8 needs the file to have 11 bytes, but it has 10"
+/// ), "{err}");
+/// # std::fs::remove_file(&path)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn read_idx_labels(path: impl AsRef<Path>) -> Result<Vec<usize>, DataError> {
+    let path = path.as_ref();
+    let contents = read_maybe_gzip(path)?;
+    let (_, data) = parse(path, &contents, LABELS_MAGIC, |dims| format!("the {} labels", dims[0]))?;
+    Ok(data.iter().map(|&label| usize::from(label)).collect())
+}
+
+/// Reads an idx3 file of images (unsigned bytes, magic number `0x00000803`), plain or
+/// gzip-compressed, as `[images, rows, columns]` with each pixel scaled from 0..=255 to
+/// [0, 1] as `pixel / 255` (0 → 0.0 and 255 → 1.0 exactly).
+///
+/// # Errors
+/// As [`read_idx_labels`].
+///
+/// # Panics
+/// Never in practice: the data's length is checked against the header first.
+///
+/// ```
+/// let path = std::env::temp_dir().join("tapegrad-doc-images-idx3-ubyte");
+/// // Magic number, then 1 image of 2 × 2 pixels.
+/// std::fs::write(&path, [0, 0, 8, 3, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 2, 0, 51, 255, 0])?;
+/// let images = tapegrad_data::read_idx_images::<f32>(&path)?;
+/// assert_eq!(images, ndarray::array![[[0.0, 0.2], [1.0, 0.0]]]);
+///
+/// std::fs::write(&path, [0, 0, 8, 1, 0, 0, 0, 0])?; // a label file
+/// let err = tapegrad_data::read_idx_images::<f32>(&path).unwrap_err();
+/// assert!(err.to_string().ends_with(
+///     "expected the magic number 0x00000803 (idx3, unsigned bytes) at offset 0, \
+///      found 0x00000801 (idx1, unsigned bytes)"
+/// ), "{err}");
+/// # std::fs::remove_file(&path)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn read_idx_images<T: Float>(path: impl AsRef<Path>) -> Result<Array3<T>, DataError> {
+    let path = path.as_ref();
+    let contents = read_maybe_gzip(path)?;
+    let describe = |dims: &[usize]| format!("the pixels of {} images of {}×{}", dims[0], dims[1], dims[2]);
+    let (dims, data) = parse(path, &contents, IMAGES_MAGIC, describe)?;
+    let scaled: Vec<T> = (0..=255u8).map(|pixel| T::from_f64(f64::from(pixel) / 255.0)).collect();
+    let pixels = data.iter().map(|&pixel| scaled[usize::from(pixel)]).collect();
+    Ok(Array3::from_shape_vec((dims[0], dims[1], dims[2]), pixels)
+        .expect("length checked against the header"))
+}
+
+/// Reads an idx3 image file and an idx1 label file into a [`Dataset`] with one row of
+/// `rows · columns` pixels (row by row, scaled to [0, 1] as in [`read_idx_images`]) per
+/// image.
+///
+/// # Errors
+/// As [`read_idx_labels`] for either file, and [`DataError::ImageLabelMismatch`] if
+/// they hold different numbers of samples.
+///
+/// # Panics
+/// Never in practice: the images are read row-major, so flattening each needs no copy.
+///
+/// ```
+/// let dir = std::env::temp_dir();
+/// let (images, labels) = (dir.join("tapegrad-doc-2-idx3-ubyte"), dir.join("tapegrad-doc-2-idx1-ubyte"));
+/// std::fs::write(&images, [0, 0, 8, 3, 0, 0, 0, 2, 0, 0, 0, 1, 0, 0, 0, 2, 255, 0, 0, 255])?;
+/// std::fs::write(&labels, [0, 0, 8, 1, 0, 0, 0, 2, 1, 0])?;
+/// let data = tapegrad_data::load_idx::<f32>(&images, &labels)?;
+/// assert_eq!(data.features(), &ndarray::array![[1.0, 0.0], [0.0, 1.0]]);
+/// assert_eq!(data.labels(), &[1, 0]);
+///
+/// std::fs::write(&labels, [0, 0, 8, 1, 0, 0, 0, 1, 1])?;
+/// let err = tapegrad_data::load_idx::<f32>(&images, &labels).unwrap_err();
+/// let expected = format!("2 images in {} but 1 labels in {}: expected one label per image",
+///     images.display(), labels.display());
+/// assert_eq!(err.to_string(), expected);
+/// # std::fs::remove_file(&images)?;
+/// # std::fs::remove_file(&labels)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn load_idx<T: Float>(
+    images_path: impl AsRef<Path>,
+    labels_path: impl AsRef<Path>,
+) -> Result<Dataset<T>, DataError> {
+    let (images_path, labels_path) = (images_path.as_ref(), labels_path.as_ref());
+    let images = read_idx_images::<T>(images_path)?;
+    let labels = read_idx_labels(labels_path)?;
+    let (count, rows, columns) = images.dim();
+    if count != labels.len() {
+        return Err(DataError::ImageLabelMismatch {
+            images_path: images_path.to_path_buf(),
+            images: count,
+            labels_path: labels_path.to_path_buf(),
+            labels: labels.len(),
+        });
+    }
+    let flat: Array2<T> = images.into_shape_with_order((count, rows * columns)).expect("row-major");
+    Dataset::new(flat, labels)
+}
