@@ -13,7 +13,9 @@
 //! - [`loss`] — MSE, L1, Huber, binary and categorical cross-entropy, NLL, hinge,
 //!   multi-margin and KL divergence, with PyTorch's reductions;
 //! - [`optim`] — SGD (momentum, Nesterov), AdaGrad, RMSprop, Adam, AdamW following
-//!   torch.optim's algorithms, learning-rate schedules, gradient clipping, early stopping.
+//!   torch.optim's algorithms, learning-rate schedules, gradient clipping, early stopping;
+//! - [`data`] — in-memory datasets with seeded shuffled batches, splits, standardisation,
+//!   one-hot encoding, and CSV and MNIST IDX loaders (gzip or not).
 //!
 //! ```
 //! use tapegrad::prelude::*;
@@ -28,6 +30,7 @@
 
 #![warn(missing_docs)]
 
+pub use tapegrad_data as data;
 pub use tapegrad_loss as loss;
 pub use tapegrad_nn as nn;
 pub use tapegrad_optim as optim;
@@ -46,6 +49,7 @@ pub use rand;
 pub mod prelude {
     pub use rand::rngs::StdRng;
     pub use rand::SeedableRng;
+    pub use tapegrad_data::{CsvOptions, DataError, Dataset, Standardizer};
     pub use tapegrad_loss::{LossError, Reduction};
     pub use tapegrad_nn::{
         check_module, load_weights, save_weights, Dense, Dropout, Init, LeakyReLU, LogSoftmax, Module,
