@@ -67,4 +67,10 @@ pub mod docs {
     pub struct Readme;
     #[doc = include_str!("../docs/01-the-tape.md")]
     pub struct TheTape;
+    #[doc = include_str!("../docs/02-writing-an-op.md")]
+    pub struct WritingAnOp;
+    #[doc = include_str!("../docs/03-gradient-checking.md")]
+    pub struct GradientChecking;
+    #[doc = include_str!("../docs/04-losses-and-optimizers.md")]
+    pub struct LossesAndOptimizers;
 }

@@ -123,3 +123,47 @@ fn a_nan_gradient_fails() {
     let report = GradCheck::new().check(|_, v| v[0].sqrt().sum(), &[array![0.0].into_dyn()]);
     assert!(!report.passed(), "{report}");
 }
+
+/// `y = 2x` whose scalar fast path is wrong twice over: its value is `3x` and its
+/// gradient 5, while the array path is right.
+struct WrongFastPath;
+impl<T: Float> Op<T> for WrongFastPath {
+    fn name(&self) -> &'static str {
+        "wrong_fast_path"
+    }
+    fn forward(&self, inputs: &[ArrayViewD<'_, T>]) -> ArrayD<T> {
+        inputs[0].mapv(|x| x + x)
+    }
+    fn backward(
+        &self,
+        _inputs: &[ArrayViewD<'_, T>],
+        _output: &ArrayViewD<'_, T>,
+        grad_output: &ArrayViewD<'_, T>,
+        _wanted: &[bool],
+    ) -> InputGrads<T> {
+        [Some(grad_output.mapv(|g| g + g))].into_iter().collect()
+    }
+    fn forward_scalar(&self, inputs: &[T]) -> Option<T> {
+        Some(inputs[0] * T::from_f64(3.0))
+    }
+    fn backward_scalar(
+        &self,
+        _inputs: &[T],
+        _output: T,
+        grad_output: T,
+    ) -> Option<tapegrad_tape::ScalarGrads<T>> {
+        Some([grad_output * T::from_f64(5.0)].into_iter().collect())
+    }
+}
+
+#[test]
+fn the_per_op_check_also_checks_the_scalar_fast_path() {
+    let report = GradCheck::new()
+        .check_ops(|tape, v| tape.apply(WrongFastPath, &[v[0]]), &[ndarray::arr0(1.5).into_dyn()]);
+    assert!(!report.passed(), "{report}");
+    let op = report.failing_ops().next().unwrap();
+    let failing: Vec<&str> =
+        op.elements.iter().filter(|e| e.status == Status::Fail).map(|e| e.input_name.as_str()).collect();
+    // The value (3x vs 2x) and the gradient (5 vs the slope 3 of forward_scalar).
+    assert_eq!(failing, ["output (scalar path vs forward)", "input 0 (node 0, scalar path)"]);
+}

@@ -119,9 +119,10 @@ impl fmt::Display for OpCheckReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let failed = self.failing_ops().count();
         if failed == 0 {
+            let plural = if self.ops.len() == 1 { "" } else { "s" };
             writeln!(
                 f,
-                "per-op gradient check passed: all {} ops agree with finite differences",
+                "per-op gradient check passed: all {} op{plural} agree with finite differences",
                 self.ops.len()
             )?;
         } else {
@@ -257,6 +258,7 @@ impl GradCheck {
                     ));
                 }
             }
+            self.check_scalar_path(op, &mut xs, &y, index, &node.inputs, &mut elements);
             ops.push(OpCheck {
                 node: index,
                 op: op.name(),
@@ -266,5 +268,54 @@ impl GradCheck {
             });
         }
         OpCheckReport { ops }
+    }
+
+    /// For an op with a scalar fast path and 0-d inputs, checks that path too: its value
+    /// against `forward`'s, and `backward_scalar` against finite differences of
+    /// `forward_scalar`, so a fast path that disagrees with the array path cannot hide.
+    fn check_scalar_path<T: Float>(
+        &self,
+        op: &dyn crate::Op<T>,
+        xs: &mut [ArrayD<T>],
+        y: &ArrayD<T>,
+        index: usize,
+        input_nodes: &[usize],
+        elements: &mut Vec<ElementCheck>,
+    ) {
+        let scalars: Option<Vec<T>> = xs.iter().map(|x| (x.ndim() == 0).then(|| x[[]])).collect();
+        let Some(mut scalars) = scalars.filter(|s| !s.is_empty()) else { return };
+        let Some(value) = op.forward_scalar(&scalars) else { return };
+        elements.push(self.compare(
+            "output (scalar path vs forward)",
+            0,
+            vec![],
+            value.to_f64(),
+            y[[]].to_f64(),
+            false,
+        ));
+        let v = cotangent::<T>(&[], index as u64)[[]];
+        let Some(analytic) = op.backward_scalar(&scalars, value, v) else { return };
+        for (input, &a) in analytic.iter().enumerate() {
+            let original = scalars[input];
+            let (plus, minus) = (original + T::from_f64(self.step), original - T::from_f64(self.step));
+            scalars[input] = plus;
+            let y_plus = op.forward_scalar(&scalars);
+            scalars[input] = minus;
+            let y_minus = op.forward_scalar(&scalars);
+            scalars[input] = original;
+            let (Some(y_plus), Some(y_minus)) = (y_plus, y_minus) else { continue };
+            let numeric =
+                v.to_f64() * (y_plus.to_f64() - y_minus.to_f64()) / (plus.to_f64() - minus.to_f64());
+            // Kinks: the array path's branches at the perturbed inputs.
+            xs[input][[]] = plus;
+            let branches_plus = op.branches(&views(xs));
+            xs[input][[]] = minus;
+            let branches_minus = op.branches(&views(xs));
+            xs[input][[]] = original;
+            let base = op.branches(&views(xs));
+            let kink = branches_plus != base || branches_minus != base;
+            let name = format!("input {input} (node {}, scalar path)", input_nodes[input]);
+            elements.push(self.compare(&name, input, vec![], a.to_f64(), numeric, kink));
+        }
     }
 }

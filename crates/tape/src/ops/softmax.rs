@@ -1,4 +1,5 @@
-//! `log_sum_exp` (a fused, stable primitive) and `softmax`/`log_softmax` composed from it.
+//! `log_sum_exp`, `softmax` and `log_softmax`: fused primitives that shift by the max, so
+//! logits of any size give finite values and full precision.
 
 use ndarray::{ArrayD, ArrayViewD, Axis, Zip};
 
@@ -73,10 +74,12 @@ impl<'t, T: Float> Var<'t, T> {
     /// let tape = tapegrad_tape::Tape::new();
     /// let x = tape.var(array![[0.0, 0.0], [1000.0, -1000.0]]);
     /// assert_eq!(x.softmax(1).value(), array![[0.5, 0.5], [1.0, 0.0]].into_dyn());
+    /// let big = tape.var(array![[1000.0, 1000.0]]);
+    /// assert_eq!(big.softmax(1).value(), array![[0.5, 0.5]].into_dyn()); // exactly
     /// ```
     #[track_caller]
     pub fn softmax(&self, axis: usize) -> Var<'t, T> {
-        self.log_softmax(axis).exp()
+        self.tape.apply(Normalize { axis, log: false }, &[*self])
     }
 }
 
