@@ -73,6 +73,10 @@ pub trait UnaryFn<T: Float>: 'static {
 pub trait BinaryFn<T: Float>: 'static {
     /// The op's name in traces, graphs and errors.
     fn name(&self) -> &'static str;
+    /// The op's settings for labels; empty by default.
+    fn describe(&self) -> String {
+        String::new()
+    }
     /// `y = f(a, b)`.
     fn value(&self, a: T, b: T) -> T;
     /// `(∂y/∂a, ∂y/∂b)` at `(a, b)`, with `y = f(a, b)` passed in.
@@ -163,6 +167,9 @@ impl<T: Float, F: BinaryFn<T>> Op<T> for Binary<F> {
     fn name(&self) -> &'static str {
         self.0.name()
     }
+    fn describe(&self) -> String {
+        self.0.describe()
+    }
     fn check_shapes(&self, shapes: &[&[usize]]) -> Result<(), String> {
         check_broadcast(shapes)
     }
@@ -180,6 +187,23 @@ impl<T: Float, F: BinaryFn<T>> Op<T> for Binary<F> {
         let out_shape = grad_output.raw_dim();
         let a_b = a.broadcast(out_shape.clone()).expect("broadcastable");
         let b_b = b.broadcast(out_shape).expect("broadcastable");
+        if wanted[0] && wanted[1] {
+            // Both gradients in one pass, so `partials` runs once per element.
+            let mut grad_a = ArrayD::zeros(grad_output.raw_dim());
+            let mut grad_b = ArrayD::zeros(grad_output.raw_dim());
+            Zip::from(&mut grad_a)
+                .and(&mut grad_b)
+                .and(grad_output)
+                .and(&a_b)
+                .and(&b_b)
+                .and(output)
+                .for_each(|da, db, &g, &a, &b, &y| {
+                    let (pa, pb) = self.0.partials(a, b, y);
+                    *da = g * pa;
+                    *db = g * pb;
+                });
+            return smallvec![Some(sum_to_shape(grad_a, a.shape())), Some(sum_to_shape(grad_b, b.shape()))];
+        }
         let grad = |pick: fn((T, T)) -> T, shape: &[usize]| {
             let full = Zip::from(grad_output)
                 .and(&a_b)
