@@ -15,7 +15,9 @@
 //! - [`optim`] — SGD (momentum, Nesterov), AdaGrad, RMSprop, Adam, AdamW following
 //!   torch.optim's algorithms, learning-rate schedules, gradient clipping, early stopping;
 //! - [`data`] — in-memory datasets with seeded shuffled batches, splits, standardisation,
-//!   one-hot encoding, and CSV and MNIST IDX loaders (gzip or not).
+//!   one-hot encoding, and CSV and MNIST IDX loaders (gzip or not);
+//! - [`train`] — the training loop for classifiers with a progress bar and a history
+//!   written as CSV or drawn as an SVG chart (feature `plot`, on by default).
 //!
 //! ```
 //! use tapegrad::prelude::*;
@@ -35,6 +37,7 @@ pub use tapegrad_loss as loss;
 pub use tapegrad_nn as nn;
 pub use tapegrad_optim as optim;
 pub use tapegrad_tape as tape;
+pub use tapegrad_train as train;
 
 /// Re-exported: initialisers and Dropout take an explicit `rand` generator.
 pub use rand;
@@ -58,6 +61,7 @@ pub mod prelude {
     pub use tapegrad_optim::{Adagrad, Adam, AdamW, GradientClipping, Optimizer, RmsProp, Sgd};
     pub use tapegrad_tape::gradcheck::{check_gradients, numeric_gradient, GradCheck};
     pub use tapegrad_tape::{Float, Grads, Tape, TapeError, Var};
+    pub use tapegrad_train::{History, Progress, TrainError, Trainer};
 }
 
 /// The chapters in `docs/`, compiled as doctests so their code and numbers cannot rot.
@@ -73,4 +77,6 @@ pub mod docs {
     pub struct GradientChecking;
     #[doc = include_str!("../docs/04-losses-and-optimizers.md")]
     pub struct LossesAndOptimizers;
+    #[doc = include_str!("../docs/05-training-an-mlp.md")]
+    pub struct TrainingAnMlp;
 }

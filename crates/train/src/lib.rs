@@ -1,0 +1,20 @@
+//! # tapegrad-train
+//!
+//! The training loop for classifiers, so a program is data, a model, an optimizer and one
+//! call: [`Trainer::fit`] runs epochs of shuffled mini-batches, shows a progress bar on a
+//! terminal, evaluates on a held-out set, and returns a [`History`] that can be written as
+//! CSV or (with the `plot` feature) drawn as an SVG line chart.
+
+#![warn(missing_docs, clippy::missing_panics_doc, clippy::missing_errors_doc)]
+
+mod error;
+mod evaluate;
+mod history;
+#[cfg(feature = "plot")]
+mod plot;
+mod trainer;
+
+pub use error::TrainError;
+pub use evaluate::evaluate;
+pub use history::{EpochRecord, History};
+pub use trainer::{Progress, Trainer};

@@ -1,0 +1,316 @@
+//! `Trainer`: epochs of seeded, shuffled mini-batches through a classifier, with a
+//! progress bar, a line per epoch, and a [`History`] of what was measured.
+
+use std::io::IsTerminal;
+use std::time::Instant;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use ndarray::Ix2;
+use rand::rngs::StdRng;
+use rand::SeedableRng;
+use tapegrad_data::Dataset;
+use tapegrad_loss::{cross_entropy, Reduction};
+use tapegrad_nn::Module;
+use tapegrad_optim::Optimizer;
+use tapegrad_tape::{Float, Tape};
+
+use crate::evaluate::correct;
+use crate::{evaluate, EpochRecord, History, TrainError};
+
+/// Whether to draw a progress bar.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Progress {
+    /// A bar when standard error is a terminal, none when it is a pipe or a file (the
+    /// default): logs stay clean.
+    #[default]
+    Auto,
+    /// Always a bar.
+    On,
+    /// Never a bar.
+    Off,
+}
+
+/// Trains a classifier — logits `[batch, classes]` and integer labels — with
+/// cross-entropy: for each epoch, shuffled mini-batches (seeded: the same seed gives the
+/// same run, bit for bit), one optimizer step per batch, then evaluation on the
+/// validation set if there is one. Prints one line per epoch unless quiet, shows a
+/// progress bar per epoch on a terminal, and returns the [`History`].
+///
+/// This is the loop that `examples/digits.rs` writes out by hand; use it when the loop
+/// itself is not what you want to look at.
+///
+/// ```
+/// use ndarray::array;
+/// use rand::SeedableRng;
+/// use tapegrad_data::Dataset;
+/// use tapegrad_nn::{Dense, Sequential, Tanh};
+/// use tapegrad_optim::Adam;
+/// use tapegrad_train::Trainer;
+///
+/// let xor = Dataset::new(array![[0.0f32, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]], vec![0, 1, 1, 0]).unwrap();
+/// let mut rng = rand::rngs::StdRng::seed_from_u64(0);
+/// let mut model = Sequential::new().add(Dense::new(2, 8, &mut rng)).add(Tanh).add(Dense::new(8, 2, &mut rng));
+/// let mut adam = Adam::builder().learning_rate(0.05).build().unwrap();
+/// let history = Trainer::new().epochs(200).batch_size(4).quiet(true).fit(&mut model, &mut adam, &xor, Some(&xor)).unwrap();
+/// assert_eq!(history.epochs.len(), 200);
+/// assert_eq!(history.last().unwrap().validation_accuracy, Some(1.0));
+/// ```
+#[derive(Debug, Clone)]
+pub struct Trainer {
+    epochs: usize,
+    batch_size: usize,
+    seed: u64,
+    drop_last: bool,
+    progress: Progress,
+    quiet: bool,
+}
+
+impl Default for Trainer {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Trainer {
+    /// 10 epochs of batches of 32, seed 0, the last partial batch kept, a progress bar on
+    /// terminals, a line per epoch.
+    ///
+    /// ```
+    /// let trainer = tapegrad_train::Trainer::new();
+    /// assert_eq!(trainer.get_epochs(), 10);
+    /// ```
+    pub fn new() -> Self {
+        Trainer {
+            epochs: 10,
+            batch_size: 32,
+            seed: 0,
+            drop_last: false,
+            progress: Progress::Auto,
+            quiet: false,
+        }
+    }
+
+    /// Sets the number of epochs.
+    ///
+    /// ```
+    /// assert_eq!(tapegrad_train::Trainer::new().epochs(3).get_epochs(), 3);
+    /// ```
+    pub fn epochs(mut self, epochs: usize) -> Self {
+        self.epochs = epochs;
+        self
+    }
+
+    /// The number of epochs.
+    ///
+    /// ```
+    /// assert_eq!(tapegrad_train::Trainer::new().get_epochs(), 10);
+    /// ```
+    pub fn get_epochs(&self) -> usize {
+        self.epochs
+    }
+
+    /// Sets the mini-batch size.
+    ///
+    /// # Panics
+    /// If `batch_size` is 0.
+    ///
+    /// ```
+    /// let trainer = tapegrad_train::Trainer::new().batch_size(64);
+    /// ```
+    pub fn batch_size(mut self, batch_size: usize) -> Self {
+        assert!(batch_size > 0, "Trainer: the batch size must be at least 1");
+        self.batch_size = batch_size;
+        self
+    }
+
+    /// Sets the seed of the batch shuffling.
+    ///
+    /// ```
+    /// let trainer = tapegrad_train::Trainer::new().seed(7);
+    /// ```
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+
+    /// Drops the last partial batch of each epoch (`false` by default: it is kept).
+    ///
+    /// ```
+    /// let trainer = tapegrad_train::Trainer::new().drop_last(true);
+    /// ```
+    pub fn drop_last(mut self, drop_last: bool) -> Self {
+        self.drop_last = drop_last;
+        self
+    }
+
+    /// When to draw a progress bar.
+    ///
+    /// ```
+    /// use tapegrad_train::{Progress, Trainer};
+    /// let trainer = Trainer::new().progress(Progress::Off);
+    /// ```
+    pub fn progress(mut self, progress: Progress) -> Self {
+        self.progress = progress;
+        self
+    }
+
+    /// Prints nothing at all (no bar, no epoch lines) when `true`.
+    ///
+    /// ```
+    /// let trainer = tapegrad_train::Trainer::new().quiet(true);
+    /// ```
+    pub fn quiet(mut self, quiet: bool) -> Self {
+        self.quiet = quiet;
+        self
+    }
+
+    /// Trains `model` on `train` for the configured epochs; see [`Trainer`].
+    ///
+    /// # Errors
+    /// [`TrainError::Model`] or [`TrainError::Loss`] when a batch does not fit the model
+    /// (wrong feature count, a label out of range), on the first batch that fails.
+    ///
+    /// ```
+    /// # use ndarray::array;
+    /// # use tapegrad_data::Dataset;
+    /// # use tapegrad_nn::Dense;
+    /// # use tapegrad_optim::Sgd;
+    /// let data = Dataset::new(array![[1.0f32, 0.0, 0.0]], vec![0]).unwrap();
+    /// let mut model = Dense::from_arrays(ndarray::Array2::<f32>::zeros((2, 2)), None);
+    /// let mut sgd = Sgd::builder().build().unwrap();
+    /// let err = tapegrad_train::Trainer::new().quiet(true).fit(&mut model, &mut sgd, &data, None).unwrap_err();
+    /// assert!(err.to_string().contains("expected input of shape [batch, 2], got [1, 3]"), "{err}");
+    /// ```
+    pub fn fit<T: Float, M: Module<T>>(
+        &self,
+        model: &mut M,
+        optimizer: &mut dyn Optimizer<T>,
+        train: &Dataset<T>,
+        validation: Option<&Dataset<T>>,
+    ) -> Result<History, TrainError> {
+        self.fit_with(model, optimizer, train, validation, |_, _| true)
+    }
+
+    /// Like [`fit`](Trainer::fit), calling `after_epoch(record, optimizer)` after each
+    /// epoch: change the learning rate there (a schedule, reduce-on-plateau) and return
+    /// `false` to stop early.
+    ///
+    /// # Errors
+    /// As [`fit`](Trainer::fit).
+    ///
+    /// # Panics
+    /// Never in practice: the progress bar's template is a fixed, valid string, and the
+    /// model's output shape is checked by the loss before it is read.
+    ///
+    /// ```
+    /// # use ndarray::array;
+    /// # use tapegrad_data::Dataset;
+    /// # use tapegrad_nn::Dense;
+    /// # use tapegrad_optim::{Optimizer, Sgd};
+    /// let data = Dataset::new(array![[1.0f32, 0.0], [0.0, 1.0]], vec![0, 1]).unwrap();
+    /// let mut model = Dense::from_arrays(ndarray::Array2::<f32>::zeros((2, 2)), None);
+    /// let mut sgd = Sgd::builder().learning_rate(0.5).build().unwrap();
+    /// let history = tapegrad_train::Trainer::new().epochs(50).quiet(true).fit_with(&mut model, &mut sgd, &data, None, |record, optimizer| {
+    ///     optimizer.set_learning_rate(optimizer.learning_rate() * 0.9); // decay each epoch
+    ///     record.train_loss > 0.5                                       // stop once it is low
+    /// }).unwrap();
+    /// assert!(history.epochs.len() < 50);
+    /// assert!(history.last().unwrap().train_loss <= 0.5);
+    /// assert!(history.epochs[1].learning_rate < history.epochs[0].learning_rate);
+    /// ```
+    pub fn fit_with<T: Float, M: Module<T>>(
+        &self,
+        model: &mut M,
+        optimizer: &mut dyn Optimizer<T>,
+        train: &Dataset<T>,
+        validation: Option<&Dataset<T>>,
+        mut after_epoch: impl FnMut(&EpochRecord, &mut dyn Optimizer<T>) -> bool,
+    ) -> Result<History, TrainError> {
+        let mut rng = StdRng::seed_from_u64(self.seed);
+        let mut history = History::default();
+        let show_bar = !self.quiet
+            && match self.progress {
+                Progress::On => true,
+                Progress::Off => false,
+                Progress::Auto => std::io::stderr().is_terminal(),
+            };
+        for epoch in 1..=self.epochs {
+            let start = Instant::now();
+            let learning_rate = optimizer.learning_rate().to_f64();
+            model.set_training(true);
+            let batches = train.batches(self.batch_size, &mut rng).drop_last(self.drop_last);
+            let bar = if show_bar { ProgressBar::new(batches.len() as u64) } else { ProgressBar::hidden() };
+            bar.set_style(
+                ProgressStyle::with_template(
+                    "epoch {prefix} [{bar:30}] {pos}/{len} batches, {msg} ({elapsed})",
+                )
+                .expect("a valid template")
+                .progress_chars("=> "),
+            );
+            bar.set_prefix(format!("{epoch}/{}", self.epochs));
+            let (mut total_loss, mut right, mut seen) = (0.0, 0, 0);
+            for batch in batches {
+                let tape = Tape::new();
+                let logits = model.forward(&tape, tape.constant(&batch.features))?;
+                let loss = cross_entropy(logits, &batch.targets, Reduction::Mean)?;
+                let n = batch.targets.len();
+                total_loss += loss.item().to_f64() * n as f64;
+                seen += n;
+                logits.with_value(|v| {
+                    let v = v
+                        .view()
+                        .into_dimensionality::<Ix2>()
+                        .expect("cross-entropy checked [batch, classes]");
+                    right += correct(v, &batch.targets);
+                });
+                let grads = tape.backward(loss);
+                optimizer.step(model, &grads);
+                bar.inc(1);
+                bar.set_message(format!("loss {:.4}", total_loss / seen as f64));
+            }
+            bar.finish_and_clear();
+            model.set_training(false);
+            let (validation_loss, validation_accuracy) = match validation {
+                Some(data) => {
+                    let (loss, accuracy) = evaluate(&*model, data)?;
+                    (Some(loss), Some(accuracy))
+                }
+                None => (None, None),
+            };
+            let record = EpochRecord {
+                epoch,
+                train_loss: total_loss / seen.max(1) as f64,
+                train_accuracy: right as f64 / seen.max(1) as f64,
+                validation_loss,
+                validation_accuracy,
+                learning_rate,
+                duration: start.elapsed(),
+            };
+            if !self.quiet {
+                println!("{}", epoch_line(&record, self.epochs));
+            }
+            let go_on = after_epoch(&record, optimizer);
+            history.push(record);
+            if !go_on {
+                break;
+            }
+        }
+        Ok(history)
+    }
+}
+
+/// `epoch  3/30: train loss 0.1234 accuracy 96.1% | validation loss 0.2 accuracy 95.0% | lr 1.0e-3 | 12ms`
+fn epoch_line(record: &EpochRecord, epochs: usize) -> String {
+    let width = epochs.to_string().len();
+    let mut line = format!(
+        "epoch {:>width$}/{epochs}: train loss {:.4} accuracy {:.1}%",
+        record.epoch,
+        record.train_loss,
+        100.0 * record.train_accuracy
+    );
+    if let (Some(loss), Some(accuracy)) = (record.validation_loss, record.validation_accuracy) {
+        line.push_str(&format!(" | validation loss {loss:.4} accuracy {:.1}%", 100.0 * accuracy));
+    }
+    line.push_str(&format!(" | lr {:.1e} | {:.0?}", record.learning_rate, record.duration));
+    line
+}
