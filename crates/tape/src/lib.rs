@@ -38,6 +38,7 @@ mod float;
 pub mod gradcheck;
 mod grads;
 mod graph;
+mod inspect;
 mod ops;
 mod params;
 mod tape;

@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 use std::time::Duration;
 
-use crate::TrainError;
+use crate::{Diagnostics, TrainError};
 
 /// What one epoch measured. Validation fields are `None` when no validation set was given.
 ///
@@ -30,6 +30,10 @@ pub struct EpochRecord {
     pub learning_rate: f64,
     /// Wall-clock time the epoch took (training and validation).
     pub duration: Duration,
+    /// Gradient norms, update-to-weight ratios and dead ReLU fractions, when the trainer
+    /// ran with [`diagnostics(true)`](crate::Trainer::diagnostics); `None` otherwise. Not
+    /// part of [`History::to_csv`].
+    pub diagnostics: Option<Diagnostics>,
 }
 
 /// Every epoch's record, in order.

@@ -7,6 +7,7 @@
 
 #![warn(missing_docs, clippy::missing_panics_doc, clippy::missing_errors_doc)]
 
+mod diagnostics;
 mod error;
 mod evaluate;
 mod history;
@@ -14,7 +15,10 @@ mod history;
 mod plot;
 mod trainer;
 
+pub use diagnostics::{Diagnostics, ParamDiagnostics};
 pub use error::TrainError;
 pub use evaluate::evaluate;
 pub use history::{EpochRecord, History};
+#[cfg(feature = "plot")]
+pub use plot::write_decision_boundary_svg;
 pub use trainer::{Progress, Trainer};

@@ -9,6 +9,9 @@ use plotters::prelude::*;
 
 use crate::{History, TrainError};
 
+mod decision_boundary;
+pub use decision_boundary::write_decision_boundary_svg;
+
 /// The chart's size in pixels.
 const SIZE: (u32, u32) = (1280, 520);
 /// Up to this many epochs, every point gets a marker.

@@ -14,6 +14,7 @@ use tapegrad_nn::Module;
 use tapegrad_optim::Optimizer;
 use tapegrad_tape::{Float, Tape};
 
+use crate::diagnostics::DiagnosticsAccumulator;
 use crate::evaluate::correct;
 use crate::{evaluate, EpochRecord, History, TrainError};
 
@@ -63,6 +64,7 @@ pub struct Trainer {
     drop_last: bool,
     progress: Progress,
     quiet: bool,
+    diagnostics: bool,
 }
 
 impl Default for Trainer {
@@ -87,6 +89,7 @@ impl Trainer {
             drop_last: false,
             progress: Progress::Auto,
             quiet: false,
+            diagnostics: false,
         }
     }
 
@@ -161,6 +164,32 @@ impl Trainer {
     /// ```
     pub fn quiet(mut self, quiet: bool) -> Self {
         self.quiet = quiet;
+        self
+    }
+
+    /// Measures gradient health each epoch when `true` (off by default): every
+    /// [`EpochRecord`] gets [`Diagnostics`](crate::Diagnostics) — each parameter's mean
+    /// gradient norm and update-to-weight ratio, and each ReLU's fraction of dead units —
+    /// and the epoch line gets a second, indented line showing them. It costs a copy of
+    /// the parameters and of the ReLU outputs per step, so it is off unless asked for.
+    ///
+    /// ```
+    /// # use ndarray::array;
+    /// # use rand::SeedableRng;
+    /// # use tapegrad_data::Dataset;
+    /// # use tapegrad_nn::{Dense, ReLU, Sequential};
+    /// # use tapegrad_optim::Sgd;
+    /// let data = Dataset::new(array![[0.0f32, 1.0], [1.0, 0.0]], vec![0, 1]).unwrap();
+    /// let mut rng = rand::rngs::StdRng::seed_from_u64(0);
+    /// let mut model = Sequential::new().add(Dense::new(2, 4, &mut rng)).add(ReLU).add(Dense::new(4, 2, &mut rng));
+    /// let mut sgd = Sgd::builder().learning_rate(0.1).build().unwrap();
+    /// let history = tapegrad_train::Trainer::new().epochs(2).quiet(true).diagnostics(true).fit(&mut model, &mut sgd, &data, None).unwrap();
+    /// let diagnostics = history.last().unwrap().diagnostics.as_ref().unwrap();
+    /// assert_eq!(diagnostics.params[0].name, "layers.0.weight");
+    /// assert_eq!(diagnostics.dead_relu_fractions.len(), 1); // one ReLU
+    /// ```
+    pub fn diagnostics(mut self, diagnostics: bool) -> Self {
+        self.diagnostics = diagnostics;
         self
     }
 
@@ -249,6 +278,7 @@ impl Trainer {
             );
             bar.set_prefix(format!("{epoch}/{}", self.epochs));
             let (mut total_loss, mut right, mut seen) = (0.0, 0, 0);
+            let mut diagnostics = self.diagnostics.then(|| DiagnosticsAccumulator::new(&*model));
             for batch in batches {
                 let tape = Tape::new();
                 let logits = model.forward(&tape, tape.constant(&batch.features))?;
@@ -263,8 +293,18 @@ impl Trainer {
                         .expect("cross-entropy checked [batch, classes]");
                     right += correct(v, &batch.targets);
                 });
+                if let Some(diagnostics) = &mut diagnostics {
+                    diagnostics.record_activations(&tape);
+                }
                 let grads = tape.backward(loss);
+                let before = diagnostics.as_mut().map(|diagnostics| {
+                    diagnostics.record_gradients(&*model, &grads);
+                    DiagnosticsAccumulator::snapshot(&*model)
+                });
                 optimizer.step(model, &grads);
+                if let (Some(diagnostics), Some(before)) = (&mut diagnostics, before) {
+                    diagnostics.record_update(&*model, &before);
+                }
                 bar.inc(1);
                 bar.set_message(format!("loss {:.4}", total_loss / seen as f64));
             }
@@ -285,9 +325,13 @@ impl Trainer {
                 validation_accuracy,
                 learning_rate,
                 duration: start.elapsed(),
+                diagnostics: diagnostics.map(DiagnosticsAccumulator::finish),
             };
             if !self.quiet {
                 println!("{}", epoch_line(&record, self.epochs));
+                if let Some(diagnostics) = &record.diagnostics {
+                    println!("  {diagnostics}");
+                }
             }
             let go_on = after_epoch(&record, optimizer);
             history.push(record);

@@ -94,3 +94,43 @@ fn unwritable_path_is_an_io_error() {
     let err = synthetic(2, true).write_svg(&path, "x").unwrap_err();
     assert!(matches!(err, TrainError::Io { .. }), "{err:?}");
 }
+
+/// A classifier that says class 1 right of `x = 0`: P(class 1) = σ(4x).
+fn right_of_zero(grid: ndarray::ArrayView2<f64>) -> Result<Vec<f64>, TrainError> {
+    Ok(grid.rows().into_iter().map(|p| 1.0 / (1.0 + (-4.0 * p[0]).exp())).collect())
+}
+
+#[test]
+fn decision_boundary_draws_regions_contour_and_points_and_checks_its_inputs() {
+    use tapegrad_train::write_decision_boundary_svg;
+    let points = ndarray::array![[-1.0, 0.0], [-0.5, 1.0], [0.5, 0.5], [1.0, -1.0], [0.8, 0.2]];
+    let labels = [0, 0, 1, 1, 1];
+    let path = temp_path("boundary.svg");
+    write_decision_boundary_svg(&path, "left or right", points.view(), &labels, right_of_zero).unwrap();
+    let svg = std::fs::read_to_string(&path).unwrap();
+    std::fs::remove_file(&path).unwrap();
+    assert!(svg.trim_start().starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
+    let texts = texts(&svg);
+    for text in ["left or right", "x₁", "x₂", "class 0", "class 1", "P(class 1) = 0.5"] {
+        assert!(texts.contains(&text), "no <text> {text:?} in {texts:?}");
+    }
+    // Two circles (marker and edge) per class-0 point, plus the legend's pair.
+    assert_eq!(svg.matches("<circle").count(), 2 * (2 + 1));
+
+    // Each bad input is a plot error that names the problem, and nothing is written.
+    let three_columns = ndarray::Array2::<f64>::zeros((5, 3));
+    let cases: [(ndarray::ArrayView2<f64>, &[usize], &str); 3] = [
+        (points.view(), &labels[..4], "5 points but 4 labels"),
+        (points.view(), &[0, 0, 1, 2, 1], "label 2 of point 3 is not 0 or 1"),
+        (three_columns.view(), &labels, "points must have 2 columns, not 3"),
+    ];
+    for (points, labels, problem) in cases {
+        let err = write_decision_boundary_svg(&path, "bad", points, labels, right_of_zero).unwrap_err();
+        assert!(matches!(&err, TrainError::Plot { path: p, .. } if *p == path), "{err:?}");
+        assert!(err.to_string().contains(problem), "{err} does not say {problem:?}");
+        assert!(!path.exists());
+    }
+    let too_few = |_: ndarray::ArrayView2<f64>| Ok(vec![0.5; 3]);
+    let err = write_decision_boundary_svg(&path, "bad", points.view(), &labels, too_few).unwrap_err();
+    assert!(err.to_string().contains("returned 3 probabilities for 22500 grid points"), "{err}");
+}
