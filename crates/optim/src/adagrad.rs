@@ -4,6 +4,7 @@ use ndarray::{ArrayD, ArrayViewD, ArrayViewMutD};
 use tapegrad_tape::Float;
 
 use crate::error::{OptimError, Owner};
+use crate::kernels::for_each3;
 use crate::optimizer::assert_shapes;
 use crate::{GradientClipping, Stateful, UpdateRule};
 
@@ -164,23 +165,18 @@ impl<T: Float> AdagradConfig<T> {
     /// config.update(theta.view_mut(), array![4.0].into_dyn().view(), &mut state); // s = 25: θ = 0 − 4/5
     /// assert_eq!(theta[[0]], -0.8);
     /// ```
-    pub fn update(
-        &self,
-        mut param: ArrayViewMutD<'_, T>,
-        grad: ArrayViewD<'_, T>,
-        state: &mut AdagradState<T>,
-    ) {
+    pub fn update(&self, param: ArrayViewMutD<'_, T>, grad: ArrayViewD<'_, T>, state: &mut AdagradState<T>) {
         assert_shapes("Adagrad", &param, &grad, Some(state.sum.shape()));
         state.step += 1;
         let AdagradConfig { learning_rate, lr_decay, weight_decay, eps, .. } = *self;
         let step = T::from_f64(state.step as f64);
         let decayed_rate = learning_rate / (T::one() + (step - T::one()) * lr_decay);
-        for ((p, &g), s) in param.iter_mut().zip(&grad).zip(state.sum.iter_mut()) {
+        for_each3(param, grad, state.sum.view_mut(), |p, g, s| {
             let g = if weight_decay != T::zero() { g + weight_decay * *p } else { g };
             *s += g * g;
             let std = s.sqrt() + eps;
             *p += (-decayed_rate) * g / std;
-        }
+        });
     }
 }
 

@@ -5,6 +5,7 @@ use tapegrad_tape::Float;
 
 use crate::elementwise::{lerp, nan_max};
 use crate::error::{OptimError, Owner};
+use crate::kernels::{for_each4, for_each5};
 use crate::optimizer::assert_shapes;
 use crate::{GradientClipping, Stateful, UpdateRule};
 
@@ -181,7 +182,7 @@ impl<T: Float> AdamConfig<T> {
     /// // First step: m / (1 − β₁) = g and √(v / (1 − β₂)) = |g|, so θ moves by ≈ γ·sign(g).
     /// assert!((&theta - &array![0.9, 1.1].into_dyn()).iter().all(|d| d.abs() < 1e-8));
     /// ```
-    pub fn update(&self, mut param: ArrayViewMutD<'_, T>, grad: ArrayViewD<'_, T>, state: &mut AdamState<T>) {
+    pub fn update(&self, param: ArrayViewMutD<'_, T>, grad: ArrayViewD<'_, T>, state: &mut AdamState<T>) {
         assert_shapes("Adam", &param, &grad, Some(state.exp_avg.shape()));
         assert_shapes("Adam", &param, &grad, Some(state.exp_avg_sq.shape()));
         state.step += 1;
@@ -192,27 +193,29 @@ impl<T: Float> AdamConfig<T> {
         let step_size = learning_rate / bias_correction1;
         let bias_correction2_sqrt = bias_correction2.sqrt();
 
-        let mut max_exp_avg_sq = if amsgrad {
-            let max = state.max_exp_avg_sq.get_or_insert_with(|| ArrayD::zeros(param.raw_dim()));
-            assert_shapes("Adam", &param, &grad, Some(max.shape()));
-            Some(max.iter_mut())
-        } else {
-            None
-        };
-        let moments = state.exp_avg.iter_mut().zip(state.exp_avg_sq.iter_mut());
-        for ((p, &g), (m, v)) in param.iter_mut().zip(&grad).zip(moments) {
-            let g = if weight_decay != T::zero() { g + weight_decay * *p } else { g };
+        let decayed = move |g: T, p: T| if weight_decay != T::zero() { g + weight_decay * p } else { g };
+        let moments = |p: &mut T, g: T, m: &mut T, v: &mut T| {
+            let g = decayed(g, *p);
             *m = lerp(*m, g, T::one() - beta1);
             *v = *v * beta2 + (T::one() - beta2) * g * g;
-            let second_moment = match max_exp_avg_sq.as_mut().and_then(Iterator::next) {
-                Some(max) => {
-                    *max = nan_max(*max, *v);
-                    *max
-                }
-                None => *v,
-            };
-            let denominator = second_moment.sqrt() / bias_correction2_sqrt + eps;
-            *p += (-step_size) * *m / denominator;
+            g
+        };
+        let (exp_avg, exp_avg_sq) = (state.exp_avg.view_mut(), state.exp_avg_sq.view_mut());
+        if amsgrad {
+            let max = state.max_exp_avg_sq.get_or_insert_with(|| ArrayD::zeros(param.raw_dim()));
+            assert_shapes("Adam", &param, &grad, Some(max.shape()));
+            for_each5(param, grad, exp_avg, exp_avg_sq, max.view_mut(), |p, g, m, v, max| {
+                moments(p, g, m, v);
+                *max = nan_max(*max, *v);
+                let denominator = max.sqrt() / bias_correction2_sqrt + eps;
+                *p += (-step_size) * *m / denominator;
+            });
+        } else {
+            for_each4(param, grad, exp_avg, exp_avg_sq, |p, g, m, v| {
+                moments(p, g, m, v);
+                let denominator = v.sqrt() / bias_correction2_sqrt + eps;
+                *p += (-step_size) * *m / denominator;
+            });
         }
     }
 }

@@ -4,6 +4,7 @@ use ndarray::{ArrayViewD, ArrayViewMutD};
 use tapegrad_tape::Float;
 
 use crate::error::OptimError;
+use crate::kernels::for_each1;
 use crate::optimizer::assert_shapes;
 use crate::{AdamConfig, AdamState, GradientClipping, Stateful, UpdateRule};
 
@@ -162,7 +163,7 @@ impl<T: Float> AdamWConfig<T> {
         assert_shapes("AdamW", &param, &grad, Some(state.exp_avg.shape()));
         if self.weight_decay != T::zero() {
             let shrink = T::one() - self.learning_rate * self.weight_decay;
-            param.mapv_inplace(|p| p * shrink);
+            for_each1(param.view_mut(), |p| *p *= shrink);
         }
         self.as_adam(T::zero()).update(param, grad, state);
     }

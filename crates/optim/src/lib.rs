@@ -62,6 +62,7 @@ mod clip;
 mod early_stopping;
 mod elementwise;
 mod error;
+mod kernels;
 mod mode;
 mod optimizer;
 mod plateau;

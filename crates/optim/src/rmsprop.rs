@@ -5,6 +5,7 @@ use tapegrad_tape::Float;
 
 use crate::elementwise::lerp;
 use crate::error::{OptimError, Owner};
+use crate::kernels::{for_each3, for_each4, for_each5};
 use crate::optimizer::assert_shapes;
 use crate::{GradientClipping, Stateful, UpdateRule};
 
@@ -186,40 +187,52 @@ impl<T: Float> RmsPropConfig<T> {
     /// // v = 0.25 · 2² = 1, so θ = 1 − 0.1 · 2 / √1
     /// assert_eq!(theta[[0]], 0.8);
     /// ```
-    pub fn update(
-        &self,
-        mut param: ArrayViewMutD<'_, T>,
-        grad: ArrayViewD<'_, T>,
-        state: &mut RmsPropState<T>,
-    ) {
+    pub fn update(&self, param: ArrayViewMutD<'_, T>, grad: ArrayViewD<'_, T>, state: &mut RmsPropState<T>) {
         assert_shapes("RmsProp", &param, &grad, Some(state.square_avg.shape()));
         state.step += 1;
         let RmsPropConfig { learning_rate, alpha, eps, weight_decay, momentum, centered, .. } = *self;
         let zeros = || ArrayD::zeros(param.raw_dim());
-        let mut grad_avgs = if centered { Some(state.grad_avg.get_or_insert_with(zeros)) } else { None };
-        let mut buffers =
+        let grad_avg = if centered { Some(state.grad_avg.get_or_insert_with(zeros)) } else { None };
+        let buffer =
             if momentum > T::zero() { Some(state.momentum_buffer.get_or_insert_with(zeros)) } else { None };
-        for array in grad_avgs.iter().chain(buffers.iter()) {
+        for array in grad_avg.iter().chain(buffer.iter()) {
             assert_shapes("RmsProp", &param, &grad, Some(array.shape()));
         }
-        let mut grad_avgs = grad_avgs.as_mut().map(|a| a.iter_mut());
-        let mut buffers = buffers.as_mut().map(|b| b.iter_mut());
-        for ((p, &g), v) in param.iter_mut().zip(&grad).zip(state.square_avg.iter_mut()) {
+        let square_avg = state.square_avg.view_mut();
+        // v ← αv + (1 − α)g², returning the decayed gradient g.
+        let average = |p: &mut T, g: T, v: &mut T| {
             let g = if weight_decay != T::zero() { g + weight_decay * *p } else { g };
             *v = *v * alpha + (T::one() - alpha) * g * g;
-            let denominator = match grad_avgs.as_mut().and_then(Iterator::next) {
-                Some(grad_avg) => {
-                    *grad_avg = lerp(*grad_avg, g, T::one() - alpha);
-                    (*v + (-T::one()) * *grad_avg * *grad_avg).sqrt() + eps
-                }
-                None => v.sqrt() + eps,
-            };
-            match buffers.as_mut().and_then(Iterator::next) {
-                Some(b) => {
-                    *b = *b * momentum + g / denominator;
-                    *p += (-learning_rate) * *b;
-                }
-                None => *p += (-learning_rate) * g / denominator,
+            g
+        };
+        let centered_denominator = |g: T, v: T, grad_avg: &mut T| {
+            *grad_avg = lerp(*grad_avg, g, T::one() - alpha);
+            (v + (-T::one()) * *grad_avg * *grad_avg).sqrt() + eps
+        };
+        let with_momentum = |p: &mut T, g: T, denominator: T, b: &mut T| {
+            *b = *b * momentum + g / denominator;
+            *p += (-learning_rate) * *b;
+        };
+        match (grad_avg, buffer) {
+            (None, None) => for_each3(param, grad, square_avg, |p, g, v| {
+                let g = average(p, g, v);
+                *p += (-learning_rate) * g / (v.sqrt() + eps);
+            }),
+            (Some(grad_avg), None) => {
+                for_each4(param, grad, square_avg, grad_avg.view_mut(), |p, g, v, a| {
+                    let g = average(p, g, v);
+                    *p += (-learning_rate) * g / centered_denominator(g, *v, a);
+                })
+            }
+            (None, Some(buffer)) => for_each4(param, grad, square_avg, buffer.view_mut(), |p, g, v, b| {
+                let g = average(p, g, v);
+                with_momentum(p, g, v.sqrt() + eps, b);
+            }),
+            (Some(grad_avg), Some(buffer)) => {
+                for_each5(param, grad, square_avg, grad_avg.view_mut(), buffer.view_mut(), |p, g, v, a, b| {
+                    let g = average(p, g, v);
+                    with_momentum(p, g, centered_denominator(g, *v, a), b);
+                })
             }
         }
     }

@@ -4,6 +4,7 @@ use ndarray::{ArrayD, ArrayViewD, ArrayViewMutD};
 use tapegrad_tape::Float;
 
 use crate::error::{OptimError, Owner};
+use crate::kernels::{for_each2, for_each3};
 use crate::optimizer::assert_shapes;
 use crate::{GradientClipping, Stateful, UpdateRule};
 
@@ -164,26 +165,26 @@ impl<T: Float> SgdConfig<T> {
     /// assert!((theta[[0]] - (1.0 - 0.1 - 0.15)).abs() < 1e-15);
     /// assert_eq!(state.step, 2);
     /// ```
-    pub fn update(&self, mut param: ArrayViewMutD<'_, T>, grad: ArrayViewD<'_, T>, state: &mut SgdState<T>) {
+    pub fn update(&self, param: ArrayViewMutD<'_, T>, grad: ArrayViewD<'_, T>, state: &mut SgdState<T>) {
         assert_shapes("Sgd", &param, &grad, state.momentum_buffer.as_ref().map(|b| b.shape()));
         state.step += 1;
         let SgdConfig { learning_rate, momentum, dampening, weight_decay, nesterov, .. } = *self;
-        let decayed = |g: T, p: T| if weight_decay != T::zero() { g + weight_decay * p } else { g };
+        let decayed = move |g: T, p: T| if weight_decay != T::zero() { g + weight_decay * p } else { g };
         if momentum == T::zero() {
-            for (p, &g) in param.iter_mut().zip(&grad) {
+            for_each2(param, grad, |p, g| {
                 let g = decayed(g, *p);
                 *p += (-learning_rate) * g;
-            }
+            });
             return;
         }
         let first = state.momentum_buffer.is_none();
         let buffer = state.momentum_buffer.get_or_insert_with(|| ArrayD::zeros(param.raw_dim()));
-        for ((p, &g), b) in param.iter_mut().zip(&grad).zip(buffer.iter_mut()) {
+        for_each3(param, grad, buffer.view_mut(), |p, g, b| {
             let g = decayed(g, *p);
             *b = if first { g } else { *b * momentum + (T::one() - dampening) * g };
             let direction = if nesterov { g + momentum * *b } else { *b };
             *p += (-learning_rate) * direction;
-        }
+        });
     }
 }
 
