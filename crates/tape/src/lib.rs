@@ -35,6 +35,7 @@
 mod backward;
 mod error;
 mod float;
+mod gemm;
 pub mod gradcheck;
 mod grads;
 mod graph;
@@ -48,6 +49,7 @@ mod var;
 pub use backward::{Trace, TraceStep};
 pub use error::TapeError;
 pub use float::Float;
+pub use gemm::{num_threads, set_num_threads};
 pub use gradcheck::BranchSignature;
 pub use grads::Grads;
 pub use ops::{broadcast_shape, sum_to_shape, Binary, BinaryFn, InputGrads, Op, ScalarGrads, Unary, UnaryFn};

@@ -1,11 +1,12 @@
 //! Matrix multiplication: 2-D × 2-D, and the batched forms 3-D × 2-D (one weight shared
-//! by the batch) and 3-D × 3-D (one matrix per batch entry). Everything goes through
-//! ndarray's `dot`/`general_mat_mul` on views, so transposes in backward copy nothing.
+//! by the batch) and 3-D × 3-D (one matrix per batch entry). Everything goes through the
+//! run-time-dispatched GEMM ([`crate::gemm`]) on views, so transposes in backward copy
+//! nothing.
 
-use ndarray::linalg::general_mat_mul;
 use ndarray::{Array3, ArrayD, ArrayView2, ArrayView3, ArrayViewD, Axis, CowArray, Ix2, Ix3};
 
 use super::{grads, InputGrads, Op};
+use crate::gemm::{gemm, matmul};
 use crate::{Float, Var};
 
 impl<'t, T: Float> Var<'t, T> {
@@ -85,20 +86,18 @@ impl<T: Float> Op<T> for MatMul {
         let a = &inputs[0];
         let b = &inputs[1];
         match (a.ndim(), b.ndim()) {
-            (2, 2) => as2(a).dot(&as2(b)).into_dyn(),
+            (2, 2) => matmul(&as2(a), &as2(b)).into_dyn(),
             (3, 2) => {
                 let (batch, m) = (a.shape()[0], a.shape()[1]);
-                let y = flatten_batch(a).dot(&as2(b));
+                let y = matmul(&flatten_batch(a).view(), &as2(b));
                 let n = y.ncols();
-                // `dot` may return a column-major result (e.g. for one column), so reshape
-                // in logical order, copying only if needed.
-                y.to_shape((batch, m, n)).expect("sizes agree").into_owned().into_dyn()
+                y.into_shape_with_order((batch, m, n)).expect("a standard-layout result").into_dyn()
             }
             _ => {
                 let (a, b) = (as3(a), as3(b));
                 let mut y = Array3::zeros((a.shape()[0], a.shape()[1], b.shape()[2]));
                 for ((a, b), mut y) in a.outer_iter().zip(b.outer_iter()).zip(y.outer_iter_mut()) {
-                    general_mat_mul(T::one(), &a, &b, T::zero(), &mut y);
+                    gemm(T::one(), &a, &b, T::zero(), &mut y);
                 }
                 y.into_dyn()
             }
@@ -117,18 +116,18 @@ impl<T: Float> Op<T> for MatMul {
             (2, 2) => {
                 let g = as2(grad_y);
                 grads([
-                    wanted[0].then(|| g.dot(&as2(b).t()).into_dyn()),
-                    wanted[1].then(|| as2(a).t().dot(&g).into_dyn()),
+                    wanted[0].then(|| matmul(&g, &as2(b).t()).into_dyn()),
+                    wanted[1].then(|| matmul(&as2(a).t(), &g).into_dyn()),
                 ])
             }
             (3, 2) => {
                 let g = flatten_batch(grad_y);
                 grads([
                     wanted[0].then(|| {
-                        let grad_a = g.dot(&as2(b).t());
-                        grad_a.to_shape(a.raw_dim()).expect("sizes agree").into_owned()
+                        let grad_a = matmul(&g.view(), &as2(b).t());
+                        grad_a.into_shape_with_order(a.raw_dim()).expect("a standard-layout result")
                     }),
-                    wanted[1].then(|| flatten_batch(a).t().dot(&g).into_dyn()),
+                    wanted[1].then(|| matmul(&flatten_batch(a).t(), &g.view()).into_dyn()),
                 ])
             }
             _ => {
@@ -143,7 +142,7 @@ impl<T: Float> Op<T> for MatMul {
                 grads([
                     wanted[0].then(|| {
                         batched(a.shape(), &|i, out| {
-                            general_mat_mul(
+                            gemm(
                                 T::one(),
                                 &g.index_axis(Axis(0), i),
                                 &b3.index_axis(Axis(0), i).t(),
@@ -154,7 +153,7 @@ impl<T: Float> Op<T> for MatMul {
                     }),
                     wanted[1].then(|| {
                         batched(b.shape(), &|i, out| {
-                            general_mat_mul(
+                            gemm(
                                 T::one(),
                                 &a3.index_axis(Axis(0), i).t(),
                                 &g.index_axis(Axis(0), i),

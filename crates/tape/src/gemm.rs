@@ -1,0 +1,194 @@
+//! The matrix product every `matmul` and `linear` runs: `c ← α·a·b + β·c` through the
+//! `gemm` crate (the kernels faer and candle use), which picks the widest FMA the CPU has
+//! at run time — AVX-512 or AVX2 on x86-64, NEON on aarch64 — and packs strided operands
+//! itself, so transposed views cost no copy.
+//!
+//! Why not ndarray's `dot`: its default kernel (matrixmultiply) stops at AVX2. On the
+//! 784-128-10 and 784-512-512-10 training steps' shapes it ran at 100–110 GFLOP/s on one
+//! AVX-512 core, `gemm` at 200–260 GFLOP/s (`docs/performance.md`).
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use ndarray::{ArrayView2, ArrayViewMut2, ShapeBuilder};
+
+use crate::Float;
+
+static THREADS: AtomicUsize = AtomicUsize::new(1);
+
+/// Lets tapegrad use up to `threads` threads for large matrix products (opt-in; the
+/// default is 1). `0` means one per core.
+///
+/// Only the matrix products of big enough shapes are split (about 48·48·256
+/// multiply-adds and up); each thread computes its own blocks of the output with the same
+/// arithmetic as one thread would, so results are bit-identical for any thread count and a
+/// seeded run stays reproducible. The threads come from rayon's global pool (sized by
+/// `RAYON_NUM_THREADS` or the number of cores). The setting is process-wide; it changes
+/// how fast products run, never what they compute.
+///
+/// ```
+/// tapegrad_tape::set_num_threads(2);
+/// assert_eq!(tapegrad_tape::num_threads(), 2);
+/// tapegrad_tape::set_num_threads(1); // back to the default
+/// ```
+pub fn set_num_threads(threads: usize) {
+    THREADS.store(threads, Ordering::Relaxed);
+}
+
+/// The thread count set with [`set_num_threads`] (1 unless changed).
+///
+/// ```
+/// println!("matrix products use up to {} threads", tapegrad_tape::num_threads());
+/// ```
+pub fn num_threads() -> usize {
+    THREADS.load(Ordering::Relaxed)
+}
+
+fn parallelism() -> gemm::Parallelism {
+    match num_threads() {
+        1 => gemm::Parallelism::None,
+        0 => gemm::Parallelism::Rayon(0),
+        n => gemm::Parallelism::Rayon(n),
+    }
+}
+
+/// Whether gemm can read this operand in place: every stride positive, or its axis of
+/// length 1 (broadcast views have stride 0, which the kernels do not expect).
+fn plain_strides<T>(x: &ArrayView2<'_, T>) -> bool {
+    x.strides().iter().zip(x.shape()).all(|(&stride, &len)| stride > 0 || len <= 1)
+}
+
+/// `a · b` as a new standard-layout array.
+pub(crate) fn matmul<T: Float>(a: &ArrayView2<'_, T>, b: &ArrayView2<'_, T>) -> ndarray::Array2<T> {
+    let mut c = ndarray::Array2::zeros((a.nrows(), b.ncols()));
+    gemm(T::one(), a, b, T::zero(), &mut c.view_mut());
+    c
+}
+
+/// `c ← alpha·a·b + beta·c` for `a: [m, k]`, `b: [k, n]`, `c: [m, n]`, any strides. With
+/// `beta = 0` the old contents of `c` are not read (they may be garbage, even NaN).
+///
+/// # Panics
+/// If the shapes do not fit (the callers check them first).
+pub(crate) fn gemm<T: Float>(
+    alpha: T,
+    a: &ArrayView2<'_, T>,
+    b: &ArrayView2<'_, T>,
+    beta: T,
+    c: &mut ArrayViewMut2<'_, T>,
+) {
+    let ((m, k), (k2, n)) = (a.dim(), b.dim());
+    assert!(k == k2 && c.dim() == (m, n), "gemm: [{m}, {k}] · [{k2}, {n}] into {:?}", c.shape());
+    if m == 0 || n == 0 {
+        return;
+    }
+    if k == 0 {
+        // An empty sum: a·b is zero (empty arrays may have zero strides, so no kernel call).
+        c.map_inplace(|v| *v = if beta == T::zero() { T::zero() } else { beta * *v });
+        return;
+    }
+    if !plain_strides(a) || !plain_strides(b) || c.strides().iter().any(|&s| s < 0) {
+        let (a, b) = (a.as_standard_layout(), b.as_standard_layout());
+        if c.strides().iter().all(|&s| s >= 0) {
+            return gemm(alpha, &a.view(), &b.view(), beta, c);
+        }
+        let mut out = ndarray::Array2::zeros((m, n).f());
+        if beta != T::zero() {
+            out.assign(c);
+        }
+        gemm(alpha, &a.view(), &b.view(), beta, &mut out.view_mut());
+        c.assign(&out);
+        return;
+    }
+    let (a_rs, a_cs) = (a.strides()[0], a.strides()[1]);
+    let (b_rs, b_cs) = (b.strides()[0], b.strides()[1]);
+    let (c_rs, c_cs) = (c.strides()[0], c.strides()[1]);
+    // SAFETY: the pointers and strides describe the three arrays exactly (m, n, k and the
+    // strides come from the views themselves), every stride is non-negative as checked
+    // above, `c` is borrowed mutably so it aliases neither input, and `T` is f32 or f64,
+    // the types gemm dispatches on. gemm computes `dst ← α·dst + β·lhs·rhs` and does not
+    // read `dst` when `read_dst` is false.
+    unsafe {
+        gemm::gemm(
+            m,
+            n,
+            k,
+            c.as_mut_ptr(),
+            c_cs,
+            c_rs,
+            beta != T::zero(),
+            a.as_ptr(),
+            a_cs,
+            a_rs,
+            b.as_ptr(),
+            b_cs,
+            b_rs,
+            beta,
+            alpha,
+            false,
+            false,
+            false,
+            parallelism(),
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use ndarray::{Array2, ShapeBuilder};
+
+    use super::*;
+
+    fn filled(rows: usize, cols: usize, seed: usize) -> Array2<f64> {
+        Array2::from_shape_fn((rows, cols), |(i, j)| {
+            (((i * 31 + j * 17 + seed * 7) % 23) as f64 - 11.0) / 8.0
+        })
+    }
+
+    #[test]
+    fn matches_ndarray_dot_for_every_layout() {
+        for &(m, k, n) in &[(1, 1, 1), (3, 4, 5), (17, 9, 33), (64, 784, 10), (5, 0, 4), (0, 3, 2)] {
+            let a = filled(m, k, 1);
+            let b = filled(k, n, 2);
+            let at = filled(k, m, 1).reversed_axes();
+            let expected = a.dot(&b);
+            for (a_view, b_view) in [(a.view(), b.view()), (at.view(), b.view()), (a.view(), b.t().t())] {
+                let mut c = Array2::from_elem((m, n), f64::NAN);
+                gemm(1.0, &a_view, &b_view, 0.0, &mut c.view_mut());
+                if a_view == a.view() {
+                    assert!((&c - &expected).iter().all(|d| d.abs() < 1e-9), "{m}x{k}x{n}");
+                }
+                let mut cf = Array2::from_elem((m, n).f(), 1.0);
+                gemm(2.0, &a_view, &b_view, 1.0, &mut cf.view_mut());
+                let reference = a_view.dot(&b_view) * 2.0 + 1.0;
+                assert!((&cf - &reference).iter().all(|d| d.abs() < 1e-9), "{m}x{k}x{n} beta");
+            }
+        }
+    }
+
+    #[test]
+    fn broadcast_and_reversed_operands_are_copied_first() {
+        let row = ndarray::array![1.0, 2.0, 3.0];
+        let a = row.broadcast((2, 3)).unwrap(); // stride 0 along rows
+        let b = filled(3, 4, 3);
+        let b_reversed = b.slice(ndarray::s![..;-1, ..]);
+        let mut c = Array2::zeros((2, 4));
+        gemm(1.0, &a, &b_reversed, 0.0, &mut c.view_mut());
+        assert_eq!(c, a.dot(&b_reversed));
+        let mut c_reversed = Array2::zeros((2, 4));
+        gemm(1.0, &a, &b.view(), 0.0, &mut c_reversed.slice_mut(ndarray::s![.., ..;-1]));
+        assert_eq!(c_reversed.slice(ndarray::s![.., ..;-1]), a.dot(&b));
+    }
+
+    #[test]
+    fn threads_give_the_same_bits() {
+        let a = filled(300, 200, 4).mapv(|v| v as f32);
+        let b = filled(200, 150, 5).mapv(|v| v as f32);
+        let mut one = Array2::zeros((300, 150));
+        gemm(1.0, &a.view(), &b.view(), 0.0, &mut one.view_mut());
+        set_num_threads(2);
+        let mut two = Array2::zeros((300, 150));
+        gemm(1.0, &a.view(), &b.view(), 0.0, &mut two.view_mut());
+        set_num_threads(1);
+        assert_eq!(one, two);
+    }
+}
