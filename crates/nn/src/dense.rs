@@ -10,7 +10,8 @@ use crate::{Init, Module, NnError};
 /// weight `W` of shape `[in, out]` and bias `b` of shape `[out]` (Keras's convention, no
 /// transpose; PyTorch's `Linear` stores `Wᵀ`, shape `[out, in]`).
 ///
-/// Its gradients come from the tape's `matmul` and broadcasting `add`:
+/// Its gradients come from the tape's fused `affine` op (`matmul` then broadcasting
+/// `add`, as one node):
 /// `∂L/∂W = xᵀ · ∂L/∂y`, `∂L/∂b = Σ_batch ∂L/∂y`, `∂L/∂x = ∂L/∂y · Wᵀ`.
 ///
 /// ```
@@ -130,18 +131,17 @@ impl<T: Float> Dense<T> {
 
 impl<T: Float> Module<T> for Dense<T> {
     fn forward<'t>(&'t self, tape: &'t Tape<'t, T>, input: Var<'t, T>) -> Result<Var<'t, T>, NnError> {
-        let shape = input.shape();
-        if shape.len() != 2 || shape[1] != self.inputs() {
+        if !input.with_value(|x| x.ndim() == 2 && x.shape()[1] == self.inputs()) {
             return Err(NnError::InputShape {
                 layer: self.label(),
                 expected: format!("[batch, {}]", self.inputs()),
-                actual: shape,
+                actual: input.shape(),
             });
         }
-        let product = input.matmul(&tape.param(&self.weight));
+        let weight = tape.param(&self.weight);
         Ok(match &self.bias {
-            Some(bias) => product + tape.param(bias),
-            None => product,
+            Some(bias) => input.affine(&weight, &tape.param(bias)),
+            None => input.matmul(&weight),
         })
     }
 

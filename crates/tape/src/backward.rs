@@ -4,12 +4,11 @@
 use std::fmt;
 use std::panic::Location;
 
-use ndarray::{ArrayD, ArrayViewD, Dimension};
+use ndarray::{ArrayD, ArrayViewD};
 use smallvec::SmallVec;
 
-use crate::grads::Slot;
 use crate::tape::ScalarArgs;
-use crate::{Float, Grads, Tape, TapeError, Var};
+use crate::{pool, Float, Grads, Tape, TapeError, Var};
 
 /// One step of a backward pass, as recorded by [`Tape::backward_trace`]: which rule ran
 /// at which node, the gradient that flowed in and what it sent to each input.
@@ -207,21 +206,20 @@ impl<'t, T: Float> Tape<'t, T> {
         mut trace: Option<&mut Vec<TraceStep<T>>>,
     ) -> Grads<T> {
         let nodes = self.nodes.borrow();
-        let mut grads: Vec<Slot<T>> = Vec::with_capacity(root.index + 1);
-        grads.resize_with(root.index + 1, || Slot::Empty);
+        let mut grads = Grads::empty(self.id, root.index + 1, self.params.borrow().clone());
         if nodes[root.index].requires_grad {
-            grads[root.index] = Slot::from_array(seed);
+            grads.add_array(root.index, seed);
+        } else {
+            pool::recycle(seed);
         }
         let mut views: SmallVec<[ArrayViewD<'_, T>; 2]> = SmallVec::new();
         let mut wanted: SmallVec<[bool; 2]> = SmallVec::new();
         for i in (0..=root.index).rev() {
             let node = &nodes[i];
             let Some(op) = node.op.as_deref() else { continue };
-            let (below, here) = grads.split_at_mut(i);
             // The scalar fast path: a 0-d node whose inputs are all 0-d.
-            if let (Slot::Scalar(grad_output), Some(output)) = (&here[0], node.value.scalar()) {
-                let grad_output = *grad_output;
-                let inputs = ScalarArgs::gather(node.inputs.iter().map(|&j| &nodes[j]));
+            if let (Some(grad_output), Some(output)) = (grads.scalar_at(i), nodes.scalar(i)) {
+                let inputs = ScalarArgs::gather(&nodes, &node.inputs);
                 if let Some(input_grads) =
                     inputs.and_then(|xs| op.backward_scalar(xs.as_slice(), output, grad_output))
                 {
@@ -244,18 +242,18 @@ impl<'t, T: Float> Tape<'t, T> {
                     }
                     for (&j, &grad) in node.inputs.iter().zip(&input_grads) {
                         if nodes[j].requires_grad {
-                            below[j].add_scalar(grad);
+                            grads.add_scalar(j, grad);
                         }
                     }
                     continue;
                 }
             }
+            let Some(grad_output) = grads.view_at(i) else { continue };
             wanted.clear();
             wanted.extend(node.inputs.iter().map(|&j| nodes[j].requires_grad));
-            let Some(grad_output) = here[0].view() else { continue };
             views.clear();
-            views.extend(node.inputs.iter().map(|&j| nodes[j].value.view()));
-            let input_grads = op.backward(&views, &node.value.view(), &grad_output, &wanted);
+            views.extend(node.inputs.iter().map(|&j| nodes.view(j)));
+            let input_grads = op.backward(&views, &nodes.view(i), &grad_output, &wanted);
             assert_eq!(
                 input_grads.len(),
                 node.inputs.len(),
@@ -272,27 +270,27 @@ impl<'t, T: Float> Tape<'t, T> {
                 grad_output: grad_output.to_owned(),
                 grad_inputs: Vec::new(),
             });
-            for ((&j, grad), &want) in node.inputs.iter().zip(input_grads).zip(&wanted) {
+            for (k, ((&j, grad), &want)) in node.inputs.iter().zip(input_grads).zip(&wanted).enumerate() {
                 let grad = if want { grad } else { None };
                 if let Some(step) = step.as_mut() {
                     step.grad_inputs.push((j, grad.clone()));
                 }
                 let Some(grad) = grad else { continue };
-                let input_shape = nodes[j].value.view().raw_dim();
+                let input_shape = views[k].shape();
                 assert_eq!(
                     grad.shape(),
-                    input_shape.slice(),
+                    input_shape,
                     "{}: backward returned a gradient of shape {:?} for an input of shape {:?}",
                     op.name(),
                     grad.shape(),
-                    input_shape.slice()
+                    input_shape
                 );
-                below[j].add_array(grad);
+                grads.add_array(j, grad);
             }
             if let (Some(trace), Some(step)) = (trace.as_mut(), step) {
                 trace.push(step);
             }
         }
-        Grads { tape: self.id, grads, params: self.params.borrow().clone() }
+        grads
     }
 }

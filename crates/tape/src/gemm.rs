@@ -57,9 +57,9 @@ fn plain_strides<T>(x: &ArrayView2<'_, T>) -> bool {
     x.strides().iter().zip(x.shape()).all(|(&stride, &len)| stride > 0 || len <= 1)
 }
 
-/// `a · b` as a new standard-layout array.
+/// `a · b` as a new standard-layout array (its buffer from the pool).
 pub(crate) fn matmul<T: Float>(a: &ArrayView2<'_, T>, b: &ArrayView2<'_, T>) -> ndarray::Array2<T> {
-    let mut c = ndarray::Array2::zeros((a.nrows(), b.ncols()));
+    let mut c = crate::pool::scratch(&[a.nrows(), b.ncols()]).into_dimensionality().expect("2-D");
     gemm(T::one(), a, b, T::zero(), &mut c.view_mut());
     c
 }

@@ -1,10 +1,10 @@
 //! `Grads`: the gradient store backward returns, separate from the tape and outliving it.
 
-use ndarray::{ArrayBase, ArrayD, ArrayViewD, Data, Dimension};
+use ndarray::{ArrayBase, ArrayD, ArrayViewD, Data, Dimension, Zip};
 
-use crate::params::ParamRegistry;
+use crate::params::SharedRegistry;
 use crate::value::scalar_view;
-use crate::{Float, Var, VarId};
+use crate::{pool, Float, Var, VarId};
 
 /// The gradients from one backward pass: `∂L/∂v` for every recorded value `v` that the
 /// loss depends on and that wants a gradient.
@@ -33,8 +33,11 @@ use crate::{Float, Var, VarId};
 #[derive(Debug, Clone)]
 pub struct Grads<T: Float> {
     pub(crate) tape: u64,
-    pub(crate) grads: Vec<Slot<T>>,
-    pub(crate) params: ParamRegistry,
+    /// One slot per node up to the root.
+    slots: Vec<Slot<T>>,
+    /// The gradient arrays the slots refer to.
+    arrays: Vec<ArrayD<T>>,
+    pub(crate) params: SharedRegistry<T>,
 }
 
 impl<T: Float> Grads<T> {
@@ -54,7 +57,7 @@ impl<T: Float> Grads<T> {
     pub fn get(&self, var: impl Into<VarId>) -> Option<ArrayViewD<'_, T>> {
         let id = var.into();
         self.check_tape(id);
-        self.grads.get(id.index).and_then(Slot::view)
+        self.view_at(id.index)
     }
 
     /// `∂L/∂v`, or zeros of `v`'s shape when no gradient reached it. Takes the `Var`
@@ -99,7 +102,7 @@ impl<T: Float> Grads<T> {
         D: Dimension,
     {
         let (_, index) = self.params.find(array)?;
-        self.grads.get(index).and_then(Slot::view)
+        self.view_at(index)
     }
 
     /// How many values received a gradient.
@@ -111,7 +114,7 @@ impl<T: Float> Grads<T> {
     /// assert_eq!(grads.len(), 3); // sum, exp and x
     /// ```
     pub fn len(&self) -> usize {
-        self.grads.iter().filter(|g| !matches!(g, Slot::Empty)).count()
+        self.slots.iter().filter(|g| !matches!(g, Slot::Empty)).count()
     }
 
     /// Whether no value received a gradient.
@@ -137,51 +140,89 @@ impl<T: Float> Grads<T> {
     }
 }
 
+impl<T: Float> Grads<T> {
+    /// A store with no gradient yet for nodes `0..len`.
+    pub(crate) fn empty(tape: u64, len: usize, params: SharedRegistry<T>) -> Self {
+        let mut slots = pool::slot_list();
+        slots.resize(len, Slot::Empty);
+        Grads { tape, slots, arrays: pool::array_list(), params }
+    }
+
+    /// The gradient of node `index`, if any.
+    pub(crate) fn view_at(&self, index: usize) -> Option<ArrayViewD<'_, T>> {
+        match self.slots.get(index)? {
+            Slot::Empty => None,
+            Slot::Scalar(value) => Some(scalar_view(value)),
+            Slot::Array(at) => Some(self.arrays[*at as usize].view()),
+        }
+    }
+
+    /// The bare number, when node `index`'s gradient is one.
+    pub(crate) fn scalar_at(&self, index: usize) -> Option<T> {
+        match self.slots[index] {
+            Slot::Scalar(value) => Some(value),
+            _ => None,
+        }
+    }
+
+    /// `∂L/∂node += grad` for a 0-d node.
+    pub(crate) fn add_scalar(&mut self, index: usize, grad: T) {
+        match self.slots[index] {
+            Slot::Empty => self.slots[index] = Slot::Scalar(grad),
+            Slot::Scalar(ref mut total) => *total += grad,
+            Slot::Array(at) => self.arrays[at as usize].map_inplace(|v| *v += grad),
+        }
+    }
+
+    /// `∂L/∂node += grad`. The first contribution is kept as it is (no copy); later ones
+    /// are added in place and their buffers reused.
+    pub(crate) fn add_array(&mut self, index: usize, grad: ArrayD<T>) {
+        if grad.ndim() == 0 {
+            let value = grad[[]];
+            pool::recycle(grad);
+            return self.add_scalar(index, value);
+        }
+        match self.slots[index] {
+            Slot::Empty => {
+                self.arrays.push(grad);
+                let at = u32::try_from(self.arrays.len() - 1).expect("fewer than 2³² gradients");
+                self.slots[index] = Slot::Array(at);
+            }
+            Slot::Scalar(total) => {
+                let mut grad = grad;
+                grad.map_inplace(|v| *v += total);
+                self.slots[index] = Slot::Empty;
+                self.add_array(index, grad);
+            }
+            Slot::Array(at) => {
+                add_assign(&mut self.arrays[at as usize], &grad.view());
+                pool::recycle(grad);
+            }
+        }
+    }
+}
+
+/// `total += grad` for two arrays of one shape, over slices when both are contiguous in
+/// standard order.
+pub(crate) fn add_assign<T: Float>(total: &mut ArrayD<T>, grad: &ArrayViewD<'_, T>) {
+    match (total.as_slice_mut(), grad.as_slice()) {
+        (Some(total), Some(grad)) => crate::kernels::add_assign(total, grad),
+        _ => Zip::from(total).and(grad).for_each(|t, &g| *t += g),
+    }
+}
+
+impl<T: Float> Drop for Grads<T> {
+    fn drop(&mut self) {
+        pool::give_slot_list(std::mem::take(&mut self.slots));
+        pool::give_array_list(std::mem::take(&mut self.arrays));
+    }
+}
+
 /// One node's accumulated gradient: none yet, a bare number (0-d values on the scalar
-/// fast path), or an array.
-#[derive(Debug, Clone)]
+/// fast path), or an index into the store's arrays.
+#[derive(Debug, Clone, Copy)]
 pub(crate) enum Slot<T> {
     Empty,
     Scalar(T),
-    /// Boxed so that a slot is two words: the store for a scalar graph stays small.
-    Array(Box<ArrayD<T>>),
-}
-
-impl<T: Float> Slot<T> {
-    /// A seed or first contribution; 0-d arrays become bare numbers.
-    pub(crate) fn from_array(array: ArrayD<T>) -> Self {
-        match array.ndim() {
-            0 => Slot::Scalar(array[[]]),
-            _ => Slot::Array(Box::new(array)),
-        }
-    }
-
-    pub(crate) fn view(&self) -> Option<ArrayViewD<'_, T>> {
-        match self {
-            Slot::Empty => None,
-            Slot::Scalar(value) => Some(scalar_view(value)),
-            Slot::Array(array) => Some(array.view()),
-        }
-    }
-
-    /// `self += grad` for a 0-d node.
-    pub(crate) fn add_scalar(&mut self, grad: T) {
-        match self {
-            Slot::Empty => *self = Slot::Scalar(grad),
-            Slot::Scalar(total) => *total += grad,
-            Slot::Array(total) => total.mapv_inplace(|v| v + grad),
-        }
-    }
-
-    /// `self += grad`.
-    pub(crate) fn add_array(&mut self, grad: ArrayD<T>) {
-        match self {
-            Slot::Empty => *self = Slot::from_array(grad),
-            Slot::Scalar(total) => {
-                let total = *total;
-                *self = Slot::Array(Box::new(grad.mapv(|v| v + total)));
-            }
-            Slot::Array(total) => **total += &grad,
-        }
-    }
+    Array(u32),
 }

@@ -36,7 +36,7 @@ impl<'t, T: Float> Tape<'t, T> {
         let mut out =
             String::from("digraph tape {\n  rankdir=LR;\n  node [fontname=\"monospace\", fontsize=10];\n");
         for (i, node) in nodes.iter().enumerate() {
-            let value = node.value.view();
+            let value = nodes.view(i);
             let title = match (&node.op, node.kind) {
                 (Some(op), _) if op.describe().is_empty() => op.name().to_string(),
                 (Some(op), _) => format!("{}[{}]", op.name(), op.describe()),
@@ -48,7 +48,7 @@ impl<'t, T: Float> Tape<'t, T> {
             let mut label = format!("#{i} {title}\\nshape {:?}", value.shape());
             if value.len() <= SMALL {
                 let _ = write!(label, "\\nvalue {}", compact(&value.to_owned()));
-                if let Some(grad) = grads.and_then(|g| g.grads.get(i)).and_then(|slot| slot.view()) {
+                if let Some(grad) = grads.and_then(|g| g.view_at(i)) {
                     let _ = write!(label, "\\ngrad {}", compact(&grad.to_owned()));
                 }
             }

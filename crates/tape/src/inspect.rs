@@ -27,11 +27,10 @@ impl<'t, T: Float> Tape<'t, T> {
     /// assert!(tape.op_outputs("softmax").is_empty());
     /// ```
     pub fn op_outputs(&self, op_name: &str) -> Vec<ArrayD<T>> {
-        self.nodes
-            .borrow()
-            .iter()
-            .filter(|node| node.op.as_ref().is_some_and(|op| op.name() == op_name))
-            .map(|node| node.value.view().to_owned())
+        let nodes = self.nodes.borrow();
+        (0..nodes.len())
+            .filter(|&i| nodes[i].op.as_ref().is_some_and(|op| op.name() == op_name))
+            .map(|i| nodes.view(i).to_owned())
             .collect()
     }
 }

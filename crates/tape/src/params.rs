@@ -3,9 +3,13 @@
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
+use std::marker::PhantomData;
+use std::sync::Arc;
 
 use ndarray::{ArrayBase, Data, Dimension};
 use smallvec::SmallVec;
+
+use crate::{pool, Float};
 
 /// Identifies a borrowed parameter array: where its data starts and how it is laid out,
 /// so two different views of one buffer (`w` and `w.t()`) are different parameters.
@@ -87,5 +91,53 @@ impl ParamRegistry {
     /// Points an existing entry at a new node.
     pub(crate) fn set_node(&mut self, entry: usize, node: usize) {
         self.entries[entry].1 = node;
+    }
+
+    /// Forgets every entry, keeping the memory.
+    pub(crate) fn clear(&mut self) {
+        self.entries.clear();
+        self.by_address.clear();
+    }
+}
+
+/// A registry shared by a tape and the [`Grads`](crate::Grads) of its backward passes
+/// (backward hands out a reference, not a copy). A tape that registers a parameter after
+/// a backward pass copies it first, so earlier `Grads` keep their view. The last owner
+/// gives it back to the thread's workspace for the next tape.
+#[derive(Debug)]
+pub(crate) struct SharedRegistry<T: Float> {
+    registry: Arc<ParamRegistry>,
+    element: PhantomData<fn() -> T>,
+}
+
+impl<T: Float> SharedRegistry<T> {
+    pub(crate) fn new() -> Self {
+        SharedRegistry { registry: Arc::new(pool::registry::<T>()), element: PhantomData }
+    }
+
+    /// The registry, to change; copied first if a `Grads` shares it.
+    pub(crate) fn make_mut(&mut self) -> &mut ParamRegistry {
+        Arc::make_mut(&mut self.registry)
+    }
+}
+
+impl<T: Float> std::ops::Deref for SharedRegistry<T> {
+    type Target = ParamRegistry;
+    fn deref(&self) -> &ParamRegistry {
+        &self.registry
+    }
+}
+
+impl<T: Float> Clone for SharedRegistry<T> {
+    fn clone(&self) -> Self {
+        SharedRegistry { registry: Arc::clone(&self.registry), element: PhantomData }
+    }
+}
+
+impl<T: Float> Drop for SharedRegistry<T> {
+    fn drop(&mut self) {
+        if let Some(registry) = Arc::get_mut(&mut self.registry) {
+            pool::give_registry::<T>(std::mem::take(registry));
+        }
     }
 }

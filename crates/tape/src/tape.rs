@@ -1,13 +1,16 @@
 //! The tape: a Wengert list of recorded operations, in creation (= topological) order.
 
 use std::cell::{Cell, RefCell};
+use std::marker::PhantomData;
 use std::panic::Location;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use ndarray::{ArrayBase, ArrayViewD, Data, Dimension};
 use smallvec::SmallVec;
 
-use crate::params::ParamRegistry;
+use crate::params::SharedRegistry;
+pub(crate) use crate::store::Node;
+use crate::store::{Store, Stored};
 use crate::{Float, Op, Value, Var};
 
 /// Gives every tape a distinct id, so a [`VarId`](crate::VarId) from one tape is never
@@ -23,14 +26,11 @@ pub(crate) struct ScalarArgs<T> {
 
 impl<T: Float> ScalarArgs<T> {
     /// `Some` when there are one or two inputs and every one is 0-d.
-    pub(crate) fn gather<'a, 't: 'a>(mut inputs: impl Iterator<Item = &'a Node<'t, T>>) -> Option<Self> {
-        let first = inputs.next()?.value.scalar()?;
-        match inputs.next() {
-            None => Some(ScalarArgs { values: [first, T::zero()], len: 1 }),
-            Some(second) => {
-                let second = second.value.scalar()?;
-                inputs.next().is_none().then_some(ScalarArgs { values: [first, second], len: 2 })
-            }
+    pub(crate) fn gather(store: &Store<T>, inputs: &[usize]) -> Option<Self> {
+        match *inputs {
+            [a] => Some(ScalarArgs { values: [store.scalar(a)?, T::zero()], len: 1 }),
+            [a, b] => Some(ScalarArgs { values: [store.scalar(a)?, store.scalar(b)?], len: 2 }),
+            _ => None,
         }
     }
 
@@ -60,21 +60,6 @@ pub enum NodeKind {
     Op,
 }
 
-/// One recorded value: the array, and how it was made.
-pub(crate) struct Node<'t, T: Float> {
-    /// The value: borrowed for parameters and borrowed inputs, owned otherwise.
-    pub(crate) value: Value<'t, T>,
-    /// The op that made it; `None` for leaves and for anything recorded without grad.
-    pub(crate) op: Option<Box<dyn Op<T>>>,
-    /// Indices of the op's inputs (always lower than this node's index).
-    pub(crate) inputs: SmallVec<[usize; 2]>,
-    /// Whether a gradient flows to this node (some leaf below it wants one).
-    pub(crate) requires_grad: bool,
-    pub(crate) kind: NodeKind,
-    /// The user's source line that created it.
-    pub(crate) site: &'static Location<'static>,
-}
-
 /// Records operations on n-d arrays as they run, then differentiates them in reverse.
 ///
 /// Creation order is a topological order, so [`backward`](Tape::backward) is one reverse
@@ -102,11 +87,14 @@ pub(crate) struct Node<'t, T: Float> {
 /// ```
 pub struct Tape<'t, T: Float> {
     pub(crate) id: u64,
-    pub(crate) nodes: RefCell<Vec<Node<'t, T>>>,
+    pub(crate) nodes: RefCell<Store<T>>,
     /// Each borrowed parameter's identity and node, so the same array registered twice
     /// is one node and [`Grads::param`](crate::Grads::param) can find it.
-    pub(crate) params: RefCell<ParamRegistry>,
+    pub(crate) params: RefCell<SharedRegistry<T>>,
     grad_enabled: Cell<bool>,
+    /// The parameters and inputs the store borrows live for `'t` (invariant, as a
+    /// `RefCell<&'t _>` would be).
+    borrows: PhantomData<Cell<&'t ()>>,
 }
 
 impl<'t, T: Float> Default for Tape<'t, T> {
@@ -125,9 +113,10 @@ impl<'t, T: Float> Tape<'t, T> {
     pub fn new() -> Self {
         Tape {
             id: NEXT_TAPE_ID.fetch_add(1, Ordering::Relaxed),
-            nodes: RefCell::new(Vec::new()),
-            params: RefCell::new(ParamRegistry::default()),
+            nodes: RefCell::new(Store::new()),
+            params: RefCell::new(SharedRegistry::new()),
             grad_enabled: Cell::new(true),
+            borrows: PhantomData,
         }
     }
 
@@ -275,30 +264,24 @@ impl<'t, T: Float> Tape<'t, T> {
                 return Var::new(self, index);
             }
             let var = self.push_leaf(array.into(), grad, NodeKind::Param);
-            self.params.borrow_mut().set_node(entry, var.index);
+            self.params.borrow_mut().make_mut().set_node(entry, var.index);
             return var;
         }
         let var = self.push_leaf(array.into(), grad, NodeKind::Param);
-        self.params.borrow_mut().insert(array, var.index);
+        self.params.borrow_mut().make_mut().insert(array, var.index);
         var
     }
 
     #[track_caller]
     fn push_leaf(&'t self, value: Value<'t, T>, requires_grad: bool, kind: NodeKind) -> Var<'t, T> {
-        self.push(Node {
-            value,
-            op: None,
-            inputs: SmallVec::new(),
-            requires_grad,
-            kind,
-            site: Location::caller(),
-        })
+        self.push(value, leaf(requires_grad, kind, Location::caller()))
     }
 
-    pub(crate) fn push(&'t self, node: Node<'t, T>) -> Var<'t, T> {
-        let mut nodes = self.nodes.borrow_mut();
-        nodes.push(node);
-        Var::new(self, nodes.len() - 1)
+    /// Records a node with this value.
+    pub(crate) fn push(&'t self, value: Value<'t, T>, node: Node<T>) -> Var<'t, T> {
+        // SAFETY: a borrowed value lives for `'t`, which outlives this tape and its store.
+        let index = unsafe { self.nodes.borrow_mut().push(value, node) };
+        Var::new(self, index)
     }
 
     /// Records `op` applied to `inputs` and returns its output. This is how every op
@@ -330,16 +313,18 @@ impl<'t, T: Float> Tape<'t, T> {
                 self.id
             );
         }
+        let inputs_index: SmallVec<[usize; 2]> = inputs.iter().map(|v| v.index).collect();
         let (value, requires_grad) = {
             let nodes = self.nodes.borrow();
-            let requires_grad = self.is_grad_enabled() && inputs.iter().any(|v| nodes[v.index].requires_grad);
+            let requires_grad =
+                self.is_grad_enabled() && inputs_index.iter().any(|&i| nodes[i].requires_grad);
             // The scalar fast path: every input 0-d and the op can compute on bare numbers.
-            let scalars = ScalarArgs::gather(inputs.iter().map(|v| &nodes[v.index]));
+            let scalars = ScalarArgs::gather(&nodes, &inputs_index);
             match scalars.and_then(|s| op.forward_scalar(s.as_slice())) {
                 Some(y) => (Value::scalar_value(y), requires_grad),
                 None => {
                     let views: SmallVec<[ArrayViewD<'_, T>; 2]> =
-                        inputs.iter().map(|v| nodes[v.index].value.view()).collect();
+                        inputs_index.iter().map(|&i| nodes.view(i)).collect();
                     let shapes: SmallVec<[&[usize]; 2]> = views.iter().map(|v| v.shape()).collect();
                     if let Err(message) = op.check_shapes(&shapes) {
                         panic!("{}: {} (at {})", op.name(), message, Location::caller());
@@ -349,13 +334,25 @@ impl<'t, T: Float> Tape<'t, T> {
             }
         };
         let recorded = self.is_grad_enabled();
-        self.push(Node {
+        self.push(
             value,
-            op: if recorded { Some(Box::new(op)) } else { None },
-            inputs: if recorded { inputs.iter().map(|v| v.index).collect() } else { SmallVec::new() },
-            requires_grad,
-            kind: NodeKind::Op,
-            site: Location::caller(),
-        })
+            Node {
+                value: Stored::Scalar(T::zero()),
+                op: if recorded { Some(Box::new(op)) } else { None },
+                inputs: if recorded { inputs_index } else { SmallVec::new() },
+                requires_grad,
+                kind: NodeKind::Op,
+                site: Location::caller(),
+            },
+        )
     }
+}
+
+/// A leaf node's description (its value is set by [`Store::push`]).
+pub(crate) fn leaf<T: Float>(
+    requires_grad: bool,
+    kind: NodeKind,
+    site: &'static Location<'static>,
+) -> Node<T> {
+    Node { value: Stored::Scalar(T::zero()), op: None, inputs: SmallVec::new(), requires_grad, kind, site }
 }

@@ -24,12 +24,12 @@ use crate::Float;
 #[derive(Debug, Clone)]
 pub struct Value<'t, T: Float>(pub(crate) Repr<'t, T>);
 
-/// How a [`Value`] is stored. Arrays are boxed so that a node stays small (a few words),
-/// which keeps the tape's node list compact for graphs of many small values.
+/// What a [`Value`] holds. On the tape, arrays live in the tape's lists and nodes refer to
+/// them by index ([`crate::store`]), so a node stays a few words.
 #[derive(Debug, Clone)]
 pub(crate) enum Repr<'t, T: Float> {
-    Borrowed(Box<ArrayViewD<'t, T>>),
-    Owned(Box<ArrayD<T>>),
+    Borrowed(ArrayViewD<'t, T>),
+    Owned(ArrayD<T>),
     Scalar(T),
 }
 
@@ -88,18 +88,18 @@ pub(crate) fn scalar_view<T>(value: &T) -> ArrayViewD<'_, T> {
 
 impl<'t, T: Float, D: Dimension> From<Array<T, D>> for Value<'t, T> {
     fn from(array: Array<T, D>) -> Self {
-        Value(Repr::Owned(Box::new(array.into_dyn())))
+        Value(Repr::Owned(array.into_dyn()))
     }
 }
 
 impl<'t, T: Float, D: Dimension> From<ArrayView<'t, T, D>> for Value<'t, T> {
     fn from(view: ArrayView<'t, T, D>) -> Self {
-        Value(Repr::Borrowed(Box::new(view.into_dyn())))
+        Value(Repr::Borrowed(view.into_dyn()))
     }
 }
 
 impl<'t, T: Float, S: Data<Elem = T>, D: Dimension> From<&'t ArrayBase<S, D>> for Value<'t, T> {
     fn from(array: &'t ArrayBase<S, D>) -> Self {
-        Value(Repr::Borrowed(Box::new(array.view().into_dyn())))
+        Value(Repr::Borrowed(array.view().into_dyn()))
     }
 }

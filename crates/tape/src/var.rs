@@ -4,9 +4,8 @@ use std::fmt;
 use std::ops::{Add, Div, Mul, Neg, Sub};
 
 use ndarray::ArrayD;
-use smallvec::SmallVec;
 
-use crate::tape::{Node, NodeKind};
+use crate::tape::{leaf, Node, NodeKind};
 use crate::{Float, Tape};
 
 /// A handle to one value on a [`Tape`]: a tape reference and an index, so it is `Copy`
@@ -81,7 +80,7 @@ impl<'t, T: Float> Var<'t, T> {
     }
 
     /// Runs `f` on the recorded node.
-    pub(crate) fn with_node<R>(&self, f: impl FnOnce(&Node<'t, T>) -> R) -> R {
+    pub(crate) fn with_node<R>(&self, f: impl FnOnce(&Node<T>) -> R) -> R {
         f(&self.tape.nodes.borrow()[self.index])
     }
 
@@ -118,7 +117,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// assert_eq!(x.sqrt().value(), ndarray::array![1.0, 2.0].into_dyn());
     /// ```
     pub fn value(&self) -> ArrayD<T> {
-        self.with_node(|node| node.value.view().to_owned())
+        self.with_value(|value| value.to_owned())
     }
 
     /// Calls `f` with a view of the value, without copying it.
@@ -129,7 +128,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// assert_eq!(x.with_value(|v| v.sum()), 5.0);
     /// ```
     pub fn with_value<R>(&self, f: impl FnOnce(&ndarray::ArrayViewD<'_, T>) -> R) -> R {
-        self.with_node(|node| f(&node.value.view()))
+        f(&self.tape.nodes.borrow().view(self.index))
     }
 
     /// The single element of a one-element value (a loss, a 0-d sum).
@@ -144,8 +143,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// ```
     #[track_caller]
     pub fn item(&self) -> T {
-        self.with_node(|node| {
-            let value = node.value.view();
+        self.with_value(|value| {
             assert!(
                 value.len() == 1,
                 "item: expected a value with one element, got shape {:?}",
@@ -163,7 +161,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// assert_eq!(x.shape(), vec![2, 3]);
     /// ```
     pub fn shape(&self) -> Vec<usize> {
-        self.with_node(|node| node.value.view().shape().to_vec())
+        self.with_value(|value| value.shape().to_vec())
     }
 
     /// Number of dimensions.
@@ -173,7 +171,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// assert_eq!(tape.scalar(1.0).ndim(), 0);
     /// ```
     pub fn ndim(&self) -> usize {
-        self.with_node(|node| node.value.view().ndim())
+        self.with_value(|value| value.ndim())
     }
 
     /// Whether a gradient will flow to this value in backward.
@@ -203,7 +201,7 @@ impl<'t, T: Float> Var<'t, T> {
     }
 
     /// A constant with the same value: gradients stop here (`x.detach()` in PyTorch,
-    /// `stop_gradient` in JAX). The value is shared when it is borrowed, copied otherwise.
+    /// `stop_gradient` in JAX). The value is shared, not copied.
     ///
     /// ```
     /// use ndarray::array;
@@ -214,29 +212,24 @@ impl<'t, T: Float> Var<'t, T> {
     /// ```
     #[track_caller]
     pub fn detach(&self) -> Var<'t, T> {
-        let value = self.with_node(|node| node.value.clone());
-        self.tape.push(Node {
-            value,
-            op: None,
-            inputs: SmallVec::new(),
-            requires_grad: false,
-            kind: NodeKind::Constant,
-            site: std::panic::Location::caller(),
-        })
+        let node = leaf(false, NodeKind::Constant, std::panic::Location::caller());
+        let index = self.tape.nodes.borrow_mut().push_shared(self.index, node);
+        Var::new(self.tape, index)
     }
 }
 
 impl<T: Float> fmt::Debug for Var<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.with_node(|node| {
-            let name = node.op.as_ref().map_or("leaf", |op| op.name());
-            let value = node.value.view();
+        let nodes = self.tape.nodes.borrow();
+        let name = nodes[self.index].op.as_ref().map_or("leaf", |op| op.name());
+        let value = nodes.view(self.index);
+        {
             write!(f, "Var#{}({name}, shape {:?}", self.index, value.shape())?;
             if value.len() <= 8 {
                 write!(f, ", value {value}")?;
             }
             write!(f, ")")
-        })
+        }
     }
 }
 

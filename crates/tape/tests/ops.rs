@@ -108,6 +108,27 @@ fn matmul_forms() {
 }
 
 #[test]
+fn affine_is_matmul_plus_bias() {
+    let x = a23();
+    let w = array![[0.5, -0.3], [1.1, 0.2], [-0.7, 0.9]].into_dyn();
+    let b = array![0.25, -1.5].into_dyn();
+    check(|_, v| weighted(v[0].affine(&v[1], &v[2])), &[x.clone(), w.clone(), b.clone()]);
+    // A transposed weight view and a strided input take the general paths.
+    check(|_, v| weighted(v[0].t().affine(&v[1].t(), &v[2])), &[x.t().to_owned(), w.t().to_owned(), b]);
+    // The same bits as the two ops it fuses, value and gradients.
+    let tape = Tape::new();
+    let (xv, wv, bv) = (tape.var(x), tape.var(w), tape.var(array![0.1, 0.2]));
+    let fused = xv.affine(&wv, &bv);
+    let composed = xv.matmul(&wv).add(&bv);
+    assert_eq!(fused.value(), composed.value());
+    let fused_grads = tape.backward(weighted(fused));
+    let composed_grads = tape.backward(weighted(composed));
+    for v in [xv, wv, bv] {
+        assert_eq!(fused_grads.get(v), composed_grads.get(v));
+    }
+}
+
+#[test]
 fn matmul_with_column_major_inputs_and_one_column() {
     // Regression: a column-major `a` in the batched form, and a one-column `b` (where
     // ndarray's `dot` returns a column-major product), once failed to reshape.

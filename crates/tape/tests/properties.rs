@@ -19,7 +19,7 @@ use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use proptest::test_runner::TestRunner;
 use tapegrad_tape::gradcheck::{GradCheck, GradCheckReport, Status};
-use tapegrad_tape::{broadcast_shape, Var};
+use tapegrad_tape::{broadcast_shape, Tape, Var};
 
 // ---------------------------------------------------------------------------------------
 // Settings
@@ -689,6 +689,22 @@ proptest! {
     ) {
         let report = check_binary(&a, &b, &w, |a, b| a.matmul(&b));
         prop_assert!(report.passed(), "{report}");
+    }
+
+    /// affine `x · W + b`: `[m, k] · [k, n] + [n]`, equal to matmul then add.
+    #[test]
+    fn affine_gradient(
+        (x, w, b) in (1usize..=4, 1usize..=4, 1usize..=4).prop_flat_map(|(m, k, n)| {
+            (array_of(vec![m, k], moderate()), array_of(vec![k, n], moderate()), array_of(vec![n], moderate()))
+        }),
+        weights in weights(),
+    ) {
+        let report = GradCheck::new()
+            .check(|_, v| weighted_sum(v[0].affine(&v[1], &v[2]), &weights), &[x.clone(), w.clone(), b.clone()]);
+        prop_assert!(report.passed(), "{report}");
+        let tape = Tape::new();
+        let (x, w, b) = (tape.var(x), tape.var(w), tape.var(b));
+        prop_assert_eq!(x.affine(&w, &b).value(), x.matmul(&w).add(&b).value());
     }
 
     /// matmul 3-D · 3-D: `[batch, m, k] · [batch, k, n]`, one product per batch entry.

@@ -386,7 +386,7 @@ impl<'t, T: Float> Tape<'t, T> {
                 .iter()
                 .map(|node| {
                     let op = node.op.as_deref()?;
-                    let inputs: Vec<_> = node.inputs.iter().map(|&j| nodes[j].value.view()).collect();
+                    let inputs: Vec<_> = node.inputs.iter().map(|&j| nodes.view(j)).collect();
                     op.branches(&inputs)
                 })
                 .collect(),

@@ -225,8 +225,7 @@ impl GradCheck {
         let mut ops = Vec::new();
         for (index, node) in nodes.iter().enumerate() {
             let Some(op) = node.op.as_deref() else { continue };
-            let mut xs: Vec<ArrayD<T>> =
-                node.inputs.iter().map(|&j| nodes[j].value.view().to_owned()).collect();
+            let mut xs: Vec<ArrayD<T>> = node.inputs.iter().map(|&j| nodes.view(j).to_owned()).collect();
             let y = op.forward(&views(&xs));
             let v = cotangent::<T>(y.shape(), index as u64);
             let wanted = vec![true; xs.len()];

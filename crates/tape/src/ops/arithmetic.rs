@@ -166,6 +166,9 @@ impl<T: Float> BinaryFn<T> for AddFn {
     fn partials(&self, _a: T, _b: T, _y: T) -> (T, T) {
         (T::one(), T::one())
     }
+    fn constant_partials(&self) -> Option<(T, T)> {
+        Some((T::one(), T::one()))
+    }
 }
 
 /// `y = a − b`; `∂y/∂a = 1`, `∂y/∂b = −1`.
@@ -179,6 +182,9 @@ impl<T: Float> BinaryFn<T> for SubFn {
     }
     fn partials(&self, _a: T, _b: T, _y: T) -> (T, T) {
         (T::one(), -T::one())
+    }
+    fn constant_partials(&self) -> Option<(T, T)> {
+        Some((T::one(), -T::one()))
     }
 }
 

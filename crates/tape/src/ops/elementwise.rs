@@ -7,8 +7,9 @@
 use ndarray::{ArrayD, ArrayViewD, IxDyn, Zip};
 use smallvec::smallvec;
 
-use super::{check_broadcast, sum_to_shape, zip_broadcast, InputGrads, Op, ScalarGrads};
-use crate::Float;
+use super::{check_broadcast, InputGrads, Op, ScalarGrads};
+use crate::kernels::{map, map3, reduce_to, zip_broadcast};
+use crate::{pool, Float};
 
 /// An elementwise function of one input: `y = f(x)` and its derivative `dy/dx`.
 ///
@@ -81,6 +82,13 @@ pub trait BinaryFn<T: Float>: 'static {
     fn value(&self, a: T, b: T) -> T;
     /// `(∂y/∂a, ∂y/∂b)` at `(a, b)`, with `y = f(a, b)` passed in.
     fn partials(&self, a: T, b: T, y: T) -> (T, T);
+    /// `Some((∂y/∂a, ∂y/∂b))` when both partials are the same constants everywhere (`+`
+    /// and `−`); `None` (the default) otherwise. With constants, backward sums `∂L/∂y`
+    /// over the broadcast axes first and scales the sum, without computing a partial per
+    /// element (`partials` must agree with them).
+    fn constant_partials(&self) -> Option<(T, T)> {
+        None
+    }
     /// For functions with kinks: which piece `(a, b)` falls on; `None` when smooth.
     fn branch(&self, a: T, b: T) -> Option<i8> {
         let _ = (a, b);
@@ -115,7 +123,7 @@ impl<T: Float, F: UnaryFn<T>> Op<T> for Unary<F> {
         self.0.describe()
     }
     fn forward(&self, inputs: &[ArrayViewD<'_, T>]) -> ArrayD<T> {
-        inputs[0].mapv(|x| self.0.value(x))
+        map(&inputs[0], |x| self.0.value(x))
     }
     fn backward(
         &self,
@@ -124,10 +132,7 @@ impl<T: Float, F: UnaryFn<T>> Op<T> for Unary<F> {
         grad_output: &ArrayViewD<'_, T>,
         _wanted: &[bool],
     ) -> InputGrads<T> {
-        let grad_x = Zip::from(grad_output)
-            .and(&inputs[0])
-            .and(output)
-            .map_collect(|&g, &x, &y| g * self.0.derivative(x, y));
+        let grad_x = map3(grad_output, &inputs[0], output, |g, x, y| g * self.0.derivative(x, y));
         smallvec![Some(grad_x)]
     }
     fn branches(&self, inputs: &[ArrayViewD<'_, T>]) -> Option<Vec<i8>> {
@@ -184,13 +189,36 @@ impl<T: Float, F: BinaryFn<T>> Op<T> for Binary<F> {
         wanted: &[bool],
     ) -> InputGrads<T> {
         let (a, b) = (&inputs[0], &inputs[1]);
+        if let Some((da, db)) = self.0.constant_partials() {
+            // ∂L/∂a = da · Σ ∂L/∂y over a's broadcast axes (likewise b): no per-element partials.
+            let scaled = |shape: &[usize], d: T| {
+                let mut grad = reduce_to(grad_output, shape);
+                if d != T::one() {
+                    grad.map_inplace(|v| *v *= d);
+                }
+                grad
+            };
+            return smallvec![
+                wanted[0].then(|| scaled(a.shape(), da)),
+                wanted[1].then(|| scaled(b.shape(), db))
+            ];
+        }
         let out_shape = grad_output.raw_dim();
         let a_b = a.broadcast(out_shape.clone()).expect("broadcastable");
         let b_b = b.broadcast(out_shape).expect("broadcastable");
+        // The gradient at the output's shape, summed back to the operand's if it was broadcast.
+        let to_operand = |full: ArrayD<T>, shape: &[usize]| {
+            if full.shape() == shape {
+                return full;
+            }
+            let reduced = reduce_to(&full.view(), shape);
+            pool::recycle(full);
+            reduced
+        };
         if wanted[0] && wanted[1] {
             // Both gradients in one pass, so `partials` runs once per element.
-            let mut grad_a = ArrayD::zeros(grad_output.raw_dim());
-            let mut grad_b = ArrayD::zeros(grad_output.raw_dim());
+            let mut grad_a = pool::scratch(grad_output.shape());
+            let mut grad_b = pool::scratch(grad_output.shape());
             Zip::from(&mut grad_a)
                 .and(&mut grad_b)
                 .and(grad_output)
@@ -202,15 +230,16 @@ impl<T: Float, F: BinaryFn<T>> Op<T> for Binary<F> {
                     *da = g * pa;
                     *db = g * pb;
                 });
-            return smallvec![Some(sum_to_shape(grad_a, a.shape())), Some(sum_to_shape(grad_b, b.shape()))];
+            return smallvec![Some(to_operand(grad_a, a.shape())), Some(to_operand(grad_b, b.shape()))];
         }
         let grad = |pick: fn((T, T)) -> T, shape: &[usize]| {
-            let full = Zip::from(grad_output)
-                .and(&a_b)
-                .and(&b_b)
-                .and(output)
-                .map_collect(|&g, &a, &b, &y| g * pick(self.0.partials(a, b, y)));
-            sum_to_shape(full, shape)
+            let mut full = pool::scratch(grad_output.shape());
+            Zip::from(&mut full).and(grad_output).and(&a_b).and(&b_b).and(output).for_each(
+                |d, &g, &a, &b, &y| {
+                    *d = g * pick(self.0.partials(a, b, y));
+                },
+            );
+            to_operand(full, shape)
         };
         smallvec![wanted[0].then(|| grad(|p| p.0, a.shape())), wanted[1].then(|| grad(|p| p.1, b.shape()))]
     }

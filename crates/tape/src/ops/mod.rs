@@ -4,12 +4,13 @@
 //! its derivative written in the doc comment, and the [`Var`](crate::Var) method that
 //! records it right above. Adding an op touches its file and one `mod` line here.
 
-use ndarray::{ArrayD, ArrayViewD, Axis, IxDyn, Zip};
+use ndarray::{ArrayD, ArrayViewD, Axis};
 use smallvec::SmallVec;
 
 use crate::Float;
 
 pub(crate) mod activation;
+pub(crate) mod affine;
 pub(crate) mod arithmetic;
 pub(crate) mod compare;
 pub(crate) mod elementwise;
@@ -192,21 +193,6 @@ pub fn sum_to_shape<T: Float>(grad: ArrayD<T>, shape: &[usize]) -> ArrayD<T> {
         }
     }
     out
-}
-
-/// Applies `f` elementwise to two arrays under NumPy broadcasting.
-pub(crate) fn zip_broadcast<T: Float>(
-    a: &ArrayViewD<'_, T>,
-    b: &ArrayViewD<'_, T>,
-    f: impl Fn(T, T) -> T,
-) -> ArrayD<T> {
-    if a.shape() == b.shape() {
-        return Zip::from(a).and(b).map_collect(|&x, &y| f(x, y));
-    }
-    let shape = broadcast_shape(a.shape(), b.shape()).expect("shapes checked before forward");
-    let a = a.broadcast(IxDyn(&shape)).expect("broadcastable");
-    let b = b.broadcast(IxDyn(&shape)).expect("broadcastable");
-    Zip::from(&a).and(&b).map_collect(|&x, &y| f(x, y))
 }
 
 /// Shape check shared by the broadcasting binary ops.

@@ -1,0 +1,262 @@
+//! Buffers reused from one tape to the next, so that a training loop that builds a fresh
+//! tape every step stops allocating once it is warm.
+//!
+//! Each thread keeps, per element type, a workspace of spare array buffers (keyed by
+//! length) and of the tape's own lists (nodes, values, gradient slots, the parameter
+//! registry). A tape takes what it needs when it is made and gives everything back when
+//! it and its [`Grads`](crate::Grads) are dropped; ops take their output buffers here.
+//! The next step, with the same shapes, finds every buffer it needs.
+//!
+//! The workspace is bounded: at most [`MAX_SPARE_BYTES`] of spare array memory and
+//! [`MAX_SPARE_PER_LENGTH`] spare buffers of any one length per thread and element type;
+//! beyond that, buffers are freed as usual. A steady training loop holds about one step's
+//! working set. Reuse never changes a result: a buffer taken from the pool is overwritten
+//! in full before anything reads it.
+
+use std::any::{Any, TypeId};
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+use ndarray::{ArrayD, ArrayViewD, IxDyn};
+
+use crate::grads::Slot;
+use crate::params::ParamRegistry;
+use crate::tape::Node;
+use crate::Float;
+
+/// Spare array memory kept per thread and element type.
+pub(crate) const MAX_SPARE_BYTES: usize = 64 << 20;
+/// Spare buffers of one length kept per thread and element type.
+pub(crate) const MAX_SPARE_PER_LENGTH: usize = 64;
+/// Spare lists of each kind kept per thread and element type.
+const MAX_SPARE_LISTS: usize = 4;
+
+/// Hashes a length with one multiplication.
+#[derive(Default)]
+struct LengthHasher(u64);
+
+impl Hasher for LengthHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+    fn write_usize(&mut self, length: usize) {
+        self.0 = (length as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+/// One thread's spare buffers and lists for one element type.
+pub(crate) struct Workspace<T: Float> {
+    buffers: HashMap<usize, Vec<Vec<T>>, BuildHasherDefault<LengthHasher>>,
+    spare_bytes: usize,
+    nodes: Vec<Vec<Node<T>>>,
+    arrays: Vec<Vec<ArrayD<T>>>,
+    /// Emptied before they are kept, so no view outlives its tape.
+    views: Vec<Vec<ArrayViewD<'static, T>>>,
+    slots: Vec<Vec<Slot<T>>>,
+    registries: Vec<ParamRegistry>,
+}
+
+impl<T: Float> Default for Workspace<T> {
+    fn default() -> Self {
+        Workspace {
+            buffers: HashMap::default(),
+            spare_bytes: 0,
+            nodes: Vec::new(),
+            arrays: Vec::new(),
+            views: Vec::new(),
+            slots: Vec::new(),
+            registries: Vec::new(),
+        }
+    }
+}
+
+thread_local! {
+    static F32: RefCell<Workspace<f32>> = RefCell::new(Workspace::default());
+    static F64: RefCell<Workspace<f64>> = RefCell::new(Workspace::default());
+}
+
+/// Runs `f` on this thread's workspace for `T`; `None` while the thread is shutting down
+/// or when the workspace is already in use further up the stack.
+fn with<T: Float, R>(f: impl FnOnce(&mut Workspace<T>) -> R) -> Option<R> {
+    fn run<U: Float, T: Float, R>(
+        key: &'static std::thread::LocalKey<RefCell<Workspace<U>>>,
+        f: impl FnOnce(&mut Workspace<T>) -> R,
+    ) -> Option<R> {
+        key.try_with(|cell| {
+            let mut workspace = cell.try_borrow_mut().ok()?;
+            let workspace: &mut dyn Any = &mut *workspace;
+            workspace.downcast_mut::<Workspace<T>>().map(f)
+        })
+        .ok()
+        .flatten()
+    }
+    if TypeId::of::<T>() == TypeId::of::<f32>() {
+        run(&F32, f)
+    } else {
+        run(&F64, f)
+    }
+}
+
+/// A buffer of `len` elements. Its contents are left over from earlier use (or zero):
+/// the caller overwrites every element.
+pub(crate) fn buffer<T: Float>(len: usize) -> Vec<T> {
+    let spare = with(|w: &mut Workspace<T>| {
+        let buffer = w.buffers.get_mut(&len)?.pop()?;
+        w.spare_bytes -= buffer.capacity() * size_of::<T>();
+        Some(buffer)
+    });
+    spare.flatten().unwrap_or_else(|| vec![T::zero(); len])
+}
+
+/// Keeps `buffer` for reuse, or frees it when the workspace is full.
+pub(crate) fn give_buffer<T: Float>(buffer: Vec<T>) {
+    let bytes = buffer.capacity() * size_of::<T>();
+    if buffer.is_empty() || bytes > MAX_SPARE_BYTES {
+        return;
+    }
+    with(move |w: &mut Workspace<T>| {
+        if w.spare_bytes + bytes > MAX_SPARE_BYTES {
+            return;
+        }
+        let spares = w.buffers.entry(buffer.len()).or_default();
+        if spares.len() < MAX_SPARE_PER_LENGTH {
+            spares.push(buffer);
+            w.spare_bytes += bytes;
+        }
+    });
+}
+
+/// A standard-layout array of this shape whose contents are left over: the caller
+/// overwrites every element.
+pub(crate) fn scratch<T: Float>(shape: &[usize]) -> ArrayD<T> {
+    let len = shape.iter().product();
+    ArrayD::from_shape_vec(IxDyn(shape), buffer(len)).expect("the buffer has the shape's length")
+}
+
+/// A standard-layout array of zeros.
+pub(crate) fn zeros<T: Float>(shape: &[usize]) -> ArrayD<T> {
+    let mut array = scratch(shape);
+    array.fill(T::zero());
+    array
+}
+
+/// Gives an array's buffer back for reuse.
+pub(crate) fn recycle<T: Float>(array: ArrayD<T>) {
+    give_buffer(array.into_raw_vec_and_offset().0);
+}
+
+/// An empty list with the capacity a previous tape needed.
+fn take_list<T: Float, E>(pick: impl FnOnce(&mut Workspace<T>) -> &mut Vec<Vec<E>>) -> Vec<E> {
+    with(|w: &mut Workspace<T>| pick(w).pop()).flatten().unwrap_or_default()
+}
+
+/// Keeps an emptied list's capacity for the next tape.
+fn give_list<T: Float, E>(mut list: Vec<E>, pick: impl FnOnce(&mut Workspace<T>) -> &mut Vec<Vec<E>>) {
+    list.clear();
+    if list.capacity() == 0 {
+        return;
+    }
+    with(move |w: &mut Workspace<T>| {
+        let lists = pick(w);
+        if lists.len() < MAX_SPARE_LISTS {
+            lists.push(list);
+        }
+    });
+}
+
+pub(crate) fn node_list<T: Float>() -> Vec<Node<T>> {
+    take_list(|w: &mut Workspace<T>| &mut w.nodes)
+}
+
+pub(crate) fn give_node_list<T: Float>(list: Vec<Node<T>>) {
+    give_list(list, |w: &mut Workspace<T>| &mut w.nodes)
+}
+
+pub(crate) fn array_list<T: Float>() -> Vec<ArrayD<T>> {
+    take_list(|w: &mut Workspace<T>| &mut w.arrays)
+}
+
+/// Gives every array's buffer back, then the list itself.
+pub(crate) fn give_array_list<T: Float>(mut list: Vec<ArrayD<T>>) {
+    for array in list.drain(..) {
+        recycle(array);
+    }
+    give_list(list, |w: &mut Workspace<T>| &mut w.arrays)
+}
+
+pub(crate) fn view_list<T: Float>() -> Vec<ArrayViewD<'static, T>> {
+    take_list(|w: &mut Workspace<T>| &mut w.views)
+}
+
+pub(crate) fn give_view_list<T: Float>(list: Vec<ArrayViewD<'static, T>>) {
+    give_list(list, |w: &mut Workspace<T>| &mut w.views)
+}
+
+pub(crate) fn slot_list<T: Float>() -> Vec<Slot<T>> {
+    take_list(|w: &mut Workspace<T>| &mut w.slots)
+}
+
+pub(crate) fn give_slot_list<T: Float>(list: Vec<Slot<T>>) {
+    give_list(list, |w: &mut Workspace<T>| &mut w.slots)
+}
+
+pub(crate) fn registry<T: Float>() -> ParamRegistry {
+    with(|w: &mut Workspace<T>| w.registries.pop()).flatten().unwrap_or_default()
+}
+
+pub(crate) fn give_registry<T: Float>(mut registry: ParamRegistry) {
+    registry.clear();
+    with(move |w: &mut Workspace<T>| {
+        if w.registries.len() < MAX_SPARE_LISTS {
+            w.registries.push(registry);
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_given_buffer_comes_back_for_the_same_length_only() {
+        let buffer: Vec<f32> = vec![1.0; 1000];
+        let address = buffer.as_ptr();
+        give_buffer(buffer);
+        let other_length = super::buffer::<f32>(999);
+        let other_type = super::buffer::<f64>(1000);
+        assert_ne!(other_length.as_ptr(), address);
+        assert_ne!(other_type.as_ptr() as *const f32, address);
+        let same = super::buffer::<f32>(1000);
+        assert_eq!(same.as_ptr(), address);
+    }
+
+    #[test]
+    fn the_workspace_is_bounded() {
+        let len = 1 << 16;
+        let kept: Vec<Vec<f64>> = (0..MAX_SPARE_PER_LENGTH + 5).map(|_| vec![0.0; len]).collect();
+        for buffer in kept {
+            give_buffer(buffer);
+        }
+        let count = with(|w: &mut Workspace<f64>| w.buffers[&len].len()).unwrap();
+        assert_eq!(count, MAX_SPARE_PER_LENGTH);
+        give_buffer(vec![0.0f64; MAX_SPARE_BYTES / 8 + 1]);
+        let bytes = with(|w: &mut Workspace<f64>| w.spare_bytes).unwrap();
+        assert!(bytes <= MAX_SPARE_BYTES);
+    }
+
+    #[test]
+    fn scratch_and_zeros_have_the_shape() {
+        recycle(ArrayD::<f32>::from_elem(IxDyn(&[2, 3]), 7.0));
+        let z = zeros::<f32>(&[3, 2]);
+        assert_eq!(z.shape(), &[3, 2]);
+        assert!(z.iter().all(|&v| v == 0.0));
+        assert!(z.is_standard_layout());
+        assert_eq!(scratch::<f64>(&[]).len(), 1);
+    }
+}
