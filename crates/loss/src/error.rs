@@ -100,11 +100,10 @@ pub(crate) fn check_same_shape<T: Float>(
     input: Var<'_, T>,
     target: Var<'_, T>,
 ) -> Result<(), LossError> {
-    let (expected, actual) = (input.shape(), target.shape());
-    if expected == actual {
+    if input.with_value(|a| target.with_value(|b| a.shape() == b.shape())) {
         Ok(())
     } else {
-        Err(LossError::ShapeMismatch { op, expected, actual })
+        Err(LossError::ShapeMismatch { op, expected: input.shape(), actual: target.shape() })
     }
 }
 
@@ -113,9 +112,12 @@ pub(crate) fn check_batch_by_classes<T: Float>(
     op: &'static str,
     input: Var<'_, T>,
 ) -> Result<(usize, usize), LossError> {
-    match input.shape()[..] {
-        [batch, classes] => Ok((batch, classes)),
-        _ => Err(LossError::InputShape { op, expected: "[batch, classes]", actual: input.shape() }),
+    match input.with_value(|x| match *x.shape() {
+        [batch, classes] => Some((batch, classes)),
+        _ => None,
+    }) {
+        Some(dims) => Ok(dims),
+        None => Err(LossError::InputShape { op, expected: "[batch, classes]", actual: input.shape() }),
     }
 }
 

@@ -183,7 +183,9 @@ impl<'t, T: Float> Tape<'t, T> {
             "backward: the loss must have one element, got shape {shape:?}; \
              reduce it (e.g. .sum() or .mean()) or use backward_with_seed"
         );
-        ArrayD::from_elem(shape, T::one())
+        let mut seed = pool::scratch(&shape);
+        seed.fill(T::one());
+        seed
     }
 
     #[track_caller]
@@ -212,8 +214,8 @@ impl<'t, T: Float> Tape<'t, T> {
         } else {
             pool::recycle(seed);
         }
-        let mut views: SmallVec<[ArrayViewD<'_, T>; 2]> = SmallVec::new();
-        let mut wanted: SmallVec<[bool; 2]> = SmallVec::new();
+        let mut views: SmallVec<[ArrayViewD<'_, T>; 3]> = SmallVec::new();
+        let mut wanted: SmallVec<[bool; 3]> = SmallVec::new();
         for i in (0..=root.index).rev() {
             let node = &nodes[i];
             let Some(op) = node.op.as_deref() else { continue };

@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::marker::PhantomData;
+use std::mem::ManuallyDrop;
 use std::sync::Arc;
 
 use ndarray::{ArrayBase, Data, Dimension};
@@ -106,18 +107,19 @@ impl ParamRegistry {
 /// gives it back to the thread's workspace for the next tape.
 #[derive(Debug)]
 pub(crate) struct SharedRegistry<T: Float> {
-    registry: Arc<ParamRegistry>,
+    /// Taken out (once) when this value is dropped.
+    registry: ManuallyDrop<Arc<ParamRegistry>>,
     element: PhantomData<fn() -> T>,
 }
 
 impl<T: Float> SharedRegistry<T> {
     pub(crate) fn new() -> Self {
-        SharedRegistry { registry: Arc::new(pool::registry::<T>()), element: PhantomData }
+        SharedRegistry { registry: ManuallyDrop::new(pool::registry::<T>()), element: PhantomData }
     }
 
     /// The registry, to change; copied first if a `Grads` shares it.
     pub(crate) fn make_mut(&mut self) -> &mut ParamRegistry {
-        Arc::make_mut(&mut self.registry)
+        Arc::make_mut(&mut *self.registry)
     }
 }
 
@@ -130,14 +132,13 @@ impl<T: Float> std::ops::Deref for SharedRegistry<T> {
 
 impl<T: Float> Clone for SharedRegistry<T> {
     fn clone(&self) -> Self {
-        SharedRegistry { registry: Arc::clone(&self.registry), element: PhantomData }
+        SharedRegistry { registry: ManuallyDrop::new(Arc::clone(&self.registry)), element: PhantomData }
     }
 }
 
 impl<T: Float> Drop for SharedRegistry<T> {
     fn drop(&mut self) {
-        if let Some(registry) = Arc::get_mut(&mut self.registry) {
-            pool::give_registry::<T>(std::mem::take(registry));
-        }
+        // SAFETY: `registry` is not used again: this is the value's drop.
+        pool::give_registry::<T>(unsafe { ManuallyDrop::take(&mut self.registry) });
     }
 }

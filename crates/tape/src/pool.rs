@@ -17,6 +17,7 @@ use std::any::{Any, TypeId};
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::Arc;
 
 use ndarray::{ArrayD, ArrayViewD, IxDyn};
 
@@ -59,7 +60,7 @@ pub(crate) struct Workspace<T: Float> {
     /// Emptied before they are kept, so no view outlives its tape.
     views: Vec<Vec<ArrayViewD<'static, T>>>,
     slots: Vec<Vec<Slot<T>>>,
-    registries: Vec<ParamRegistry>,
+    registries: Vec<Arc<ParamRegistry>>,
 }
 
 impl<T: Float> Default for Workspace<T> {
@@ -206,12 +207,14 @@ pub(crate) fn give_slot_list<T: Float>(list: Vec<Slot<T>>) {
     give_list(list, |w: &mut Workspace<T>| &mut w.slots)
 }
 
-pub(crate) fn registry<T: Float>() -> ParamRegistry {
+pub(crate) fn registry<T: Float>() -> Arc<ParamRegistry> {
     with(|w: &mut Workspace<T>| w.registries.pop()).flatten().unwrap_or_default()
 }
 
-pub(crate) fn give_registry<T: Float>(mut registry: ParamRegistry) {
-    registry.clear();
+/// Keeps a registry no one else holds (emptied) for the next tape.
+pub(crate) fn give_registry<T: Float>(mut registry: Arc<ParamRegistry>) {
+    let Some(entries) = Arc::get_mut(&mut registry) else { return };
+    entries.clear();
     with(move |w: &mut Workspace<T>| {
         if w.registries.len() < MAX_SPARE_LISTS {
             w.registries.push(registry);

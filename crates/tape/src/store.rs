@@ -29,7 +29,7 @@ pub(crate) struct Node<T: Float> {
     /// The op that made it; `None` for leaves and for anything recorded without grad.
     pub(crate) op: Option<Box<dyn Op<T>>>,
     /// Indices of the op's inputs (always lower than this node's index).
-    pub(crate) inputs: SmallVec<[usize; 2]>,
+    pub(crate) inputs: SmallVec<[usize; 3]>,
     /// Whether a gradient flows to this node (some leaf below it wants one).
     pub(crate) requires_grad: bool,
     pub(crate) kind: NodeKind,

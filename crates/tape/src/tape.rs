@@ -313,7 +313,7 @@ impl<'t, T: Float> Tape<'t, T> {
                 self.id
             );
         }
-        let inputs_index: SmallVec<[usize; 2]> = inputs.iter().map(|v| v.index).collect();
+        let inputs_index: SmallVec<[usize; 3]> = inputs.iter().map(|v| v.index).collect();
         let (value, requires_grad) = {
             let nodes = self.nodes.borrow();
             let requires_grad =
@@ -323,9 +323,9 @@ impl<'t, T: Float> Tape<'t, T> {
             match scalars.and_then(|s| op.forward_scalar(s.as_slice())) {
                 Some(y) => (Value::scalar_value(y), requires_grad),
                 None => {
-                    let views: SmallVec<[ArrayViewD<'_, T>; 2]> =
+                    let views: SmallVec<[ArrayViewD<'_, T>; 3]> =
                         inputs_index.iter().map(|&i| nodes.view(i)).collect();
-                    let shapes: SmallVec<[&[usize]; 2]> = views.iter().map(|v| v.shape()).collect();
+                    let shapes: SmallVec<[&[usize]; 3]> = views.iter().map(|v| v.shape()).collect();
                     if let Err(message) = op.check_shapes(&shapes) {
                         panic!("{}: {} (at {})", op.name(), message, Location::caller());
                     }

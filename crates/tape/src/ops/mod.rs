@@ -40,7 +40,7 @@ pub type ScalarGrads<T> = SmallVec<[T; 2]>;
 /// let grads: InputGrads<f32> = [Some(ndarray::ArrayD::zeros(vec![2])), None].into_iter().collect();
 /// assert!(grads[1].is_none());
 /// ```
-pub type InputGrads<T> = SmallVec<[Option<ArrayD<T>>; 2]>;
+pub type InputGrads<T> = SmallVec<[Option<ArrayD<T>>; 3]>;
 
 /// One differentiable operation: how to compute its output, and how to turn the
 /// gradient of the loss with respect to that output into gradients for its inputs.
@@ -197,9 +197,11 @@ pub fn sum_to_shape<T: Float>(grad: ArrayD<T>, shape: &[usize]) -> ArrayD<T> {
 
 /// Shape check shared by the broadcasting binary ops.
 pub(crate) fn check_broadcast(shapes: &[&[usize]]) -> Result<(), String> {
-    match broadcast_shape(shapes[0], shapes[1]) {
-        Some(_) => Ok(()),
-        None => Err(format!(
+    let (a, b) = (shapes[0], shapes[1]);
+    let fits = a.iter().rev().zip(b.iter().rev()).all(|(&x, &y)| x == y || x == 1 || y == 1);
+    match fits {
+        true => Ok(()),
+        false => Err(format!(
             "shapes {:?} and {:?} do not broadcast (NumPy rules: trailing axes must be equal or 1)",
             shapes[0], shapes[1]
         )),

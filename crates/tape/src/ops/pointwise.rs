@@ -57,7 +57,8 @@ impl<'t, T: Float> Var<'t, T> {
         self.tape.apply(Unary(PowfFn(p)), &[*self])
     }
 
-    /// `x²` elementwise (recorded as `powf(2)`). `∂L/∂x = ∂L/∂y · 2x`.
+    /// `x²` elementwise, computed as `x · x` (exactly rounded, as PyTorch's `x ** 2`).
+    /// `∂L/∂x = ∂L/∂y · 2x`.
     ///
     /// ```
     /// let tape = tapegrad_tape::Tape::new();
@@ -66,7 +67,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// ```
     #[track_caller]
     pub fn square(&self) -> Var<'t, T> {
-        self.powf(T::from_f64(2.0))
+        self.tape.apply(Unary(SquareFn), &[*self])
     }
 
     /// `|x|` elementwise. `∂L/∂x = ∂L/∂y · sign(x)`, with `sign(0) = 0` (PyTorch's choice).
@@ -140,6 +141,20 @@ impl<T: Float> UnaryFn<T> for PowfFn<T> {
     }
     fn derivative(&self, x: T, _y: T) -> T {
         self.0 * x.powf(self.0 - T::one())
+    }
+}
+
+/// `y = x²`; `dy/dx = 2x`.
+pub(crate) struct SquareFn;
+impl<T: Float> UnaryFn<T> for SquareFn {
+    fn name(&self) -> &'static str {
+        "square"
+    }
+    fn value(&self, x: T) -> T {
+        x * x
+    }
+    fn derivative(&self, x: T, _y: T) -> T {
+        x + x
     }
 }
 

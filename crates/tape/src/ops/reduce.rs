@@ -7,8 +7,10 @@
 
 use ndarray::{ArrayD, ArrayViewD, Axis, IxDyn, Zip};
 
+use smallvec::SmallVec;
+
 use super::{grads, InputGrads, Op};
-use crate::{Float, Var};
+use crate::{pool, Float, Var};
 
 impl<'t, T: Float> Var<'t, T> {
     /// Sum of all elements, as a 0-d value. `∂L/∂x = ∂L/∂y` at every element.
@@ -64,8 +66,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// ```
     #[track_caller]
     pub fn mean_axes(&self, axes: &[usize], keep_dims: bool) -> Var<'t, T> {
-        let shape = self.shape();
-        let count: usize = axes.iter().filter_map(|&a| shape.get(a)).product();
+        let count: usize = self.with_value(|x| axes.iter().filter_map(|&a| x.shape().get(a)).product());
         self.sum_axes(axes, keep_dims).mul_scalar(T::one() / T::from_f64(count as f64))
     }
 
@@ -129,7 +130,7 @@ impl<'t, T: Float> Var<'t, T> {
 
 impl<T: Float> Var<'_, T> {
     /// `[0, 1, …, ndim − 1]`: the axes a whole-tensor reduction runs over.
-    pub(crate) fn all_axes(&self) -> Vec<usize> {
+    pub(crate) fn all_axes(&self) -> SmallVec<[usize; 4]> {
         (0..self.ndim()).collect()
     }
 }
@@ -138,13 +139,13 @@ impl<T: Float> Var<'_, T> {
 #[derive(Clone, Debug)]
 pub(crate) struct Reduction {
     /// Sorted ascending.
-    pub(crate) axes: Vec<usize>,
+    pub(crate) axes: SmallVec<[usize; 4]>,
     pub(crate) keep_dims: bool,
 }
 
 impl Reduction {
     pub(crate) fn new(axes: &[usize], keep_dims: bool) -> Self {
-        let mut axes = axes.to_vec();
+        let mut axes: SmallVec<[usize; 4]> = SmallVec::from_slice(axes);
         axes.sort_unstable();
         Reduction { axes, keep_dims }
     }
@@ -227,7 +228,9 @@ impl<T: Float> Op<T> for Sum {
     fn forward(&self, inputs: &[ArrayViewD<'_, T>]) -> ArrayD<T> {
         let x = &inputs[0];
         if self.0.axes.len() == x.ndim() && !self.0.keep_dims {
-            return ndarray::arr0(x.sum()).into_dyn();
+            let mut total = pool::scratch(&[]);
+            total[[]] = x.sum();
+            return total;
         }
         self.0.finish(self.0.fold_kept(x, |a, b| a + b, T::zero()))
     }
@@ -239,6 +242,12 @@ impl<T: Float> Op<T> for Sum {
         _wanted: &[bool],
     ) -> InputGrads<T> {
         let x = &inputs[0];
+        if grad_y.ndim() == 0 {
+            // A whole-tensor sum: every element gets ∂L/∂y.
+            let mut grad_x = pool::scratch(x.shape());
+            grad_x.fill(grad_y[[]]);
+            return grads([Some(grad_x)]);
+        }
         let grad_y = grad_y.as_standard_layout().into_owned();
         let grad_kept = self.0.kept_view(&grad_y, x.shape());
         grads([Some(grad_kept.broadcast(x.raw_dim()).expect("broadcasts").to_owned())])
