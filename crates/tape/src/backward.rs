@@ -208,7 +208,7 @@ impl<'t, T: Float> Tape<'t, T> {
         mut trace: Option<&mut Vec<TraceStep<T>>>,
     ) -> Grads<T> {
         let nodes = self.nodes.borrow();
-        let mut grads = Grads::empty(self.id, root.index + 1, self.params.borrow().clone());
+        let mut grads = Grads::empty(self.id, root.index + 1, self.params.borrow_mut().share());
         if nodes[root.index].requires_grad {
             grads.add_array(root.index, seed);
         } else {
@@ -218,13 +218,17 @@ impl<'t, T: Float> Tape<'t, T> {
         let mut wanted: SmallVec<[bool; 3]> = SmallVec::new();
         for i in (0..=root.index).rev() {
             let node = &nodes[i];
-            let Some(op) = node.op.as_deref() else { continue };
+            let Some(op) = node.op() else { continue };
+            let inputs = nodes.inputs(i);
             // The scalar fast path: a 0-d node whose inputs are all 0-d.
             if let (Some(grad_output), Some(output)) = (grads.scalar_at(i), nodes.scalar(i)) {
-                let inputs = ScalarArgs::gather(&nodes, &node.inputs);
-                if let Some(input_grads) =
-                    inputs.and_then(|xs| op.backward_scalar(xs.as_slice(), output, grad_output))
-                {
+                // Read the returned gradients in place: moving the `SmallVec` first compiled
+                // to wide copies over the callee's narrow stores (a store-forwarding stall).
+                let returned = match ScalarArgs::gather(&nodes, inputs) {
+                    Some(xs) => op.backward_scalar(xs.as_slice(), output, grad_output),
+                    None => None,
+                };
+                if let Some(ref input_grads) = returned {
                     if let Some(trace) = trace.as_mut() {
                         trace.push(TraceStep {
                             node: i,
@@ -232,17 +236,16 @@ impl<'t, T: Float> Tape<'t, T> {
                             describe: op.describe(),
                             site: node.site,
                             grad_output: ndarray::arr0(grad_output).into_dyn(),
-                            grad_inputs: node
-                                .inputs
+                            grad_inputs: inputs
                                 .iter()
-                                .zip(&input_grads)
+                                .zip(input_grads)
                                 .map(|(&j, &g)| {
                                     (j, nodes[j].requires_grad.then(|| ndarray::arr0(g).into_dyn()))
                                 })
                                 .collect(),
                         });
                     }
-                    for (&j, &grad) in node.inputs.iter().zip(&input_grads) {
+                    for (&j, &grad) in inputs.iter().zip(input_grads) {
                         if nodes[j].requires_grad {
                             grads.add_scalar(j, grad);
                         }
@@ -252,17 +255,17 @@ impl<'t, T: Float> Tape<'t, T> {
             }
             let Some(grad_output) = grads.view_at(i) else { continue };
             wanted.clear();
-            wanted.extend(node.inputs.iter().map(|&j| nodes[j].requires_grad));
+            wanted.extend(inputs.iter().map(|&j| nodes[j].requires_grad));
             views.clear();
-            views.extend(node.inputs.iter().map(|&j| nodes.view(j)));
+            views.extend(inputs.iter().map(|&j| nodes.view(j)));
             let input_grads = op.backward(&views, &nodes.view(i), &grad_output, &wanted);
             assert_eq!(
                 input_grads.len(),
-                node.inputs.len(),
+                inputs.len(),
                 "{}: backward returned {} gradients for {} inputs",
                 op.name(),
                 input_grads.len(),
-                node.inputs.len()
+                inputs.len()
             );
             let mut step = trace.as_ref().map(|_| TraceStep {
                 node: i,
@@ -272,7 +275,7 @@ impl<'t, T: Float> Tape<'t, T> {
                 grad_output: grad_output.to_owned(),
                 grad_inputs: Vec::new(),
             });
-            for (k, ((&j, grad), &want)) in node.inputs.iter().zip(input_grads).zip(&wanted).enumerate() {
+            for (k, ((&j, grad), &want)) in inputs.iter().zip(input_grads).zip(&wanted).enumerate() {
                 let grad = if want { grad } else { None };
                 if let Some(step) = step.as_mut() {
                     step.grad_inputs.push((j, grad.clone()));

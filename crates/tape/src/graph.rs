@@ -37,7 +37,7 @@ impl<'t, T: Float> Tape<'t, T> {
             String::from("digraph tape {\n  rankdir=LR;\n  node [fontname=\"monospace\", fontsize=10];\n");
         for (i, node) in nodes.iter().enumerate() {
             let value = nodes.view(i);
-            let title = match (&node.op, node.kind) {
+            let title = match (node.op(), node.kind) {
                 (Some(op), _) if op.describe().is_empty() => op.name().to_string(),
                 (Some(op), _) => format!("{}[{}]", op.name(), op.describe()),
                 (None, NodeKind::Var) => "var".into(),
@@ -53,7 +53,7 @@ impl<'t, T: Float> Tape<'t, T> {
                 }
             }
             let _ = write!(label, "\\n{}:{}", node.site.file(), node.site.line());
-            let shape = if node.op.is_some() { "box" } else { "ellipse" };
+            let shape = if node.op().is_some() { "box" } else { "ellipse" };
             let mut style = String::new();
             if node.kind == NodeKind::Param {
                 style.push_str(", style=filled, fillcolor=\"#dbe9f6\"");
@@ -64,7 +64,7 @@ impl<'t, T: Float> Tape<'t, T> {
                 style.push_str(", color=grey50, fontcolor=grey40");
             }
             let _ = writeln!(out, "  n{i} [shape={shape}, label=\"{}\"{style}];", label.replace('"', "\\\""));
-            for &input in &node.inputs {
+            for &input in nodes.inputs(i) {
                 let _ = writeln!(out, "  n{input} -> n{i};");
             }
         }

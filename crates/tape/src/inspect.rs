@@ -29,7 +29,7 @@ impl<'t, T: Float> Tape<'t, T> {
     pub fn op_outputs(&self, op_name: &str) -> Vec<ArrayD<T>> {
         let nodes = self.nodes.borrow();
         (0..nodes.len())
-            .filter(|&i| nodes[i].op.as_ref().is_some_and(|op| op.name() == op_name))
+            .filter(|&i| nodes[i].op().is_some_and(|op| op.name() == op_name))
             .map(|i| nodes.view(i).to_owned())
             .collect()
     }

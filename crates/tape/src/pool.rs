@@ -17,13 +17,12 @@ use std::any::{Any, TypeId};
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
-use std::sync::Arc;
 
 use ndarray::{ArrayD, ArrayViewD, IxDyn};
 
 use crate::grads::Slot;
 use crate::params::ParamRegistry;
-use crate::tape::Node;
+use crate::store::Node;
 use crate::Float;
 
 /// Spare array memory kept per thread and element type.
@@ -56,11 +55,12 @@ pub(crate) struct Workspace<T: Float> {
     buffers: HashMap<usize, Vec<Vec<T>>, BuildHasherDefault<LengthHasher>>,
     spare_bytes: usize,
     nodes: Vec<Vec<Node<T>>>,
+    edges: Vec<Vec<usize>>,
     arrays: Vec<Vec<ArrayD<T>>>,
     /// Emptied before they are kept, so no view outlives its tape.
     views: Vec<Vec<ArrayViewD<'static, T>>>,
     slots: Vec<Vec<Slot<T>>>,
-    registries: Vec<Arc<ParamRegistry>>,
+    registries: Vec<ParamRegistry>,
 }
 
 impl<T: Float> Default for Workspace<T> {
@@ -69,6 +69,7 @@ impl<T: Float> Default for Workspace<T> {
             buffers: HashMap::default(),
             spare_bytes: 0,
             nodes: Vec::new(),
+            edges: Vec::new(),
             arrays: Vec::new(),
             views: Vec::new(),
             slots: Vec::new(),
@@ -179,6 +180,14 @@ pub(crate) fn give_node_list<T: Float>(list: Vec<Node<T>>) {
     give_list(list, |w: &mut Workspace<T>| &mut w.nodes)
 }
 
+pub(crate) fn edge_list<T: Float>() -> Vec<usize> {
+    take_list(|w: &mut Workspace<T>| &mut w.edges)
+}
+
+pub(crate) fn give_edge_list<T: Float>(list: Vec<usize>) {
+    give_list(list, |w: &mut Workspace<T>| &mut w.edges)
+}
+
 pub(crate) fn array_list<T: Float>() -> Vec<ArrayD<T>> {
     take_list(|w: &mut Workspace<T>| &mut w.arrays)
 }
@@ -207,14 +216,13 @@ pub(crate) fn give_slot_list<T: Float>(list: Vec<Slot<T>>) {
     give_list(list, |w: &mut Workspace<T>| &mut w.slots)
 }
 
-pub(crate) fn registry<T: Float>() -> Arc<ParamRegistry> {
+pub(crate) fn registry<T: Float>() -> ParamRegistry {
     with(|w: &mut Workspace<T>| w.registries.pop()).flatten().unwrap_or_default()
 }
 
-/// Keeps a registry no one else holds (emptied) for the next tape.
-pub(crate) fn give_registry<T: Float>(mut registry: Arc<ParamRegistry>) {
-    let Some(entries) = Arc::get_mut(&mut registry) else { return };
-    entries.clear();
+/// Keeps a registry (emptied) for the next tape.
+pub(crate) fn give_registry<T: Float>(mut registry: ParamRegistry) {
+    registry.clear();
     with(move |w: &mut Workspace<T>| {
         if w.registries.len() < MAX_SPARE_LISTS {
             w.registries.push(registry);

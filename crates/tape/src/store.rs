@@ -10,7 +10,6 @@ use std::ops::Index;
 use std::panic::Location;
 
 use ndarray::{ArrayD, ArrayViewD};
-use smallvec::SmallVec;
 
 use crate::value::{scalar_view, Repr};
 use crate::{pool, Float, NodeKind, Op, Value};
@@ -23,13 +22,34 @@ pub(crate) enum Stored<T> {
     Borrowed(u32),
 }
 
+/// A recorded op. Ops without settings (`Relu`, `Binary(AddFn)`, …) take no memory, so
+/// they are kept as a `'static` reference — nothing to free when the tape is dropped —
+/// and the others in a `Box`.
+pub(crate) enum OpRef<T: Float> {
+    None,
+    Static(&'static dyn Op<T>),
+    Boxed(Box<dyn Op<T>>),
+}
+
+impl<T: Float> OpRef<T> {
+    pub(crate) fn new<O: Op<T>>(op: O) -> Self {
+        if size_of::<O>() == 0 && !std::mem::needs_drop::<O>() {
+            // Leaking a zero-sized value allocates nothing and frees nothing.
+            OpRef::Static(Box::leak(Box::new(op)))
+        } else {
+            OpRef::Boxed(Box::new(op))
+        }
+    }
+}
+
 /// One recorded value and how it was made.
 pub(crate) struct Node<T: Float> {
     pub(crate) value: Stored<T>,
-    /// The op that made it; `None` for leaves and for anything recorded without grad.
-    pub(crate) op: Option<Box<dyn Op<T>>>,
-    /// Indices of the op's inputs (always lower than this node's index).
-    pub(crate) inputs: SmallVec<[usize; 3]>,
+    /// The op that made it; none for leaves and for anything recorded without grad.
+    op: OpRef<T>,
+    /// Where its inputs' indices start in the store's edge list, and how many there are.
+    inputs_at: u32,
+    inputs_len: u32,
     /// Whether a gradient flows to this node (some leaf below it wants one).
     pub(crate) requires_grad: bool,
     pub(crate) kind: NodeKind,
@@ -37,9 +57,37 @@ pub(crate) struct Node<T: Float> {
     pub(crate) site: &'static Location<'static>,
 }
 
+impl<T: Float> Node<T> {
+    /// The op that made this node, if it was recorded.
+    pub(crate) fn op(&self) -> Option<&dyn Op<T>> {
+        match &self.op {
+            OpRef::None => None,
+            OpRef::Static(op) => Some(*op),
+            OpRef::Boxed(op) => Some(&**op),
+        }
+    }
+}
+
+/// How a node was made, apart from its value and inputs.
+pub(crate) struct Origin<T: Float> {
+    pub(crate) op: OpRef<T>,
+    pub(crate) requires_grad: bool,
+    pub(crate) kind: NodeKind,
+    pub(crate) site: &'static Location<'static>,
+}
+
+impl<T: Float> Origin<T> {
+    /// A leaf: no op, no inputs.
+    pub(crate) fn leaf(requires_grad: bool, kind: NodeKind, site: &'static Location<'static>) -> Self {
+        Origin { op: OpRef::None, requires_grad, kind, site }
+    }
+}
+
 /// The nodes of one tape and the arrays their values live in.
 pub(crate) struct Store<T: Float> {
     nodes: Vec<Node<T>>,
+    /// Every node's input indices, one after another (each node keeps where its run is).
+    edges: Vec<usize>,
     arrays: Vec<ArrayD<T>>,
     /// Borrowed arrays with their lifetime erased. Only [`Tape`](crate::Tape)`<'t, T>`
     /// adds to them, and only views that live for its `'t`, which outlives the tape and so
@@ -50,7 +98,12 @@ pub(crate) struct Store<T: Float> {
 
 impl<T: Float> Store<T> {
     pub(crate) fn new() -> Self {
-        Store { nodes: pool::node_list(), arrays: pool::array_list(), views: pool::view_list() }
+        Store {
+            nodes: pool::node_list(),
+            edges: pool::edge_list::<T>(),
+            arrays: pool::array_list(),
+            views: pool::view_list(),
+        }
     }
 
     pub(crate) fn len(&self) -> usize {
@@ -61,12 +114,53 @@ impl<T: Float> Store<T> {
         self.nodes.iter()
     }
 
+    /// Node `index`'s inputs (indices of earlier nodes).
+    pub(crate) fn inputs(&self, index: usize) -> &[usize] {
+        let node = &self.nodes[index];
+        &self.edges[node.inputs_at as usize..(node.inputs_at + node.inputs_len) as usize]
+    }
+
+    /// Records a node whose value is a bare number; returns its index.
+    #[inline]
+    pub(crate) fn push_scalar(&mut self, value: T, inputs: &[usize], origin: Origin<T>) -> usize {
+        self.push_stored(Stored::Scalar(value), inputs, origin)
+    }
+
+    #[inline(always)]
+    fn push_stored(&mut self, value: Stored<T>, inputs: &[usize], origin: Origin<T>) -> usize {
+        let inputs_at = index_u32(self.edges.len());
+        // One or two indices at a time: a loop, not `extend_from_slice`'s `memcpy` call.
+        self.edges.reserve(inputs.len());
+        for &input in inputs {
+            self.edges.push(input);
+        }
+        let index = self.nodes.len();
+        self.nodes.reserve(1);
+        // SAFETY: `reserve` made room for one more node at `index`; it is written in
+        // full before the length covers it. (Writing in place rather than `push`ing a
+        // node built on the stack avoids a copy that stalled store forwarding: a quarter
+        // of a scalar graph's recording time.)
+        unsafe {
+            self.nodes.as_mut_ptr().add(index).write(Node {
+                value,
+                op: origin.op,
+                inputs_at,
+                inputs_len: inputs.len() as u32,
+                requires_grad: origin.requires_grad,
+                kind: origin.kind,
+                site: origin.site,
+            });
+            self.nodes.set_len(index + 1);
+        }
+        index
+    }
+
     /// Records a node whose value is `value`; returns its index.
     ///
     /// # Safety
     /// A borrowed `value` must stay valid for as long as this store exists (the tape
     /// passes only views that live for its `'t`).
-    pub(crate) unsafe fn push(&mut self, value: Value<'_, T>, node: Node<T>) -> usize {
+    pub(crate) unsafe fn push(&mut self, value: Value<'_, T>, inputs: &[usize], origin: Origin<T>) -> usize {
         let stored = match value.0 {
             Repr::Scalar(value) => Stored::Scalar(value),
             Repr::Owned(array) if array.ndim() == 0 => {
@@ -86,15 +180,13 @@ impl<T: Float> Store<T> {
                 Stored::Borrowed(index_u32(self.views.len() - 1))
             }
         };
-        self.nodes.push(Node { value: stored, ..node });
-        self.nodes.len() - 1
+        self.push_stored(stored, inputs, origin)
     }
 
-    /// Records a node that shares node `source`'s value (no copy).
-    pub(crate) fn push_shared(&mut self, source: usize, node: Node<T>) -> usize {
+    /// Records a leaf that shares node `source`'s value (no copy).
+    pub(crate) fn push_shared(&mut self, source: usize, origin: Origin<T>) -> usize {
         let value = self.nodes[source].value;
-        self.nodes.push(Node { value, ..node });
-        self.nodes.len() - 1
+        self.push_stored(value, &[], origin)
     }
 
     /// A view of node `index`'s value.
@@ -125,6 +217,7 @@ impl<T: Float> Index<usize> for Store<T> {
 impl<T: Float> Drop for Store<T> {
     fn drop(&mut self) {
         pool::give_node_list(std::mem::take(&mut self.nodes));
+        pool::give_edge_list::<T>(std::mem::take(&mut self.edges));
         pool::give_array_list(std::mem::take(&mut self.arrays));
         let mut views = std::mem::take(&mut self.views);
         views.clear();
@@ -134,6 +227,7 @@ impl<T: Float> Drop for Store<T> {
 
 /// Stored indices are `u32` to keep nodes small; four billion arrays on one tape is out
 /// of reach of memory anyway.
+#[inline(always)]
 fn index_u32(index: usize) -> u32 {
     u32::try_from(index).expect("more than 2³² arrays on one tape")
 }

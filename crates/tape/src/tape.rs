@@ -8,9 +8,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use ndarray::{ArrayBase, ArrayViewD, Data, Dimension};
 use smallvec::SmallVec;
 
-use crate::params::SharedRegistry;
-pub(crate) use crate::store::Node;
-use crate::store::{Store, Stored};
+use crate::params::{ParamKey, TapeRegistry};
+use crate::store::{OpRef, Origin, Store};
 use crate::{Float, Op, Value, Var};
 
 /// Gives every tape a distinct id, so a [`VarId`](crate::VarId) from one tape is never
@@ -90,7 +89,7 @@ pub struct Tape<'t, T: Float> {
     pub(crate) nodes: RefCell<Store<T>>,
     /// Each borrowed parameter's identity and node, so the same array registered twice
     /// is one node and [`Grads::param`](crate::Grads::param) can find it.
-    pub(crate) params: RefCell<SharedRegistry<T>>,
+    pub(crate) params: RefCell<TapeRegistry<T>>,
     grad_enabled: Cell<bool>,
     /// The parameters and inputs the store borrows live for `'t` (invariant, as a
     /// `RefCell<&'t _>` would be).
@@ -114,7 +113,7 @@ impl<'t, T: Float> Tape<'t, T> {
         Tape {
             id: NEXT_TAPE_ID.fetch_add(1, Ordering::Relaxed),
             nodes: RefCell::new(Store::new()),
-            params: RefCell::new(SharedRegistry::new()),
+            params: RefCell::new(TapeRegistry::new()),
             grad_enabled: Cell::new(true),
             borrows: PhantomData,
         }
@@ -256,7 +255,21 @@ impl<'t, T: Float> Tape<'t, T> {
         D: Dimension,
     {
         let grad = self.is_grad_enabled();
-        let known = self.params.borrow().find(array);
+        // The array object itself first (borrowed for 't, it cannot move or change), then
+        // its data and layout (another view of the same parameter).
+        let object = array as *const ArrayBase<S, D> as usize;
+        let by_object = self.params.borrow().get().find_object(object);
+        let (known, key) = match by_object {
+            Some(found) => (Some(found), None),
+            None => {
+                let key = ParamKey::of(array);
+                let found = self.params.borrow().get().find_key(&key);
+                if let Some((entry, _)) = found {
+                    self.params.borrow_mut().get_mut().set_object(object, entry);
+                }
+                (found, Some(key))
+            }
+        };
         if let Some((entry, index)) = known {
             // Reuse the node unless it was registered under `no_grad` and a gradient is
             // wanted now: then a differentiable node replaces it from here on.
@@ -264,23 +277,30 @@ impl<'t, T: Float> Tape<'t, T> {
                 return Var::new(self, index);
             }
             let var = self.push_leaf(array.into(), grad, NodeKind::Param);
-            self.params.borrow_mut().make_mut().set_node(entry, var.index);
+            self.params.borrow_mut().get_mut().set_node(entry, var.index);
             return var;
         }
-        let var = self.push_leaf(array.into(), grad, NodeKind::Param);
-        self.params.borrow_mut().make_mut().insert(array, var.index);
+        let var = match (array.ndim(), array.first()) {
+            // A 0-d parameter is recorded as its number, without building a view.
+            (0, Some(&value)) => self.push_leaf(Value::scalar_value(value), grad, NodeKind::Param),
+            _ => self.push_leaf(array.into(), grad, NodeKind::Param),
+        };
+        let key = key.unwrap_or_else(|| ParamKey::of(array));
+        if !key.is_empty() {
+            let mut params = self.params.borrow_mut();
+            let registry = params.get_mut();
+            let entry = registry.next_entry();
+            registry.insert(key, var.index);
+            registry.set_object(object, entry);
+        }
         var
     }
 
     #[track_caller]
     fn push_leaf(&'t self, value: Value<'t, T>, requires_grad: bool, kind: NodeKind) -> Var<'t, T> {
-        self.push(value, leaf(requires_grad, kind, Location::caller()))
-    }
-
-    /// Records a node with this value.
-    pub(crate) fn push(&'t self, value: Value<'t, T>, node: Node<T>) -> Var<'t, T> {
+        let origin = Origin::leaf(requires_grad, kind, Location::caller());
         // SAFETY: a borrowed value lives for `'t`, which outlives this tape and its store.
-        let index = unsafe { self.nodes.borrow_mut().push(value, node) };
+        let index = unsafe { self.nodes.borrow_mut().push(value, &[], origin) };
         Var::new(self, index)
     }
 
@@ -313,46 +333,38 @@ impl<'t, T: Float> Tape<'t, T> {
                 self.id
             );
         }
-        let inputs_index: SmallVec<[usize; 3]> = inputs.iter().map(|v| v.index).collect();
-        let (value, requires_grad) = {
-            let nodes = self.nodes.borrow();
-            let requires_grad =
-                self.is_grad_enabled() && inputs_index.iter().any(|&i| nodes[i].requires_grad);
-            // The scalar fast path: every input 0-d and the op can compute on bare numbers.
-            let scalars = ScalarArgs::gather(&nodes, &inputs_index);
-            match scalars.and_then(|s| op.forward_scalar(s.as_slice())) {
-                Some(y) => (Value::scalar_value(y), requires_grad),
-                None => {
-                    let views: SmallVec<[ArrayViewD<'_, T>; 3]> =
-                        inputs_index.iter().map(|&i| nodes.view(i)).collect();
-                    let shapes: SmallVec<[&[usize]; 3]> = views.iter().map(|v| v.shape()).collect();
-                    if let Err(message) = op.check_shapes(&shapes) {
-                        panic!("{}: {} (at {})", op.name(), message, Location::caller());
-                    }
-                    (op.forward(&views).into(), requires_grad)
-                }
-            }
+        // The input indices, on the stack for up to four inputs.
+        let mut small = [0usize; 4];
+        let spilled: Vec<usize>;
+        let indices: &[usize] = if inputs.len() <= small.len() {
+            small.iter_mut().zip(inputs).for_each(|(slot, v)| *slot = v.index);
+            &small[..inputs.len()]
+        } else {
+            spilled = inputs.iter().map(|v| v.index).collect();
+            &spilled
         };
         let recorded = self.is_grad_enabled();
-        self.push(
-            value,
-            Node {
-                value: Stored::Scalar(T::zero()),
-                op: if recorded { Some(Box::new(op)) } else { None },
-                inputs: if recorded { inputs_index } else { SmallVec::new() },
-                requires_grad,
-                kind: NodeKind::Op,
-                site: Location::caller(),
-            },
-        )
+        let mut nodes = self.nodes.borrow_mut();
+        let requires_grad = recorded && indices.iter().any(|&i| nodes[i].requires_grad);
+        let site = Location::caller();
+        let origin = |op: OpRef<T>| Origin { op, requires_grad, kind: NodeKind::Op, site };
+        let op_ref = |op| if recorded { OpRef::new(op) } else { OpRef::None };
+        let edges: &[usize] = if recorded { indices } else { &[] };
+        // The scalar fast path: every input 0-d and the op can compute on bare numbers.
+        if let Some(y) = ScalarArgs::gather(&nodes, indices).and_then(|s| op.forward_scalar(s.as_slice())) {
+            let index = nodes.push_scalar(y, edges, origin(op_ref(op)));
+            return Var::new(self, index);
+        }
+        let value = {
+            let views: SmallVec<[ArrayViewD<'_, T>; 3]> = indices.iter().map(|&i| nodes.view(i)).collect();
+            let shapes: SmallVec<[&[usize]; 3]> = views.iter().map(|v| v.shape()).collect();
+            if let Err(message) = op.check_shapes(&shapes) {
+                panic!("{}: {} (at {})", op.name(), message, Location::caller());
+            }
+            op.forward(&views)
+        };
+        // SAFETY: an op's output is owned; nothing borrowed is stored.
+        let index = unsafe { nodes.push(value.into(), edges, origin(op_ref(op))) };
+        Var::new(self, index)
     }
-}
-
-/// A leaf node's description (its value is set by [`Store::push`]).
-pub(crate) fn leaf<T: Float>(
-    requires_grad: bool,
-    kind: NodeKind,
-    site: &'static Location<'static>,
-) -> Node<T> {
-    Node { value: Stored::Scalar(T::zero()), op: None, inputs: SmallVec::new(), requires_grad, kind, site }
 }

@@ -5,7 +5,8 @@ use std::ops::{Add, Div, Mul, Neg, Sub};
 
 use ndarray::ArrayD;
 
-use crate::tape::{leaf, Node, NodeKind};
+use crate::store::{Node, Origin};
+use crate::tape::NodeKind;
 use crate::{Float, Tape};
 
 /// A handle to one value on a [`Tape`]: a tape reference and an index, so it is `Copy`
@@ -212,8 +213,8 @@ impl<'t, T: Float> Var<'t, T> {
     /// ```
     #[track_caller]
     pub fn detach(&self) -> Var<'t, T> {
-        let node = leaf(false, NodeKind::Constant, std::panic::Location::caller());
-        let index = self.tape.nodes.borrow_mut().push_shared(self.index, node);
+        let origin = Origin::leaf(false, NodeKind::Constant, std::panic::Location::caller());
+        let index = self.tape.nodes.borrow_mut().push_shared(self.index, origin);
         Var::new(self.tape, index)
     }
 }
@@ -221,7 +222,7 @@ impl<'t, T: Float> Var<'t, T> {
 impl<T: Float> fmt::Debug for Var<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let nodes = self.tape.nodes.borrow();
-        let name = nodes[self.index].op.as_ref().map_or("leaf", |op| op.name());
+        let name = nodes[self.index].op().map_or("leaf", |op| op.name());
         let value = nodes.view(self.index);
         {
             write!(f, "Var#{}({name}, shape {:?}", self.index, value.shape())?;

@@ -152,6 +152,32 @@ fn a_parameter_registered_twice_is_one_node() {
 }
 
 #[test]
+fn different_objects_for_the_same_array_are_one_parameter() {
+    // The tape finds a parameter by its array object first, then by data and layout: two
+    // views of `w` (other objects, same data and layout) are still `w`.
+    let w = array![[1.0, 2.0], [3.0, 4.0]];
+    let (first, second, transposed) = (w.view(), w.view(), w.t());
+    let tape = Tape::new();
+    let a = tape.param(&w);
+    assert_eq!(tape.param(&first).id(), a.id());
+    assert_eq!(tape.param(&second).id(), a.id());
+    assert_ne!(tape.param(&transposed).id(), a.id());
+    let b = tape.param(&second); // found by object now
+    assert_eq!(b.id(), a.id());
+    let grads = tape.backward((a * b).sum());
+    assert_eq!(grads.param(&first).unwrap(), (&w * 2.0).into_dyn());
+    // Many 0-d parameters, as a scalar graph has (enough to grow the lookup tables).
+    let scalars: Vec<_> = (0..100).map(|i| ndarray::arr0(i as f64)).collect();
+    let tape = Tape::new();
+    let total = scalars.iter().fold(tape.scalar(0.0), |acc, s| acc + tape.param(s) * tape.param(s));
+    let grads = tape.backward(total);
+    for (i, s) in scalars.iter().enumerate() {
+        assert_eq!(grads.param(s).unwrap()[[]], 2.0 * i as f64);
+    }
+    assert_eq!(tape.len(), 1 + 100 + 200); // the start, one node per parameter, mul and add
+}
+
+#[test]
 fn a_parameter_first_seen_under_no_grad_still_gets_its_gradient() {
     let w = array![2.0];
     let tape = Tape::new();

@@ -382,11 +382,10 @@ impl<'t, T: Float> Tape<'t, T> {
     pub fn branch_signature(&self) -> BranchSignature {
         let nodes = self.nodes.borrow();
         BranchSignature(
-            nodes
-                .iter()
-                .map(|node| {
-                    let op = node.op.as_deref()?;
-                    let inputs: Vec<_> = node.inputs.iter().map(|&j| nodes.view(j)).collect();
+            (0..nodes.len())
+                .map(|i| {
+                    let op = nodes[i].op()?;
+                    let inputs: Vec<_> = nodes.inputs(i).iter().map(|&j| nodes.view(j)).collect();
                     op.branches(&inputs)
                 })
                 .collect(),

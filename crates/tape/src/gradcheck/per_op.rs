@@ -224,8 +224,9 @@ impl GradCheck {
         let nodes = tape.nodes.borrow();
         let mut ops = Vec::new();
         for (index, node) in nodes.iter().enumerate() {
-            let Some(op) = node.op.as_deref() else { continue };
-            let mut xs: Vec<ArrayD<T>> = node.inputs.iter().map(|&j| nodes.view(j).to_owned()).collect();
+            let Some(op) = node.op() else { continue };
+            let mut xs: Vec<ArrayD<T>> =
+                nodes.inputs(index).iter().map(|&j| nodes.view(j).to_owned()).collect();
             let y = op.forward(&views(&xs));
             let v = cotangent::<T>(y.shape(), index as u64);
             let wanted = vec![true; xs.len()];
@@ -246,7 +247,7 @@ impl GradCheck {
                     let numeric = (dot(&v, &y_plus) - dot(&v, &y_minus)) / (plus.to_f64() - minus.to_f64());
                     let kink = branches_plus != base_branches || branches_minus != base_branches;
                     elements.push(ElementCheck::new(
-                        format!("input {input} (node {})", node.inputs[input]),
+                        format!("input {input} (node {})", nodes.inputs(index)[input]),
                         input,
                         position.slice().to_vec(),
                         a.to_f64(),
@@ -257,7 +258,7 @@ impl GradCheck {
                     ));
                 }
             }
-            self.check_scalar_path(op, &mut xs, &y, index, &node.inputs, &mut elements);
+            self.check_scalar_path(op, &mut xs, &y, index, nodes.inputs(index), &mut elements);
             ops.push(OpCheck {
                 node: index,
                 op: op.name(),

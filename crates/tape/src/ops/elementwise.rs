@@ -142,7 +142,8 @@ impl<T: Float, F: UnaryFn<T>> Op<T> for Unary<F> {
         Some(self.0.value(inputs[0]))
     }
     fn backward_scalar(&self, inputs: &[T], output: T, grad_output: T) -> Option<ScalarGrads<T>> {
-        Some(smallvec![grad_output * self.0.derivative(inputs[0], output)])
+        let grad = grad_output * self.0.derivative(inputs[0], output);
+        Some(ScalarGrads::from_buf_and_len([grad, T::zero()], 1))
     }
 }
 
@@ -254,6 +255,6 @@ impl<T: Float, F: BinaryFn<T>> Op<T> for Binary<F> {
     }
     fn backward_scalar(&self, inputs: &[T], output: T, grad_output: T) -> Option<ScalarGrads<T>> {
         let (da, db) = self.0.partials(inputs[0], inputs[1], output);
-        Some(smallvec![grad_output * da, grad_output * db])
+        Some(ScalarGrads::from_buf([grad_output * da, grad_output * db]))
     }
 }
