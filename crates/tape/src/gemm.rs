@@ -13,10 +13,11 @@ use ndarray::{ArrayView2, ArrayViewMut2, ShapeBuilder};
 
 use crate::Float;
 
-static THREADS: AtomicUsize = AtomicUsize::new(1);
+/// `usize::MAX` until the first product reads the environment.
+static THREADS: AtomicUsize = AtomicUsize::new(usize::MAX);
 
 /// Lets tapegrad use up to `threads` threads for large matrix products (opt-in; the
-/// default is 1). `0` means one per core.
+/// default is 1). `0` means one per thread of rayon's pool.
 ///
 /// Only the matrix products of big enough shapes are split (about 48·48·256
 /// multiply-adds and up); each thread computes its own blocks of the output with the same
@@ -24,6 +25,10 @@ static THREADS: AtomicUsize = AtomicUsize::new(1);
 /// seeded run stays reproducible. The threads come from rayon's global pool (sized by
 /// `RAYON_NUM_THREADS` or the number of cores). The setting is process-wide; it changes
 /// how fast products run, never what they compute.
+///
+/// Without a call, the count comes from the environment the first time a product runs:
+/// `TAPEGRAD_NUM_THREADS`, else `RAYON_NUM_THREADS` (a program run with rayon's pool
+/// sized explicitly is asking for that many), else 1.
 ///
 /// ```
 /// tapegrad_tape::set_num_threads(2);
@@ -34,13 +39,28 @@ pub fn set_num_threads(threads: usize) {
     THREADS.store(threads, Ordering::Relaxed);
 }
 
-/// The thread count set with [`set_num_threads`] (1 unless changed).
+/// The thread count for matrix products: as set with [`set_num_threads`], or read from
+/// the environment (see there), or 1.
 ///
 /// ```
 /// println!("matrix products use up to {} threads", tapegrad_tape::num_threads());
 /// ```
 pub fn num_threads() -> usize {
-    THREADS.load(Ordering::Relaxed)
+    match THREADS.load(Ordering::Relaxed) {
+        usize::MAX => {
+            let from_environment = ["TAPEGRAD_NUM_THREADS", "RAYON_NUM_THREADS"]
+                .iter()
+                .find_map(|name| std::env::var(name).ok()?.trim().parse::<usize>().ok())
+                .unwrap_or(1);
+            // Another thread may have set a count meanwhile; keep theirs.
+            match THREADS.compare_exchange(usize::MAX, from_environment, Ordering::Relaxed, Ordering::Relaxed)
+            {
+                Ok(_) => from_environment,
+                Err(set) => set,
+            }
+        }
+        threads => threads,
+    }
 }
 
 fn parallelism() -> gemm::Parallelism {

@@ -13,15 +13,68 @@ use ndarray::{ArrayD, ArrayViewD, IxDyn, Zip};
 
 use crate::{pool, Float};
 
-/// Runs `body` compiled for the widest instruction set the CPU supports.
-#[inline(always)]
-pub(crate) fn vectorized<R>(body: impl FnOnce() -> R) -> R {
-    pulp::Arch::new().dispatch(body)
+/// The loops over slices, each compiled for the widest instruction set the CPU supports
+/// (chosen at run time by `pulp`). A loop's body sits in an `#[inline(always)]`
+/// `with_simd`, so it is compiled inside pulp's dispatched function with its instruction
+/// set; a closure handed to pulp would be compiled separately, for the baseline (SSE2),
+/// whenever it lands in another codegen unit of the user's build.
+pub(crate) enum Loop<'a, T, F> {
+    /// `out[i] = f(x[i])`.
+    Map { out: &'a mut [T], x: &'a [T], f: F },
+    /// `out[i] = f(a[i], b[i])`.
+    Zip { out: &'a mut [T], a: &'a [T], b: &'a [T], f: F },
+    /// `out[i] = f(a[i], b[i], c[i])`.
+    Zip3 { out: &'a mut [T], a: &'a [T], b: &'a [T], c: &'a [T], f: F },
+    /// `out[i] = f(a[i], row[i mod n])` (or `f(row[…], a[i])` with `row_first`): a row
+    /// broadcast along the leading axes.
+    Rows { out: &'a mut [T], a: &'a [T], row: &'a [T], row_first: bool, f: F },
+    /// `total[i] = f(total[i], x[i])`, with `x` repeating when it is shorter (a row).
+    Update { total: &'a mut [T], x: &'a [T], f: F },
+}
+
+impl<T: Float, F: Fn(T, T, T) -> T> Loop<'_, T, F> {
+    /// Runs the loop.
+    pub(crate) fn run(self) {
+        pulp::Arch::new().dispatch(self)
+    }
+}
+
+impl<T: Float, F: Fn(T, T, T) -> T> pulp::WithSimd for Loop<'_, T, F> {
+    type Output = ();
+    #[inline(always)]
+    fn with_simd<S: pulp::Simd>(self, _: S) {
+        let zero = T::zero();
+        match self {
+            Loop::Map { out, x, f } => out.iter_mut().zip(x).for_each(|(o, &x)| *o = f(x, zero, zero)),
+            Loop::Zip { out, a, b, f } => {
+                out.iter_mut().zip(a).zip(b).for_each(|((o, &a), &b)| *o = f(a, b, zero))
+            }
+            Loop::Zip3 { out, a, b, c, f } => {
+                out.iter_mut().zip(a).zip(b).zip(c).for_each(|(((o, &a), &b), &c)| *o = f(a, b, c))
+            }
+            Loop::Rows { out, a, row, row_first, f } => {
+                for (out, a) in out.chunks_exact_mut(row.len()).zip(a.chunks_exact(row.len())) {
+                    if row_first {
+                        out.iter_mut().zip(a).zip(row).for_each(|((o, &a), &r)| *o = f(r, a, zero));
+                    } else {
+                        out.iter_mut().zip(a).zip(row).for_each(|((o, &a), &r)| *o = f(a, r, zero));
+                    }
+                }
+            }
+            Loop::Update { total, x, f } => {
+                for total in total.chunks_mut(x.len()) {
+                    total.iter_mut().zip(x).for_each(|(t, &x)| *t = f(*t, x, zero));
+                }
+            }
+        }
+    }
 }
 
 /// `total[i] += grad[i]`.
 pub(crate) fn add_assign<T: Float>(total: &mut [T], grad: &[T]) {
-    vectorized(|| total.iter_mut().zip(grad).for_each(|(t, &g)| *t += g))
+    if !grad.is_empty() {
+        Loop::Update { total, x: grad, f: |t, g, _| t + g }.run()
+    }
 }
 
 /// `f(x)` for every element, as a new standard-layout array of `x`'s shape.
@@ -30,7 +83,7 @@ pub(crate) fn map<T: Float>(x: &ArrayViewD<'_, T>, f: impl Fn(T) -> T) -> ArrayD
     match x.as_slice() {
         Some(xs) => {
             let out = out.as_slice_mut().expect("scratch arrays are standard layout");
-            vectorized(|| out.iter_mut().zip(xs).for_each(|(o, &x)| *o = f(x)));
+            Loop::Map { out, x: xs, f: |x, _, _| f(x) }.run();
         }
         None => Zip::from(&mut out).and(x).for_each(|o, &x| *o = f(x)),
     }
@@ -48,9 +101,7 @@ pub(crate) fn map3<T: Float>(
     match (a.as_slice(), b.as_slice(), c.as_slice()) {
         (Some(a), Some(b), Some(c)) => {
             let out = out.as_slice_mut().expect("scratch arrays are standard layout");
-            vectorized(|| {
-                out.iter_mut().zip(a).zip(b).zip(c).for_each(|(((o, &a), &b), &c)| *o = f(a, b, c))
-            });
+            Loop::Zip3 { out, a, b, c, f }.run();
         }
         _ => Zip::from(&mut out).and(a).and(b).and(c).for_each(|o, &a, &b, &c| *o = f(a, b, c)),
     }
@@ -83,31 +134,20 @@ pub(crate) fn zip_broadcast<T: Float>(
         if a.shape() == b.shape() {
             let mut out = pool::scratch(a.shape());
             let out_data = out.as_slice_mut().expect("scratch arrays are standard layout");
-            vectorized(|| out_data.iter_mut().zip(a_data).zip(b_data).for_each(|((o, &a), &b)| *o = f(a, b)));
+            Loop::Zip { out: out_data, a: a_data, b: b_data, f: |a, b, _| f(a, b) }.run();
             return out;
         }
         if a.ndim() >= b.ndim() && !b_data.is_empty() && repeats_along_leading_axes(b.shape(), a.shape()) {
             let mut out = pool::scratch(a.shape());
             let out_data = out.as_slice_mut().expect("scratch arrays are standard layout");
-            vectorized(|| {
-                for (out_row, a_row) in
-                    out_data.chunks_exact_mut(b_data.len()).zip(a_data.chunks_exact(b_data.len()))
-                {
-                    out_row.iter_mut().zip(a_row).zip(b_data).for_each(|((o, &a), &b)| *o = f(a, b));
-                }
-            });
+            Loop::Rows { out: out_data, a: a_data, row: b_data, row_first: false, f: |a, b, _| f(a, b) }
+                .run();
             return out;
         }
         if b.ndim() >= a.ndim() && !a_data.is_empty() && repeats_along_leading_axes(a.shape(), b.shape()) {
             let mut out = pool::scratch(b.shape());
             let out_data = out.as_slice_mut().expect("scratch arrays are standard layout");
-            vectorized(|| {
-                for (out_row, b_row) in
-                    out_data.chunks_exact_mut(a_data.len()).zip(b_data.chunks_exact(a_data.len()))
-                {
-                    out_row.iter_mut().zip(a_data).zip(b_row).for_each(|((o, &a), &b)| *o = f(a, b));
-                }
-            });
+            Loop::Rows { out: out_data, a: b_data, row: a_data, row_first: true, f: |a, b, _| f(a, b) }.run();
             return out;
         }
     }

@@ -5,7 +5,7 @@
 
 use super::{grads, InputGrads, Op};
 use crate::gemm::{gemm, matmul};
-use crate::kernels::{reduce_to, vectorized};
+use crate::kernels::{reduce_to, Loop};
 use crate::{pool, Float, Var};
 
 impl<'t, T: Float> Var<'t, T> {
@@ -66,11 +66,7 @@ impl<T: Float> Op<T> for Affine {
         // Then `+ b` row by row, as `add` would do it.
         let out = y.as_slice_mut().expect("pool arrays are standard layout");
         match b.as_slice() {
-            Some(bias) if !bias.is_empty() => vectorized(|| {
-                for row in out.chunks_exact_mut(bias.len()) {
-                    row.iter_mut().zip(bias).for_each(|(v, &b)| *v += b);
-                }
-            }),
+            Some(bias) if !bias.is_empty() => Loop::Update { total: out, x: bias, f: |v, b, _| v + b }.run(),
             _ => y += b,
         }
         y
