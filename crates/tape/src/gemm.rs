@@ -63,7 +63,20 @@ pub fn num_threads() -> usize {
     }
 }
 
-fn parallelism() -> gemm::Parallelism {
+/// Whether an `[m, k] · [k, n]` product is worth splitting over threads: only with enough
+/// work per thread (about 16 million multiply-adds: below that, waking the pool cost more
+/// than it saved on the 784-128-10 step), and never for a short inner dimension (with `k`
+/// below 64, packing dominates: two threads ran a 256×10 · 10×512 product three times
+/// slower than one).
+fn splits(m: usize, n: usize, k: usize) -> bool {
+    k >= 64 && m.saturating_mul(n).saturating_mul(k) >= 1 << 24
+}
+
+/// How to run one product.
+fn parallelism(m: usize, n: usize, k: usize) -> gemm::Parallelism {
+    if !splits(m, n, k) {
+        return gemm::Parallelism::None;
+    }
     match num_threads() {
         1 => gemm::Parallelism::None,
         0 => gemm::Parallelism::Rayon(0),
@@ -147,7 +160,7 @@ pub(crate) fn gemm<T: Float>(
             false,
             false,
             false,
-            parallelism(),
+            parallelism(m, n, k),
         );
     }
 }
@@ -201,12 +214,15 @@ mod tests {
 
     #[test]
     fn threads_give_the_same_bits() {
-        let a = filled(300, 200, 4).mapv(|v| v as f32);
-        let b = filled(200, 150, 5).mapv(|v| v as f32);
-        let mut one = Array2::zeros((300, 150));
+        // 400 · 300 · 200 = 24 million multiply-adds: big enough to be split.
+        let (m, k, n) = (400, 300, 200);
+        assert!(splits(m, n, k));
+        let a = filled(m, k, 4).mapv(|v| v as f32);
+        let b = filled(k, n, 5).mapv(|v| v as f32);
+        let mut one = Array2::zeros((m, n));
         gemm(1.0, &a.view(), &b.view(), 0.0, &mut one.view_mut());
         set_num_threads(2);
-        let mut two = Array2::zeros((300, 150));
+        let mut two = Array2::zeros((m, n));
         gemm(1.0, &a.view(), &b.view(), 0.0, &mut two.view_mut());
         set_num_threads(1);
         assert_eq!(one, two);
