@@ -44,8 +44,24 @@ impl Float for f64 {
     }
 }
 
-mod sealed {
-    pub trait Sealed {}
-    impl Sealed for f32 {}
-    impl Sealed for f64 {}
+pub(crate) mod sealed {
+    /// Implemented by `f32` and `f64` only; its methods are the element-type-specific
+    /// kernels the ops use, out of users' sight.
+    pub trait Sealed: Copy {
+        /// `tanh`, vectorisable for `f32` ([`crate::math::tanh_f32`], within 2 ulp), the
+        /// standard library's for `f64`.
+        fn tanh_kernel(self) -> Self;
+    }
+    impl Sealed for f32 {
+        #[inline(always)]
+        fn tanh_kernel(self) -> Self {
+            crate::math::tanh_f32(self)
+        }
+    }
+    impl Sealed for f64 {
+        #[inline(always)]
+        fn tanh_kernel(self) -> Self {
+            self.tanh()
+        }
+    }
 }

@@ -41,6 +41,7 @@ mod grads;
 mod graph;
 mod inspect;
 mod kernels;
+mod math;
 mod ops;
 mod params;
 mod pool;
