@@ -16,14 +16,8 @@
 /// computed and one selected, so the loop stays branch-free.
 #[inline(always)]
 pub(crate) fn tanh_f32(x: f32) -> f32 {
-    const Q: [f32; 6] = [
-        -0.333_333_313_465_118_4,
-        0.133_332_997_560_501_1,
-        -0.053_960_639_983_415_604,
-        0.021_789_979_189_634_323,
-        -0.008_437_210_693_955_421,
-        0.002_423_709_724_098_444,
-    ];
+    const Q: [f32; 6] =
+        [-0.333_333_3, 0.133_333, -0.053_960_64, 0.021_789_98, -0.008_437_211, 0.002_423_709_7];
     let a = x.abs();
     let u = exp_negative(-2.0 * a);
     let large = (1.0 - u) / (1.0 + u);
@@ -42,8 +36,8 @@ pub(crate) fn tanh_f32(x: f32) -> f32 {
 /// split in two (Cody and Waite) so that `r` is exact to f32.
 #[inline(always)]
 fn exp_negative(x: f32) -> f32 {
-    const LN2_HI: f32 = 0.693_145_751_953_125; // ln 2 with its low 9 bits zero
-    const LN2_LO: f32 = 1.428_606_820_309_417_3e-6; // ln 2 − LN2_HI
+    const LN2_HI: f32 = 0.693_145_75; // ln 2 with its low 9 bits zero (0x3f31_7200)
+    const LN2_LO: f32 = 1.428_606_8e-6; // ln 2 − LN2_HI
     const ROUND: f32 = 12_582_912.0; // 1.5 · 2²³: adding it rounds to an integer
                                      // Below −88, eˣ underflows f32; clamp so 2ᵏ stays representable (NaN passes through).
     let x = if x < -88.0 { -88.0 } else { x };
