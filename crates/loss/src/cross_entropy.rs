@@ -9,6 +9,7 @@ use ndarray::{aview1, ArrayView2, Axis};
 use tapegrad_tape::{Float, Var};
 
 use crate::error::{check_batch_by_classes, check_labels, check_same_shape};
+use crate::softmax_cross_entropy::{Reduce, SoftmaxCrossEntropy};
 use crate::{LossError, Reduction};
 
 /// Cross-entropy from logits and integer class labels, PyTorch's `CrossEntropyLoss`
@@ -16,7 +17,8 @@ use crate::{LossError, Reduction};
 /// logits `xₙ` and label `yₙ`,
 /// `lₙ = −log softmax(xₙ)[yₙ] = log Σ_c e^(xₙ,c) − xₙ,yₙ`, then reduced.
 ///
-/// Computed as `log_softmax` along the classes, then `gather` of each sample's label.
+/// One fused op (for speed), with exactly the numbers of `log_softmax` along the classes,
+/// `gather` of each sample's label, `neg` and the reduction.
 /// Gradient: `∂lₙ/∂xₙ = softmax(xₙ) − onehot(yₙ)` (divided by the batch size under
 /// `Mean`).
 ///
@@ -46,7 +48,13 @@ pub fn cross_entropy<'t, T: Float>(
     reduction: Reduction,
 ) -> Result<Var<'t, T>, LossError> {
     check_labels("cross_entropy", logits, labels)?;
-    Ok(reduction.apply(negative_picked(logits.log_softmax(1), labels)?))
+    let reduce = match reduction {
+        Reduction::None => Reduce::None,
+        Reduction::Sum => Reduce::Sum,
+        // Per-sample losses: the batch mean is the mean.
+        Reduction::Mean | Reduction::BatchMean => Reduce::Mean,
+    };
+    Ok(logits.tape().apply(SoftmaxCrossEntropy { labels: labels.to_vec(), reduce }, &[logits]))
 }
 
 /// Cross-entropy from logits and a target distribution of the same shape (one-hot or

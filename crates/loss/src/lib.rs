@@ -53,6 +53,7 @@ mod hinge;
 mod kl;
 mod reduction;
 mod regression;
+mod softmax_cross_entropy;
 
 pub use binary::{binary_cross_entropy, binary_cross_entropy_with_logits};
 pub use cross_entropy::{cross_entropy, cross_entropy_probs, nll};

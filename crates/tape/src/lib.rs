@@ -57,6 +57,7 @@ pub use gemm::{num_threads, set_num_threads};
 pub use gradcheck::BranchSignature;
 pub use grads::Grads;
 pub use ops::{broadcast_shape, sum_to_shape, Binary, BinaryFn, InputGrads, Op, ScalarGrads, Unary, UnaryFn};
+pub use pool::{recycle, zeros as pooled_zeros};
 pub use tape::{NodeKind, Tape};
 pub use value::Value;
 pub use var::{Var, VarId};

@@ -272,7 +272,13 @@ impl<T: Float> TapeRegistry<T> {
             let Sharing::Own(owned) = std::mem::replace(&mut self.state, Sharing::Moving) else {
                 unreachable!()
             };
-            self.state = Sharing::Shared(Arc::new(owned));
+            // The `Arc` itself comes from the workspace too (emptied, unique).
+            let mut shared = pool::shared_registry::<T>();
+            match Arc::get_mut(&mut shared) {
+                Some(slot) => *slot = owned,
+                None => shared = Arc::new(owned),
+            }
+            self.state = Sharing::Shared(shared);
         }
         match &self.state {
             Sharing::Shared(shared) => {
@@ -287,11 +293,7 @@ impl<T: Float> Drop for TapeRegistry<T> {
     fn drop(&mut self) {
         match std::mem::replace(&mut self.state, Sharing::Moving) {
             Sharing::Own(registry) => pool::give_registry::<T>(registry),
-            Sharing::Shared(shared) => {
-                if let Ok(registry) = Arc::try_unwrap(shared) {
-                    pool::give_registry::<T>(registry);
-                }
-            }
+            Sharing::Shared(shared) => pool::give_shared_registry::<T>(shared),
             Sharing::Moving => {}
         }
     }
@@ -321,8 +323,8 @@ impl<T: Float> Clone for SharedRegistry<T> {
 
 impl<T: Float> Drop for SharedRegistry<T> {
     fn drop(&mut self) {
-        if let Some(Ok(registry)) = self.registry.take().map(Arc::try_unwrap) {
-            pool::give_registry::<T>(registry);
+        if let Some(shared) = self.registry.take() {
+            pool::give_shared_registry::<T>(shared);
         }
     }
 }

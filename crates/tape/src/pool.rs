@@ -17,6 +17,7 @@ use std::any::{Any, TypeId};
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::Arc;
 
 use ndarray::{ArrayD, ArrayViewD, IxDyn};
 
@@ -61,6 +62,8 @@ pub(crate) struct Workspace<T: Float> {
     views: Vec<Vec<ArrayViewD<'static, T>>>,
     slots: Vec<Vec<Slot<T>>>,
     registries: Vec<ParamRegistry>,
+    /// Emptied, unique `Arc`s, so sharing a registry allocates nothing.
+    shared_registries: Vec<Arc<ParamRegistry>>,
 }
 
 impl<T: Float> Default for Workspace<T> {
@@ -74,6 +77,7 @@ impl<T: Float> Default for Workspace<T> {
             views: Vec::new(),
             slots: Vec::new(),
             registries: Vec::new(),
+            shared_registries: Vec::new(),
         }
     }
 }
@@ -141,15 +145,34 @@ pub(crate) fn scratch<T: Float>(shape: &[usize]) -> ArrayD<T> {
     ArrayD::from_shape_vec(IxDyn(shape), buffer(len)).expect("the buffer has the shape's length")
 }
 
-/// A standard-layout array of zeros.
-pub(crate) fn zeros<T: Float>(shape: &[usize]) -> ArrayD<T> {
+/// A standard-layout array of zeros whose buffer comes from this thread's pool of buffers
+/// reused across tapes (a fresh allocation when the pool has none of this length).
+///
+/// For [`Op`](crate::Op) implementations: an op's outputs and gradients go back to the
+/// pool when the tape (or the [`Grads`](crate::Grads)) holding them is dropped, so an op
+/// that takes its arrays here allocates nothing once a training loop is warm.
+///
+/// ```
+/// let grad = tapegrad_tape::pooled_zeros::<f32>(&[2, 3]);
+/// assert_eq!(grad, ndarray::ArrayD::<f32>::zeros(vec![2, 3]));
+/// ```
+pub fn zeros<T: Float>(shape: &[usize]) -> ArrayD<T> {
     let mut array = scratch(shape);
     array.fill(T::zero());
     array
 }
 
-/// Gives an array's buffer back for reuse.
-pub(crate) fn recycle<T: Float>(array: ArrayD<T>) {
+/// Gives a temporary array's buffer back to this thread's pool, for a later
+/// [`pooled_zeros`](crate::pooled_zeros) (or op) of the same length to reuse. An op need not
+/// do this with the arrays it returns: the tape does it when it is dropped.
+///
+/// ```
+/// let scratch = tapegrad_tape::pooled_zeros::<f64>(&[128]);
+/// let address = scratch.as_ptr();
+/// tapegrad_tape::recycle(scratch);
+/// assert_eq!(tapegrad_tape::pooled_zeros::<f64>(&[128]).as_ptr(), address);
+/// ```
+pub fn recycle<T: Float>(array: ArrayD<T>) {
     give_buffer(array.into_raw_vec_and_offset().0);
 }
 
@@ -226,6 +249,22 @@ pub(crate) fn give_registry<T: Float>(mut registry: ParamRegistry) {
     with(move |w: &mut Workspace<T>| {
         if w.registries.len() < MAX_SPARE_LISTS {
             w.registries.push(registry);
+        }
+    });
+}
+
+pub(crate) fn shared_registry<T: Float>() -> Arc<ParamRegistry> {
+    with(|w: &mut Workspace<T>| w.shared_registries.pop()).flatten().unwrap_or_default()
+}
+
+/// Takes back a shared registry: when this was the last holder, its entries go back as a
+/// registry and the emptied `Arc` as a shared one.
+pub(crate) fn give_shared_registry<T: Float>(mut shared: Arc<ParamRegistry>) {
+    let Some(registry) = Arc::get_mut(&mut shared) else { return };
+    give_registry::<T>(std::mem::take(registry));
+    with(move |w: &mut Workspace<T>| {
+        if w.shared_registries.len() < MAX_SPARE_LISTS {
+            w.shared_registries.push(shared);
         }
     });
 }
