@@ -6,59 +6,13 @@
 //! Beside it, the same arithmetic with plain `f64` and a hand-derived backward, so the
 //! tape's overhead on a scalar graph is a ratio measured in one run.
 
+mod common;
+
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use ndarray::{arr0, ArrayD};
 use std::hint::black_box;
 use tapegrad::prelude::*;
 
-const SIZES: [usize; 4] = [3, 4, 4, 1];
-const XS: [[f64; 3]; 4] = [[2.0, 3.0, -1.0], [3.0, -1.0, 0.5], [0.5, 1.0, 1.0], [1.0, 1.0, -1.0]];
-const YS: [f64; 4] = [1.0, -1.0, -1.0, 1.0];
-
-/// One 0-d array per weight and bias, layer by layer: `weights[l][neuron][input]`.
-struct Mlp {
-    weights: Vec<Vec<Vec<ArrayD<f64>>>>,
-    biases: Vec<Vec<ArrayD<f64>>>,
-}
-
-fn mlp() -> Mlp {
-    let mut k = 0.0;
-    let mut next = || {
-        k += 1.0;
-        arr0((k * 0.618_034f64).fract() * 2.0 - 1.0).into_dyn()
-    };
-    let weights =
-        SIZES.windows(2).map(|w| (0..w[1]).map(|_| (0..w[0]).map(|_| next()).collect()).collect()).collect();
-    let biases = SIZES[1..].iter().map(|&n| (0..n).map(|_| next()).collect()).collect();
-    Mlp { weights, biases }
-}
-
-/// Loss Σ (ŷ − y)² recorded on the tape, scalar op by scalar op.
-fn tape_loss<'t>(tape: &'t Tape<'t, f64>, model: &'t Mlp) -> Var<'t, f64> {
-    let mut loss = tape.scalar(0.0);
-    for (x, &y) in XS.iter().zip(&YS) {
-        let mut act: Vec<Var<'t, f64>> = x.iter().map(|&v| tape.scalar(v)).collect();
-        for (layer, (weights, biases)) in model.weights.iter().zip(&model.biases).enumerate() {
-            act = weights
-                .iter()
-                .zip(biases)
-                .map(|(w, b)| {
-                    let mut sum = tape.param(b);
-                    for (wi, xi) in w.iter().zip(&act) {
-                        sum = sum + tape.param(wi) * xi;
-                    }
-                    if layer + 2 < SIZES.len() {
-                        sum.tanh()
-                    } else {
-                        sum
-                    }
-                })
-                .collect();
-        }
-        loss = loss + (act[0] - y).square();
-    }
-    loss
-}
+use common::scalar::{mlp, tape_loss, Mlp, SIZES, XS, YS};
 
 /// The same loss and its gradient with plain f64 and a hand-derived backward pass.
 fn hand_loss_and_grads(

@@ -7,7 +7,7 @@
 use ndarray::{ArrayBase, ArrayD, ArrayViewD, Axis, Data, Dimension, IntoDimension, IxDyn};
 
 use super::{InputGrads, Op};
-use crate::{Float, TapeError, Var};
+use crate::{pool, Float, TapeError, Var};
 
 impl<'t, T: Float> Var<'t, T> {
     /// `y[p] = x[p with p[axis] replaced by index[p]]` for every position `p` of `index`,
@@ -127,11 +127,13 @@ impl<T: Float> Op<T> for Gather {
     fn forward(&self, inputs: &[ArrayViewD<'_, T>]) -> ArrayD<T> {
         let x = &inputs[0];
         let mut source = IxDyn(&vec![0; x.ndim()]);
-        ArrayD::from_shape_fn(self.index.raw_dim(), |position| {
+        let mut y = pool::scratch(self.index.shape());
+        for ((position, &i), y) in self.index.indexed_iter().zip(y.iter_mut()) {
             source.slice_mut().copy_from_slice(position.slice());
-            source[self.axis] = self.index[&position];
-            x[&source]
-        })
+            source[self.axis] = i;
+            *y = x[&source];
+        }
+        y
     }
     fn backward(
         &self,
@@ -140,7 +142,7 @@ impl<T: Float> Op<T> for Gather {
         grad_y: &ArrayViewD<'_, T>,
         _wanted: &[bool],
     ) -> InputGrads<T> {
-        let mut grad_x = ArrayD::zeros(inputs[0].raw_dim());
+        let mut grad_x = pool::zeros(inputs[0].shape());
         let mut target = IxDyn(&vec![0; grad_x.ndim()]);
         for (position, &i) in self.index.indexed_iter() {
             target.slice_mut().copy_from_slice(position.slice());
@@ -173,7 +175,7 @@ impl<T: Float> Op<T> for Select {
         grad_y: &ArrayViewD<'_, T>,
         _wanted: &[bool],
     ) -> InputGrads<T> {
-        let mut grad_x = ArrayD::zeros(inputs[0].raw_dim());
+        let mut grad_x = pool::zeros(inputs[0].shape());
         for (k, &i) in self.indices.iter().enumerate() {
             let mut slot = grad_x.index_axis_mut(Axis(self.axis), i);
             slot += &grad_y.index_axis(Axis(self.axis), k);

@@ -5,7 +5,7 @@ use ndarray::{ArrayD, ArrayViewD, Axis, Zip};
 
 use super::reduce::Reduction;
 use super::{grads, InputGrads, Op};
-use crate::{Float, Var};
+use crate::{pool, Float, Var};
 
 impl<'t, T: Float> Var<'t, T> {
     /// `ln Σ eˣ` over all elements, as a 0-d value (see
@@ -151,7 +151,8 @@ impl<T: Float> Op<T> for Normalize {
         Reduction::new(&[self.axis], true).check(shapes[0])
     }
     fn forward(&self, inputs: &[ArrayViewD<'_, T>]) -> ArrayD<T> {
-        let mut y = inputs[0].to_owned();
+        let mut y = pool::scratch(inputs[0].shape());
+        y.assign(&inputs[0]);
         for mut lane in y.lanes_mut(Axis(self.axis)) {
             let max = lane.fold(T::neg_infinity(), |m, &v| m.max(v));
             let shift = if max.is_finite() { max } else { T::zero() };
@@ -173,7 +174,8 @@ impl<T: Float> Op<T> for Normalize {
         grad_output: &ArrayViewD<'_, T>,
         _wanted: &[bool],
     ) -> InputGrads<T> {
-        let mut grad_x = grad_output.to_owned();
+        let mut grad_x = pool::scratch(grad_output.shape());
+        grad_x.assign(grad_output);
         for (mut g, y) in grad_x.lanes_mut(Axis(self.axis)).into_iter().zip(output.lanes(Axis(self.axis))) {
             if self.log {
                 let total = g.sum();
