@@ -23,6 +23,7 @@ fn bench_workload(c: &mut Criterion, w: Workload) {
         "{}: the three steps start from different losses {first:?}",
         w.name
     );
+    println!("{}: first loss {:.6}", w.name, first[0]);
     let mut group = c.benchmark_group(w.name);
     group.bench_function("tapegrad nn", |b| b.iter(|| black_box(nn.step())));
     group.bench_function("tapegrad tape", |b| b.iter(|| black_box(tape.step())));

@@ -47,9 +47,9 @@ pub(crate) struct Node<T: Float> {
     pub(crate) value: Stored<T>,
     /// The op that made it; none for leaves and for anything recorded without grad.
     op: OpRef<T>,
-    /// Where its inputs' indices start in the store's edge list, and how many there are.
-    inputs_at: u32,
-    inputs_len: u32,
+    /// Its inputs' indices: the first two here, and where more start in the store's edge
+    /// list (ops with more than two inputs are rare: `affine`, `concat`).
+    inputs: Inputs,
     /// Whether a gradient flows to this node (some leaf below it wants one).
     pub(crate) requires_grad: bool,
     pub(crate) kind: NodeKind,
@@ -66,6 +66,13 @@ impl<T: Float> Node<T> {
             OpRef::Boxed(op) => Some(&**op),
         }
     }
+}
+
+/// A node's input indices: up to two inline, more in the store's edge list.
+#[derive(Clone, Copy)]
+enum Inputs {
+    Inline { len: u8, indices: [usize; 2] },
+    Edges { at: u32, len: u32 },
 }
 
 /// How a node was made, apart from its value and inputs.
@@ -116,8 +123,10 @@ impl<T: Float> Store<T> {
 
     /// Node `index`'s inputs (indices of earlier nodes).
     pub(crate) fn inputs(&self, index: usize) -> &[usize] {
-        let node = &self.nodes[index];
-        &self.edges[node.inputs_at as usize..(node.inputs_at + node.inputs_len) as usize]
+        match &self.nodes[index].inputs {
+            Inputs::Inline { len, indices } => &indices[..usize::from(*len)],
+            Inputs::Edges { at, len } => &self.edges[*at as usize..(*at + *len) as usize],
+        }
     }
 
     /// Records a node whose value is a bare number; returns its index.
@@ -128,12 +137,16 @@ impl<T: Float> Store<T> {
 
     #[inline(always)]
     fn push_stored(&mut self, value: Stored<T>, inputs: &[usize], origin: Origin<T>) -> usize {
-        let inputs_at = index_u32(self.edges.len());
-        // One or two indices at a time: a loop, not `extend_from_slice`'s `memcpy` call.
-        self.edges.reserve(inputs.len());
-        for &input in inputs {
-            self.edges.push(input);
-        }
+        let inputs = match *inputs {
+            [] => Inputs::Inline { len: 0, indices: [0, 0] },
+            [a] => Inputs::Inline { len: 1, indices: [a, 0] },
+            [a, b] => Inputs::Inline { len: 2, indices: [a, b] },
+            _ => {
+                let at = index_u32(self.edges.len());
+                self.edges.extend_from_slice(inputs);
+                Inputs::Edges { at, len: index_u32(inputs.len()) }
+            }
+        };
         let index = self.nodes.len();
         self.nodes.reserve(1);
         // SAFETY: `reserve` made room for one more node at `index`; it is written in
@@ -144,8 +157,7 @@ impl<T: Float> Store<T> {
             self.nodes.as_mut_ptr().add(index).write(Node {
                 value,
                 op: origin.op,
-                inputs_at,
-                inputs_len: inputs.len() as u32,
+                inputs,
                 requires_grad: origin.requires_grad,
                 kind: origin.kind,
                 site: origin.site,
