@@ -54,7 +54,9 @@ def main():
                     continue
                 bench, ns = cells[f]
                 throughput = (bench.get("throughput") or {}).get("Elements")
-                line.append(pretty(ns) + (f" ({throughput / ns:.0f} GFLOP/s)" if throughput else ""))
+                # The scaling sweep counts its throughput in FLOPs; other groups in elements.
+                rate = f" ({throughput / ns:.0f} GFLOP/s)" if "scaling" in group else f" ({throughput / ns * 1e3:.0f} M/s)"
+                line.append(pretty(ns) + (rate if throughput else ""))
             if reference and reference in cells:
                 for f in functions:
                     if f != reference:
