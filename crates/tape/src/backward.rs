@@ -7,8 +7,9 @@ use std::panic::Location;
 use ndarray::{ArrayD, ArrayViewD};
 use smallvec::SmallVec;
 
+use crate::store::Store;
 use crate::tape::ScalarArgs;
-use crate::{pool, Float, Grads, Tape, TapeError, Var};
+use crate::{pool, Float, Grads, Op, Tape, TapeError, Var};
 
 /// One step of a backward pass, as recorded by [`Tape::backward_trace`]: which rule ran
 /// at which node, the gradient that flowed in and what it sent to each input.
@@ -214,8 +215,6 @@ impl<'t, T: Float> Tape<'t, T> {
         } else {
             pool::recycle(seed);
         }
-        let mut views: SmallVec<[ArrayViewD<'_, T>; 3]> = SmallVec::new();
-        let mut wanted: SmallVec<[bool; 3]> = SmallVec::new();
         for i in (0..=root.index).rev() {
             let node = &nodes[i];
             let Some(op) = node.op() else { continue };
@@ -253,49 +252,63 @@ impl<'t, T: Float> Tape<'t, T> {
                     continue;
                 }
             }
-            let Some(grad_output) = grads.view_at(i) else { continue };
-            wanted.clear();
-            wanted.extend(inputs.iter().map(|&j| nodes[j].requires_grad));
-            views.clear();
-            views.extend(inputs.iter().map(|&j| nodes.view(j)));
-            let input_grads = op.backward(&views, &nodes.view(i), &grad_output, &wanted);
-            assert_eq!(
-                input_grads.len(),
-                inputs.len(),
-                "{}: backward returned {} gradients for {} inputs",
-                op.name(),
-                input_grads.len(),
-                inputs.len()
-            );
-            let mut step = trace.as_ref().map(|_| TraceStep {
-                node: i,
-                op: op.name(),
-                describe: op.describe(),
-                site: node.site,
-                grad_output: grad_output.to_owned(),
-                grad_inputs: Vec::new(),
-            });
-            for (k, ((&j, grad), &want)) in inputs.iter().zip(input_grads).zip(&wanted).enumerate() {
-                let grad = if want { grad } else { None };
-                if let Some(step) = step.as_mut() {
-                    step.grad_inputs.push((j, grad.clone()));
-                }
-                let Some(grad) = grad else { continue };
-                let input_shape = views[k].shape();
-                assert_eq!(
-                    grad.shape(),
-                    input_shape,
-                    "{}: backward returned a gradient of shape {:?} for an input of shape {:?}",
-                    op.name(),
-                    grad.shape(),
-                    input_shape
-                );
-                grads.add_array(j, grad);
-            }
-            if let (Some(trace), Some(step)) = (trace.as_mut(), step) {
-                trace.push(step);
-            }
+            array_step(&nodes, i, op, &mut grads, trace.as_deref_mut());
         }
         grads
+    }
+}
+
+/// One node's backward on the array path: the op's rule, the shape checks, accumulation
+/// and the trace. Kept out of the reverse loop so that the scalar fast path's frame stays
+/// small.
+#[inline(never)]
+fn array_step<T: Float>(
+    nodes: &Store<T>,
+    i: usize,
+    op: &dyn Op<T>,
+    grads: &mut Grads<T>,
+    mut trace: Option<&mut Vec<TraceStep<T>>>,
+) {
+    let Some(grad_output) = grads.view_at(i) else { return };
+    let node = &nodes[i];
+    let inputs = nodes.inputs(i);
+    let wanted: SmallVec<[bool; 3]> = inputs.iter().map(|&j| nodes[j].requires_grad).collect();
+    let views: SmallVec<[ArrayViewD<'_, T>; 3]> = inputs.iter().map(|&j| nodes.view(j)).collect();
+    let input_grads = op.backward(&views, &nodes.view(i), &grad_output, &wanted);
+    assert_eq!(
+        input_grads.len(),
+        inputs.len(),
+        "{}: backward returned {} gradients for {} inputs",
+        op.name(),
+        input_grads.len(),
+        inputs.len()
+    );
+    let mut step = trace.as_ref().map(|_| TraceStep {
+        node: i,
+        op: op.name(),
+        describe: op.describe(),
+        site: node.site,
+        grad_output: grad_output.to_owned(),
+        grad_inputs: Vec::new(),
+    });
+    for (k, ((&j, grad), &want)) in inputs.iter().zip(input_grads).zip(&wanted).enumerate() {
+        let grad = if want { grad } else { None };
+        if let Some(step) = step.as_mut() {
+            step.grad_inputs.push((j, grad.clone()));
+        }
+        let Some(grad) = grad else { continue };
+        let input_shape = views[k].shape();
+        assert_eq!(
+            grad.shape(),
+            input_shape,
+            "{}: backward returned a gradient of shape {:?} for an input of shape {:?}",
+            op.name(),
+            grad.shape(),
+            input_shape
+        );
+        grads.add_array(j, grad);
+    }
+    if let (Some(trace), Some(step)) = (trace.as_mut(), step) {
+        trace.push(step);
     }
 }

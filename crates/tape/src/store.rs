@@ -130,7 +130,7 @@ impl<T: Float> Store<T> {
     }
 
     /// Records a node whose value is a bare number; returns its index.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn push_scalar(&mut self, value: T, inputs: &[usize], origin: Origin<T>) -> usize {
         self.push_stored(Stored::Scalar(value), inputs, origin)
     }

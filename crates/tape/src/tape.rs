@@ -333,38 +333,59 @@ impl<'t, T: Float> Tape<'t, T> {
                 self.id
             );
         }
-        // The input indices, on the stack for up to four inputs.
-        let mut small = [0usize; 4];
-        let spilled: Vec<usize>;
-        let indices: &[usize] = if inputs.len() <= small.len() {
-            small.iter_mut().zip(inputs).for_each(|(slot, v)| *slot = v.index);
-            &small[..inputs.len()]
-        } else {
-            spilled = inputs.iter().map(|v| v.index).collect();
-            &spilled
-        };
+        let site = Location::caller();
         let recorded = self.is_grad_enabled();
+        // The scalar fast path: one or two 0-d inputs and an op that computes on bare
+        // numbers. Kept apart from the array path so that its frame stays small.
+        if let [first, rest @ ..] = inputs {
+            if rest.len() <= 1 {
+                let second = rest.first().map(|v| v.index);
+                let mut nodes = self.nodes.borrow_mut();
+                let scalars = match second {
+                    None => nodes.scalar(first.index).map(|a| ([a, T::zero()], 1)),
+                    Some(j) => nodes.scalar(first.index).zip(nodes.scalar(j)).map(|(a, b)| ([a, b], 2)),
+                };
+                if let Some(y) = scalars.and_then(|(values, len)| op.forward_scalar(&values[..len])) {
+                    let pair = [first.index, second.unwrap_or(0)];
+                    let edges: &[usize] = if recorded { &pair[..inputs.len()] } else { &[] };
+                    let requires_grad = recorded && edges.iter().any(|&i| nodes[i].requires_grad);
+                    let op = if recorded { OpRef::new(op) } else { OpRef::None };
+                    let index =
+                        nodes.push_scalar(y, edges, Origin { op, requires_grad, kind: NodeKind::Op, site });
+                    return Var::new(self, index);
+                }
+            }
+        }
+        self.apply_arrays(op, inputs, recorded, site)
+    }
+
+    /// [`apply`](Tape::apply) for array values (or ops without a scalar form).
+    #[inline(never)]
+    #[track_caller]
+    fn apply_arrays(
+        &'t self,
+        op: impl Op<T>,
+        inputs: &[Var<'t, T>],
+        recorded: bool,
+        site: &'static Location<'static>,
+    ) -> Var<'t, T> {
+        let indices: SmallVec<[usize; 4]> = inputs.iter().map(|v| v.index).collect();
         let mut nodes = self.nodes.borrow_mut();
         let requires_grad = recorded && indices.iter().any(|&i| nodes[i].requires_grad);
-        let site = Location::caller();
-        let origin = |op: OpRef<T>| Origin { op, requires_grad, kind: NodeKind::Op, site };
-        let op_ref = |op| if recorded { OpRef::new(op) } else { OpRef::None };
-        let edges: &[usize] = if recorded { indices } else { &[] };
-        // The scalar fast path: every input 0-d and the op can compute on bare numbers.
-        if let Some(y) = ScalarArgs::gather(&nodes, indices).and_then(|s| op.forward_scalar(s.as_slice())) {
-            let index = nodes.push_scalar(y, edges, origin(op_ref(op)));
-            return Var::new(self, index);
-        }
         let value = {
             let views: SmallVec<[ArrayViewD<'_, T>; 3]> = indices.iter().map(|&i| nodes.view(i)).collect();
             let shapes: SmallVec<[&[usize]; 3]> = views.iter().map(|v| v.shape()).collect();
             if let Err(message) = op.check_shapes(&shapes) {
-                panic!("{}: {} (at {})", op.name(), message, Location::caller());
+                panic!("{}: {} (at {})", op.name(), message, site);
             }
             op.forward(&views)
         };
+        let edges: &[usize] = if recorded { &indices } else { &[] };
+        let op = if recorded { OpRef::new(op) } else { OpRef::None };
         // SAFETY: an op's output is owned; nothing borrowed is stored.
-        let index = unsafe { nodes.push(value.into(), edges, origin(op_ref(op))) };
+        let index = unsafe {
+            nodes.push(value.into(), edges, Origin { op, requires_grad, kind: NodeKind::Op, site })
+        };
         Var::new(self, index)
     }
 }
