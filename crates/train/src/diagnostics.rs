@@ -9,7 +9,7 @@ use ndarray::ArrayD;
 use tapegrad_nn::Module;
 use tapegrad_tape::{Float, Grads, Tape};
 
-/// One epoch's gradient-health measurements (see [`Trainer::diagnostics`]).
+/// One epoch's gradient-health measurements (see [`Trainer::diagnostics`](crate::Trainer::diagnostics)).
 ///
 /// - **Gradient norm** ‖∂L/∂θ‖₂ per parameter, the mean over the epoch's batches (before
 ///   any clipping the optimizer does). Healthy values are steady from epoch to epoch;
