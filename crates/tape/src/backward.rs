@@ -228,6 +228,14 @@ impl<'t, T: Float> Tape<'t, T> {
                     None => None,
                 };
                 if let Some(ref input_grads) = returned {
+                    assert_eq!(
+                        input_grads.len(),
+                        inputs.len(),
+                        "{}: backward_scalar returned {} gradients for {} inputs",
+                        op.name(),
+                        input_grads.len(),
+                        inputs.len()
+                    );
                     if let Some(trace) = trace.as_mut() {
                         trace.push(TraceStep {
                             node: i,

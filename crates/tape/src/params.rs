@@ -217,6 +217,12 @@ impl ParamRegistry {
         self.by_address.clear();
         self.by_object.clear();
     }
+
+    /// The memory it holds, emptied or not.
+    pub(crate) fn retained_bytes(&self) -> usize {
+        self.entries.capacity() * size_of::<Entry>()
+            + (self.by_address.slots.capacity() + self.by_object.slots.capacity()) * size_of::<(usize, u32)>()
+    }
 }
 
 /// A tape's registry: its own until a backward pass hands it to the

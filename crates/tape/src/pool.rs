@@ -8,10 +8,12 @@
 //! The next step, with the same shapes, finds every buffer it needs.
 //!
 //! The workspace is bounded: at most [`MAX_SPARE_BYTES`] of spare array memory and
-//! [`MAX_SPARE_PER_LENGTH`] spare buffers of any one length per thread and element type;
-//! beyond that, buffers are freed as usual. A steady training loop holds about one step's
-//! working set. Reuse never changes a result: a buffer taken from the pool is overwritten
-//! in full before anything reads it.
+//! [`MAX_SPARE_PER_LENGTH`] spare buffers of any one length per thread and element type,
+//! and lists of at most `MAX_SPARE_LIST_BYTES` each. When the array memory is full, the
+//! spares of other lengths are freed to make room (shapes a program no longer uses, say an
+//! evaluation pass's, must not keep it full for good); beyond that, buffers are freed as
+//! usual. A steady training loop holds about one step's working set. Reuse never changes
+//! a result: a buffer taken from the pool is overwritten in full before anything reads it.
 
 use std::any::{Any, TypeId};
 use std::cell::RefCell;
@@ -30,8 +32,13 @@ use crate::Float;
 pub(crate) const MAX_SPARE_BYTES: usize = 64 << 20;
 /// Spare buffers of one length kept per thread and element type.
 pub(crate) const MAX_SPARE_PER_LENGTH: usize = 64;
+/// Lengths the spare-buffer map tracks before it forgets the emptied ones.
+const MAX_LENGTHS: usize = 256;
 /// Spare lists of each kind kept per thread and element type.
 const MAX_SPARE_LISTS: usize = 4;
+/// A list (or registry) whose memory exceeds this is freed rather than kept: one huge tape
+/// must not pin its size for the rest of the thread's life.
+const MAX_SPARE_LIST_BYTES: usize = 16 << 20;
 
 /// Hashes a length with one multiplication.
 #[derive(Default)]
@@ -128,7 +135,17 @@ pub(crate) fn give_buffer<T: Float>(buffer: Vec<T>) {
     }
     with(move |w: &mut Workspace<T>| {
         if w.spare_bytes + bytes > MAX_SPARE_BYTES {
-            return;
+            // Full: free the spares of every other length, then keep this one if it fits.
+            w.buffers.retain(|&length, _| length == buffer.len());
+            w.spare_bytes = w.buffers.values().flatten().map(|b| b.capacity() * size_of::<T>()).sum();
+            if w.spare_bytes + bytes > MAX_SPARE_BYTES {
+                return;
+            }
+        }
+        if w.buffers.len() >= MAX_LENGTHS && !w.buffers.contains_key(&buffer.len()) {
+            // Many lengths seen once: forget the ones with no spare left. (An emptied
+            // length otherwise stays, so that the next step's give allocates nothing.)
+            w.buffers.retain(|_, spares| !spares.is_empty());
         }
         let spares = w.buffers.entry(buffer.len()).or_default();
         if spares.len() < MAX_SPARE_PER_LENGTH {
@@ -184,7 +201,7 @@ fn take_list<T: Float, E>(pick: impl FnOnce(&mut Workspace<T>) -> &mut Vec<Vec<E
 /// Keeps an emptied list's capacity for the next tape.
 fn give_list<T: Float, E>(mut list: Vec<E>, pick: impl FnOnce(&mut Workspace<T>) -> &mut Vec<Vec<E>>) {
     list.clear();
-    if list.capacity() == 0 {
+    if list.capacity() == 0 || list.capacity() * size_of::<E>() > MAX_SPARE_LIST_BYTES {
         return;
     }
     with(move |w: &mut Workspace<T>| {
@@ -245,6 +262,9 @@ pub(crate) fn registry<T: Float>() -> ParamRegistry {
 
 /// Keeps a registry (emptied) for the next tape.
 pub(crate) fn give_registry<T: Float>(mut registry: ParamRegistry) {
+    if registry.retained_bytes() > MAX_SPARE_LIST_BYTES {
+        return;
+    }
     registry.clear();
     with(move |w: &mut Workspace<T>| {
         if w.registries.len() < MAX_SPARE_LISTS {
@@ -298,6 +318,30 @@ mod tests {
         give_buffer(vec![0.0f64; MAX_SPARE_BYTES / 8 + 1]);
         let bytes = with(|w: &mut Workspace<f64>| w.spare_bytes).unwrap();
         assert!(bytes <= MAX_SPARE_BYTES);
+    }
+
+    #[test]
+    fn a_full_pool_makes_room_by_freeing_other_lengths() {
+        // Fill the pool with buffers of a length no one will ask for again…
+        let stale = MAX_SPARE_BYTES / 4 / size_of::<f32>();
+        for _ in 0..4 {
+            give_buffer(vec![0.0f32; stale]);
+        }
+        // …then a new length is still kept, and the stale ones are gone.
+        let fresh: Vec<f32> = vec![1.0; 1000];
+        let address = fresh.as_ptr();
+        give_buffer(fresh);
+        let reused = super::buffer::<f32>(1000);
+        assert_eq!(reused.as_ptr(), address);
+        let kept = with(|w: &mut Workspace<f32>| (w.buffers.contains_key(&stale), w.spare_bytes)).unwrap();
+        assert_eq!(kept, (false, 0));
+    }
+
+    #[test]
+    fn huge_lists_are_not_kept() {
+        let huge: Vec<usize> = Vec::with_capacity(MAX_SPARE_LIST_BYTES / size_of::<usize>() + 1);
+        give_edge_list::<f64>(huge);
+        assert_eq!(edge_list::<f64>().capacity(), 0);
     }
 
     #[test]

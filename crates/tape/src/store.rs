@@ -97,9 +97,11 @@ pub(crate) struct Store<T: Float> {
     edges: Vec<usize>,
     arrays: Vec<ArrayD<T>>,
     /// Borrowed arrays with their lifetime erased. Only [`Tape`](crate::Tape)`<'t, T>`
-    /// adds to them, and only views that live for its `'t`, which outlives the tape and so
-    /// this store; they are handed out re-borrowed for no longer than `&self`, and never
-    /// read after the store is dropped (dropping a view reads nothing).
+    /// adds to them, and only views that live for its `'t`. They are read only through
+    /// `view`, which needs the tape (so `'t` is alive) and re-borrows for no longer than
+    /// `&self`. They may dangle by the time the store is dropped (a `Tape` has no `Drop`
+    /// impl, so its borrows can end first): nothing in `Drop` or the pool reads them, and
+    /// dropping or clearing a view reads nothing.
     views: Vec<ArrayViewD<'static, T>>,
 }
 
@@ -125,7 +127,7 @@ impl<T: Float> Store<T> {
     pub(crate) fn inputs(&self, index: usize) -> &[usize] {
         match &self.nodes[index].inputs {
             Inputs::Inline { len, indices } => &indices[..usize::from(*len)],
-            Inputs::Edges { at, len } => &self.edges[*at as usize..(*at + *len) as usize],
+            Inputs::Edges { at, len } => &self.edges[*at as usize..*at as usize + *len as usize],
         }
     }
 
@@ -170,8 +172,9 @@ impl<T: Float> Store<T> {
     /// Records a node whose value is `value`; returns its index.
     ///
     /// # Safety
-    /// A borrowed `value` must stay valid for as long as this store exists (the tape
-    /// passes only views that live for its `'t`).
+    /// A borrowed `value` must stay valid for as long as anything can read it through
+    /// [`view`](Store::view): the tape passes only views that live for its `'t`, and every
+    /// read goes through the tape.
     pub(crate) unsafe fn push(&mut self, value: Value<'_, T>, inputs: &[usize], origin: Origin<T>) -> usize {
         let stored = match value.0 {
             Repr::Scalar(value) => Stored::Scalar(value),
@@ -186,7 +189,8 @@ impl<T: Float> Store<T> {
                 Stored::Owned(index_u32(self.arrays.len() - 1))
             }
             Repr::Borrowed(view) => {
-                // SAFETY: the caller guarantees the view outlives this store; see `views`.
+                // SAFETY: the caller guarantees the view is valid whenever it can be read;
+                // see `views`.
                 let view = unsafe { std::mem::transmute::<ArrayViewD<'_, T>, ArrayViewD<'static, T>>(view) };
                 self.views.push(view);
                 Stored::Borrowed(index_u32(self.views.len() - 1))

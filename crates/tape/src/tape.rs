@@ -299,7 +299,8 @@ impl<'t, T: Float> Tape<'t, T> {
     #[track_caller]
     fn push_leaf(&'t self, value: Value<'t, T>, requires_grad: bool, kind: NodeKind) -> Var<'t, T> {
         let origin = Origin::leaf(requires_grad, kind, Location::caller());
-        // SAFETY: a borrowed value lives for `'t`, which outlives this tape and its store.
+        // SAFETY: a borrowed value lives for `'t`, and the store is read only through this
+        // tape, which needs `'t` (see `Store::views`).
         let index = unsafe { self.nodes.borrow_mut().push(value, &[], origin) };
         Var::new(self, index)
     }

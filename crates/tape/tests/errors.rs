@@ -110,3 +110,68 @@ fn badly_shaped_index_tensors_and_axes_are_errors() {
     let err = logits.gather(1, &array![[0usize], [0], [0]]).unwrap_err();
     assert!(matches!(err, TapeError::ShapeMismatch { .. }), "{err}");
 }
+
+/// A user op with a scalar fast path: when `refuse` is set it refuses 0-d inputs, so (as
+/// `Op::forward_scalar` asks) its fast path declines and `check_shapes` runs; otherwise it
+/// breaks the contract by returning no gradient from `backward_scalar`.
+struct Contrary {
+    refuse: bool,
+}
+impl tapegrad_tape::Op<f64> for Contrary {
+    fn name(&self) -> &'static str {
+        "contrary"
+    }
+    fn check_shapes(&self, shapes: &[&[usize]]) -> Result<(), String> {
+        match self.refuse && shapes[0].is_empty() {
+            true => Err("0-d inputs are not accepted".into()),
+            false => Ok(()),
+        }
+    }
+    fn forward(&self, inputs: &[ndarray::ArrayViewD<'_, f64>]) -> ndarray::ArrayD<f64> {
+        inputs[0].to_owned()
+    }
+    fn backward(
+        &self,
+        _inputs: &[ndarray::ArrayViewD<'_, f64>],
+        _output: &ndarray::ArrayViewD<'_, f64>,
+        grad_output: &ndarray::ArrayViewD<'_, f64>,
+        _wanted: &[bool],
+    ) -> tapegrad_tape::InputGrads<f64> {
+        [Some(grad_output.to_owned())].into_iter().collect()
+    }
+    fn forward_scalar(&self, inputs: &[f64]) -> Option<f64> {
+        (!self.refuse).then_some(inputs[0])
+    }
+    fn backward_scalar(
+        &self,
+        _inputs: &[f64],
+        _output: f64,
+        _grad: f64,
+    ) -> Option<tapegrad_tape::ScalarGrads<f64>> {
+        Some(tapegrad_tape::ScalarGrads::new()) // no gradient for the one input
+    }
+}
+
+#[test]
+fn the_scalar_fast_path_keeps_the_op_contract() {
+    // An op that refuses 0-d inputs declines the fast path; check_shapes then names the op
+    // and the line.
+    let (message, location) = panic_message(|| {
+        let tape = Tape::new();
+        let x = tape.var(ndarray::arr0(2.0));
+        let _ = tape.apply(Contrary { refuse: true }, &[x]); // the line the panic must name
+    });
+    assert!(message.starts_with("contrary: 0-d inputs are not accepted"), "{message}");
+    let line =
+        include_str!("errors.rs").lines().position(|l| l.contains("refuse: true }, &[x]")).unwrap() + 1;
+    assert!(message.contains(&format!("errors.rs:{line}")), "{message}");
+    assert!(location.ends_with(&format!("errors.rs:{line}")), "{location}");
+    // A scalar backward with the wrong number of gradients is caught, not half-applied.
+    let (message, _) = panic_message(|| {
+        let tape = Tape::new();
+        let x = tape.var(ndarray::arr0(2.0));
+        let y = tape.apply(Contrary { refuse: false }, &[x]);
+        let _ = tape.backward(y);
+    });
+    assert!(message.contains("contrary: backward_scalar returned 0 gradients for 1 inputs"), "{message}");
+}

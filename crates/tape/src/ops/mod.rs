@@ -130,6 +130,10 @@ pub trait Op<T: Float>: 'static {
     /// `None` (the default) to use [`forward`](Op::forward). Micrograd-style graphs of
     /// single numbers then skip all array machinery. It must agree with `forward`;
     /// [`Unary`] and [`Binary`] provide both from one definition.
+    ///
+    /// Returning a value says the op accepts 0-d inputs: [`check_shapes`](Op::check_shapes)
+    /// is not called on this path (it costs a tenth of a scalar graph's time). An op that
+    /// refuses 0-d inputs returns `None`, and the array path checks the shapes as usual.
     fn forward_scalar(&self, inputs: &[T]) -> Option<T> {
         let _ = inputs;
         None
