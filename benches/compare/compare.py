@@ -62,8 +62,9 @@ def main():
     frameworks = sorted({f for by in rows.values() for f in by})
     header = ["workload", "tapegrad nn", "tapegrad tape", "ndarray hand-written"] + frameworks
     print(f"\n{args.threads} thread(s); µs per training step (first loss)\n")
-    print("| " + " | ".join(header + [f"tapegrad nn / {f}" for f in ["hand-written"] + frameworks]) + " |")
-    print("|" + "---|" * (2 * len(header) - 2))
+    columns = header + [f"tapegrad nn / {f}" for f in ["hand-written"] + frameworks]
+    print("| " + " | ".join(columns) + " |")
+    print("|" + "---|" * len(columns))
     for name in ["W1 784-128-10", "W2 2-16-16-1", "W3 784-512-512-10"]:
         ours = [criterion_median(name, f) for f in ["tapegrad nn", "tapegrad tape", "ndarray hand-written"]]
         loss = f" ({first[name]:.5f})" if name in first else ""
