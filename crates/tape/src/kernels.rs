@@ -179,7 +179,7 @@ pub(crate) fn reduce_to<T: Float>(full: &ArrayViewD<'_, T>, shape: &[usize]) -> 
             return out;
         }
     }
-    crate::sum_to_shape(full.to_owned(), shape)
+    crate::ops::sum_over_broadcast_axes(full.to_owned(), shape)
 }
 
 #[cfg(test)]
@@ -217,7 +217,7 @@ mod tests {
             for (operand, operand_shape) in [(&a, a_shape), (&b, b_shape)] {
                 let reduced = reduce_to(&reference.view(), operand_shape);
                 assert_eq!(reduced.shape(), operand.shape());
-                assert_eq!(reduced, crate::sum_to_shape(reference.clone(), operand_shape));
+                assert_eq!(reduced, crate::ops::sum_over_broadcast_axes(reference.clone(), operand_shape));
             }
         }
     }

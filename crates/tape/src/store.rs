@@ -93,7 +93,8 @@ impl<T: Float> Origin<T> {
 /// The nodes of one tape and the arrays their values live in.
 pub(crate) struct Store<T: Float> {
     nodes: Vec<Node<T>>,
-    /// Every node's input indices, one after another (each node keeps where its run is).
+    /// The input indices of nodes with more than two inputs, one run after another (each
+    /// such node keeps where its run is).
     edges: Vec<usize>,
     arrays: Vec<ArrayD<T>>,
     /// Borrowed arrays with their lifetime erased. Only [`Tape`](crate::Tape)`<'t, T>`

@@ -340,15 +340,12 @@ impl<'t, T: Float> Tape<'t, T> {
         // numbers. Kept apart from the array path so that its frame stays small.
         if let [first, rest @ ..] = inputs {
             if rest.len() <= 1 {
-                let second = rest.first().map(|v| v.index);
+                let pair = [first.index, rest.first().map_or(0, |v| v.index)];
+                let indices = &pair[..inputs.len()];
                 let mut nodes = self.nodes.borrow_mut();
-                let scalars = match second {
-                    None => nodes.scalar(first.index).map(|a| ([a, T::zero()], 1)),
-                    Some(j) => nodes.scalar(first.index).zip(nodes.scalar(j)).map(|(a, b)| ([a, b], 2)),
-                };
-                if let Some(y) = scalars.and_then(|(values, len)| op.forward_scalar(&values[..len])) {
-                    let pair = [first.index, second.unwrap_or(0)];
-                    let edges: &[usize] = if recorded { &pair[..inputs.len()] } else { &[] };
+                let scalars = ScalarArgs::gather(&nodes, indices);
+                if let Some(y) = scalars.and_then(|s| op.forward_scalar(s.as_slice())) {
+                    let edges: &[usize] = if recorded { indices } else { &[] };
                     let requires_grad = recorded && edges.iter().any(|&i| nodes[i].requires_grad);
                     let op = if recorded { OpRef::new(op) } else { OpRef::None };
                     let index =

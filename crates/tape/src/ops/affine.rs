@@ -3,6 +3,7 @@
 //! instead of two of each. Fused for measured speed: on the 2-16-16-1 training step,
 //! where bookkeeping rather than arithmetic is the cost, it removes a third of the nodes.
 
+use super::matmul::as2;
 use super::{grads, InputGrads, Op};
 use crate::gemm::{gemm, matmul};
 use crate::kernels::{reduce_to, Loop};
@@ -87,8 +88,4 @@ impl<T: Float> Op<T> for Affine {
             wanted[2].then(|| reduce_to(grad_output, inputs[2].shape())),
         ])
     }
-}
-
-fn as2<'a, T>(x: &ndarray::ArrayViewD<'a, T>) -> ndarray::ArrayView2<'a, T> {
-    x.clone().into_dimensionality().expect("checked 2-D")
 }

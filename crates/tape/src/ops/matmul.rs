@@ -42,7 +42,8 @@ impl<'t, T: Float> Var<'t, T> {
 /// `y = a · b`; `∂L/∂a = ∂L/∂y · bᵀ`, `∂L/∂b = aᵀ · ∂L/∂y`.
 pub(crate) struct MatMul;
 
-fn as2<'a, T>(x: &ArrayViewD<'a, T>) -> ArrayView2<'a, T> {
+/// A view known to be 2-D as one.
+pub(super) fn as2<'a, T>(x: &ArrayViewD<'a, T>) -> ArrayView2<'a, T> {
     x.clone().into_dimensionality::<Ix2>().expect("checked 2-D")
 }
 

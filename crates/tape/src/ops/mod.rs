@@ -186,6 +186,14 @@ pub fn sum_to_shape<T: Float>(grad: ArrayD<T>, shape: &[usize]) -> ArrayD<T> {
     if grad.shape() == shape {
         return grad;
     }
+    let out = crate::kernels::reduce_to(&grad.view(), shape);
+    crate::pool::recycle(grad);
+    out
+}
+
+/// The general rule behind [`sum_to_shape`], axis by axis, for any layout (the kernels
+/// take a faster path when the broadcast repeats along leading axes of contiguous data).
+pub(crate) fn sum_over_broadcast_axes<T: Float>(grad: ArrayD<T>, shape: &[usize]) -> ArrayD<T> {
     let lead = grad.ndim() - shape.len();
     let mut out = grad;
     for _ in 0..lead {

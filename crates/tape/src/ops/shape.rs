@@ -3,7 +3,8 @@
 
 use ndarray::{ArrayD, ArrayViewD, IxDyn};
 
-use super::{grads, sum_to_shape, InputGrads, Op};
+use super::{grads, InputGrads, Op};
+use crate::kernels::reduce_to;
 use crate::{Float, Var};
 
 impl<'t, T: Float> Var<'t, T> {
@@ -197,6 +198,6 @@ impl<T: Float> Op<T> for BroadcastTo {
         _wanted: &[bool],
     ) -> InputGrads<T> {
         let x = &inputs[0];
-        grads([Some(sum_to_shape(grad_y.to_owned(), x.shape()))])
+        grads([Some(reduce_to(grad_y, x.shape()))])
     }
 }
