@@ -17,7 +17,8 @@ use crate::Float;
 static THREADS: AtomicUsize = AtomicUsize::new(usize::MAX);
 
 /// Lets tapegrad use up to `threads` threads for large matrix products (opt-in; the
-/// default is 1). `0` means one per thread of rayon's pool.
+/// default is 1). `0` means one per thread of rayon's pool; more than the machine has
+/// cores counts as one per core.
 ///
 /// Only the matrix products of big enough shapes are split (about 48·48·256
 /// multiply-adds and up); each thread computes its own blocks of the output with the same
@@ -77,7 +78,10 @@ fn parallelism(m: usize, n: usize, k: usize) -> gemm::Parallelism {
     if !splits(m, n, k) {
         return gemm::Parallelism::None;
     }
-    match num_threads() {
+    // More parts than cores only adds overhead (and a stray huge count must not make
+    // gemm cut a product into thousands of slivers).
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    match num_threads().min(cores) {
         1 => gemm::Parallelism::None,
         0 => gemm::Parallelism::Rayon(0),
         n => gemm::Parallelism::Rayon(n),
