@@ -79,9 +79,16 @@ fn parallelism(m: usize, n: usize, k: usize) -> gemm::Parallelism {
         return gemm::Parallelism::None;
     }
     // More parts than cores only adds overhead (and a stray huge count must not make
-    // gemm cut a product into thousands of slivers).
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    match num_threads().min(cores) {
+    // gemm cut a product into thousands of slivers). Asking the system for the core count
+    // reads files, so it is asked once.
+    static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    let threads = match num_threads() {
+        1 => return gemm::Parallelism::None,
+        threads => {
+            threads.min(*CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get())))
+        }
+    };
+    match threads {
         1 => gemm::Parallelism::None,
         0 => gemm::Parallelism::Rayon(0),
         n => gemm::Parallelism::Rayon(n),
