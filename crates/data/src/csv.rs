@@ -7,8 +7,18 @@ use std::path::Path;
 use ndarray::Array2;
 use tapegrad_tape::Float;
 
-use crate::gzip::{decompress_if_gzip, read_maybe_gzip};
-use crate::{CsvProblem, DataError, Dataset};
+use crate::gzip::{decompress_if_gzip, read_maybe_gzip, Contents};
+
+/// The most a gzip-compressed CSV file may decompress to: 1 GiB (scikit-learn's largest
+/// bundled table is under 1 MiB; a deflate stream can inflate 1,000-fold, so a small
+/// hostile file could otherwise claim any amount of memory). A plain file is read at any
+/// size.
+///
+/// ```
+/// assert_eq!(tapegrad_data::MAX_CSV_DECOMPRESSED, 1 << 30);
+/// ```
+pub const MAX_CSV_DECOMPRESSED: u64 = 1 << 30;
+use crate::{CsvProblem, DataError, Dataset, MAX_CLASSES};
 
 /// How to read a numeric CSV file into a [`Dataset`] of features and class labels.
 ///
@@ -109,7 +119,7 @@ impl CsvOptions {
     /// ```
     pub fn load<T: Float>(&self, path: impl AsRef<Path>) -> Result<Dataset<T>, DataError> {
         let path = path.as_ref();
-        self.parse(path, &read_maybe_gzip(path)?.bytes)
+        self.parse(path, read_maybe_gzip(path, &|_| Some(MAX_CSV_DECOMPRESSED))?)
     }
 
     /// Reads CSV text (plain or gzip-compressed) from `reader`; `name` stands for the file
@@ -135,10 +145,17 @@ impl CsvOptions {
             path: path.to_path_buf(),
             source,
         })?;
-        self.parse(path, &decompress_if_gzip(path, bytes)?.bytes)
+        self.parse(path, decompress_if_gzip(path, bytes, &|_| Some(MAX_CSV_DECOMPRESSED))?)
     }
 
-    fn parse<T: Float>(&self, path: &Path, text: &[u8]) -> Result<Dataset<T>, DataError> {
+    fn parse<T: Float>(&self, path: &Path, contents: Contents) -> Result<Dataset<T>, DataError> {
+        if contents.cut {
+            return Err(DataError::DecompressedTooLarge {
+                path: path.to_path_buf(),
+                limit: MAX_CSV_DECOMPRESSED,
+            });
+        }
+        let text = contents.bytes.as_slice();
         let error =
             |line, column, problem| DataError::Csv { path: path.to_path_buf(), line, column, problem };
         // The number of fields and the line it was first seen on.
@@ -166,6 +183,9 @@ impl CsvOptions {
                     None,
                     CsvProblem::RaggedRow { expected, found: columns, first_line },
                 ));
+            }
+            if columns < 2 {
+                return Err(error(line_number, None, CsvProblem::NoFeatures { columns }));
             }
             let label_index = self.label_column.unwrap_or(columns - 1);
             if label_index >= columns {
@@ -202,8 +222,9 @@ impl CsvOptions {
         let Some((columns, _)) = width.filter(|_| !labels.is_empty()) else {
             return Err(DataError::NoRows { path: path.to_path_buf(), header_only: header_seen });
         };
+        // Every row was checked to have `columns` fields, so this cannot fail.
         let features = Array2::from_shape_vec((labels.len(), columns - 1), values)
-            .expect("every row has the same number of features");
+            .map_err(|e| DataError::InvalidArgument { context: "CsvOptions::load", reason: e.to_string() })?;
         Dataset::new(features, labels)
     }
 }
@@ -229,19 +250,23 @@ fn parse_number<T: Float>(field: &str) -> Result<T, CsvProblem> {
     Ok(T::from_f64(value))
 }
 
-/// A class label: a non-negative integer, written `3` or `3.0`.
+/// A class label: a non-negative integer below [`MAX_CLASSES`], written `3` or `3.0`.
 fn parse_label(field: &str) -> Result<usize, CsvProblem> {
     if field.is_empty() {
         return Err(CsvProblem::EmptyField);
     }
-    if let Ok(label) = field.parse::<usize>() {
-        return Ok(label);
-    }
-    match field.parse::<f64>() {
-        // Below 2⁵³ every integer is exact in f64, so `3.0` means 3 and nothing else.
-        Ok(value) if value >= 0.0 && value.fract() == 0.0 && value < 9_007_199_254_740_992.0 => {
-            Ok(value as usize)
-        }
-        _ => Err(CsvProblem::NotALabel { text: shorten(field) }),
+    let label = match field.parse::<u64>() {
+        Ok(label) => label,
+        Err(_) => match field.parse::<f64>() {
+            // Below 2⁵³ every integer is exact in f64, so `3.0` means 3 and nothing else.
+            Ok(value) if value >= 0.0 && value.fract() == 0.0 && value < 9_007_199_254_740_992.0 => {
+                value as u64
+            }
+            _ => return Err(CsvProblem::NotALabel { text: shorten(field) }),
+        },
+    };
+    match usize::try_from(label) {
+        Ok(label) if label < MAX_CLASSES => Ok(label),
+        _ => Err(CsvProblem::LabelTooLarge { text: shorten(field) }),
     }
 }

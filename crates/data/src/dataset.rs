@@ -25,7 +25,36 @@ pub trait Targets: Clone {
     /// # Panics
     /// If an index is not below [`num_samples`](Targets::num_samples).
     fn select_samples(&self, indices: &[usize]) -> Self;
+
+    /// Checks the targets when a [`Dataset`] is built from them (the default accepts
+    /// anything). Class labels must be below [`MAX_CLASSES`].
+    ///
+    /// # Errors
+    /// A [`DataError`] naming the first target that is refused.
+    ///
+    /// ```
+    /// use tapegrad_data::{Targets, MAX_CLASSES};
+    /// assert!(vec![0usize, 9].check().is_ok());
+    /// assert!(vec![0usize, MAX_CLASSES].check().is_err());
+    /// ```
+    fn check(&self) -> Result<(), DataError> {
+        Ok(())
+    }
 }
+
+/// The most classes a [`Dataset`] of labels may have: 2²⁰ (1,048,576; ImageNet-21k has
+/// 21,841). Labels are bounded where they enter because every per-class table
+/// ([`Dataset::class_counts`], stratified splits, one-hot targets, a classifier's output
+/// layer) is sized by the largest label: one stray `18446744073709551615` in a file would
+/// otherwise ask for more memory than exists.
+///
+/// ```
+/// use ndarray::Array2;
+/// use tapegrad_data::{Dataset, MAX_CLASSES};
+/// let err = Dataset::new(Array2::<f32>::zeros((2, 1)), vec![1, MAX_CLASSES]).unwrap_err();
+/// assert_eq!(err.to_string(), "label 1048576 at position 1 is out of range: expected a class below 1048576");
+/// ```
+pub const MAX_CLASSES: usize = 1 << 20;
 
 impl Targets for Vec<usize> {
     fn num_samples(&self) -> usize {
@@ -33,6 +62,14 @@ impl Targets for Vec<usize> {
     }
     fn select_samples(&self, indices: &[usize]) -> Self {
         indices.iter().map(|&i| self[i]).collect()
+    }
+    fn check(&self) -> Result<(), DataError> {
+        match self.iter().enumerate().find(|&(_, &label)| label >= MAX_CLASSES) {
+            Some((position, &label)) => {
+                Err(DataError::LabelOutOfRange { position, label, num_classes: MAX_CLASSES })
+            }
+            None => Ok(()),
+        }
     }
 }
 
@@ -75,7 +112,8 @@ impl<T: Clone, Y: Targets> Dataset<T, Y> {
     ///
     /// # Errors
     /// [`DataError::SampleCountMismatch`] if `targets` does not have one entry per row of
-    /// `features`.
+    /// `features`; [`DataError::LabelOutOfRange`] for a class label not below
+    /// [`MAX_CLASSES`] (see [`Targets::check`]).
     ///
     /// ```
     /// use ndarray::array;
@@ -92,6 +130,7 @@ impl<T: Clone, Y: Targets> Dataset<T, Y> {
                 targets: targets.num_samples(),
             });
         }
+        targets.check()?;
         Ok(Self { features, targets })
     }
 

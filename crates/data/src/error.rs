@@ -76,7 +76,19 @@ pub enum DataError {
         /// The decompressor's error.
         source: std::io::Error,
     },
-    /// A CSV file has a bad line.
+    /// A gzip-compressed CSV file decompresses to more than the limit.
+    #[error(
+        "{}: gzip data that decompresses to more than {limit} bytes (the most a CSV file may \
+         decompress to; decompress it yourself to read it whole)",
+        path.display()
+    )]
+    DecompressedTooLarge {
+        /// The file.
+        path: PathBuf,
+        /// The limit in bytes.
+        limit: u64,
+    },
+    /// A line of a CSV file that cannot be read, naming its line and column.
     #[error("{}, line {line}{}: {problem}", path.display(), column.map(|c| format!(", column {c}")).unwrap_or_default())]
     Csv {
         /// The file (or the name given for a reader).
@@ -167,6 +179,11 @@ pub enum CsvProblem {
         /// The field, trimmed (shortened if very long).
         text: String,
     },
+    /// A label of [`MAX_CLASSES`](crate::MAX_CLASSES) or more.
+    LabelTooLarge {
+        /// The field, trimmed (shortened if very long).
+        text: String,
+    },
     /// A field with nothing in it (`1,,2`).
     EmptyField,
     /// A row with a different number of fields from the first row (or the header).
@@ -183,6 +200,11 @@ pub enum CsvProblem {
         /// The label column, counting from 0 as given to
         /// [`CsvOptions::label_column`](crate::CsvOptions::label_column).
         index: usize,
+        /// Fields on the row.
+        columns: usize,
+    },
+    /// A row with only a label: no feature columns to learn from.
+    NoFeatures {
         /// Fields on the row.
         columns: usize,
     },
@@ -206,6 +228,11 @@ impl fmt::Display for CsvProblem {
             Self::NotALabel { text } => {
                 write!(f, "`{text}` is not a class label: expected a non-negative integer")
             }
+            Self::LabelTooLarge { text } => write!(
+                f,
+                "`{text}` is too large for a class label: expected a class below {}",
+                crate::MAX_CLASSES
+            ),
             Self::EmptyField => write!(f, "empty field: expected a number"),
             Self::RaggedRow { expected, found, first_line } => {
                 write!(f, "expected {expected} columns (as on line {first_line}), found {found}")
@@ -215,6 +242,9 @@ impl fmt::Display for CsvProblem {
                 "the label column (index {index}, column {}) does not exist: the row has {columns} columns",
                 index + 1
             ),
+            Self::NoFeatures { columns } => {
+                write!(f, "{columns} column: expected at least one feature column besides the label")
+            }
             Self::BlankLine => write!(f, "blank line before more rows"),
             Self::NotUtf8 => write!(f, "not UTF-8 text"),
         }
@@ -260,10 +290,17 @@ pub enum IdxProblem {
     TrailingBytes {
         /// The length the header describes.
         expected: u64,
-        /// The length it has.
-        actual: u64,
+        /// The length it has; `None` for a gzip file, whose decompression stops at the
+        /// first byte past `expected` (a small file must not inflate without bound).
+        actual: Option<u64>,
         /// Whether the lengths are those of the decompressed contents of a gzip file.
         decompressed: bool,
+    },
+    /// The header declares dimensions no array can have: the product of the non-zero
+    /// sizes does not fit in memory's address range (`isize::MAX` elements).
+    TooLarge {
+        /// The dimensions, as declared.
+        dimensions: Vec<u64>,
     },
 }
 
@@ -309,12 +346,23 @@ impl fmt::Display for IdxProblem {
                  {expected} bytes, but it has {actual}",
                 the_file(*decompressed)
             ),
-            Self::TrailingBytes { expected, actual, decompressed } => write!(
+            Self::TrailingBytes { expected, actual: Some(actual), decompressed } => write!(
                 f,
                 "{} has {actual} bytes, but its header describes {expected}: \
                  {} unexpected bytes from offset {expected}",
                 the_file(*decompressed),
                 actual.saturating_sub(*expected)
+            ),
+            Self::TrailingBytes { expected, actual: None, decompressed } => write!(
+                f,
+                "{} goes on past the {expected} bytes its header describes \
+                 (decompression stopped at offset {expected})",
+                the_file(*decompressed),
+            ),
+            Self::TooLarge { dimensions } => write!(
+                f,
+                "the header declares dimensions {dimensions:?} at offset 4: no array can have \
+                 that many elements"
             ),
         }
     }

@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use ndarray::{Array2, Array3};
-use tapegrad_tape::Float;
+use tapegrad_tape::{checked_size, Float};
 
 use crate::gzip::{read_maybe_gzip, Contents};
 use crate::{DataError, Dataset, IdxProblem};
@@ -14,9 +14,39 @@ const LABELS_MAGIC: u32 = 0x0000_0801;
 /// The magic number of an idx3 file of unsigned bytes (images): type 0x08, three dimensions.
 const IMAGES_MAGIC: u32 = 0x0000_0803;
 
+/// The dimensions an IDX header declares, if the bytes hold the whole header of an IDX
+/// file with magic number `magic` (whose last byte is the number of dimensions).
+fn header_dimensions(bytes: &[u8], magic: u32) -> Option<Vec<u64>> {
+    let rank = (magic & 0xff) as usize;
+    let header = bytes.get(..4 + 4 * rank)?;
+    let word = |chunk: &[u8]| u32::from_be_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]);
+    (word(&header[..4]) == magic).then(|| header[4..].chunks_exact(4).map(|c| u64::from(word(c))).collect())
+}
+
+/// How much of a gzip-compressed IDX file to decompress: the length its header declares
+/// (plus the one byte that shows trailing data), or just the header when it is wrong or
+/// declares an impossible size, so that `parse` can say so. Never more.
+fn limit(magic: u32) -> impl Fn(&[u8]) -> Option<u64> {
+    move |prefix| {
+        let rank = u64::from(magic & 0xff);
+        if prefix.len() < 4 {
+            return None;
+        }
+        if prefix[..4] != magic.to_be_bytes() {
+            return Some(4);
+        }
+        let dimensions = header_dimensions(prefix, magic)?;
+        let header = 4 + 4 * rank;
+        let sizes: Option<Vec<usize>> = dimensions.iter().map(|&d| usize::try_from(d).ok()).collect();
+        let data = sizes.as_deref().and_then(checked_size).map_or(0, |size| size as u64);
+        Some(header.saturating_add(data))
+    }
+}
+
 /// Checks an IDX file's framing against the magic number `magic` (whose last byte is the
 /// number of dimensions) and returns its dimensions and data. Every length is checked
-/// before it is used, so a damaged file is an error, never a panic.
+/// before it is used — the product of the dimensions too — so a damaged file is an error,
+/// never a panic.
 fn parse<'a>(
     path: &Path,
     contents: &'a Contents,
@@ -29,36 +59,35 @@ fn parse<'a>(
     let truncated = |what: String, offset: u64, expected: u64| {
         fail(IdxProblem::Truncated { what, offset, expected, actual, decompressed: contents.decompressed })
     };
-    let word = |offset: usize| u32::from_be_bytes(bytes[offset..offset + 4].try_into().expect("4 bytes"));
 
-    if bytes.len() < 4 {
+    let Some(first) = bytes.first_chunk::<4>() else {
         return Err(truncated("the 4-byte magic number".to_string(), 0, 4));
-    }
-    let found = word(0);
+    };
+    let found = u32::from_be_bytes(*first);
     if found != magic {
         return Err(fail(IdxProblem::BadMagic { expected: magic, found }));
     }
     let rank = (magic & 0xff) as usize;
-    let mut dimensions = Vec::with_capacity(rank);
-    for axis in 0..rank {
-        let offset = 4 + 4 * axis;
-        if bytes.len() < offset + 4 {
-            let what = format!("the size of dimension {} of {rank} (4 bytes)", axis + 1);
-            return Err(truncated(what, offset as u64, offset as u64 + 4));
-        }
-        dimensions.push(word(offset) as usize);
-    }
     let header = 4 + 4 * rank;
-    // At most 2³² cubed bytes of data: exact in u128, whatever the header says.
-    let data = dimensions.iter().fold(1u128, |product, &size| product * size as u128);
-    let expected = u64::try_from(header as u128 + data).unwrap_or(u64::MAX);
+    let Some(declared) = header_dimensions(bytes, magic) else {
+        let axis = (bytes.len() - 4) / 4;
+        let what = format!("the size of dimension {} of {rank} (4 bytes)", axis + 1);
+        return Err(truncated(what, 4 + 4 * axis as u64, 8 + 4 * axis as u64));
+    };
+    let dimensions: Option<Vec<usize>> = declared.iter().map(|&d| usize::try_from(d).ok()).collect();
+    let Some((dimensions, data)) =
+        dimensions.and_then(|dims| checked_size(&dims).map(|size| (dims, size as u64)))
+    else {
+        return Err(fail(IdxProblem::TooLarge { dimensions: declared }));
+    };
+    let expected = header as u64 + data;
     if actual < expected {
         return Err(truncated(describe_data(&dimensions), header as u64, expected));
     }
     if actual > expected {
         return Err(fail(IdxProblem::TrailingBytes {
             expected,
-            actual,
+            actual: (!contents.cut).then_some(actual),
             decompressed: contents.decompressed,
         }));
     }
@@ -89,7 +118,7 @@ fn parse<'a>(
 /// ```
 pub fn read_idx_labels(path: impl AsRef<Path>) -> Result<Vec<usize>, DataError> {
     let path = path.as_ref();
-    let contents = read_maybe_gzip(path)?;
+    let contents = read_maybe_gzip(path, &limit(LABELS_MAGIC))?;
     let (_, data) = parse(path, &contents, LABELS_MAGIC, |dims| format!("the {} labels", dims[0]))?;
     Ok(data.iter().map(|&label| usize::from(label)).collect())
 }
@@ -100,9 +129,6 @@ pub fn read_idx_labels(path: impl AsRef<Path>) -> Result<Vec<usize>, DataError> 
 ///
 /// # Errors
 /// As [`read_idx_labels`].
-///
-/// # Panics
-/// Never in practice: the data's length is checked against the header first.
 ///
 /// ```
 /// let path = std::env::temp_dir().join("tapegrad-doc-images-idx3-ubyte");
@@ -122,13 +148,15 @@ pub fn read_idx_labels(path: impl AsRef<Path>) -> Result<Vec<usize>, DataError> 
 /// ```
 pub fn read_idx_images<T: Float>(path: impl AsRef<Path>) -> Result<Array3<T>, DataError> {
     let path = path.as_ref();
-    let contents = read_maybe_gzip(path)?;
+    let contents = read_maybe_gzip(path, &limit(IMAGES_MAGIC))?;
     let describe = |dims: &[usize]| format!("the pixels of {} images of {}×{}", dims[0], dims[1], dims[2]);
     let (dims, data) = parse(path, &contents, IMAGES_MAGIC, describe)?;
     let scaled: Vec<T> = (0..=255u8).map(|pixel| T::from_f64(f64::from(pixel) / 255.0)).collect();
     let pixels = data.iter().map(|&pixel| scaled[usize::from(pixel)]).collect();
-    Ok(Array3::from_shape_vec((dims[0], dims[1], dims[2]), pixels)
-        .expect("length checked against the header"))
+    Array3::from_shape_vec((dims[0], dims[1], dims[2]), pixels).map_err(|_| DataError::Idx {
+        path: path.to_path_buf(),
+        problem: IdxProblem::TooLarge { dimensions: dims.iter().map(|&d| d as u64).collect() },
+    })
 }
 
 /// Reads an idx3 image file and an idx1 label file into a [`Dataset`] with one row of
@@ -138,9 +166,6 @@ pub fn read_idx_images<T: Float>(path: impl AsRef<Path>) -> Result<Array3<T>, Da
 /// # Errors
 /// As [`read_idx_labels`] for either file, and [`DataError::ImageLabelMismatch`] if
 /// they hold different numbers of samples.
-///
-/// # Panics
-/// Never in practice: the images are read row-major, so flattening each needs no copy.
 ///
 /// ```
 /// let dir = std::env::temp_dir();
@@ -176,6 +201,11 @@ pub fn load_idx<T: Float>(
             labels: labels.len(),
         });
     }
-    let flat: Array2<T> = images.into_shape_with_order((count, rows * columns)).expect("row-major");
+    // `rows · columns` cannot overflow: the header's product was checked when it was read.
+    let pixels = rows.saturating_mul(columns);
+    let flat: Array2<T> = images.into_shape_with_order((count, pixels)).map_err(|_| DataError::Idx {
+        path: images_path.to_path_buf(),
+        problem: IdxProblem::TooLarge { dimensions: vec![count as u64, rows as u64, columns as u64] },
+    })?;
     Dataset::new(flat, labels)
 }

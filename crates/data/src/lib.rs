@@ -57,8 +57,8 @@ mod split;
 mod standardize;
 
 pub use batches::{Batch, Batches};
-pub use csv::CsvOptions;
-pub use dataset::{Dataset, Targets};
+pub use csv::{CsvOptions, MAX_CSV_DECOMPRESSED};
+pub use dataset::{Dataset, Targets, MAX_CLASSES};
 pub use error::{CsvProblem, DataError, IdxProblem};
 pub use idx::{load_idx, read_idx_images, read_idx_labels};
 pub use mnist::load_mnist;

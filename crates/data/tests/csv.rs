@@ -233,3 +233,55 @@ fn loads_the_bundled_digits() {
         vec![0.0, 0.0, 5.0, 13.0, 9.0, 1.0, 0.0, 0.0]
     );
 }
+
+/// Class 3 of issue 11: labels are bounded where they enter. A label of `u64::MAX` (or
+/// anything from `MAX_CLASSES` up, however written) is an error naming its line and
+/// column, so no per-class table is ever sized by it.
+#[test]
+fn labels_too_large_for_a_class_are_refused_where_they_enter() {
+    let dir = TempDir::new("csv-huge-labels");
+    let limit = tapegrad_data::MAX_CLASSES;
+    for label in [
+        "18446744073709551615",
+        "18446744073709551616",
+        "1048576",
+        "1048576.0",
+        "4e15",
+        "99999999999999999999",
+    ] {
+        let text = format!("0.5,1\n1.5,{label}\n");
+        let err = load(&dir, "huge.csv", &text, CsvOptions::new()).unwrap_err();
+        let message = err.to_string();
+        let (line, column, problem) = csv_error(err, "huge.csv");
+        assert_eq!((line, column), (2, Some(2)), "{label}");
+        assert!(
+            matches!(problem, CsvProblem::LabelTooLarge { .. } | CsvProblem::NotALabel { .. }),
+            "{label}: {problem:?}"
+        );
+        assert!(message.contains(label.get(..10).unwrap_or(label)), "{message}");
+    }
+    let err = load(&dir, "max.csv", "0.5,1048576\n", CsvOptions::new()).unwrap_err();
+    assert!(
+        err.to_string()
+            .ends_with(&format!("`1048576` is too large for a class label: expected a class below {limit}")),
+        "{err}"
+    );
+    // The largest label allowed loads, and its class table has one entry per class.
+    let data = load(&dir, "max.csv", &format!("0.5,{}\n", limit - 1), CsvOptions::new()).unwrap();
+    assert_eq!((data.num_classes(), data.class_counts().len()), (limit, limit));
+}
+
+/// Class 6 of issue 11: a table without a feature column is an error, not a data set of
+/// samples with nothing to learn from.
+#[test]
+fn a_table_with_only_a_label_column_is_an_error() {
+    let dir = TempDir::new("csv-no-features");
+    for (text, options) in [("1\n2\n", CsvOptions::new()), ("label\n1\n", CsvOptions::new().header(true))] {
+        let err = load(&dir, "labels-only.csv", text, options).unwrap_err();
+        assert!(
+            err.to_string().ends_with("1 column: expected at least one feature column besides the label"),
+            "{err}"
+        );
+        assert_eq!(csv_error(err, "labels-only.csv"), (1, None, CsvProblem::NoFeatures { columns: 1 }));
+    }
+}

@@ -300,3 +300,22 @@ fn one_hot_rows_have_a_single_one_at_the_label() {
     assert_eq!(encoded.features(), data.features());
     assert!(data.one_hot(2).is_err());
 }
+
+/// Class 3 of issue 11: `Dataset::new` is the one door every loader and user goes through,
+/// so labels are bounded there too: no split, count or one-hot is sized by `usize::MAX`.
+#[test]
+fn labels_at_or_above_max_classes_are_refused_by_dataset_new() {
+    use tapegrad_data::MAX_CLASSES;
+    for label in [MAX_CLASSES, MAX_CLASSES + 1, usize::MAX] {
+        let err = Dataset::new(ndarray::Array2::<f32>::zeros((3, 1)), vec![0, 1, label]).unwrap_err();
+        assert!(
+            matches!(err, DataError::LabelOutOfRange { position: 2, label: l, num_classes: MAX_CLASSES } if l == label),
+            "{err:?}"
+        );
+    }
+    let top = MAX_CLASSES - 1;
+    let data = Dataset::new(Array2::<f32>::zeros((4, 1)), vec![0, top, 0, top]).unwrap();
+    assert_eq!(data.num_classes(), MAX_CLASSES);
+    let (train, test) = data.split_stratified(0.5, &mut StdRng::seed_from_u64(1)).unwrap();
+    assert_eq!((train.class_counts()[top], test.class_counts()[top]), (1, 1));
+}

@@ -162,15 +162,82 @@ fn damaged_gzip_trailing_bytes_and_absurd_headers_are_errors() {
     assert!(err
         .to_string()
         .ends_with("the file has 13 bytes, but its header describes 10: 3 unexpected bytes from offset 10"));
-    assert_eq!(idx_problem(err), IdxProblem::TrailingBytes { expected: 10, actual: 13, decompressed: false });
+    assert_eq!(
+        idx_problem(err),
+        IdxProblem::TrailingBytes { expected: 10, actual: Some(13), decompressed: false }
+    );
     // A header claiming 2³² − 1 images of 2³² − 1 × 2³² − 1 pixels: an error, not an allocation.
     let path = write(&dir, "huge", &[[0, 0, 8, 3], [255; 4], [255; 4], [255; 4]].concat());
-    let IdxProblem::Truncated { expected, actual, .. } =
-        idx_problem(read_idx_images::<f32>(&path).unwrap_err())
-    else {
-        panic!("expected truncation")
-    };
-    assert_eq!((expected, actual), (u64::MAX, 16));
+    let err = read_idx_images::<f32>(&path).unwrap_err();
+    assert!(err.to_string().ends_with("no array can have that many elements"), "{err}");
+    assert_eq!(idx_problem(err), IdxProblem::TooLarge { dimensions: vec![u32::MAX as u64; 3] });
+}
+
+/// Class 1 of issue 11: header arithmetic. Dimensions whose product overflows are an
+/// error even when the count is 0 (no bytes needed, but no such array), through every
+/// entry point that reads images.
+#[test]
+fn header_products_that_overflow_are_errors_even_with_no_images() {
+    let dir = TempDir::new("idx-overflow");
+    let huge = |count: [u8; 4]| [[0, 0, 8, 3], count, [255; 4], [255; 4]].concat();
+    let empty = |rows: [u8; 4], columns: [u8; 4]| [[0, 0, 8, 3], [0; 4], rows, columns].concat();
+    let headers = [
+        huge([0; 4]),
+        huge([0, 0, 0, 1]),
+        empty([255; 4], [255; 4]),
+        empty([0, 1, 0, 0], [0, 1, 0, 0]), // 2¹⁶ · 2¹⁶: fits; 0 images of 65536²: fine
+        [[0, 0, 8, 3], [0, 0, 0, 2], [255; 4], [255; 4]].concat(),
+    ];
+    let labels = write(&dir, "labels", &labels_file(&[]));
+    for (case, header) in headers.iter().enumerate() {
+        for compress in [false, true] {
+            let bytes = if compress { gzip(header) } else { header.clone() };
+            let images = write(&dir, "images", &bytes);
+            let read = read_idx_images::<f32>(&images);
+            let loaded = load_idx::<f64>(&images, &labels);
+            if case == 3 {
+                assert_eq!(read.unwrap().dim(), (0, 65536, 65536));
+                assert_eq!(loaded.unwrap().num_features(), 1 << 32);
+                continue;
+            }
+            for err in [read.map(|_| ()).unwrap_err(), loaded.map(|_| ()).unwrap_err()] {
+                assert!(matches!(idx_problem(err), IdxProblem::TooLarge { .. }), "case {case}");
+            }
+        }
+    }
+    // The MNIST directory loader goes through the same checks.
+    let mnist = TempDir::new("idx-overflow-mnist");
+    tiny_mnist(
+        &mnist,
+        [
+            "train-images-idx3-ubyte",
+            "train-labels-idx1-ubyte",
+            "t10k-images-idx3-ubyte",
+            "t10k-labels-idx1-ubyte",
+        ],
+        false,
+    );
+    write(&mnist, "t10k-images-idx3-ubyte", &huge([0; 4]));
+    let err = load_mnist::<f32>(mnist.path()).unwrap_err();
+    assert!(matches!(idx_problem(err), IdxProblem::TooLarge { .. }));
+}
+
+/// Class 6 of issue 11: a small gzip file that inflates far past what its header declares
+/// is rejected after decompressing one byte more than the header's length, not all of it.
+#[test]
+fn a_gzip_bomb_is_not_inflated_past_its_header() {
+    let dir = TempDir::new("idx-bomb");
+    // Two labels, then 256 MiB of zeros: about 256 KiB compressed.
+    let bomb = gzip(&[labels_file(&[1, 2]), vec![0; 256 << 20]].concat());
+    assert!(bomb.len() < 1 << 20);
+    let path = write(&dir, "labels.gz", &bomb);
+    let err = read_idx_labels(&path).unwrap_err();
+    let message = err.to_string();
+    assert!(message.ends_with("the decompressed file goes on past the 10 bytes its header describes (decompression stopped at offset 10)"), "{message}");
+    assert_eq!(
+        idx_problem(err),
+        IdxProblem::TrailingBytes { expected: 10, actual: None, decompressed: true }
+    );
 }
 
 /// Writes a tiny MNIST (2 training and 1 test sample of 1 × 2 pixels) under the given names.
