@@ -10,7 +10,7 @@ use std::path::Path;
 
 use ndarray::{ArrayD, ArrayViewD, IxDyn};
 use safetensors::tensor::{Dtype, SafeTensors, TensorView};
-use tapegrad_tape::Float;
+use tapegrad_tape::{checked_size, Float};
 
 use crate::NnError;
 
@@ -155,9 +155,6 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), NnError> {
 /// [`NnError::Io`] if the file cannot be read; [`NnError::CorruptWeights`] if it is
 /// truncated or malformed, saying what is wrong at which offset.
 ///
-/// # Panics
-/// Never in practice: safetensors validates each tensor's size before it is read.
-///
 /// ```
 /// let path = std::env::temp_dir().join("tapegrad-doc-garbage.safetensors");
 /// std::fs::write(&path, b"not a safetensors file").unwrap();
@@ -181,15 +178,17 @@ pub fn read_tensors<T: Float>(
         .tensors()
         .into_iter()
         .map(|(name, view)| {
-            let values = (view.dtype() == dtype_of::<T>()).then(|| {
-                ArrayD::from_shape_vec(IxDyn(view.shape()), from_bytes(view.data()))
-                    .expect("size checked by safetensors")
-            });
+            let values = if view.dtype() == dtype_of::<T>() {
+                let values = ArrayD::from_shape_vec(IxDyn(view.shape()), from_bytes(view.data()));
+                Some(values.map_err(|e| corrupt(format!("tensor `{name}`: {e}")))?)
+            } else {
+                None
+            };
             let stored =
                 StoredTensor { shape: view.shape().to_vec(), dtype: format!("{:?}", view.dtype()), values };
-            (name, stored)
+            Ok((name, stored))
         })
-        .collect();
+        .collect::<Result<_, NnError>>()?;
     Ok((tensors, metadata))
 }
 
@@ -214,6 +213,21 @@ fn check_layout(bytes: &[u8]) -> Result<(), String> {
         .ok()
         .and_then(|text| serde_json::from_str(text).ok())
         .ok_or_else(|| format!("bad header at offset 8: {header} bytes that are not a JSON object"))?;
+    // Every declared shape must describe an array that can exist, before safetensors
+    // multiplies its sizes (which overflows on hostile shapes).
+    for (name, info) in json.as_object().into_iter().flatten() {
+        let Some(shape) = info.get("shape").and_then(|shape| shape.as_array()) else { continue };
+        let sizes: Option<Vec<usize>> =
+            shape.iter().map(|size| size.as_u64().and_then(|size| usize::try_from(size).ok())).collect();
+        let Some(sizes) = sizes else { continue }; // not whole numbers: safetensors reports it
+                                                   // At most 8 bytes an element (F64, I64): the byte count must fit as well.
+        if checked_size(&sizes).and_then(|elements| elements.checked_mul(8)).is_none() {
+            return Err(format!(
+                "bad header at offset 8: tensor `{name}` has shape {sizes:?}, more elements than any \
+                 array can hold"
+            ));
+        }
+    }
     let data_end = json
         .as_object()
         .into_iter()

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use ndarray::Dimension;
 use tapegrad_tape::Float;
 
 use crate::tensor_file::dtype_name;
@@ -47,7 +48,7 @@ pub fn save_weights<T: Float, M: Module<T> + ?Sized>(
 /// names, shapes and dtype) into `model`.
 ///
 /// Everything is checked before anything changes: a missing or unexpected name, a wrong
-/// shape and a wrong dtype are all collected into one [`NnError::WeightsMismatch`]
+/// shape, a wrong dtype and a NaN or infinite value are all collected into one [`NnError::WeightsMismatch`]
 /// listing every problem; a truncated or corrupt file is [`NnError::CorruptWeights`]
 /// saying what is wrong and where; the model is untouched on any error.
 ///
@@ -95,6 +96,14 @@ pub fn load_weights<T: Float, M: Module<T> + ?Sized>(
             ));
             values.push(None);
             return;
+        }
+        if let Some((index, value)) =
+            tensor.values.as_ref().and_then(|v| v.indexed_iter().find(|(_, value)| !value.is_finite()))
+        {
+            problems.push(format!(
+                "`{name}`: element {:?} is {value:?}: a weight must be a finite number",
+                index.slice()
+            ));
         }
         values.push(tensor.values);
     });

@@ -197,3 +197,53 @@ fn python_safetensors_reads_the_same_arrays() {
         }
     }
 }
+
+/// A safetensors file with one tensor described by `header` (a JSON value for the tensor
+/// entry) and `data` bytes.
+fn raw_safetensors(header: &str, data: &[u8]) -> Vec<u8> {
+    let json = format!("{{\"w\":{header}}}");
+    [(json.len() as u64).to_le_bytes().as_slice(), json.as_bytes(), data].concat()
+}
+
+/// Class 1 of issue 11: a tensor whose shape's product overflows is an error through every
+/// reader (weights, `read_tensors`, optimizer state), never a panic or a wrapped size.
+#[test]
+fn shapes_whose_product_overflows_are_errors() {
+    let dir = scratch("overflow");
+    let huge = u64::MAX / 2 + 1; // 2⁶³
+    let headers = [
+        format!(r#"{{"dtype":"F32","shape":[{huge},2],"data_offsets":[0,0]}}"#),
+        format!(r#"{{"dtype":"F32","shape":[0,{huge},{huge}],"data_offsets":[0,0]}}"#),
+        format!(r#"{{"dtype":"F64","shape":[{},{}],"data_offsets":[0,0]}}"#, 1u64 << 32, 1u64 << 32),
+        format!(r#"{{"dtype":"F64","shape":[{}],"data_offsets":[0,0]}}"#, 1u64 << 61), // 2⁶¹ · 8 bytes
+    ];
+    for (case, header) in headers.iter().enumerate() {
+        let path = dir.join(format!("case{case}.safetensors"));
+        std::fs::write(&path, raw_safetensors(header, &[])).unwrap();
+        let err = tapegrad_nn::read_tensors::<f32>(&path).unwrap_err();
+        assert!(matches!(err, NnError::CorruptWeights { .. }), "case {case}: {err:?}");
+        assert!(err.to_string().contains("more elements than any array can hold"), "case {case}: {err}");
+        let mut model = Dense::<f64>::from_arrays(Array2::zeros((2, 2)), None);
+        assert!(
+            matches!(load_weights(&mut model, &path), Err(NnError::CorruptWeights { .. })),
+            "case {case}"
+        );
+    }
+}
+
+/// Class 2 of issue 11 (for weights): a NaN or infinite weight is refused, naming the
+/// parameter and the element, and the model is left as it was.
+#[test]
+fn non_finite_weights_are_refused_naming_the_element() {
+    let dir = scratch("nan-weights");
+    for bad in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+        let mut weight = Array2::from_elem((2, 3), 0.5);
+        weight[[1, 2]] = bad;
+        let path = dir.join("bad.safetensors");
+        save_weights(&Dense::<f64>::from_arrays(weight, None), &path).unwrap();
+        let mut model = Dense::<f64>::from_arrays(Array2::ones((2, 3)), None);
+        let err = load_weights(&mut model, &path).unwrap_err();
+        assert!(err.to_string().contains(&format!("`weight`: element [1, 2] is {bad:?}")), "{err}");
+        assert_eq!(params(&model), vec![("weight".to_string(), vec![1.0; 6])]);
+    }
+}

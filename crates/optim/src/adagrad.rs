@@ -167,7 +167,7 @@ impl<T: Float> AdagradConfig<T> {
     /// ```
     pub fn update(&self, param: ArrayViewMutD<'_, T>, grad: ArrayViewD<'_, T>, state: &mut AdagradState<T>) {
         assert_shapes("Adagrad", &param, &grad, Some(state.sum.shape()));
-        state.step += 1;
+        state.step = state.step.saturating_add(1);
         let AdagradConfig { learning_rate, lr_decay, weight_decay, eps, .. } = *self;
         let step = T::from_f64(state.step as f64);
         let decayed_rate = learning_rate / (T::one() + (step - T::one()) * lr_decay);

@@ -185,7 +185,7 @@ impl<T: Float> AdamConfig<T> {
     pub fn update(&self, param: ArrayViewMutD<'_, T>, grad: ArrayViewD<'_, T>, state: &mut AdamState<T>) {
         assert_shapes("Adam", &param, &grad, Some(state.exp_avg.shape()));
         assert_shapes("Adam", &param, &grad, Some(state.exp_avg_sq.shape()));
-        state.step += 1;
+        state.step = state.step.saturating_add(1);
         let AdamConfig { learning_rate, betas: (beta1, beta2), eps, weight_decay, amsgrad, .. } = *self;
         let step = T::from_f64(state.step as f64);
         let bias_correction1 = T::one() - beta1.powf(step);

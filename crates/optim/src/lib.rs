@@ -84,5 +84,5 @@ pub use plateau::{ReduceLrOnPlateau, ReduceLrOnPlateauConfig, ThresholdMode};
 pub use rmsprop::{RmsProp, RmsPropConfig, RmsPropState};
 pub use schedule::{CosineAnnealingLr, ExponentialLr, LinearLr, LrSchedule, StepLr};
 pub use sgd::{Sgd, SgdConfig, SgdState};
-pub use state::{load_state, save_state, SavedState, StateEntry, StateError};
+pub use state::{load_state, save_state, SavedState, StateEntry, StateError, MAX_STEP};
 pub use stateful::{Stateful, UpdateRule};

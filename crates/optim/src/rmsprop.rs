@@ -189,7 +189,7 @@ impl<T: Float> RmsPropConfig<T> {
     /// ```
     pub fn update(&self, param: ArrayViewMutD<'_, T>, grad: ArrayViewD<'_, T>, state: &mut RmsPropState<T>) {
         assert_shapes("RmsProp", &param, &grad, Some(state.square_avg.shape()));
-        state.step += 1;
+        state.step = state.step.saturating_add(1);
         let RmsPropConfig { learning_rate, alpha, eps, weight_decay, momentum, centered, .. } = *self;
         let zeros = || ArrayD::zeros(param.raw_dim());
         let grad_avg = if centered { Some(state.grad_avg.get_or_insert_with(zeros)) } else { None };

@@ -167,7 +167,7 @@ impl<T: Float> SgdConfig<T> {
     /// ```
     pub fn update(&self, param: ArrayViewMutD<'_, T>, grad: ArrayViewD<'_, T>, state: &mut SgdState<T>) {
         assert_shapes("Sgd", &param, &grad, state.momentum_buffer.as_ref().map(|b| b.shape()));
-        state.step += 1;
+        state.step = state.step.saturating_add(1);
         let SgdConfig { learning_rate, momentum, dampening, weight_decay, nesterov, .. } = *self;
         let decayed = move |g: T, p: T| if weight_decay != T::zero() { g + weight_decay * p } else { g };
         if momentum == T::zero() {

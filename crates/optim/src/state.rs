@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use ndarray::ArrayD;
+use ndarray::{ArrayD, Dimension};
 use tapegrad_nn::{read_tensors, write_tensors, Module, NnError};
 use tapegrad_tape::Float;
 use thiserror::Error;
@@ -47,14 +47,41 @@ pub trait SavedState<T>: Sized {
     fn from_entry(entry: StateEntry<T>) -> Result<Self, String>;
 }
 
+/// The largest step count a state may hold: 2⁵³, below which every count is exact in
+/// f64 (the bias corrections compute with it). PyTorch keeps `step` as a float tensor.
+///
+/// ```
+/// assert_eq!(tapegrad_optim::MAX_STEP, 9_007_199_254_740_992);
+/// ```
+pub const MAX_STEP: u64 = 1 << 53;
+
 /// Takes the named buffers out of `entry`: `required` must be there, `optional` may be;
-/// anything else is an error.
+/// anything else is an error. Every value must be finite, and those of the buffers named
+/// in `non_negative` (running averages of squares) at least 0; the step count at most
+/// [`MAX_STEP`]. A state that passes cannot turn a parameter NaN on the next step.
 #[allow(clippy::type_complexity)]
-fn take<T>(
+fn take<T: Float>(
     mut entry: StateEntry<T>,
     required: &[&str],
     optional: &[&str],
+    non_negative: &[&str],
 ) -> Result<(u64, Vec<ArrayD<T>>, Vec<Option<ArrayD<T>>>), String> {
+    if entry.step > MAX_STEP {
+        return Err(format!("step count {} is above the largest allowed, 2^53", entry.step));
+    }
+    for (name, buffer) in &entry.buffers {
+        let bad = buffer
+            .indexed_iter()
+            .find(|&(_, &v)| !v.is_finite() || (v < T::zero() && non_negative.contains(&name.as_str())));
+        if let Some((index, value)) = bad {
+            let why = if value.is_finite() {
+                "is negative: a running average of squares cannot be"
+            } else {
+                "is not finite"
+            };
+            return Err(format!("buffer `{name}`: element {:?} = {value:?} {why}", index.slice()));
+        }
+    }
     let required = required
         .iter()
         .map(|name| entry.buffers.remove(*name).ok_or_else(|| format!("missing buffer `{name}`")))
@@ -76,7 +103,7 @@ impl<T: Float> SavedState<T> for SgdState<T> {
         entry(self.step, &[("momentum_buffer", self.momentum_buffer.as_ref())])
     }
     fn from_entry(entry: StateEntry<T>) -> Result<Self, String> {
-        let (step, _, mut optional) = take(entry, &[], &["momentum_buffer"])?;
+        let (step, _, mut optional) = take(entry, &[], &["momentum_buffer"], &[])?;
         Ok(SgdState { step, momentum_buffer: optional.remove(0) })
     }
 }
@@ -86,7 +113,7 @@ impl<T: Float> SavedState<T> for AdagradState<T> {
         entry(self.step, &[("sum", Some(&self.sum))])
     }
     fn from_entry(entry: StateEntry<T>) -> Result<Self, String> {
-        let (step, mut required, _) = take(entry, &["sum"], &[])?;
+        let (step, mut required, _) = take(entry, &["sum"], &[], &["sum"])?;
         Ok(AdagradState { step, sum: required.remove(0) })
     }
 }
@@ -104,7 +131,7 @@ impl<T: Float> SavedState<T> for RmsPropState<T> {
     }
     fn from_entry(entry: StateEntry<T>) -> Result<Self, String> {
         let (step, mut required, mut optional) =
-            take(entry, &["square_avg"], &["momentum_buffer", "grad_avg"])?;
+            take(entry, &["square_avg"], &["momentum_buffer", "grad_avg"], &["square_avg"])?;
         let grad_avg = optional.pop().flatten();
         let momentum_buffer = optional.pop().flatten();
         Ok(RmsPropState { step, square_avg: required.remove(0), momentum_buffer, grad_avg })
@@ -124,7 +151,7 @@ impl<T: Float> SavedState<T> for AdamState<T> {
     }
     fn from_entry(entry: StateEntry<T>) -> Result<Self, String> {
         let (step, mut required, mut optional) =
-            take(entry, &["exp_avg", "exp_avg_sq"], &["max_exp_avg_sq"])?;
+            take(entry, &["exp_avg", "exp_avg_sq"], &["max_exp_avg_sq"], &["exp_avg_sq", "max_exp_avg_sq"])?;
         let exp_avg_sq = required.pop().expect("two required buffers");
         let exp_avg = required.pop().expect("two required buffers");
         Ok(AdamState { step, exp_avg, exp_avg_sq, max_exp_avg_sq: optional.pop().flatten() })
@@ -261,8 +288,13 @@ pub fn load_state<T: Float>(
         None => problems.push("no `optimizer` in the metadata: not a tapegrad optimizer state file".into()),
     }
     let learning_rate = metadata.get("learning_rate").and_then(|lr| lr.parse::<f64>().ok());
-    if learning_rate.is_none_or(|lr| !lr.is_finite() || lr < 0.0) {
-        problems.push(format!("bad learning rate in the metadata: {:?}", metadata.get("learning_rate")));
+    // Finite in f64 is not enough: 1e300 is infinite as an f32.
+    if learning_rate.is_none_or(|lr| !T::from_f64(lr).is_finite() || lr < 0.0) {
+        problems.push(format!(
+            "bad learning rate in the metadata: {:?} (expected a finite, non-negative {})",
+            metadata.get("learning_rate"),
+            T::NAME
+        ));
     }
     let mut shapes = BTreeMap::new();
     model.visit_params(&mut |name, param| {

@@ -150,3 +150,125 @@ fn state_that_does_not_fit_is_one_error_and_changes_nothing() {
     let err = load_state(&mut fresh, &net, dir.join("cut.safetensors")).unwrap_err();
     assert!(matches!(err, StateError::File(_)), "{err}");
 }
+
+/// Rewrites the state file at `path` with `edit` applied to its tensors and metadata.
+fn tamper(
+    path: &std::path::Path,
+    edit: impl FnOnce(
+        &mut std::collections::BTreeMap<String, ndarray::ArrayD<f32>>,
+        &mut std::collections::BTreeMap<String, String>,
+    ),
+) {
+    let (tensors, mut metadata) = tapegrad_nn::read_tensors::<f32>(path).unwrap();
+    let mut arrays = tensors.into_iter().map(|(name, t)| (name, t.values.unwrap())).collect();
+    edit(&mut arrays, &mut metadata);
+    tapegrad_nn::write_tensors(path, arrays.iter().map(|(n, a)| (n.clone(), a.view())), metadata).unwrap();
+}
+
+/// Class 2 of issue 11: state that reads fine but would wreck the model — a step count
+/// near `u64::MAX`, NaN or infinite buffers, a negative second moment, a learning rate
+/// that is finite in f64 but infinite in f32 — is refused before anything changes, and
+/// the refused state is named.
+#[test]
+fn state_that_would_wreck_the_model_is_refused() {
+    let dir = scratch("wrecking-state");
+    let mut net = model(6);
+    type Edit = Box<
+        dyn Fn(
+            &mut std::collections::BTreeMap<String, ndarray::ArrayD<f32>>,
+            &mut std::collections::BTreeMap<String, String>,
+        ),
+    >;
+    let set = |name: &'static str, value: f32| -> Edit {
+        Box::new(move |arrays, _| arrays.get_mut(name).unwrap()[[0, 1]] = value)
+    };
+    let cases: Vec<(&str, Edit, &str)> = vec![
+        (
+            "step u64::MAX",
+            Box::new(|_, meta| {
+                meta.insert("step.layers.0.weight".into(), u64::MAX.to_string());
+            }),
+            "step count 18446744073709551615 is above the largest allowed",
+        ),
+        (
+            "step 2^53 + 1",
+            Box::new(|_, meta| {
+                meta.insert("step.layers.0.weight".into(), ((1u64 << 53) + 1).to_string());
+            }),
+            "above the largest allowed, 2^53",
+        ),
+        (
+            "NaN first moment",
+            set("layers.0.weight.exp_avg", f32::NAN),
+            "buffer `exp_avg`: element [0, 1] = NaN is not finite",
+        ),
+        (
+            "infinite second moment",
+            set("layers.0.weight.exp_avg_sq", f32::INFINITY),
+            "buffer `exp_avg_sq`: element [0, 1] = inf is not finite",
+        ),
+        (
+            "negative second moment",
+            set("layers.0.weight.exp_avg_sq", -1e-3),
+            "buffer `exp_avg_sq`: element [0, 1] = -0.001 is negative",
+        ),
+        (
+            "negative AMSGrad maximum",
+            set("layers.0.weight.max_exp_avg_sq", -1.0),
+            "buffer `max_exp_avg_sq`: element [0, 1] = -1.0 is negative",
+        ),
+        (
+            "learning rate 1e300",
+            Box::new(|_, meta| {
+                meta.insert("learning_rate".into(), "1e300".into());
+            }),
+            "expected a finite, non-negative f32",
+        ),
+    ];
+    for (case, edit, expected) in cases {
+        let mut adam = Adam::builder().learning_rate(0.05).amsgrad(true).build().unwrap();
+        train(&mut net, &mut adam, 2);
+        let path = dir.join("adam.safetensors");
+        save_state(&adam, &path).unwrap();
+        tamper(&path, edit);
+        let mut resumed = Adam::builder().learning_rate(0.01).amsgrad(true).build().unwrap();
+        train(&mut model(6), &mut resumed, 1);
+        let before = resumed.export_state();
+        let err = load_state(&mut resumed, &net, &path).unwrap_err();
+        assert!(matches!(err, StateError::Mismatch { .. }), "{case}: {err}");
+        assert!(err.to_string().contains(expected), "{case}: {err}");
+        assert_eq!(resumed.export_state(), before, "{case}: the optimizer changed");
+        assert_eq!(resumed.learning_rate(), 0.01, "{case}");
+    }
+    // The other optimizers' squared averages are held to the same rule.
+    for (name, buffer, make) in
+        [("rmsprop", "square_avg", optimizers()[2].1), ("adagrad", "sum", optimizers()[1].1)]
+    {
+        let mut optimizer = make();
+        train(&mut net, optimizer.as_mut(), 2);
+        let path = dir.join("other.safetensors");
+        save_state(optimizer.as_ref(), &path).unwrap();
+        tamper(&path, |arrays, _| {
+            arrays.get_mut(&format!("layers.2.weight.{buffer}")).unwrap()[[1, 0]] = -2.0
+        });
+        let err = load_state(make().as_mut(), &net, &path).unwrap_err();
+        assert!(
+            err.to_string().contains(&format!("buffer `{buffer}`: element [1, 0] = -2.0 is negative")),
+            "{name}: {err}"
+        );
+    }
+}
+
+/// `import_state` (state built by hand, not loaded from a file) holds the same bound, so no
+/// update ever counts past `MAX_STEP` (and the count saturates rather than wraps anyway).
+#[test]
+fn hand_made_state_with_a_huge_step_count_is_refused_by_import() {
+    let mut net = model(7);
+    let mut sgd = Sgd::builder().learning_rate(0.1).build().unwrap();
+    train(&mut net, &mut sgd, 1);
+    let mut entries = sgd.export_state();
+    entries.values_mut().for_each(|entry| entry.step = u64::MAX);
+    // `import_state` validates too: the bound holds for hand-made state.
+    let err = sgd.import_state(entries.clone()).unwrap_err();
+    assert!(err.contains("above the largest allowed"), "{err}");
+}
