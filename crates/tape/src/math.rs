@@ -56,6 +56,29 @@ fn exp_negative(x: f32) -> f32 {
     scale * p + scale
 }
 
+/// The larger of `a` and `b`, NaN if either is NaN: IEEE 754-2019's `maximum` and
+/// PyTorch's `maximum`/`relu`/`amax`. (Rust's `f64::max` is `maxNum`, which drops a NaN:
+/// `NaN.max(0.0)` is 0, so a NaN input would vanish into a finite loss while the weights
+/// it reached turn NaN.)
+#[inline(always)]
+pub(crate) fn nan_max<T: crate::Float>(a: T, b: T) -> T {
+    if a.is_nan() || b.is_nan() {
+        a + b
+    } else {
+        a.max(b)
+    }
+}
+
+/// The smaller of `a` and `b`, NaN if either is NaN (see [`nan_max`]).
+#[inline(always)]
+pub(crate) fn nan_min<T: crate::Float>(a: T, b: T) -> T {
+    if a.is_nan() || b.is_nan() {
+        a + b
+    } else {
+        a.min(b)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -46,3 +46,67 @@ fn f32_log_softmax_is_finite_too() {
     let grads = tape.backward(y.sum());
     assert!(y.value().iter().chain(grads.get(z).unwrap().iter()).all(|v| v.is_finite()));
 }
+
+/// Class 5 of issue 11: a NaN flows through every op to the output, as in PyTorch, so it
+/// shows in the loss. Before, `relu`, `clamp`, `maximum`/`minimum` and `max`/`min` used
+/// Rust's `max`/`min` (IEEE `maxNum`), which drop a NaN: `relu(NaN)` was 0, and a batch
+/// with a NaN trained on with a finite loss while the weights it reached turned NaN.
+fn nan_reaches_the_output<T: tapegrad_tape::Float>() {
+    let nan = T::nan();
+    let one = T::one();
+    let tape = Tape::<T>::new();
+    // One NaN among ordinary values, in a 2 × 3 matrix.
+    let x =
+        tape.constant(ndarray::Array2::from_shape_vec((2, 3), vec![one, nan, -one, one, one, one]).unwrap());
+    let ok = tape.constant(ndarray::Array2::from_elem((2, 3), one));
+    let half = T::from_f64(0.5);
+    type Unary<'t, T> =
+        (&'static str, Box<dyn Fn(tapegrad_tape::Var<'t, T>) -> tapegrad_tape::Var<'t, T> + 't>);
+    let ops: Vec<Unary<'_, T>> = vec![
+        ("tanh", Box::new(|v| v.tanh())),
+        ("sigmoid", Box::new(|v| v.sigmoid())),
+        ("relu", Box::new(|v| v.relu())),
+        ("leaky_relu", Box::new(move |v| v.leaky_relu(half))),
+        ("softplus", Box::new(|v| v.softplus())),
+        ("exp", Box::new(|v| v.exp())),
+        ("log", Box::new(|v| v.abs().log())),
+        ("sqrt", Box::new(|v| v.abs().sqrt())),
+        ("powf", Box::new(move |v| v.abs().powf(half))),
+        ("square", Box::new(|v| v.square())),
+        ("abs", Box::new(|v| v.abs())),
+        ("neg", Box::new(|v| v.neg())),
+        ("clamp", Box::new(move |v| v.clamp(-half, half))),
+        ("maximum(x, 1)", Box::new(move |v| v.maximum(&ok))),
+        ("maximum(1, x)", Box::new(move |v| ok.maximum(&v))),
+        ("minimum(x, 1)", Box::new(move |v| v.minimum(&ok))),
+        ("minimum(1, x)", Box::new(move |v| ok.minimum(&v))),
+        ("add", Box::new(move |v| v.add(&ok))),
+        ("mul", Box::new(move |v| v.mul(&ok))),
+        ("div", Box::new(move |v| ok.div(&v))),
+        ("max", Box::new(|v| v.max())),
+        ("min", Box::new(|v| v.min())),
+        ("max_axes", Box::new(|v| v.max_axes(&[1], false))),
+        ("min_axes", Box::new(|v| v.min_axes(&[0], true))),
+        ("mean", Box::new(|v| v.mean())),
+        ("softmax", Box::new(|v| v.softmax(1))),
+        ("log_softmax", Box::new(|v| v.log_softmax(1))),
+        ("log_sum_exp", Box::new(|v| v.log_sum_exp_axes(&[1], false))),
+        ("matmul", Box::new(move |v| v.matmul(&ok.t()))),
+    ];
+    for (name, op) in ops {
+        let y = op(x);
+        assert!(
+            y.value().iter().any(|v| v.is_nan()),
+            "{} {name}: a NaN input vanished: {:?}",
+            T::NAME,
+            y.value()
+        );
+        assert!(y.sum().item().is_nan(), "{} {name}: the sum of the output is not NaN", T::NAME);
+    }
+}
+
+#[test]
+fn a_nan_reaches_the_output_of_every_op_in_f32_and_f64() {
+    nan_reaches_the_output::<f32>();
+    nan_reaches_the_output::<f64>();
+}

@@ -32,13 +32,15 @@ impl<'t, T: Float> Var<'t, T> {
     }
 
     /// Rectified linear unit `max(0, x)`. `∂L/∂x = ∂L/∂y · 1[x > 0]`: the derivative at
-    /// exactly 0 is 0 (PyTorch's choice).
+    /// exactly 0 is 0 (PyTorch's choice). A NaN stays NaN (as in PyTorch), so a NaN input
+    /// shows in the loss instead of vanishing.
     ///
     /// ```
     /// let tape = tapegrad_tape::Tape::new();
     /// let x = tape.var(ndarray::array![-1.0, 0.0, 2.0]);
     /// let grads = tape.backward(x.relu().sum());
     /// assert_eq!(grads.get(x).unwrap(), &ndarray::array![0.0, 0.0, 1.0].into_dyn());
+    /// assert!(tape.constant(ndarray::array![f64::NAN]).relu().sum().item().is_nan());
     /// ```
     #[track_caller]
     pub fn relu(&self) -> Var<'t, T> {
@@ -115,14 +117,15 @@ impl<T: Float> UnaryFn<T> for SigmoidFn {
     }
 }
 
-/// `y = max(0, x)`; `dy/dx = 1[x > 0]` (0 at the kink, like PyTorch).
+/// `y = max(0, x)`; `dy/dx = 1[x > 0]` (0 at the kink, like PyTorch). A NaN stays NaN,
+/// as in PyTorch.
 pub(crate) struct ReluFn;
 impl<T: Float> UnaryFn<T> for ReluFn {
     fn name(&self) -> &'static str {
         "relu"
     }
     fn value(&self, x: T) -> T {
-        x.max(T::zero())
+        crate::math::nan_max(x, T::zero())
     }
     fn derivative(&self, x: T, _y: T) -> T {
         if x > T::zero() {
@@ -171,7 +174,7 @@ impl<T: Float> UnaryFn<T> for SoftplusFn {
         "softplus"
     }
     fn value(&self, x: T) -> T {
-        x.max(T::zero()) + (-x.abs()).exp().ln_1p()
+        crate::math::nan_max(x, T::zero()) + (-x.abs()).exp().ln_1p()
     }
     fn derivative(&self, x: T, _y: T) -> T {
         stable_sigmoid(x)

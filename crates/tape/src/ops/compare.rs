@@ -6,7 +6,7 @@ use crate::{Float, Var};
 impl<'t, T: Float> Var<'t, T> {
     /// Elementwise maximum of two tensors, broadcasting.
     /// `∂L/∂a = ∂L/∂y · 1[a > b]`, `∂L/∂b = ∂L/∂y · 1[b > a]`; where `a = b` the gradient
-    /// is split evenly, `½ ∂L/∂y` to each (as PyTorch's `maximum`).
+    /// is split evenly, `½ ∂L/∂y` to each (as PyTorch's `maximum`). NaN where either is NaN.
     ///
     /// # Panics
     /// If the shapes do not broadcast.
@@ -24,7 +24,8 @@ impl<'t, T: Float> Var<'t, T> {
         self.tape.apply(Binary(ExtremumFn { max: true }), &[*self, *other])
     }
 
-    /// Elementwise minimum of two tensors, broadcasting; ties split the gradient evenly.
+    /// Elementwise minimum of two tensors, broadcasting; ties split the gradient evenly; NaN
+    /// where either is NaN.
     /// `∂L/∂a = ∂L/∂y · 1[a < b]`, `∂L/∂b = ∂L/∂y · 1[b < a]`.
     ///
     /// # Panics
@@ -44,7 +45,7 @@ impl<'t, T: Float> Var<'t, T> {
 
     /// Clamps every element to `[low, high]`. `∂L/∂x = ∂L/∂y · 1[low ≤ x ≤ high]`: the
     /// gradient is 0 outside the range and passes through on its closed ends (PyTorch).
-    /// Use `T::neg_infinity()` or `T::infinity()` for a one-sided clamp.
+    /// Use `T::neg_infinity()` or `T::infinity()` for a one-sided clamp. A NaN stays NaN.
     ///
     /// # Panics
     /// If `low > high`.
@@ -91,10 +92,11 @@ impl<T: Float> BinaryFn<T> for ExtremumFn {
         }
     }
     fn value(&self, a: T, b: T) -> T {
+        // NaN if either is NaN, as PyTorch's `maximum`/`minimum`.
         if self.max {
-            a.max(b)
+            crate::math::nan_max(a, b)
         } else {
-            a.min(b)
+            crate::math::nan_min(a, b)
         }
     }
     fn partials(&self, a: T, b: T, _y: T) -> (T, T) {
@@ -118,7 +120,8 @@ impl<T: Float> UnaryFn<T> for ClampFn<T> {
         format!("low={}, high={}", self.low, self.high)
     }
     fn value(&self, x: T) -> T {
-        x.max(self.low).min(self.high)
+        // A NaN stays NaN, as in PyTorch.
+        crate::math::nan_min(crate::math::nan_max(x, self.low), self.high)
     }
     fn derivative(&self, x: T, _y: T) -> T {
         if x >= self.low && x <= self.high {

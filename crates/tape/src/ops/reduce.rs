@@ -72,13 +72,14 @@ impl<'t, T: Float> Var<'t, T> {
 
     /// Largest element, as a 0-d value. The gradient goes to the largest element; when
     /// several elements tie for largest, it is split evenly among them (each gets
-    /// `∂L/∂y / k` for `k` ties), like PyTorch's `amax`.
+    /// `∂L/∂y / k` for `k` ties), like PyTorch's `amax`. A NaN element makes it NaN.
     ///
     /// ```
     /// let tape = tapegrad_tape::Tape::new();
     /// let x = tape.var(ndarray::array![1.0, 3.0, 3.0]);
     /// let grads = tape.backward(x.max());
     /// assert_eq!(grads.get(x).unwrap(), &ndarray::array![0.0, 0.5, 0.5].into_dyn());
+    /// assert!(tape.constant(ndarray::array![1.0, f64::NAN]).max().item().is_nan());
     /// ```
     #[track_caller]
     pub fn max(&self) -> Var<'t, T> {
@@ -262,9 +263,9 @@ pub(crate) struct ReduceExtremum {
 impl ReduceExtremum {
     fn kept<T: Float>(&self, x: &ArrayViewD<'_, T>) -> ArrayD<T> {
         if self.max {
-            self.reduction.fold_kept(x, T::max, T::neg_infinity())
+            self.reduction.fold_kept(x, crate::math::nan_max, T::neg_infinity())
         } else {
-            self.reduction.fold_kept(x, T::min, T::infinity())
+            self.reduction.fold_kept(x, crate::math::nan_min, T::infinity())
         }
     }
 }
