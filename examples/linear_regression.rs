@@ -78,8 +78,8 @@ fn fit(
             let missing = || "no gradient reached a parameter".to_string();
             (grads.param(&w).ok_or_else(missing)?.to_owned(), grads.param(&b).ok_or_else(missing)?.to_owned())
         };
-        optimizer
-            .step_params(&mut [NamedParam::new("w", &mut w, &grad_w), NamedParam::new("b", &mut b, &grad_b)]);
+        let params = &mut [NamedParam::new("w", &mut w, &grad_w), NamedParam::new("b", &mut b, &grad_b)];
+        let _report = optimizer.step_params(params)?; // both always updated: nothing to report
     }
     Ok((w[()], b[()]))
 }

@@ -123,7 +123,7 @@ fn run((dir, hidden, epochs): (String, usize, usize)) -> Result<(), Box<dyn Erro
             total += f64::from(loss.item()) * batch.targets.len() as f64;
             seen += batch.targets.len();
             let grads = tape.backward(loss);
-            optimizer.step(&mut model, &grads);
+            let _report = optimizer.step(&mut model, &grads)?; // every parameter reaches the loss
         }
         let (test_loss, test_accuracy) = evaluate(&model, &test)?;
         println!(

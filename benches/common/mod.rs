@@ -195,7 +195,7 @@ impl NnStep {
         .unwrap();
         let value = loss.item();
         let grads = tape.backward(loss);
-        self.optimizer.step(&mut self.model, &grads);
+        let _report = self.optimizer.step(&mut self.model, &grads).unwrap();
         value
     }
 
@@ -266,7 +266,7 @@ impl TapeStep {
             params.push(NamedParam::new(nw, w, gw));
             params.push(NamedParam::new(nb, b, gb));
         }
-        self.optimizer.step_params(&mut params);
+        let _report = self.optimizer.step_params(&mut params).unwrap();
         value
     }
 }

@@ -112,13 +112,13 @@ impl<T: Float> AdagradConfig<T> {
     /// Checks the hyperparameters as PyTorch does and makes the optimizer.
     ///
     /// # Errors
-    /// [`OptimError::InvalidHyperparameter`] for a negative or NaN learning rate,
+    /// [`OptimError::InvalidHyperparameter`] for a negative, infinite or NaN learning rate,
     /// learning-rate decay, weight decay, initial accumulator value, `ε` or clipping
     /// threshold.
     ///
     /// ```
     /// let err = tapegrad_optim::Adagrad::<f64>::builder().lr_decay(-0.5).build().unwrap_err();
-    /// assert_eq!(err.to_string(), "Adagrad: invalid lr_decay = -0.5 (must be ≥ 0)");
+    /// assert_eq!(err.to_string(), "Adagrad: invalid lr_decay = -0.5 (must be finite and ≥ 0)");
     /// ```
     pub fn build(self) -> Result<Adagrad<T>, OptimError> {
         let check = Owner::Optimizer("Adagrad");
@@ -202,7 +202,7 @@ pub struct AdagradState<T> {
 /// use tapegrad_optim::{Adagrad, NamedParam, Optimizer};
 /// let mut adagrad = Adagrad::builder().learning_rate(1.0).build().unwrap();
 /// let mut w = array![1.0f64];
-/// adagrad.step_params(&mut [NamedParam::new("w", &mut w, &array![2.0])]);
+/// let _report = adagrad.step_params(&mut [NamedParam::new("w", &mut w, &array![2.0])]).unwrap();
 /// assert!(w[0].abs() < 1e-9); // the first step moves each element by ≈ γ
 /// assert_eq!(adagrad.state("w").unwrap().sum, array![4.0].into_dyn());
 /// ```

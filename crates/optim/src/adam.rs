@@ -113,12 +113,12 @@ impl<T: Float> AdamConfig<T> {
     /// Checks the hyperparameters as PyTorch does and makes the optimizer.
     ///
     /// # Errors
-    /// [`OptimError::InvalidHyperparameter`] for a negative or NaN learning rate, `ε`,
+    /// [`OptimError::InvalidHyperparameter`] for a negative, infinite or NaN learning rate, `ε`,
     /// weight decay or clipping threshold, or a `β` outside `[0, 1)`.
     ///
     /// ```
     /// let err = tapegrad_optim::Adam::<f64>::builder().learning_rate(-1.0).build().unwrap_err();
-    /// assert_eq!(err.to_string(), "Adam: invalid learning_rate = -1.0 (must be ≥ 0)");
+    /// assert_eq!(err.to_string(), "Adam: invalid learning_rate = -1.0 (must be finite and ≥ 0)");
     /// ```
     pub fn build(self) -> Result<Adam<T>, OptimError> {
         self.validate("Adam")?;
@@ -247,7 +247,7 @@ pub struct AdamState<T> {
 /// let mut adam = Adam::builder().learning_rate(0.1).build().unwrap();
 /// let mut w = array![1.0];
 /// for _ in 0..3 {
-///     adam.step_params(&mut [NamedParam::new("w", &mut w, &array![2.0])]);
+///     let _report = adam.step_params(&mut [NamedParam::new("w", &mut w, &array![2.0])]).unwrap();
 /// }
 /// // A constant gradient: every step moves by ≈ γ.
 /// assert!((w[0] - 0.7f64).abs() < 1e-7);

@@ -113,12 +113,12 @@ impl<T: Float> AdamWConfig<T> {
     /// Checks the hyperparameters as PyTorch does and makes the optimizer.
     ///
     /// # Errors
-    /// [`OptimError::InvalidHyperparameter`] for a negative or NaN learning rate, `ε`,
+    /// [`OptimError::InvalidHyperparameter`] for a negative, infinite or NaN learning rate, `ε`,
     /// weight decay or clipping threshold, or a `β` outside `[0, 1)`.
     ///
     /// ```
     /// let err = tapegrad_optim::AdamW::<f64>::builder().weight_decay(-0.1).build().unwrap_err();
-    /// assert_eq!(err.to_string(), "AdamW: invalid weight_decay = -0.1 (must be ≥ 0)");
+    /// assert_eq!(err.to_string(), "AdamW: invalid weight_decay = -0.1 (must be finite and ≥ 0)");
     /// ```
     pub fn build(self) -> Result<AdamW<T>, OptimError> {
         self.as_adam(self.weight_decay).validate("AdamW")?;
@@ -189,7 +189,7 @@ impl<T: Float> AdamWConfig<T> {
 /// use tapegrad_optim::{AdamW, NamedParam, Optimizer};
 /// let mut adamw = AdamW::builder().learning_rate(0.1).weight_decay(0.0).build().unwrap();
 /// let mut w = array![1.0];
-/// adamw.step_params(&mut [NamedParam::new("w", &mut w, &array![3.0])]);
+/// let _report = adamw.step_params(&mut [NamedParam::new("w", &mut w, &array![3.0])]).unwrap();
 /// assert!((w[0] - 0.9f64).abs() < 1e-8); // Adam's first step: ≈ γ
 /// ```
 pub type AdamW<T> = Stateful<T, AdamWConfig<T>>;

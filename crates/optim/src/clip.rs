@@ -29,7 +29,7 @@ use crate::error::{OptimError, Owner};
 /// let report = sgd.step_params(&mut [
 ///     NamedParam::new("a", &mut a, &array![3.0, 0.0]),
 ///     NamedParam::new("b", &mut b, &array![4.0]),
-/// ]);
+/// ]).unwrap();
 /// assert_eq!(report.total_norm, Some(5.0));
 /// assert!((a[0] + 0.6).abs() < 1e-6 && (b[0] + 0.8).abs() < 1e-6);
 /// ```
@@ -57,21 +57,22 @@ impl<T: Float> GradientClipping<T> {
     }
 
     /// What to do to each gradient of a step, given the gradients' L2 norms (read only when
-    /// clipping by norm), and the total norm to report.
-    pub(crate) fn plan(self, norms: impl FnOnce() -> Vec<T>) -> (Clip<T>, Option<T>) {
+    /// clipping by norm), and the total norm to report; `Err(total)` when that norm is
+    /// NaN or infinite, so that the step changes nothing (PyTorch would scale every
+    /// gradient by NaN and write NaN into every weight).
+    pub(crate) fn plan(self, norms: impl FnOnce() -> Vec<T>) -> Result<(Clip<T>, Option<T>), T> {
         match self {
-            GradientClipping::None => (Clip::Unchanged, None),
-            GradientClipping::Value(value) => (Clip::Clamp(value), None),
+            GradientClipping::None => Ok((Clip::Unchanged, None)),
+            GradientClipping::Value(value) => Ok((Clip::Clamp(value), None)),
             GradientClipping::Norm(max_norm) => {
                 let total = l2_norm(norms());
+                if !total.is_finite() {
+                    return Err(total);
+                }
                 let coefficient = max_norm / (total + T::from_f64(1e-6));
-                // torch.clamp(coef, max=1.0): a NaN coefficient stays NaN (and poisons the step).
-                let clip = if coefficient < T::one() || coefficient.is_nan() {
-                    Clip::Scale(coefficient)
-                } else {
-                    Clip::Unchanged
-                };
-                (clip, Some(total))
+                // torch.clamp(coef, max=1.0).
+                let clip = if coefficient < T::one() { Clip::Scale(coefficient) } else { Clip::Unchanged };
+                Ok((clip, Some(total)))
             }
         }
     }

@@ -43,11 +43,11 @@ impl<T: Float> EarlyStopping<T> {
     /// watching for the metric to go down (use [`mode`](EarlyStopping::mode) for `Max`).
     ///
     /// # Errors
-    /// [`OptimError::InvalidSetting`] for a negative or NaN `min_delta`.
+    /// [`OptimError::InvalidSetting`] for a negative, infinite or NaN `min_delta`.
     ///
     /// ```
     /// let err = tapegrad_optim::EarlyStopping::new(5, -0.1).unwrap_err();
-    /// assert_eq!(err.to_string(), "EarlyStopping: invalid min_delta = -0.1 (must be ≥ 0)");
+    /// assert_eq!(err.to_string(), "EarlyStopping: invalid min_delta = -0.1 (must be finite and ≥ 0)");
     /// ```
     pub fn new(patience: usize, min_delta: T) -> Result<Self, OptimError> {
         Owner::Setting("EarlyStopping").non_negative("min_delta", min_delta)?;

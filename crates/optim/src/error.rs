@@ -37,6 +37,32 @@ pub enum OptimError {
         /// The dampening given.
         dampening: f64,
     },
+    /// A step found no gradient for any parameter: the gradients came from another model
+    /// (or another copy of it), or its parameters were recorded with `tape.constant`. No
+    /// parameter was changed.
+    #[error(
+        "{optimizer}: none of the {parameters} parameters has a gradient in these `Grads` (were they \
+         computed for another model, or the parameters recorded with `tape.constant` instead of \
+         `tape.param`?); nothing was updated"
+    )]
+    NoGradients {
+        /// The optimizer.
+        optimizer: &'static str,
+        /// How many parameters the step visited.
+        parameters: usize,
+    },
+    /// With norm clipping, the gradients' global L2 norm is NaN or infinite: the step was
+    /// refused and no parameter was changed.
+    #[error(
+        "{optimizer}: the gradients' global norm is {norm} (not finite: a NaN or infinity in the \
+         loss or the data); nothing was updated"
+    )]
+    NonFiniteGradients {
+        /// The optimizer.
+        optimizer: &'static str,
+        /// The norm.
+        norm: f64,
+    },
     /// A learning-rate schedule's, plateau detector's or early stopper's setting is out of range.
     #[error("{owner}: invalid {name} = {value:?} (must be {expected})")]
     InvalidSetting {
@@ -69,9 +95,10 @@ impl Owner {
         }
     }
 
-    /// `value ≥ 0` (NaN fails, as PyTorch's `not 0.0 <= value` does).
+    /// `0 ≤ value < ∞` (NaN fails, as PyTorch's `not 0.0 <= value` does; so does +∞,
+    /// which PyTorch accepts and which turns every weight it touches into NaN or ±∞).
     pub(crate) fn non_negative<T: Float>(self, name: &'static str, value: T) -> Result<(), OptimError> {
-        self.require(name, value, "≥ 0", value >= T::zero())
+        self.require(name, value, "finite and ≥ 0", value >= T::zero() && value.is_finite())
     }
 
     /// `0 ≤ value < 1`.
@@ -79,9 +106,9 @@ impl Owner {
         self.require(name, value, "in [0, 1)", value >= T::zero() && value < T::one())
     }
 
-    /// `value` is a number (not NaN).
-    pub(crate) fn not_nan<T: Float>(self, name: &'static str, value: T) -> Result<(), OptimError> {
-        self.require(name, value, "a number", !value.is_nan())
+    /// `value` is a finite number.
+    pub(crate) fn finite<T: Float>(self, name: &'static str, value: T) -> Result<(), OptimError> {
+        self.require(name, value, "a finite number", value.is_finite())
     }
 
     /// `condition`, described by `expected`.
@@ -101,12 +128,12 @@ impl Owner {
 }
 
 /// Panics unless `learning_rate` is `≥ 0` (used by `set_learning_rate`, which schedules
-/// call between steps; a negative or NaN rate there is a bug in the caller).
+/// call between steps; a negative, infinite or NaN rate there is a bug in the caller).
 #[track_caller]
 pub(crate) fn assert_learning_rate<T: Float>(optimizer: &'static str, learning_rate: T) {
     assert!(
-        learning_rate >= T::zero(),
-        "{optimizer}: set_learning_rate({:?}): the learning rate must be ≥ 0",
+        learning_rate >= T::zero() && learning_rate.is_finite(),
+        "{optimizer}: set_learning_rate({:?}): the learning rate must be finite and ≥ 0",
         learning_rate.to_f64()
     );
 }

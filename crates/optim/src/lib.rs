@@ -48,7 +48,7 @@
 //!         tape.backward(error.square().mean())
 //!     };
 //!     let grad_w = grads.param(&w).unwrap();
-//!     adam.step_params(&mut [NamedParam::new("w", &mut w, &grad_w)]);
+//!     let _report = adam.step_params(&mut [NamedParam::new("w", &mut w, &grad_w)]).unwrap();
 //! }
 //! assert!((w[[0, 0]] - 2.0f64).abs() < 1e-3 && (w[[1, 0]] + 1.0f64).abs() < 1e-3);
 //! ```

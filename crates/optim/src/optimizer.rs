@@ -7,7 +7,7 @@ use tapegrad_nn::Module;
 use tapegrad_tape::{Float, Grads};
 
 use crate::clip::grad_norm;
-use crate::GradientClipping;
+use crate::{GradientClipping, OptimError};
 
 /// Updates parameters in place from their gradients, as `torch.optim` does.
 ///
@@ -56,7 +56,7 @@ use crate::GradientClipping;
 ///     let tape = Tape::new();
 ///     let loss = model.forward(&tape, tape.constant(array![2.0, 2.0])).unwrap().square().sum();
 ///     let grads = tape.backward(loss); // ∂L/∂w = 2 (x w) x = 8 w
-///     sgd.step(&mut model, &grads);    // w ← w − 0.25 · 8 w = −w
+///     let _report = sgd.step(&mut model, &grads).unwrap();    // w ← w − 0.25 · 8 w = −w
 /// }
 /// assert_eq!(model.w, array![1.0, -1.0]);
 /// ```
@@ -81,7 +81,7 @@ pub trait Optimizer<T: Float> {
     /// epochs). The state is untouched.
     ///
     /// # Panics
-    /// If `learning_rate` is negative or NaN.
+    /// If `learning_rate` is negative, infinite or NaN.
     ///
     /// ```
     /// use tapegrad_optim::{Adam, Optimizer};
@@ -148,6 +148,12 @@ pub trait Optimizer<T: Float> {
     /// parameters without a gradient are skipped and listed in the report. State is keyed
     /// by the parameter's name.
     ///
+    /// # Errors
+    /// Nothing is changed on an error: [`OptimError::NoGradients`] if no parameter has a
+    /// gradient in `grads` (gradients of another model, or parameters recorded with
+    /// `tape.constant`); [`OptimError::NonFiniteGradients`] if clipping by norm and the
+    /// gradients' global norm is NaN or infinite.
+    ///
     /// ```
     /// # use ndarray::{array, Array1, ArrayViewD, ArrayViewMutD};
     /// # use tapegrad_nn::{Module, NnError};
@@ -173,21 +179,27 @@ pub trait Optimizer<T: Float> {
     /// let tape = Tape::new();
     /// let loss = model.forward(&tape, tape.constant(array![1.0])).unwrap().sum();
     /// let grads = tape.backward(loss);
-    /// let report = adam.step(&mut model, &grads);
+    /// let report = adam.step(&mut model, &grads).unwrap();
     /// assert_eq!((report.updated, report.skipped), (1, vec!["unused".to_string()]));
     /// assert!((model.a[0] + 0.1).abs() < 1e-6); // Adam's first step moves by ≈ lr
     /// assert_eq!(model.unused[0], 7.0);
     /// ```
-    fn step(&mut self, model: &mut dyn Module<T>, grads: &Grads<T>) -> StepReport<T> {
-        let (clip, total_norm) = self.clipping().plan(|| {
-            let mut norms = Vec::new();
-            model.visit_params(&mut |_, param| {
-                if let Some(grad) = grads.param(&param) {
-                    norms.push(grad_norm(&grad));
-                }
-            });
-            norms
-        });
+    fn step(&mut self, model: &mut dyn Module<T>, grads: &Grads<T>) -> Result<StepReport<T>, OptimError> {
+        // Norm clipping needs every gradient's norm before the first update; otherwise
+        // the update pass is the only pass (a step that finds no gradient updates nothing,
+        // so it can say so afterwards).
+        let (clip, total_norm) = self
+            .clipping()
+            .plan(|| {
+                let mut norms = Vec::new();
+                model.visit_params(&mut |_, param| {
+                    if let Some(grad) = grads.param(&param) {
+                        norms.push(grad_norm(&grad));
+                    }
+                });
+                norms
+            })
+            .map_err(|norm| OptimError::NonFiniteGradients { optimizer: self.name(), norm: norm.to_f64() })?;
         let mut report = StepReport { updated: 0, skipped: Vec::new(), total_norm };
         model.visit_params_mut(&mut |name, param| match grads.param(&param) {
             Some(grad) => {
@@ -197,11 +209,18 @@ pub trait Optimizer<T: Float> {
             }
             None => report.skipped.push(name.to_owned()),
         });
-        report
+        if report.updated == 0 {
+            return Err(OptimError::NoGradients { optimizer: self.name(), parameters: report.skipped.len() });
+        }
+        Ok(report)
     }
 
     /// One step over plain named arrays and their gradients (no `Module` needed), after
     /// clipping over all of them together.
+    ///
+    /// # Errors
+    /// Nothing is changed on an error: [`OptimError::NoGradients`] for an empty list;
+    /// [`OptimError::NonFiniteGradients`] as for [`step`](Optimizer::step).
     ///
     /// # Panics
     /// If a gradient's shape differs from its parameter's (the message names the parameter).
@@ -214,11 +233,14 @@ pub trait Optimizer<T: Float> {
     /// let report = sgd.step_params(&mut [
     ///     NamedParam::new("w", &mut w, &array![[10.0, -10.0]]),
     ///     NamedParam::new("b", &mut b, &array![1.0]),
-    /// ]);
+    /// ]).unwrap();
     /// assert_eq!(report.updated, 2);
     /// assert_eq!((w, b), (array![[0.0, 3.0]], array![-0.1]));
     /// ```
-    fn step_params(&mut self, params: &mut [NamedParam<'_, T>]) -> StepReport<T> {
+    fn step_params(&mut self, params: &mut [NamedParam<'_, T>]) -> Result<StepReport<T>, OptimError> {
+        if params.is_empty() {
+            return Err(OptimError::NoGradients { optimizer: self.name(), parameters: 0 });
+        }
         for p in params.iter() {
             assert!(
                 p.grad.shape() == p.param.shape(),
@@ -229,12 +251,15 @@ pub trait Optimizer<T: Float> {
                 p.param.shape()
             );
         }
-        let (clip, total_norm) = self.clipping().plan(|| params.iter().map(|p| grad_norm(&p.grad)).collect());
+        let (clip, total_norm) = self
+            .clipping()
+            .plan(|| params.iter().map(|p| grad_norm(&p.grad)).collect())
+            .map_err(|norm| OptimError::NonFiniteGradients { optimizer: self.name(), norm: norm.to_f64() })?;
         for p in params.iter_mut() {
             let grad = clip.apply(p.grad.view());
             self.update_param(p.name, p.param.view_mut(), grad.view());
         }
-        StepReport { updated: params.len(), skipped: Vec::new(), total_norm }
+        Ok(StepReport { updated: params.len(), skipped: Vec::new(), total_norm })
     }
 }
 
@@ -282,17 +307,19 @@ impl<'a, T: Float> NamedParam<'a, T> {
     }
 }
 
-/// What one step did.
+/// What one step did. A step that changed nothing is an error instead
+/// ([`OptimError::NoGradients`]), so a report always means at least one update.
 ///
 /// ```
 /// use ndarray::array;
 /// use tapegrad_optim::{NamedParam, Optimizer, Sgd, StepReport};
 /// let mut sgd = Sgd::builder().build().unwrap();
 /// let mut w = array![1.0];
-/// let report = sgd.step_params(&mut [NamedParam::new("w", &mut w, &array![1.0])]);
+/// let report = sgd.step_params(&mut [NamedParam::new("w", &mut w, &array![1.0])]).unwrap();
 /// assert_eq!(report, StepReport { updated: 1, skipped: vec![], total_norm: None });
 /// ```
 #[derive(Debug, Clone, PartialEq)]
+#[must_use = "the report lists the parameters that had no gradient and were not updated"]
 pub struct StepReport<T> {
     /// How many parameters were updated.
     pub updated: usize,

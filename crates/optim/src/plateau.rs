@@ -142,7 +142,7 @@ impl<T: Float> ReduceLrOnPlateauConfig<T> {
     ///
     /// # Errors
     /// [`OptimError::InvalidSetting`] for a `factor` outside `[0, 1)` (PyTorch: "Factor
-    /// should be < 1.0."), or a negative or NaN `threshold`, `min_lr` or `eps`.
+    /// should be < 1.0."), or a negative, infinite or NaN `threshold`, `min_lr` or `eps`.
     ///
     /// ```
     /// let err = tapegrad_optim::ReduceLrOnPlateau::<f64>::builder().factor(1.0).build().unwrap_err();

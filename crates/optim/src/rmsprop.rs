@@ -126,12 +126,12 @@ impl<T: Float> RmsPropConfig<T> {
     /// Checks the hyperparameters as PyTorch does and makes the optimizer.
     ///
     /// # Errors
-    /// [`OptimError::InvalidHyperparameter`] for a negative or NaN learning rate, `ε`,
+    /// [`OptimError::InvalidHyperparameter`] for a negative, infinite or NaN learning rate, `ε`,
     /// momentum, weight decay, `α` or clipping threshold.
     ///
     /// ```
     /// let err = tapegrad_optim::RmsProp::<f64>::builder().alpha(f64::NAN).build().unwrap_err();
-    /// assert_eq!(err.to_string(), "RmsProp: invalid alpha = NaN (must be ≥ 0)");
+    /// assert_eq!(err.to_string(), "RmsProp: invalid alpha = NaN (must be finite and ≥ 0)");
     /// ```
     pub fn build(self) -> Result<RmsProp<T>, OptimError> {
         let check = Owner::Optimizer("RmsProp");
@@ -264,7 +264,7 @@ pub struct RmsPropState<T> {
 /// use tapegrad_optim::{NamedParam, Optimizer, RmsProp};
 /// let mut rmsprop = RmsProp::builder().build().unwrap();
 /// let mut w = array![1.0];
-/// rmsprop.step_params(&mut [NamedParam::new("w", &mut w, &array![1.0])]);
+/// let _report = rmsprop.step_params(&mut [NamedParam::new("w", &mut w, &array![1.0])]).unwrap();
 /// // v = 0.01 · 1², so the first step is γ / √0.01 = 10γ
 /// assert!((w[0] - 0.9f64).abs() < 1e-7);
 /// ```

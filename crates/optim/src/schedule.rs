@@ -39,7 +39,9 @@ pub trait LrSchedule<T: Float> {
     /// ```
     fn learning_rate(&self, epoch: usize) -> T;
 
-    /// Sets `optimizer`'s learning rate for `epoch`, and returns it.
+    /// Sets `optimizer`'s learning rate for `epoch`, and returns it. A rate that overflows
+    /// (a `γ > 1` after enough epochs) is set as the largest finite value instead: an
+    /// optimizer refuses an infinite rate.
     ///
     /// ```
     /// use tapegrad_optim::{Adam, ExponentialLr, LrSchedule, Optimizer};
@@ -48,7 +50,7 @@ pub trait LrSchedule<T: Float> {
     /// assert_eq!(adam.learning_rate(), 0.25);
     /// ```
     fn apply(&self, epoch: usize, optimizer: &mut dyn Optimizer<T>) -> T {
-        let learning_rate = self.learning_rate(epoch);
+        let learning_rate = self.learning_rate(epoch).min(T::max_value());
         optimizer.set_learning_rate(learning_rate);
         learning_rate
     }
@@ -74,7 +76,7 @@ impl<T: Float> StepLr<T> {
     /// Decays `base_lr` by `gamma` every `step_size` epochs.
     ///
     /// # Errors
-    /// [`OptimError::InvalidSetting`] for a negative or NaN `base_lr` or `gamma`, or a
+    /// [`OptimError::InvalidSetting`] for a negative, infinite or NaN `base_lr` or `gamma`, or a
     /// zero `step_size`.
     ///
     /// ```
@@ -114,7 +116,7 @@ impl<T: Float> ExponentialLr<T> {
     /// Decays `base_lr` by `gamma` every epoch.
     ///
     /// # Errors
-    /// [`OptimError::InvalidSetting`] for a negative or NaN `base_lr` or `gamma`.
+    /// [`OptimError::InvalidSetting`] for a negative, infinite or NaN `base_lr` or `gamma`.
     ///
     /// ```
     /// assert!(tapegrad_optim::ExponentialLr::new(0.1, -0.9).is_err());
@@ -156,7 +158,7 @@ impl<T: Float> CosineAnnealingLr<T> {
     /// Anneals from `base_lr` to `eta_min` over `t_max` epochs.
     ///
     /// # Errors
-    /// [`OptimError::InvalidSetting`] for a negative or NaN `base_lr` or `eta_min`, or a
+    /// [`OptimError::InvalidSetting`] for a negative, infinite or NaN `base_lr` or `eta_min`, or a
     /// zero `t_max`.
     ///
     /// ```
@@ -203,7 +205,7 @@ impl<T: Float> LinearLr<T> {
     /// Moves the factor on `base_lr` from `start_factor` to `end_factor` over `total_iters` epochs.
     ///
     /// # Errors
-    /// [`OptimError::InvalidSetting`] for a negative or NaN `base_lr`, a `start_factor`
+    /// [`OptimError::InvalidSetting`] for a negative, infinite or NaN `base_lr`, a `start_factor`
     /// outside `(0, 1]`, an `end_factor` outside `[0, 1]` (PyTorch's checks), or a zero
     /// `total_iters`.
     ///

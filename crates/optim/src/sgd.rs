@@ -112,7 +112,7 @@ impl<T: Float> SgdConfig<T> {
     /// Checks the hyperparameters as PyTorch does and makes the optimizer.
     ///
     /// # Errors
-    /// [`OptimError::InvalidHyperparameter`] for a negative or NaN learning rate, momentum,
+    /// [`OptimError::InvalidHyperparameter`] for a negative, infinite or NaN learning rate, momentum,
     /// weight decay or clipping threshold, or a NaN dampening;
     /// [`OptimError::NesterovRequiresMomentum`] for Nesterov with `μ ≤ 0` or `τ ≠ 0`.
     ///
@@ -125,7 +125,7 @@ impl<T: Float> SgdConfig<T> {
         let check = Owner::Optimizer("Sgd");
         check.non_negative("learning_rate", self.learning_rate)?;
         check.non_negative("momentum", self.momentum)?;
-        check.not_nan("dampening", self.dampening)?;
+        check.finite("dampening", self.dampening)?;
         check.non_negative("weight_decay", self.weight_decay)?;
         if self.nesterov && (self.momentum <= T::zero() || self.dampening != T::zero()) {
             return Err(OptimError::NesterovRequiresMomentum {
@@ -216,7 +216,7 @@ impl<T> Default for SgdState<T> {
 /// use tapegrad_optim::{NamedParam, Optimizer, Sgd};
 /// let mut sgd = Sgd::builder().learning_rate(0.1).momentum(0.9).build().unwrap();
 /// let mut w = array![1.0];
-/// sgd.step_params(&mut [NamedParam::new("w", &mut w, &array![1.0])]);
+/// let _report = sgd.step_params(&mut [NamedParam::new("w", &mut w, &array![1.0])]).unwrap();
 /// assert_eq!(w, array![0.9]);
 /// assert_eq!(sgd.state("w").unwrap().momentum_buffer, Some(array![1.0].into_dyn()));
 /// ```

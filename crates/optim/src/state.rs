@@ -220,7 +220,7 @@ pub enum StateError {
 /// let tape = Tape::new();
 /// let loss = model.forward(&tape, tape.constant(array![1.0, 1.0])).unwrap().square().sum();
 /// let grads = tape.backward(loss);
-/// adam.step(&mut model, &grads);
+/// let _report = adam.step(&mut model, &grads).unwrap();
 ///
 /// let path = std::env::temp_dir().join("tapegrad-doc-adam.safetensors");
 /// save_state(&adam, &path).unwrap();

@@ -46,7 +46,7 @@ pub trait UpdateRule<T: Float> {
 /// use ndarray::array;
 /// use tapegrad_optim::{Adam, NamedParam, Optimizer};
 /// let mut adam = Adam::builder().learning_rate(0.1).build().unwrap();
-/// adam.step_params(&mut [NamedParam::new("w", &mut array![1.0], &array![2.0])]);
+/// let _report = adam.step_params(&mut [NamedParam::new("w", &mut array![1.0], &array![2.0])]).unwrap();
 /// assert_eq!(adam.state("w").unwrap().step, 1);
 /// assert_eq!(adam.config().learning_rate, 0.1);
 /// ```

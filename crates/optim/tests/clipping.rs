@@ -20,10 +20,12 @@ fn clip_by_global_norm_scales_all_gradients_together() {
     // clip_grad_norm_(params, max_norm=1) scales both by 1/(5 + 1e-6), then SGD(lr=1): θ = −ĝ.
     let mut optimizer = sgd(GradientClipping::Norm(1.0));
     let (mut a, mut b) = (array![0.0, 0.0], array![[0.0]]);
-    let report = optimizer.step_params(&mut [
-        NamedParam::new("a", &mut a, &array![3.0, 0.0]),
-        NamedParam::new("b", &mut b, &array![[4.0]]),
-    ]);
+    let report = optimizer
+        .step_params(&mut [
+            NamedParam::new("a", &mut a, &array![3.0, 0.0]),
+            NamedParam::new("b", &mut b, &array![[4.0]]),
+        ])
+        .unwrap();
     assert_eq!(report.total_norm, Some(5.0));
     let coefficient = 1.0 / (5.0 + 1e-6);
     assert_close(&a, &array![-3.0 * coefficient, 0.0], 1e-15, "a");
@@ -36,15 +38,18 @@ fn clip_by_global_norm_scales_all_gradients_together() {
 fn gradients_under_max_norm_are_untouched_and_the_norm_still_reported() {
     let mut optimizer = sgd(GradientClipping::Norm(10.0));
     let (mut a, mut b) = (array![0.0, 0.0], array![0.0]);
-    let report = optimizer.step_params(&mut [
-        NamedParam::new("a", &mut a, &array![3.0, 0.0]),
-        NamedParam::new("b", &mut b, &array![4.0]),
-    ]);
+    let report = optimizer
+        .step_params(&mut [
+            NamedParam::new("a", &mut a, &array![3.0, 0.0]),
+            NamedParam::new("b", &mut b, &array![4.0]),
+        ])
+        .unwrap();
     assert_eq!(report.total_norm, Some(5.0));
     assert_eq!((a, b), (array![-3.0, 0.0], array![-4.0]));
     // Without norm clipping there is no norm to report.
-    let report =
-        sgd(GradientClipping::None).step_params(&mut [NamedParam::new("a", &mut array![0.0], &array![1.0])]);
+    let report = sgd(GradientClipping::None)
+        .step_params(&mut [NamedParam::new("a", &mut array![0.0], &array![1.0])])
+        .unwrap();
     assert_eq!(report.total_norm, None);
 }
 
@@ -63,7 +68,7 @@ fn clip_by_global_norm_through_a_module() {
     assert_close(&array![total], &array![6f64.sqrt()], 1e-15, "global norm");
     let mut optimizer =
         Sgd::builder().learning_rate(0.1).clipping(GradientClipping::Norm(0.5)).build().unwrap();
-    let report = optimizer.step(&mut model, &grads);
+    let report = optimizer.step(&mut model, &grads).unwrap();
     assert_eq!(report.total_norm, Some(total));
     let scale = 0.1 * 0.5 / (6f64.sqrt() + 1e-6);
     assert_close(&model.weight, &array![[1.0 - scale], [1.0 - 2.0 * scale]], 1e-15, "weight");
@@ -75,12 +80,14 @@ fn clip_by_value_clamps_each_element() {
     // clip_grad_value_(params, clip_value=1): [3, −0.5, −7] → [1, −0.5, −1]; SGD(lr=1): θ = −ĝ.
     let mut optimizer = sgd(GradientClipping::Value(1.0));
     let mut theta = array![0.0, 0.0, 0.0];
-    let report = optimizer.step_params(&mut [NamedParam::new("theta", &mut theta, &array![3.0, -0.5, -7.0])]);
+    let report =
+        optimizer.step_params(&mut [NamedParam::new("theta", &mut theta, &array![3.0, -0.5, -7.0])]).unwrap();
     assert_eq!(theta, array![-1.0, 0.5, 1.0]);
     assert_eq!(report.total_norm, None);
     // NaN passes through, as torch.clamp_ lets it.
     let mut theta = array![0.0];
-    optimizer.step_params(&mut [NamedParam::new("nan", &mut theta, &array![f64::NAN])]);
+    let _report =
+        optimizer.step_params(&mut [NamedParam::new("nan", &mut theta, &array![f64::NAN])]).unwrap();
     assert!(theta[0].is_nan());
 }
 
@@ -89,12 +96,12 @@ fn the_update_rule_sees_the_clipped_gradient() {
     // The momentum buffer and Adam's moments are built from the clipped gradient.
     let mut momentum = Sgd::builder().momentum(0.9).clipping(GradientClipping::Value(0.5)).build().unwrap();
     let mut theta = array![0.0];
-    momentum.step_params(&mut [NamedParam::new("theta", &mut theta, &array![2.0])]);
+    let _report = momentum.step_params(&mut [NamedParam::new("theta", &mut theta, &array![2.0])]).unwrap();
     assert_eq!(momentum.state("theta").unwrap().momentum_buffer, Some(array![0.5].into_dyn()));
 
     let mut adam = Adam::builder().clipping(GradientClipping::Norm(1.0)).build().unwrap();
     let mut theta = array![0.0, 0.0];
-    adam.step_params(&mut [NamedParam::new("theta", &mut theta, &array![3.0, 4.0])]);
+    let _report = adam.step_params(&mut [NamedParam::new("theta", &mut theta, &array![3.0, 4.0])]).unwrap();
     // m = (1 − β₁)·ĝ with ĝ = [3, 4]/(5 + 1e-6)
     let expected = array![3.0, 4.0] * (0.1 / (5.0 + 1e-6));
     assert_close(&adam.state("theta").unwrap().exp_avg, &expected, 1e-14, "m");
@@ -104,6 +111,61 @@ fn the_update_rule_sees_the_clipped_gradient() {
 fn a_zero_max_norm_stops_every_update() {
     let mut optimizer = sgd(GradientClipping::Norm(0.0));
     let mut theta = array![1.0, 2.0];
-    let report = optimizer.step_params(&mut [NamedParam::new("theta", &mut theta, &array![3.0, 4.0])]);
+    let report =
+        optimizer.step_params(&mut [NamedParam::new("theta", &mut theta, &array![3.0, 4.0])]).unwrap();
     assert_eq!((theta, report.total_norm), (array![1.0, 2.0], Some(5.0)));
+}
+
+/// Class 5 of issue 11: norm clipping of a NaN or infinite gradient refuses the step (an
+/// error naming the norm) instead of scaling every gradient by NaN; nothing changes.
+#[test]
+fn a_non_finite_norm_refuses_the_step_and_changes_nothing() {
+    for bad in [f64::NAN, f64::INFINITY] {
+        let mut optimizer = Adam::builder().clipping(GradientClipping::Norm(1.0)).build().unwrap();
+        let (mut a, mut b) = (array![1.0, 2.0], array![3.0]);
+        let err = optimizer
+            .step_params(&mut [
+                NamedParam::new("a", &mut a, &array![0.5, bad]),
+                NamedParam::new("b", &mut b, &array![1.0]),
+            ])
+            .unwrap_err();
+        assert!(
+            matches!(err, tapegrad_optim::OptimError::NonFiniteGradients { optimizer: "Adam", .. }),
+            "{err:?}"
+        );
+        assert!(err.to_string().contains("nothing was updated"), "{err}");
+        assert_eq!((a, b), (array![1.0, 2.0], array![3.0]));
+        assert!(optimizer.export_state().is_empty(), "no state was created");
+    }
+}
+
+/// Class 6 of issue 11: a step in which no parameter has a gradient (gradients of another
+/// model, or parameters recorded as constants) is an error, not an empty report.
+#[test]
+fn a_step_that_would_update_nothing_is_an_error() {
+    let mut model = Linear { weight: array![[1.0], [1.0]], bias: array![0.0] };
+    let other = Linear { weight: array![[1.0], [1.0]], bias: array![0.0] };
+    let x = array![[1.0, 2.0]];
+    let mut optimizer = sgd(GradientClipping::None);
+    // Gradients of another model (an equal copy: parameters are found by their arrays).
+    let grads = {
+        let tape = Tape::new();
+        tape.backward(other.forward(&tape, tape.constant(&x)).unwrap().sum())
+    };
+    let err = optimizer.step(&mut model, &grads).unwrap_err();
+    assert_eq!(err, tapegrad_optim::OptimError::NoGradients { optimizer: "Sgd", parameters: 2 });
+    assert!(err.to_string().contains("none of the 2 parameters has a gradient"), "{err}");
+    // Parameters recorded as constants.
+    let grads = {
+        let tape = Tape::new();
+        let y = tape.constant(&x).matmul(&tape.constant(&model.weight)).add(&tape.constant(&model.bias));
+        tape.backward(y.sum())
+    };
+    assert!(matches!(
+        optimizer.step(&mut model, &grads),
+        Err(tapegrad_optim::OptimError::NoGradients { .. })
+    ));
+    assert_eq!((model.weight.clone(), model.bias.clone()), (array![[1.0], [1.0]], array![0.0]));
+    // An empty list of named parameters.
+    assert!(optimizer.step_params(&mut []).is_err());
 }

@@ -149,7 +149,7 @@ fn messages_name_optimizer_hyperparameter_value_and_range() {
     let message = |e: OptimError| e.to_string();
     assert_eq!(
         message(Sgd::<f64>::builder().learning_rate(-0.1).build().unwrap_err()),
-        "Sgd: invalid learning_rate = -0.1 (must be ≥ 0)"
+        "Sgd: invalid learning_rate = -0.1 (must be finite and ≥ 0)"
     );
     assert_eq!(
         message(Adam::<f32>::builder().betas(0.9, 1.0).build().unwrap_err()),
@@ -157,7 +157,7 @@ fn messages_name_optimizer_hyperparameter_value_and_range() {
     );
     assert_eq!(
         message(Sgd::<f64>::builder().dampening(f64::NAN).build().unwrap_err()),
-        "Sgd: invalid dampening = NaN (must be a number)"
+        "Sgd: invalid dampening = NaN (must be a finite number)"
     );
     assert_eq!(
         message(CosineAnnealingLr::<f64>::new(0.1, 0, 0.0).unwrap_err()),

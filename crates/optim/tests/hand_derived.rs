@@ -18,7 +18,7 @@ fn two_steps(
     let mut after = Vec::new();
     for _ in 0..2 {
         let grad = &theta - target;
-        optimizer.step_params(&mut [NamedParam::new("theta", &mut theta, &grad)]);
+        let _report = optimizer.step_params(&mut [NamedParam::new("theta", &mut theta, &grad)]).unwrap();
         after.push(theta.clone());
     }
     (after[0].clone(), after[1].clone())
@@ -32,7 +32,7 @@ fn two_fed_steps(
 ) -> (Array1<f64>, Array1<f64>) {
     let mut after = Vec::new();
     for grad in grads {
-        optimizer.step_params(&mut [NamedParam::new("theta", &mut theta, &grad)]);
+        let _report = optimizer.step_params(&mut [NamedParam::new("theta", &mut theta, &grad)]).unwrap();
         after.push(theta.clone());
     }
     (after[0].clone(), after[1].clone())
@@ -293,11 +293,13 @@ fn step_counts_are_per_parameter() {
     // first update gets the full first-step bias correction (Adam moves it by ≈ γ).
     let mut adam = Adam::builder().learning_rate(0.1).build().unwrap();
     let (mut a, mut b) = (array![0.0], array![0.0]);
-    adam.step_params(&mut [NamedParam::new("a", &mut a, &array![1.0])]);
-    adam.step_params(&mut [
-        NamedParam::new("a", &mut a, &array![1.0]),
-        NamedParam::new("b", &mut b, &array![1.0]),
-    ]);
+    let _report = adam.step_params(&mut [NamedParam::new("a", &mut a, &array![1.0])]).unwrap();
+    let _report = adam
+        .step_params(&mut [
+            NamedParam::new("a", &mut a, &array![1.0]),
+            NamedParam::new("b", &mut b, &array![1.0]),
+        ])
+        .unwrap();
     assert_eq!((adam.state("a").unwrap().step, adam.state("b").unwrap().step), (2, 1));
     assert_close(&a, &array![-0.2], 1e-7, "a");
     assert_close(&b, &array![-0.1], 1e-7, "b");

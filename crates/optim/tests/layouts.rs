@@ -72,8 +72,9 @@ fn check<T: Float>() {
                 grad[[3, 1]] = T::nan();
             }
             let grad_columns = column_major(&grad);
-            rows.step_params(&mut [NamedParam::new("w", &mut p_rows, &grad)]);
-            columns.step_params(&mut [NamedParam::new("w", &mut p_columns, &grad_columns)]);
+            let _report = rows.step_params(&mut [NamedParam::new("w", &mut p_rows, &grad)]).unwrap();
+            let _report =
+                columns.step_params(&mut [NamedParam::new("w", &mut p_columns, &grad_columns)]).unwrap();
             assert!(same_bits(&p_rows, &p_columns), "{name} ({}): step {step} differs by layout", T::NAME);
         }
     }

@@ -39,7 +39,7 @@ fn train(model: &mut Sequential<f32>, optimizer: &mut dyn Optimizer<f32>, steps:
             let loss = (prediction - tape.constant(&y)).square().mean();
             tape.backward(loss)
         };
-        optimizer.step(model, &grads);
+        let _report = optimizer.step(model, &grads).unwrap();
     }
 }
 

@@ -75,7 +75,7 @@ fn a_schedule_between_steps_gives_pytorchs_trajectory() {
     let mut theta = array![1.0];
     for epoch in 0..3 {
         schedule.apply(epoch, &mut sgd);
-        sgd.step_params(&mut [NamedParam::new("theta", &mut theta, &array![1.0])]);
+        let _report = sgd.step_params(&mut [NamedParam::new("theta", &mut theta, &array![1.0])]).unwrap();
     }
     assert_close(&theta, &array![0.73725], 1e-15, "SGD with StepLR");
 
@@ -85,7 +85,7 @@ fn a_schedule_between_steps_gives_pytorchs_trajectory() {
     let mut theta = array![1.0];
     for epoch in 0..3 {
         assert_eq!(schedule.apply(epoch, &mut adam), 0.1 * 0.5f64.powi(epoch as i32));
-        adam.step_params(&mut [NamedParam::new("theta", &mut theta, &array![1.0])]);
+        let _report = adam.step_params(&mut [NamedParam::new("theta", &mut theta, &array![1.0])]).unwrap();
     }
     assert_close(&theta, &array![1.0 - 0.175 / (1.0 + 1e-8)], 1e-12, "Adam with StepLR");
 }

@@ -21,10 +21,12 @@ fn replay_gradients(case: &Case, optimizer: &mut dyn Optimizer<f64>) {
     for (index, step) in case.steps.iter().enumerate() {
         let context = format!("{} ({SOURCE}), step {}", case.torch, index + 1);
         assert_eq!(optimizer.learning_rate(), step.lr, "{context}: lr");
-        let report = optimizer.step_params(&mut [
-            NamedParam::new("weight", &mut w, &arr2(&step.grad_w)),
-            NamedParam::new("bias", &mut b, &arr1(&step.grad_b)),
-        ]);
+        let report = optimizer
+            .step_params(&mut [
+                NamedParam::new("weight", &mut w, &arr2(&step.grad_w)),
+                NamedParam::new("bias", &mut b, &arr1(&step.grad_b)),
+            ])
+            .unwrap();
         assert_eq!(report.updated, 2);
         assert_close(&w, &arr2(&step.w), 1e-10, &format!("{context}: w"));
         assert_close(&b, &arr1(&step.b), 1e-10, &format!("{context}: b"));
@@ -58,7 +60,7 @@ fn train_through_tape(case: &Case, optimizer: &mut dyn Optimizer<f64>) {
             1e-10,
             &format!("{context}: grad_b"),
         );
-        let report = optimizer.step(&mut model, &grads);
+        let report = optimizer.step(&mut model, &grads).unwrap();
         assert_eq!((report.updated, report.skipped.len()), (2, 0));
         assert_close(&model.weight, &arr2(&step.w), 1e-10, &format!("{context}: w"));
         assert_close(&model.bias, &arr1(&step.b), 1e-10, &format!("{context}: b"));

@@ -62,7 +62,7 @@ fn every_optimizer_minimises_a_convex_quadratic() {
         let (start, _) = quadratic(&theta);
         for _ in 0..300 {
             let (_, grad) = quadratic(&theta);
-            optimizer.step_params(&mut [NamedParam::new("theta", &mut theta, &grad)]);
+            let _report = optimizer.step_params(&mut [NamedParam::new("theta", &mut theta, &grad)]).unwrap();
         }
         let (end, _) = quadratic(&theta);
         // From f = 20.5 to within 1e-4 of the minimum (AdamW's decay moves its minimum a little).
@@ -140,7 +140,7 @@ fn parameters_without_gradients_are_skipped_and_keep_no_state() {
             let y = model.forward(&tape, tape.constant(&x)).unwrap();
             tape.backward(y.sum())
         };
-        let report = sgd.step(&mut model, &grads);
+        let report = sgd.step(&mut model, &grads).unwrap();
         if use_second {
             assert_eq!((report.updated, report.skipped.len()), (4, 0));
         } else {
@@ -163,7 +163,7 @@ fn parameters_without_gradients_are_skipped_and_keep_no_state() {
 fn a_gradient_of_the_wrong_shape_names_the_parameter() {
     let mut sgd = Sgd::builder().build().unwrap();
     let mut w = array![1.0, 2.0];
-    sgd.step_params(&mut [NamedParam::new("w", &mut w, &array![1.0, 2.0, 3.0])]);
+    let _report = sgd.step_params(&mut [NamedParam::new("w", &mut w, &array![1.0, 2.0, 3.0])]).unwrap();
 }
 
 #[test]
@@ -171,12 +171,12 @@ fn a_gradient_of_the_wrong_shape_names_the_parameter() {
 fn one_name_for_two_arrays_is_caught() {
     let mut adam = Adam::builder().build().unwrap();
     let (mut a, mut b) = (array![1.0, 2.0], array![1.0, 2.0, 3.0]);
-    adam.step_params(&mut [NamedParam::new("w", &mut a, &array![1.0, 1.0])]);
-    adam.step_params(&mut [NamedParam::new("w", &mut b, &array![1.0, 1.0, 1.0])]);
+    let _report = adam.step_params(&mut [NamedParam::new("w", &mut a, &array![1.0, 1.0])]).unwrap();
+    let _report = adam.step_params(&mut [NamedParam::new("w", &mut b, &array![1.0, 1.0, 1.0])]).unwrap();
 }
 
 #[test]
-#[should_panic(expected = "RmsProp: set_learning_rate(-0.1): the learning rate must be ≥ 0")]
+#[should_panic(expected = "RmsProp: set_learning_rate(-0.1): the learning rate must be finite and ≥ 0")]
 fn a_negative_learning_rate_cannot_be_set() {
     RmsProp::<f64>::builder().build().unwrap().set_learning_rate(-0.1);
 }

@@ -18,6 +18,36 @@ pub enum TrainError {
     /// The loss rejected the targets (e.g. a label out of range).
     #[error(transparent)]
     Loss(#[from] tapegrad_loss::LossError),
+    /// The optimizer refused a step (no parameter had a gradient, or a non-finite norm
+    /// under norm clipping); the weights are as they were before that step.
+    #[error(transparent)]
+    Optimizer(#[from] tapegrad_optim::OptimError),
+    /// A batch's loss or gradient norm was NaN or infinite: training stopped before that
+    /// batch's step, so the weights are those after the previous batch.
+    #[error(
+        "epoch {epoch}, batch {batch}: the {what} is {value} (not finite); training stopped before \
+         this batch's step, so the weights are those after the previous batch (a NaN or infinity in \
+         the data, a learning rate too high, or a log of 0)"
+    )]
+    NonFinite {
+        /// The epoch, counting from 1.
+        epoch: usize,
+        /// The batch within the epoch, counting from 1.
+        batch: usize,
+        /// `"loss"` or `"gradient norm"`.
+        what: &'static str,
+        /// The value.
+        value: f64,
+    },
+    /// The training or validation data set has no samples.
+    #[error("the {which} data set has no samples: nothing to train on or measure")]
+    EmptyData {
+        /// `"training"`, `"validation"` or `"evaluation"`.
+        which: &'static str,
+    },
+    /// A setting of the trainer is out of range.
+    #[error("Trainer: {0}")]
+    InvalidSetting(String),
     /// A file could not be written.
     #[error("cannot write {}: {source}", path.display())]
     Io {

@@ -32,7 +32,8 @@ pub(crate) fn correct<T: Float>(logits: ArrayView2<'_, T>, labels: &[usize]) -> 
 ///
 /// # Errors
 /// [`TrainError::Model`] if the model rejects the features, [`TrainError::Loss`] if a
-/// label is out of range for the model's outputs.
+/// label is out of range for the model's outputs, [`TrainError::EmptyData`] for a data
+/// set without samples (whose loss and accuracy are not 0 but undefined).
 ///
 /// # Panics
 /// If the model's output is not 2-D (`[batch, classes]`).
@@ -52,6 +53,9 @@ pub fn evaluate<T: Float, M: Module<T> + ?Sized>(
     model: &M,
     data: &Dataset<T>,
 ) -> Result<(f64, f64), TrainError> {
+    if data.is_empty() {
+        return Err(TrainError::EmptyData { which: "evaluation" });
+    }
     let (mut total_loss, mut right) = (0.0, 0);
     for start in (0..data.len()).step_by(CHUNK) {
         let end = (start + CHUNK).min(data.len());
@@ -66,6 +70,6 @@ pub fn evaluate<T: Float, M: Module<T> + ?Sized>(
             right += correct(v, labels);
         });
     }
-    let n = data.len().max(1) as f64;
+    let n = data.len() as f64;
     Ok((total_loss / n, right as f64 / n))
 }

@@ -34,6 +34,10 @@ pub struct EpochRecord {
     /// ran with [`diagnostics(true)`](crate::Trainer::diagnostics); `None` otherwise. Not
     /// part of [`History::to_csv`].
     pub diagnostics: Option<Diagnostics>,
+    /// Batches skipped because their loss or gradient norm was NaN or infinite (only with
+    /// [`OnNonFinite::SkipBatch`](crate::OnNonFinite::SkipBatch); otherwise training stops
+    /// at the first one).
+    pub skipped_batches: usize,
 }
 
 /// Every epoch's record, in order.

@@ -21,4 +21,4 @@ pub use evaluate::evaluate;
 pub use history::{EpochRecord, History};
 #[cfg(feature = "plot")]
 pub use plot::write_decision_boundary_svg;
-pub use trainer::{Progress, Trainer};
+pub use trainer::{OnNonFinite, Progress, Trainer};

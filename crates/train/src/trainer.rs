@@ -11,7 +11,7 @@ use rand::SeedableRng;
 use tapegrad_data::Dataset;
 use tapegrad_loss::{cross_entropy, Reduction};
 use tapegrad_nn::Module;
-use tapegrad_optim::Optimizer;
+use tapegrad_optim::{global_grad_norm, Optimizer};
 use tapegrad_tape::{Float, Tape};
 
 use crate::diagnostics::DiagnosticsAccumulator;
@@ -29,6 +29,25 @@ pub enum Progress {
     On,
     /// Never a bar.
     Off,
+}
+
+/// What [`Trainer`] does with a batch whose loss or gradient norm is NaN or infinite.
+///
+/// ```
+/// use tapegrad_train::{OnNonFinite, Trainer};
+/// let trainer = Trainer::new().on_non_finite(OnNonFinite::SkipBatch);
+/// assert_eq!(trainer.non_finite_policy(), OnNonFinite::SkipBatch);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OnNonFinite {
+    /// Stop with [`TrainError::NonFinite`] naming the epoch and batch, before that batch's
+    /// step: the weights are those after the previous batch. The default.
+    #[default]
+    Stop,
+    /// Skip the batch (no step) and go on; the epoch's
+    /// [`skipped_batches`](crate::EpochRecord::skipped_batches) counts them. For data with
+    /// a few known-bad rows; a model that diverges skips every batch from then on.
+    SkipBatch,
 }
 
 /// Trains a classifier — logits `[batch, classes]` and integer labels — with
@@ -65,6 +84,7 @@ pub struct Trainer {
     progress: Progress,
     quiet: bool,
     diagnostics: bool,
+    on_non_finite: OnNonFinite,
 }
 
 impl Default for Trainer {
@@ -90,6 +110,7 @@ impl Trainer {
             progress: Progress::Auto,
             quiet: false,
             diagnostics: false,
+            on_non_finite: OnNonFinite::Stop,
         }
     }
 
@@ -112,16 +133,13 @@ impl Trainer {
         self.epochs
     }
 
-    /// Sets the mini-batch size.
-    ///
-    /// # Panics
-    /// If `batch_size` is 0.
+    /// Sets the mini-batch size (0 is refused by [`fit`](Trainer::fit) with
+    /// [`TrainError::InvalidSetting`]).
     ///
     /// ```
     /// let trainer = tapegrad_train::Trainer::new().batch_size(64);
     /// ```
     pub fn batch_size(mut self, batch_size: usize) -> Self {
-        assert!(batch_size > 0, "Trainer: the batch size must be at least 1");
         self.batch_size = batch_size;
         self
     }
@@ -193,11 +211,39 @@ impl Trainer {
         self
     }
 
+    /// What to do with a batch whose loss or gradient norm is NaN or infinite:
+    /// [`OnNonFinite::Stop`] (the default) or [`OnNonFinite::SkipBatch`].
+    ///
+    /// ```
+    /// use tapegrad_train::{OnNonFinite, Trainer};
+    /// assert_eq!(Trainer::new().non_finite_policy(), OnNonFinite::Stop);
+    /// ```
+    pub fn on_non_finite(mut self, policy: OnNonFinite) -> Self {
+        self.on_non_finite = policy;
+        self
+    }
+
+    /// The policy set with [`on_non_finite`](Trainer::on_non_finite).
+    ///
+    /// ```
+    /// use tapegrad_train::{OnNonFinite, Trainer};
+    /// assert_eq!(Trainer::new().on_non_finite(OnNonFinite::SkipBatch).non_finite_policy(), OnNonFinite::SkipBatch);
+    /// ```
+    pub fn non_finite_policy(&self) -> OnNonFinite {
+        self.on_non_finite
+    }
+
     /// Trains `model` on `train` for the configured epochs; see [`Trainer`].
     ///
     /// # Errors
     /// [`TrainError::Model`] or [`TrainError::Loss`] when a batch does not fit the model
-    /// (wrong feature count, a label out of range), on the first batch that fails.
+    /// (wrong feature count, a label out of range), on the first batch that fails;
+    /// [`TrainError::NonFinite`] naming the epoch and batch of the first NaN or infinite
+    /// loss or gradient norm (before that batch's step: the weights stay those after the
+    /// previous batch; see [`on_non_finite`](Trainer::on_non_finite) to skip such batches
+    /// instead); [`TrainError::Optimizer`] if the optimizer refuses a step;
+    /// [`TrainError::EmptyData`] for a data set without samples;
+    /// [`TrainError::InvalidSetting`] for a batch size of 0.
     ///
     /// ```
     /// # use ndarray::array;
@@ -255,6 +301,15 @@ impl Trainer {
         validation: Option<&Dataset<T>>,
         mut after_epoch: impl FnMut(&EpochRecord, &mut dyn Optimizer<T>) -> bool,
     ) -> Result<History, TrainError> {
+        if self.batch_size == 0 {
+            return Err(TrainError::InvalidSetting("the batch size must be at least 1, got 0".into()));
+        }
+        if train.is_empty() {
+            return Err(TrainError::EmptyData { which: "training" });
+        }
+        if validation.is_some_and(|data| data.is_empty()) {
+            return Err(TrainError::EmptyData { which: "validation" });
+        }
         let mut rng = StdRng::seed_from_u64(self.seed);
         let mut history = History::default();
         let show_bar = !self.quiet
@@ -277,15 +332,26 @@ impl Trainer {
                 .progress_chars("=> "),
             );
             bar.set_prefix(format!("{epoch}/{}", self.epochs));
-            let (mut total_loss, mut right, mut seen) = (0.0, 0, 0);
+            let (mut total_loss, mut right, mut seen, mut skipped) = (0.0, 0, 0, 0);
             let mut diagnostics = self.diagnostics.then(|| DiagnosticsAccumulator::new(&*model));
-            for batch in batches {
+            for (index, batch) in batches.enumerate() {
                 let tape = Tape::new();
                 let logits = model.forward(&tape, tape.constant(&batch.features))?;
                 let loss = cross_entropy(logits, &batch.targets, Reduction::Mean)?;
+                let non_finite =
+                    |what, value: f64| TrainError::NonFinite { epoch, batch: index + 1, what, value };
+                let loss_value = loss.item().to_f64();
+                if !loss_value.is_finite() {
+                    match self.on_non_finite {
+                        OnNonFinite::Stop => return Err(non_finite("loss", loss_value)),
+                        OnNonFinite::SkipBatch => {
+                            skipped += 1;
+                            bar.inc(1);
+                            continue;
+                        }
+                    }
+                }
                 let n = batch.targets.len();
-                total_loss += loss.item().to_f64() * n as f64;
-                seen += n;
                 logits.with_value(|v| {
                     let v = v
                         .view()
@@ -297,11 +363,26 @@ impl Trainer {
                     diagnostics.record_activations(&tape);
                 }
                 let grads = tape.backward(loss);
+                // A finite loss can still have a NaN gradient (√0, or a NaN weight the
+                // loss does not reach): check before the step changes anything.
+                let norm = global_grad_norm(&*model, &grads).to_f64();
+                if !norm.is_finite() {
+                    match self.on_non_finite {
+                        OnNonFinite::Stop => return Err(non_finite("gradient norm", norm)),
+                        OnNonFinite::SkipBatch => {
+                            skipped += 1;
+                            bar.inc(1);
+                            continue;
+                        }
+                    }
+                }
+                total_loss += loss_value * n as f64;
+                seen += n;
                 let before = diagnostics.as_mut().map(|diagnostics| {
                     diagnostics.record_gradients(&*model, &grads);
                     DiagnosticsAccumulator::snapshot(&*model)
                 });
-                optimizer.step(model, &grads);
+                let _report = optimizer.step(model, &grads)?; // parameters without a gradient (frozen) are fine
                 if let (Some(diagnostics), Some(before)) = (&mut diagnostics, before) {
                     diagnostics.record_update(&*model, &before);
                 }
@@ -326,6 +407,7 @@ impl Trainer {
                 learning_rate,
                 duration: start.elapsed(),
                 diagnostics: diagnostics.map(DiagnosticsAccumulator::finish),
+                skipped_batches: skipped,
             };
             if !self.quiet {
                 println!("{}", epoch_line(&record, self.epochs));

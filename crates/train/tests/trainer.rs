@@ -75,3 +75,68 @@ fn a_label_out_of_range_is_an_error_not_a_panic() {
     assert!(matches!(err, TrainError::Loss(_)), "{err}");
     assert!(err.to_string().contains('7'), "{err}");
 }
+
+/// `blobs(seed)` with row `row` set to NaN.
+fn blobs_with_nan(seed: u64, row: usize) -> Dataset<f32> {
+    let data = blobs(seed);
+    let mut features = data.features().clone();
+    features.row_mut(row).fill(f32::NAN);
+    Dataset::new(features, data.labels().to_vec()).unwrap()
+}
+
+/// Class 5 of issue 11: a NaN in one input row stops training with an error naming the
+/// epoch and batch, before that batch's step, so the weights are still finite (before,
+/// relu(NaN) = 0 hid it: training ended `Ok` with a finite loss and NaN weights).
+#[test]
+fn a_nan_in_the_data_stops_training_before_the_step_it_would_ruin() {
+    let data = blobs_with_nan(1, 5);
+    let mut net = model(2);
+    let before = params(&net);
+    let mut adam = Adam::builder().build().unwrap();
+    // One batch an epoch: the first step would be the bad one.
+    let trainer = Trainer::new().epochs(3).batch_size(data.len()).quiet(true);
+    let err = trainer.fit(&mut net, &mut adam, &data, None).unwrap_err();
+    assert!(matches!(err, TrainError::NonFinite { epoch: 1, batch: 1, what: "loss", .. }), "{err:?}");
+    assert!(err.to_string().starts_with("epoch 1, batch 1: the loss is NaN (not finite)"), "{err}");
+    assert_eq!(params(&net), before, "the weights changed");
+    // Smaller batches: training stops at the batch holding the row; all weights finite.
+    let err =
+        Trainer::new().epochs(3).batch_size(4).quiet(true).fit(&mut net, &mut adam, &data, None).unwrap_err();
+    assert!(matches!(err, TrainError::NonFinite { epoch: 1, .. }), "{err:?}");
+    assert!(params(&net).iter().all(|w| w.is_finite()));
+}
+
+/// The documented alternative: skip such batches, count them, and go on.
+#[test]
+fn non_finite_batches_can_be_skipped_and_are_counted() {
+    let data = blobs_with_nan(1, 5);
+    let mut net = model(2);
+    let mut adam = Adam::builder().build().unwrap();
+    let history = Trainer::new()
+        .epochs(3)
+        .batch_size(4)
+        .quiet(true)
+        .on_non_finite(tapegrad_train::OnNonFinite::SkipBatch)
+        .fit(&mut net, &mut adam, &data, None)
+        .unwrap();
+    assert!(history.epochs.iter().all(|epoch| epoch.skipped_batches == 1 && epoch.train_loss.is_finite()));
+    assert!(params(&net).iter().all(|w| w.is_finite()));
+}
+
+/// Class 6 of issue 11: no data, an empty validation set and a batch size of 0 are errors,
+/// not a history of loss 0 and accuracy 0 (or a panic).
+#[test]
+fn empty_data_and_a_zero_batch_size_are_errors() {
+    let empty = Dataset::new(Array2::<f32>::zeros((0, 2)), vec![]).unwrap();
+    let data = blobs(1);
+    let mut net = model(2);
+    let mut adam = Adam::builder().build().unwrap();
+    let trainer = Trainer::new().epochs(1).quiet(true);
+    let err = trainer.fit(&mut net, &mut adam, &empty, None).unwrap_err();
+    assert!(matches!(err, TrainError::EmptyData { which: "training" }), "{err:?}");
+    let err = trainer.fit(&mut net, &mut adam, &data, Some(&empty)).unwrap_err();
+    assert!(matches!(err, TrainError::EmptyData { which: "validation" }), "{err:?}");
+    assert!(matches!(evaluate(&net, &empty), Err(TrainError::EmptyData { .. })));
+    let err = Trainer::new().batch_size(0).quiet(true).fit(&mut net, &mut adam, &data, None).unwrap_err();
+    assert_eq!(err.to_string(), "Trainer: the batch size must be at least 1, got 0");
+}

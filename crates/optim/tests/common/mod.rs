@@ -111,7 +111,7 @@ pub fn train_xor<T: Float>(optimizer: &mut dyn Optimizer<T>, steps: usize) -> (M
             first = loss;
         }
         last = loss;
-        let report = optimizer.step(&mut model, &grads);
+        let report = optimizer.step(&mut model, &grads).unwrap();
         assert_eq!(report.updated, 4);
     }
     (model, first, last)
