@@ -15,6 +15,7 @@
 #![warn(missing_docs, clippy::missing_panics_doc, clippy::missing_errors_doc)]
 
 mod activation;
+mod atomic;
 mod check;
 mod dense;
 mod dropout;
@@ -26,6 +27,7 @@ mod tensor_file;
 mod weights;
 
 pub use activation::{LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh};
+pub use atomic::write_atomically;
 pub use check::check_module;
 pub use dense::Dense;
 pub use dropout::Dropout;

@@ -4,8 +4,7 @@
 //! this way.
 
 use std::collections::BTreeMap;
-use std::fs::{self, File};
-use std::io::Write;
+use std::fs;
 use std::path::Path;
 
 use ndarray::{ArrayD, ArrayViewD, IxDyn};
@@ -77,8 +76,9 @@ fn from_bytes<T: Float>(bytes: &[u8]) -> Vec<T> {
 }
 
 /// Writes named arrays (row-major, `T`'s dtype) and string metadata to `path` as
-/// safetensors, atomically: a temporary file beside `path` is written, synced and renamed
-/// over it, so a crash never leaves a broken file where a good one was.
+/// safetensors, atomically: a crash, a kill or a second writer never leaves a broken file
+/// where a good one was (see [`write_atomically`](crate::write_atomically) for the policy
+/// on symlinks, permissions and read-only files).
 ///
 /// # Errors
 /// [`NnError::Io`] naming the path if it cannot be written or renamed;
@@ -117,34 +117,7 @@ pub fn write_tensors<'a, T: Float>(
     });
     let bytes = safetensors::serialize(views, Some(metadata.into_iter().collect()))
         .map_err(|e| NnError::CorruptWeights { path: path.to_path_buf(), reason: e.to_string() })?;
-    write_atomically(path, &bytes)
-}
-
-/// Writes `bytes` to a temporary file beside `path`, syncs it, and renames it into place.
-fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), NnError> {
-    let io = |action: &'static str, path: &Path| {
-        let path = path.to_path_buf();
-        move |source| NnError::Io { action, path, source }
-    };
-    let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let temporary = path.with_file_name(format!(".{file_name}.tmp-{}", std::process::id()));
-    let result = (|| {
-        let mut file = File::create(&temporary).map_err(io("create", &temporary))?;
-        file.write_all(bytes).map_err(io("write", &temporary))?;
-        file.sync_all().map_err(io("sync", &temporary))?;
-        fs::rename(&temporary, path).map_err(io("rename into", path))
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&temporary);
-        return result;
-    }
-    // Make the rename itself durable (best effort: not every platform syncs directories).
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        if let Ok(dir) = File::open(dir) {
-            let _ = dir.sync_all();
-        }
-    }
-    Ok(())
+    crate::write_atomically(path, &bytes)
 }
 
 /// Reads every tensor and the string metadata of a safetensors file. Tensors of

@@ -247,3 +247,131 @@ fn non_finite_weights_are_refused_naming_the_element() {
         assert_eq!(params(&model), vec![("weight".to_string(), vec![1.0; 6])]);
     }
 }
+
+/// Class 4 of issue 11: saving. Every file the library writes goes through
+/// `write_atomically`; these tests hold its policy.
+mod saving {
+    use super::*;
+    use std::sync::Arc;
+
+    fn leftovers(dir: &std::path::Path) -> Vec<String> {
+        std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|name| name.contains(".tmp-"))
+            .collect()
+    }
+
+    /// Eight threads save different weights to one path while another thread loads it:
+    /// every load sees one whole file, and no temporary file is left.
+    #[test]
+    fn threads_saving_to_one_path_never_tear_it() {
+        let dir = scratch("threads");
+        let path = Arc::new(dir.join("shared.safetensors"));
+        save_weights(&mlp::<f32>(0), path.as_path()).unwrap();
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let reader = {
+            let (path, stop) = (Arc::clone(&path), Arc::clone(&stop));
+            std::thread::spawn(move || {
+                let mut loads = 0;
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    let mut model = mlp::<f32>(99);
+                    load_weights(&mut model, path.as_path()).expect("a torn file");
+                    loads += 1;
+                }
+                loads
+            })
+        };
+        let writers: Vec<_> = (0..8u64)
+            .map(|seed| {
+                let path = Arc::clone(&path);
+                std::thread::spawn(move || {
+                    for _ in 0..25 {
+                        save_weights(&mlp::<f32>(seed), path.as_path()).unwrap();
+                    }
+                })
+            })
+            .collect();
+        writers.into_iter().for_each(|w| w.join().unwrap());
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        assert!(reader.join().unwrap() > 0);
+        let mut model = mlp::<f32>(99);
+        load_weights(&mut model, path.as_path()).unwrap();
+        assert!((0..8).any(|seed| params(&model) == params(&mlp::<f32>(seed))));
+        assert_eq!(leftovers(&dir), Vec::<String>::new());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_symlink_is_written_through_and_stays_a_link() {
+        let dir = scratch("symlink");
+        let target = dir.join("real.safetensors");
+        let link = dir.join("latest.safetensors");
+        save_weights(&mlp::<f32>(1), &target).unwrap();
+        std::os::unix::fs::symlink("real.safetensors", &link).unwrap();
+        save_weights(&mlp::<f32>(2), &link).unwrap();
+        assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+        let mut model = mlp::<f32>(9);
+        load_weights(&mut model, &target).unwrap();
+        assert_eq!(params(&model), params(&mlp::<f32>(2)), "the target has the new weights");
+        // A dangling link creates its target.
+        let dangling = dir.join("dangling.safetensors");
+        std::os::unix::fs::symlink("new-target.safetensors", &dangling).unwrap();
+        save_weights(&mlp::<f32>(3), &dangling).unwrap();
+        assert!(dir.join("new-target.safetensors").is_file());
+        assert!(std::fs::symlink_metadata(&dangling).unwrap().file_type().is_symlink());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn permissions_are_kept_and_read_only_files_are_refused() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = scratch("permissions");
+        let path = dir.join("private.safetensors");
+        save_weights(&mlp::<f32>(1), &path).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+        save_weights(&mlp::<f32>(2), &path).unwrap();
+        assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o444)).unwrap();
+        let before = std::fs::read(&path).unwrap();
+        let err = save_weights(&mlp::<f32>(3), &path).unwrap_err();
+        let message = err.to_string();
+        assert!(message.contains("read-only") && message.contains("private.safetensors"), "{message}");
+        assert!(!message.contains(".tmp-"), "the error names the temporary file: {message}");
+        assert_eq!(std::fs::read(&path).unwrap(), before);
+        assert_eq!(leftovers(&dir), Vec::<String>::new());
+    }
+
+    #[test]
+    fn errors_name_the_users_path_and_leave_nothing_behind() {
+        let dir = scratch("errors");
+        let taken = dir.join("a-directory.safetensors");
+        std::fs::create_dir(&taken).unwrap();
+        let err = save_weights(&mlp::<f32>(1), &taken).unwrap_err();
+        let message = err.to_string();
+        assert!(message.contains("a-directory.safetensors") && !message.contains(".tmp-"), "{message}");
+        let missing = dir.join("no-such-dir").join("w.safetensors");
+        let message = save_weights(&mlp::<f32>(1), &missing).unwrap_err().to_string();
+        assert!(message.contains("no-such-dir/w.safetensors") && !message.contains(".tmp-"), "{message}");
+        assert_eq!(leftovers(&dir), Vec::<String>::new());
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn temporary_files_of_killed_saves_are_removed_by_the_next_save() {
+        let dir = scratch("leftovers");
+        let path = dir.join("w.safetensors");
+        // A process id above the kernel's maximum (2²²) cannot be running.
+        let dead = dir.join(".w.safetensors.tmp-4194999-0");
+        let alive = dir.join(format!(".w.safetensors.tmp-{}-7", std::process::id()));
+        let other_file = dir.join(".x.safetensors.tmp-4194999-0");
+        for leftover in [&dead, &alive, &other_file] {
+            std::fs::write(leftover, b"half a file").unwrap();
+        }
+        save_weights(&mlp::<f32>(1), &path).unwrap();
+        assert!(!dead.exists(), "the dead process's leftover is removed");
+        assert!(alive.exists(), "a live writer's temporary file is not touched");
+        assert!(other_file.exists(), "another file's temporaries are not touched");
+    }
+}

@@ -109,7 +109,8 @@ impl History {
         csv
     }
 
-    /// Writes [`to_csv`](History::to_csv) to `path`.
+    /// Writes [`to_csv`](History::to_csv) to `path`, atomically (a kill leaves the old
+    /// file or the new one, whole; see [`tapegrad_nn::write_atomically`]).
     ///
     /// # Errors
     /// [`TrainError::Io`] naming the path if it cannot be written.
@@ -122,7 +123,15 @@ impl History {
     /// ```
     pub fn write_csv(&self, path: impl AsRef<Path>) -> Result<(), TrainError> {
         let path = path.as_ref();
-        std::fs::write(path, self.to_csv())
-            .map_err(|source| TrainError::Io { path: path.to_path_buf(), source })
+        write(path, self.to_csv().as_bytes())
     }
+}
+
+/// Writes a file the library produces (a history, a chart) atomically, with the policy of
+/// [`tapegrad_nn::write_atomically`]: a kill leaves the old file or the new one whole.
+pub(crate) fn write(path: &Path, bytes: &[u8]) -> Result<(), TrainError> {
+    tapegrad_nn::write_atomically(path, bytes).map_err(|err| match err {
+        tapegrad_nn::NnError::Io { source, .. } => TrainError::Io { path: path.to_path_buf(), source },
+        other => TrainError::Model(other),
+    })
 }

@@ -96,7 +96,7 @@ impl History {
             self.draw(&root, title).map_err(|e| plot_error(e.to_string()))?;
             root.present().map_err(|e| plot_error(e.to_string()))?;
         }
-        std::fs::write(path, svg).map_err(|source| TrainError::Io { path: path.to_path_buf(), source })
+        crate::history::write(path, svg.as_bytes())
     }
 
     fn draw<DB: DrawingBackend>(

@@ -120,7 +120,7 @@ pub fn write_decision_boundary_svg(
         figure.draw(&root, title).map_err(|e| plot_error(e.to_string()))?;
         root.present().map_err(|e| plot_error(e.to_string()))?;
     }
-    std::fs::write(path, svg).map_err(|source| TrainError::Io { path: path.to_path_buf(), source })
+    crate::history::write(path, svg.as_bytes())
 }
 
 /// What is drawn: the data, the plotted ranges and P(class 1) at each cell centre.
