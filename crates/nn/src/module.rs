@@ -16,6 +16,10 @@ use crate::NnError;
 /// and a container prefixes its children's (`layers.0.weight`), as PyTorch's
 /// `named_parameters` does. Those names are the keys of saved weights and optimizer state.
 ///
+/// Modules are `Send`, so a model (and a `Sequential` of boxed layers) can be moved to
+/// another thread to train or serve there; keep per-module caches in `RefCell`, `Mutex`
+/// or plain fields, not `Rc`.
+///
 /// ```
 /// use ndarray::{Array2, ArrayViewD, ArrayViewMutD};
 /// use tapegrad_nn::{Module, NnError};
@@ -42,7 +46,7 @@ use crate::NnError;
 /// let y = layer.forward(&tape, tape.constant(ndarray::array![[1.0, 1.0]])).unwrap();
 /// assert_eq!(y.value(), ndarray::array![[2.0, 3.0]].into_dyn());
 /// ```
-pub trait Module<T: Float> {
+pub trait Module<T: Float>: Send {
     /// Records the forward pass of a batch onto `tape` and returns the output.
     ///
     /// # Errors

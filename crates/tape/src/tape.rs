@@ -301,8 +301,20 @@ impl<'t, T: Float> Tape<'t, T> {
         let origin = Origin::leaf(requires_grad, kind, Location::caller());
         // SAFETY: a borrowed value lives for `'t`, and the store is read only through this
         // tape, which needs `'t` (see `Store::views`).
-        let index = unsafe { self.nodes.borrow_mut().push(value, &[], origin) };
+        let index = unsafe { self.nodes_mut("a leaf (var, param or constant)").push(value, &[], origin) };
         Var::new(self, index)
+    }
+
+    /// The node list, to record into. Panics with a message that says what went wrong when
+    /// a value of this tape is being read at the same time (`Var::with_value`'s closure
+    /// recording an op), instead of `RefCell`'s "already borrowed".
+    #[inline(always)]
+    #[track_caller]
+    pub(crate) fn nodes_mut(&self, recording: &str) -> std::cell::RefMut<'_, Store<T>> {
+        match self.nodes.try_borrow_mut() {
+            Ok(nodes) => nodes,
+            Err(_) => recording_while_reading(recording, Location::caller()),
+        }
     }
 
     /// Records `op` applied to `inputs` and returns its output. This is how every op
@@ -342,7 +354,7 @@ impl<'t, T: Float> Tape<'t, T> {
             if rest.len() <= 1 {
                 let pair = [first.index, rest.first().map_or(0, |v| v.index)];
                 let indices = &pair[..inputs.len()];
-                let mut nodes = self.nodes.borrow_mut();
+                let mut nodes = self.nodes_mut(op.name());
                 let scalars = ScalarArgs::gather(&nodes, indices);
                 if let Some(y) = scalars.and_then(|s| op.forward_scalar(s.as_slice())) {
                     let edges: &[usize] = if recorded { indices } else { &[] };
@@ -368,7 +380,7 @@ impl<'t, T: Float> Tape<'t, T> {
         site: &'static Location<'static>,
     ) -> Var<'t, T> {
         let indices: SmallVec<[usize; 4]> = inputs.iter().map(|v| v.index).collect();
-        let mut nodes = self.nodes.borrow_mut();
+        let mut nodes = self.nodes_mut(op.name());
         let requires_grad = recorded && indices.iter().any(|&i| nodes[i].requires_grad);
         let value = {
             let views: SmallVec<[ArrayViewD<'_, T>; 3]> = indices.iter().map(|&i| nodes.view(i)).collect();
@@ -386,4 +398,15 @@ impl<'t, T: Float> Tape<'t, T> {
         };
         Var::new(self, index)
     }
+}
+
+/// The panic of [`Tape::nodes_mut`], kept out of line.
+#[cold]
+#[inline(never)]
+fn recording_while_reading(recording: &str, site: &Location<'_>) -> ! {
+    panic!(
+        "{recording}: cannot record on the tape while one of its values is being read \
+         (inside the closure of `Var::with_value`); read a copy with `var.value()` first, or \
+         record after the closure returns (at {site})"
+    )
 }

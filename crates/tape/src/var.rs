@@ -123,6 +123,10 @@ impl<'t, T: Float> Var<'t, T> {
 
     /// Calls `f` with a view of the value, without copying it.
     ///
+    /// # Panics
+    /// If `f` records anything on the tape (the view borrows the tape's values); the
+    /// message says so and names the op. Use [`value`](Var::value) for a copy instead.
+    ///
     /// ```
     /// let tape = tapegrad_tape::Tape::new();
     /// let x = tape.var(ndarray::array![1.0, 4.0]);
@@ -214,7 +218,7 @@ impl<'t, T: Float> Var<'t, T> {
     #[track_caller]
     pub fn detach(&self) -> Var<'t, T> {
         let origin = Origin::leaf(false, NodeKind::Constant, std::panic::Location::caller());
-        let index = self.tape.nodes.borrow_mut().push_shared(self.index, origin);
+        let index = self.tape.nodes_mut("detach").push_shared(self.index, origin);
         Var::new(self.tape, index)
     }
 }

@@ -175,3 +175,31 @@ fn the_scalar_fast_path_keeps_the_op_contract() {
     });
     assert!(message.contains("contrary: backward_scalar returned 0 gradients for 1 inputs"), "{message}");
 }
+
+/// Class 7 of issue 11: recording inside `Var::with_value` panics with a message that says
+/// what happened and what to do, naming the op, not RefCell's "already borrowed".
+#[test]
+fn recording_inside_with_value_names_the_op_and_the_way_out() {
+    let tape = tapegrad_tape::Tape::new();
+    let x = tape.var(ndarray::array![1.0, 2.0]);
+    for (name, record) in [
+        ("exp", Box::new(|| drop(x.exp())) as Box<dyn Fn()>),
+        ("add", Box::new(|| drop(x + x))),
+        ("a leaf (var, param or constant)", Box::new(|| drop(tape.constant(ndarray::array![1.0])))),
+        ("detach", Box::new(|| drop(x.detach()))),
+    ] {
+        let panic = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| x.with_value(|_| record())))
+            .expect_err("recording inside with_value must panic");
+        let message = panic.downcast_ref::<String>().cloned().unwrap_or_default();
+        assert!(
+            message.starts_with(&format!(
+                "{name}: cannot record on the tape while one of its values is being read"
+            )),
+            "{message}"
+        );
+        assert!(message.contains("var.value()") && message.contains("errors.rs"), "{message}");
+    }
+    // Reading inside is fine, and the tape still works afterwards.
+    assert_eq!(x.with_value(|v| x.with_value(|w| v.sum() + w.sum())), 6.0);
+    assert_eq!((x * x).sum().item(), 5.0);
+}

@@ -140,3 +140,43 @@ fn empty_data_and_a_zero_batch_size_are_errors() {
     let err = Trainer::new().batch_size(0).quiet(true).fit(&mut net, &mut adam, &data, None).unwrap_err();
     assert_eq!(err.to_string(), "Trainer: the batch size must be at least 1, got 0");
 }
+
+/// Class 7 of issue 11: models, layers, gradients and optimizers are `Send`, so training
+/// can move to another thread.
+#[test]
+fn everything_a_training_run_holds_is_send_and_trains_in_a_spawned_thread() {
+    fn send<S: Send>() {}
+    send::<Sequential<f32>>();
+    send::<Dense<f64>>();
+    send::<tapegrad_nn::Dropout>();
+    send::<(
+        ReLU,
+        tapegrad_nn::Tanh,
+        tapegrad_nn::Sigmoid,
+        tapegrad_nn::LeakyReLU,
+        tapegrad_nn::Softmax,
+        tapegrad_nn::LogSoftmax,
+    )>();
+    send::<tapegrad_tape::Grads<f32>>();
+    send::<(
+        Adam<f32>,
+        tapegrad_optim::AdamW<f32>,
+        tapegrad_optim::Sgd<f32>,
+        tapegrad_optim::RmsProp<f64>,
+        tapegrad_optim::Adagrad<f64>,
+    )>();
+    send::<Box<dyn tapegrad_optim::Optimizer<f32> + Send>>();
+    send::<(Trainer, tapegrad_train::History, Dataset<f32>)>();
+
+    let data = blobs(3);
+    let mut net = model(4).add(tapegrad_nn::Dropout::new(0.1, 5));
+    let mut adam = Adam::builder().learning_rate(0.01).build().unwrap();
+    let (net, history) = std::thread::spawn(move || {
+        let history = Trainer::new().epochs(5).quiet(true).fit(&mut net, &mut adam, &data, None).unwrap();
+        (net, history)
+    })
+    .join()
+    .unwrap();
+    assert!(history.last().unwrap().train_accuracy > 0.9, "{:?}", history.last());
+    assert!(params(&net).iter().all(|w| w.is_finite()));
+}
