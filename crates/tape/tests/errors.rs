@@ -183,10 +183,10 @@ fn recording_inside_with_value_names_the_op_and_the_way_out() {
     let tape = tapegrad_tape::Tape::new();
     let x = tape.var(ndarray::array![1.0, 2.0]);
     for (name, record) in [
-        ("exp", Box::new(|| drop(x.exp())) as Box<dyn Fn()>),
-        ("add", Box::new(|| drop(x + x))),
-        ("a leaf (var, param or constant)", Box::new(|| drop(tape.constant(ndarray::array![1.0])))),
-        ("detach", Box::new(|| drop(x.detach()))),
+        ("exp", Box::new(|| _ = x.exp()) as Box<dyn Fn()>),
+        ("add", Box::new(|| _ = x + x)),
+        ("a leaf (var, param or constant)", Box::new(|| _ = tape.constant(ndarray::array![1.0]))),
+        ("detach", Box::new(|| _ = x.detach())),
     ] {
         let panic = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| x.with_value(|_| record())))
             .expect_err("recording inside with_value must panic");
