@@ -164,3 +164,52 @@ fn messages_name_optimizer_hyperparameter_value_and_range() {
         "CosineAnnealingLr: invalid t_max = 0.0 (must be ≥ 1)"
     );
 }
+
+/// Class 5 of issue 11: `+∞` is refused for every hyperparameter and setting that
+/// accepted it before (a learning rate, weight decay or gamma of `+∞` turns every weight
+/// it touches into NaN or ±∞). `−∞` and NaN were already refused.
+#[test]
+fn infinite_hyperparameters_are_refused() {
+    let inf = f64::INFINITY;
+    let clip = |c| GradientClipping::Norm(c);
+    assert_invalid(Sgd::builder().learning_rate(inf).build(), "Sgd", "learning_rate", inf);
+    assert_invalid(Sgd::builder().momentum(inf).build(), "Sgd", "momentum", inf);
+    assert_invalid(Sgd::builder().dampening(inf).build(), "Sgd", "dampening", inf);
+    assert_invalid(Sgd::builder().dampening(-inf).build(), "Sgd", "dampening", -inf);
+    assert_invalid(Sgd::builder().weight_decay(inf).build(), "Sgd", "weight_decay", inf);
+    assert_invalid(Sgd::builder().clipping(clip(inf)).build(), "Sgd", "max_norm", inf);
+    assert_invalid(Sgd::builder().clipping(GradientClipping::Value(inf)).build(), "Sgd", "clip_value", inf);
+    assert_invalid(Adagrad::builder().learning_rate(inf).build(), "Adagrad", "learning_rate", inf);
+    assert_invalid(Adagrad::builder().lr_decay(inf).build(), "Adagrad", "lr_decay", inf);
+    assert_invalid(
+        Adagrad::builder().initial_accumulator_value(inf).build(),
+        "Adagrad",
+        "initial_accumulator_value",
+        inf,
+    );
+    assert_invalid(RmsProp::builder().alpha(inf).build(), "RmsProp", "alpha", inf);
+    assert_invalid(RmsProp::builder().eps(inf).build(), "RmsProp", "eps", inf);
+    assert_invalid(Adam::builder().learning_rate(inf).build(), "Adam", "learning_rate", inf);
+    assert_invalid(Adam::builder().weight_decay(inf).build(), "Adam", "weight_decay", inf);
+    assert_invalid(AdamW::builder().learning_rate(inf).build(), "AdamW", "learning_rate", inf);
+    assert_invalid(AdamW::builder().weight_decay(inf).build(), "AdamW", "weight_decay", inf);
+    assert_invalid(StepLr::new(inf, 1, 0.5), "StepLr", "base_lr", inf);
+    assert_invalid(StepLr::new(0.1, 1, inf), "StepLr", "gamma", inf);
+    assert_invalid(ExponentialLr::new(0.1, inf), "ExponentialLr", "gamma", inf);
+    assert_invalid(CosineAnnealingLr::new(0.1, 10, inf), "CosineAnnealingLr", "eta_min", inf);
+    let plateau = ReduceLrOnPlateau::<f64>::builder;
+    assert_invalid(plateau().min_lr(inf).build(), "ReduceLrOnPlateau", "min_lr", inf);
+    assert_invalid(EarlyStopping::new(3, inf), "EarlyStopping", "min_delta", inf);
+    let err = Adam::<f32>::builder().learning_rate(f32::INFINITY).build().unwrap_err();
+    assert_eq!(err.to_string(), "Adam: invalid learning_rate = inf (must be finite and ≥ 0)");
+}
+
+/// A schedule whose rate overflows (γ > 1 for long enough) sets the largest finite rate
+/// instead of handing the optimizer an infinite one.
+#[test]
+fn a_schedule_that_overflows_sets_the_largest_finite_rate() {
+    use tapegrad_optim::{LrSchedule, Optimizer};
+    let mut sgd = Sgd::<f32>::builder().build().unwrap();
+    let rate = ExponentialLr::new(1.0f32, 2.0).unwrap().apply(200, &mut sgd);
+    assert_eq!((rate, sgd.learning_rate()), (f32::MAX, f32::MAX));
+}
