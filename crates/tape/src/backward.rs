@@ -7,9 +7,12 @@ use std::panic::Location;
 use ndarray::{ArrayD, ArrayViewD};
 use smallvec::SmallVec;
 
+use std::cell::RefCell;
+
+use crate::anomaly::first_non_finite;
 use crate::store::Store;
 use crate::tape::ScalarArgs;
-use crate::{pool, Float, Grads, Op, Tape, TapeError, Var};
+use crate::{pool, Anomaly, Float, Grads, Op, Pass, Tape, TapeError, Var};
 
 /// One step of a backward pass, as recorded by [`Tape::backward_trace`]: which rule ran
 /// at which node, the gradient that flowed in and what it sent to each input.
@@ -124,6 +127,36 @@ impl<'t, T: Float> Tape<'t, T> {
         self.run_backward(loss, seed, None)
     }
 
+    /// [`backward`](Tape::backward), then the first anomaly found while anomaly detection
+    /// was on ([`detect_anomalies`](Tape::detect_anomalies)), in the forward pass or in
+    /// this backward pass, as an error. With detection off it never fails.
+    ///
+    /// # Errors
+    /// [`TapeError::Anomaly`] naming the op that made the first NaN or infinity from
+    /// finite inputs (or the leaf that brought it in), its node, the line that recorded it,
+    /// its input shapes and the pass.
+    ///
+    /// # Panics
+    /// As [`backward`](Tape::backward).
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// let tape = tapegrad_tape::Tape::new();
+    /// tape.detect_anomalies(true);
+    /// let x = tape.var(array![4.0, 0.0]);
+    /// let loss = x.sqrt().sum(); // finite, but d√x/dx = 1/(2√x) is infinite at 0
+    /// let err = tape.try_backward(loss).unwrap_err();
+    /// assert!(err.to_string().starts_with("backward pass: sqrt (node 1, recorded at"), "{err}");
+    /// ```
+    #[track_caller]
+    pub fn try_backward(&self, loss: Var<'t, T>) -> Result<Grads<T>, TapeError> {
+        let grads = self.backward(loss);
+        match self.anomaly() {
+            Some(anomaly) => Err(TapeError::Anomaly(Box::new(anomaly))),
+            None => Ok(grads),
+        }
+    }
+
     /// Backpropagates from a value of any shape, given `seed = ∂L/∂output` of the same
     /// shape (a vector–Jacobian product).
     ///
@@ -215,6 +248,8 @@ impl<'t, T: Float> Tape<'t, T> {
         } else {
             pool::recycle(seed);
         }
+        // Anomaly detection, when on (one read here; nothing per step when off).
+        let detecting = self.detecting.get().then_some(&self.anomaly);
         for i in (0..=root.index).rev() {
             let node = &nodes[i];
             let Some(op) = node.op() else { continue };
@@ -252,6 +287,16 @@ impl<'t, T: Float> Tape<'t, T> {
                                 .collect(),
                         });
                     }
+                    if let Some(anomaly) = detecting {
+                        for (k, (&j, &grad)) in inputs.iter().zip(input_grads).enumerate() {
+                            if nodes[j].requires_grad && !grad.is_finite() && grad_output.is_finite() {
+                                let shapes = inputs.iter().map(|_| Vec::new()).collect();
+                                let found =
+                                    backward_anomaly(op.name(), i, node.site, shapes, k, vec![], grad);
+                                anomaly.borrow_mut().get_or_insert(found);
+                            }
+                        }
+                    }
                     for (&j, &grad) in inputs.iter().zip(input_grads) {
                         if nodes[j].requires_grad {
                             grads.add_scalar(j, grad);
@@ -260,7 +305,7 @@ impl<'t, T: Float> Tape<'t, T> {
                     continue;
                 }
             }
-            array_step(&nodes, i, op, &mut grads, trace.as_deref_mut());
+            array_step(&nodes, i, op, &mut grads, trace.as_deref_mut(), detecting);
         }
         grads
     }
@@ -276,6 +321,7 @@ fn array_step<T: Float>(
     op: &dyn Op<T>,
     grads: &mut Grads<T>,
     mut trace: Option<&mut Vec<TraceStep<T>>>,
+    detecting: Option<&RefCell<Option<Anomaly>>>,
 ) {
     let Some(grad_output) = grads.view_at(i) else { return };
     let node = &nodes[i];
@@ -291,6 +337,9 @@ fn array_step<T: Float>(
         input_grads.len(),
         inputs.len()
     );
+    // An anomaly is a non-finite gradient made from a finite one.
+    let detecting =
+        detecting.filter(|anomaly| anomaly.borrow().is_none() && first_non_finite(&grad_output).is_none());
     let mut step = trace.as_ref().map(|_| TraceStep {
         node: i,
         op: op.name(),
@@ -305,6 +354,15 @@ fn array_step<T: Float>(
             step.grad_inputs.push((j, grad.clone()));
         }
         let Some(grad) = grad else { continue };
+        if let Some(anomaly) = detecting {
+            if let Some((position, value)) = first_non_finite(&grad.view()) {
+                let input_shapes = views.iter().map(|v| v.shape().to_vec()).collect();
+                let (op, node, site, input) = (op.name(), i, node.site, Some(k));
+                let found =
+                    Anomaly { pass: Pass::Backward, op, node, site, input_shapes, input, position, value };
+                anomaly.borrow_mut().get_or_insert(found);
+            }
+        }
         let input_shape = views[k].shape();
         assert_eq!(
             grad.shape(),
@@ -318,5 +376,29 @@ fn array_step<T: Float>(
     }
     if let (Some(trace), Some(step)) = (trace.as_mut(), step) {
         trace.push(step);
+    }
+}
+
+/// The anomaly of a scalar backward step: input `input`'s gradient `value` is not finite.
+#[cold]
+#[inline(never)]
+fn backward_anomaly<T: Float>(
+    op: &'static str,
+    node: usize,
+    site: &'static Location<'static>,
+    input_shapes: Vec<Vec<usize>>,
+    input: usize,
+    position: Vec<usize>,
+    value: T,
+) -> Anomaly {
+    Anomaly {
+        pass: Pass::Backward,
+        op,
+        node,
+        site,
+        input_shapes,
+        input: Some(input),
+        position,
+        value: format!("{value:?}"),
     }
 }

@@ -61,6 +61,10 @@ pub enum TapeError {
         /// The tensor's shape.
         shape: Vec<usize>,
     },
+    /// With anomaly detection on, the first NaN or infinity: where it was made (see
+    /// [`Tape::try_backward`](crate::Tape::try_backward)).
+    #[error("{0}")]
+    Anomaly(Box<crate::Anomaly>),
 }
 
 fn detail_suffix(detail: &str) -> String {

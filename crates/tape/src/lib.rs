@@ -32,6 +32,7 @@
 
 #![warn(missing_docs, clippy::missing_panics_doc, clippy::missing_errors_doc)]
 
+mod anomaly;
 mod backward;
 mod error;
 mod float;
@@ -51,6 +52,7 @@ mod tape;
 mod value;
 mod var;
 
+pub use anomaly::{Anomaly, Pass};
 pub use backward::{Trace, TraceStep};
 pub use error::TapeError;
 pub use float::Float;

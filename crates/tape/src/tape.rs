@@ -10,7 +10,7 @@ use smallvec::SmallVec;
 
 use crate::params::{ParamKey, TapeRegistry};
 use crate::store::{OpRef, Origin, Store};
-use crate::{Float, Op, Value, Var};
+use crate::{Anomaly, Float, Op, Pass, Value, Var};
 
 /// Gives every tape a distinct id, so a [`VarId`](crate::VarId) from one tape is never
 /// mistaken for a node of another.
@@ -91,6 +91,10 @@ pub struct Tape<'t, T: Float> {
     /// is one node and [`Grads::param`](crate::Grads::param) can find it.
     pub(crate) params: RefCell<TapeRegistry<T>>,
     grad_enabled: Cell<bool>,
+    /// Whether values and gradients are checked for NaN and infinity as they are made.
+    pub(crate) detecting: Cell<bool>,
+    /// The first anomaly found while detecting.
+    pub(crate) anomaly: RefCell<Option<Anomaly>>,
     /// The parameters and inputs the store borrows live for `'t` (invariant, as a
     /// `RefCell<&'t _>` would be).
     borrows: PhantomData<Cell<&'t ()>>,
@@ -115,6 +119,8 @@ impl<'t, T: Float> Tape<'t, T> {
             nodes: RefCell::new(Store::new()),
             params: RefCell::new(TapeRegistry::new()),
             grad_enabled: Cell::new(true),
+            detecting: Cell::new(false),
+            anomaly: RefCell::new(None),
             borrows: PhantomData,
         }
     }
@@ -158,6 +164,73 @@ impl<'t, T: Float> Tape<'t, T> {
         }
         let _restore = Restore(&self.grad_enabled, self.grad_enabled.replace(false));
         f()
+    }
+
+    /// Switches anomaly detection on or off (off by default, like PyTorch's
+    /// `set_detect_anomaly`). While on, every value recorded is checked as it is made and
+    /// every gradient as backward makes it; the first NaN or infinity made from finite
+    /// inputs (or brought in by a leaf) is kept as an [`Anomaly`] naming the op, its node,
+    /// the line that recorded it, the input shapes and the pass: read it with
+    /// [`anomaly`](Tape::anomaly), or get it as an error from
+    /// [`try_backward`](Tape::try_backward). The checks read every element, so leave it
+    /// off except to find where a NaN starts; off, it costs one flag read per op.
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// let tape = tapegrad_tape::Tape::<f32>::new();
+    /// tape.detect_anomalies(true);
+    /// let x = tape.var(array![1.0f32, 1000.0]);
+    /// let loss = x.exp().sum(); // e¹⁰⁰⁰ overflows f32
+    /// let err = tape.try_backward(loss).unwrap_err();
+    /// assert!(err.to_string().starts_with("forward pass: exp (node 1, recorded at"), "{err}");
+    /// ```
+    pub fn detect_anomalies(&self, on: bool) {
+        self.detecting.set(on);
+    }
+
+    /// The first anomaly found since detection was switched on (see
+    /// [`detect_anomalies`](Tape::detect_anomalies)), if any.
+    ///
+    /// ```
+    /// let tape = tapegrad_tape::Tape::<f64>::new();
+    /// tape.detect_anomalies(true);
+    /// let x = tape.var(ndarray::array![0.0]);
+    /// let _ = x.div(&x); // 0 / 0
+    /// assert_eq!(tape.anomaly().unwrap().op, "div");
+    /// ```
+    pub fn anomaly(&self) -> Option<Anomaly> {
+        self.anomaly.borrow().clone()
+    }
+
+    /// Records `anomaly` unless an earlier one was found.
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn note_anomaly(&self, anomaly: Anomaly) {
+        self.anomaly.borrow_mut().get_or_insert(anomaly);
+    }
+
+    /// The forward check of node `index` (made by `op` from `inputs`), when detecting.
+    #[cold]
+    #[inline(never)]
+    fn check_forward(&self, nodes: &Store<T>, op: &'static str, index: usize, inputs: &[usize]) {
+        if self.anomaly.borrow().is_some() {
+            return;
+        }
+        let Some((position, value)) = crate::anomaly::first_non_finite(&nodes.view(index)) else { return };
+        let views: SmallVec<[ArrayViewD<'_, T>; 3]> = inputs.iter().map(|&i| nodes.view(i)).collect();
+        if !crate::anomaly::all_finite(&views) {
+            return; // not where it started
+        }
+        self.note_anomaly(Anomaly {
+            pass: Pass::Forward,
+            op,
+            node: index,
+            site: nodes[index].site,
+            input_shapes: views.iter().map(|v| v.shape().to_vec()).collect(),
+            input: None,
+            position,
+            value,
+        });
     }
 
     /// Whether ops recorded now will be differentiable (false inside
@@ -301,7 +374,16 @@ impl<'t, T: Float> Tape<'t, T> {
         let origin = Origin::leaf(requires_grad, kind, Location::caller());
         // SAFETY: a borrowed value lives for `'t`, and the store is read only through this
         // tape, which needs `'t` (see `Store::views`).
-        let index = unsafe { self.nodes_mut("a leaf (var, param or constant)").push(value, &[], origin) };
+        let mut nodes = self.nodes_mut("a leaf (var, param or constant)");
+        let index = unsafe { nodes.push(value, &[], origin) };
+        if self.detecting.get() {
+            let kind = match kind {
+                NodeKind::Constant => "constant",
+                NodeKind::Param => "param",
+                _ => "var",
+            };
+            self.check_forward(&nodes, kind, index, &[]);
+        }
         Var::new(self, index)
     }
 
@@ -359,9 +441,13 @@ impl<'t, T: Float> Tape<'t, T> {
                 if let Some(y) = scalars.and_then(|s| op.forward_scalar(s.as_slice())) {
                     let edges: &[usize] = if recorded { indices } else { &[] };
                     let requires_grad = recorded && edges.iter().any(|&i| nodes[i].requires_grad);
+                    let name = op.name();
                     let op = if recorded { OpRef::new(op) } else { OpRef::None };
                     let index =
                         nodes.push_scalar(y, edges, Origin { op, requires_grad, kind: NodeKind::Op, site });
+                    if self.detecting.get() {
+                        self.check_forward(&nodes, name, index, indices);
+                    }
                     return Var::new(self, index);
                 }
             }
@@ -391,11 +477,15 @@ impl<'t, T: Float> Tape<'t, T> {
             op.forward(&views)
         };
         let edges: &[usize] = if recorded { &indices } else { &[] };
+        let name = op.name();
         let op = if recorded { OpRef::new(op) } else { OpRef::None };
         // SAFETY: an op's output is owned; nothing borrowed is stored.
         let index = unsafe {
             nodes.push(value.into(), edges, Origin { op, requires_grad, kind: NodeKind::Op, site })
         };
+        if self.detecting.get() {
+            self.check_forward(&nodes, name, index, &indices);
+        }
         Var::new(self, index)
     }
 }

@@ -110,3 +110,101 @@ fn a_nan_reaches_the_output_of_every_op_in_f32_and_f64() {
     nan_reaches_the_output::<f32>();
     nan_reaches_the_output::<f64>();
 }
+
+/// Issue 11: anomaly detection names the op where the first NaN or infinity was made, the
+/// node, the line, the input shapes and the pass; values that were already non-finite
+/// do not move the blame downstream.
+mod anomalies {
+    use ndarray::array;
+    use tapegrad_tape::{Pass, Tape, TapeError};
+
+    #[track_caller]
+    fn anomaly_of<'t, T: tapegrad_tape::Float>(
+        tape: &Tape<'t, T>,
+        loss: tapegrad_tape::Var<'t, T>,
+    ) -> tapegrad_tape::Anomaly {
+        match tape.try_backward(loss) {
+            Err(TapeError::Anomaly(anomaly)) => *anomaly,
+            other => panic!("expected an anomaly, got {:?}", other.map(|_| ())),
+        }
+    }
+
+    #[test]
+    fn log_of_zero_zero_over_zero_and_exp_overflow_in_f32_are_named_in_the_forward_pass() {
+        let tape = Tape::<f64>::new();
+        tape.detect_anomalies(true);
+        let x = tape.var(array![[1.0, 2.0], [0.5, 0.0]]);
+        let line = line!() + 1;
+        let loss = x.log().relu().sum();
+        let anomaly = anomaly_of(&tape, loss);
+        assert_eq!((anomaly.pass, anomaly.op, anomaly.node), (Pass::Forward, "log", 1));
+        assert_eq!((anomaly.position.clone(), anomaly.value.as_str()), (vec![1, 1], "-inf"));
+        assert_eq!((anomaly.input_shapes.clone(), anomaly.site.line()), (vec![vec![2, 2]], line));
+        let message = anomaly_of(&tape, loss).to_string();
+        assert!(message.starts_with("forward pass: log (node 1, recorded at "), "{message}");
+        assert!(message.ends_with("made -inf at [1, 1] from finite inputs of shapes [[2, 2]]"), "{message}");
+
+        let tape = Tape::<f64>::new();
+        tape.detect_anomalies(true);
+        let a = tape.var(array![1.0, 0.0]);
+        let anomaly = anomaly_of(&tape, (a / a).sum());
+        assert_eq!((anomaly.op, anomaly.position, anomaly.value.as_str()), ("div", vec![1], "NaN"));
+
+        let tape = Tape::<f32>::new();
+        tape.detect_anomalies(true);
+        let z = tape.var(array![1.0f32, 1000.0]);
+        let anomaly = anomaly_of(&tape, z.exp().sum());
+        assert_eq!((anomaly.op, anomaly.position, anomaly.value.as_str()), ("exp", vec![1], "inf"));
+        // On 0-d values (the scalar fast path) too.
+        let tape = Tape::<f32>::new();
+        tape.detect_anomalies(true);
+        let s = tape.var(ndarray::arr0(1e10f32));
+        let anomaly = anomaly_of(&tape, (s * s * s * s).exp()); // 1e40 overflows f32 at the third mul
+        assert_eq!((anomaly.op, anomaly.node, anomaly.input_shapes), ("mul", 3, vec![vec![], vec![]]));
+    }
+
+    #[test]
+    fn a_nan_in_the_input_batch_is_blamed_on_the_leaf_that_brought_it() {
+        let tape = Tape::<f32>::new();
+        tape.detect_anomalies(true);
+        let w = array![[0.5f32], [-0.5]];
+        let batch = array![[1.0f32, 2.0], [f32::NAN, 0.0]];
+        let x = tape.constant(&batch);
+        let loss = x.matmul(&tape.param(&w)).relu().mean();
+        let anomaly = anomaly_of(&tape, loss);
+        assert_eq!(
+            (anomaly.pass, anomaly.op, anomaly.position.clone()),
+            (Pass::Forward, "constant", vec![1, 0])
+        );
+        assert!(anomaly.to_string().starts_with("forward pass: the constant recorded at "), "{anomaly}");
+        assert!(anomaly.to_string().ends_with("holds NaN at [1, 0]"), "{anomaly}");
+    }
+
+    #[test]
+    fn a_gradient_that_turns_infinite_is_named_in_the_backward_pass() {
+        let tape = Tape::<f64>::new();
+        tape.detect_anomalies(true);
+        let x = tape.var(array![4.0, 0.0]);
+        let loss = (x.sqrt() * 3.0).sum(); // d√x/dx = 1/(2√x): infinite at 0
+        let anomaly = anomaly_of(&tape, loss);
+        assert_eq!((anomaly.pass, anomaly.op, anomaly.input), (Pass::Backward, "sqrt", Some(0)));
+        assert_eq!(
+            (anomaly.position.clone(), anomaly.value.as_str(), anomaly.input_shapes.clone()),
+            (vec![1], "inf", vec![vec![2]])
+        );
+        assert!(anomaly.to_string().starts_with("backward pass: sqrt (node 1, recorded at "), "{anomaly}");
+    }
+
+    #[test]
+    fn off_by_default_and_finite_runs_are_ok() {
+        let tape = Tape::<f64>::new();
+        let x = tape.var(array![0.0]);
+        assert!(tape.try_backward(x.log().sum()).is_ok(), "detection is off: no anomaly");
+        assert_eq!(tape.anomaly(), None);
+        let tape = Tape::<f64>::new();
+        tape.detect_anomalies(true);
+        let x = tape.var(array![1.0, 2.0]);
+        let grads = tape.try_backward((x.tanh() * x.exp()).sum()).unwrap();
+        assert!(grads.get(x).unwrap().iter().all(|g| g.is_finite()));
+    }
+}
