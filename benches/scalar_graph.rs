@@ -4,7 +4,8 @@
 //! count printed at start-up for ns per node (criterion's "elements" throughput is nodes).
 //!
 //! Beside it, the same arithmetic with plain `f64` and a hand-derived backward, so the
-//! tape's overhead on a scalar graph is a ratio measured in one run.
+//! tape's overhead on a scalar graph is a ratio measured in one run; and the tape with
+//! anomaly detection on, its price when asked for.
 
 mod common;
 
@@ -101,6 +102,17 @@ fn bench(c: &mut Criterion) {
             let tape = Tape::new();
             let loss = tape_loss(&tape, black_box(&model));
             let grads = tape.backward(loss);
+            black_box(grads.param(&model.biases[0][0]).is_some())
+        })
+    });
+    // Anomaly detection reads every value and gradient as it is made: what it costs when
+    // on. Off (the line above) it is one flag read per op and per backward pass.
+    group.bench_function("tape forward+backward, anomaly detection on", |bench| {
+        bench.iter(|| {
+            let tape = Tape::new();
+            tape.detect_anomalies(true);
+            let loss = tape_loss(&tape, black_box(&model));
+            let grads = tape.try_backward(loss).expect("a finite graph");
             black_box(grads.param(&model.biases[0][0]).is_some())
         })
     });

@@ -1,0 +1,12 @@
+//! The CSV loader (plain and gzip) with its option combinations.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use tapegrad::data::CsvOptions;
+
+fuzz_target!(|data: &[u8]| {
+    for options in [CsvOptions::new(), CsvOptions::new().header(true), CsvOptions::new().label_column(0)] {
+        let _ = options.read::<f32>(data, "fuzz.csv");
+    }
+    let _ = CsvOptions::new().read::<f64>(data, "fuzz.csv");
+});
