@@ -1,6 +1,19 @@
 //! A loader for plain numeric CSV tables with a class-label column, optionally
 //! gzip-compressed: every bad line is an error naming the file, line and column.
 
+// Reached by data from outside (files): no unwrap, expect, panic, indexing or unchecked
+// arithmetic outside the tests (`docs/reliability.md`); each exception is local and says why.
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing,
+        clippy::arithmetic_side_effects
+    )
+)]
+
 use std::io::Read;
 use std::path::Path;
 
@@ -164,7 +177,7 @@ impl CsvOptions {
         let mut blank_line = None;
         let (mut values, mut labels) = (Vec::new(), Vec::new());
         for (index, raw) in text.split(|&byte| byte == b'\n').enumerate() {
-            let line_number = index + 1;
+            let line_number = index.saturating_add(1);
             let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
             let line = std::str::from_utf8(raw).map_err(|_| error(line_number, None, CsvProblem::NotUtf8))?;
             let line = if index == 0 { line.trim_start_matches('\u{feff}') } else { line };
@@ -187,7 +200,7 @@ impl CsvOptions {
             if columns < 2 {
                 return Err(error(line_number, None, CsvProblem::NoFeatures { columns }));
             }
-            let label_index = self.label_column.unwrap_or(columns - 1);
+            let label_index = self.label_column.unwrap_or(columns.saturating_sub(1));
             if label_index >= columns {
                 return Err(error(
                     line_number,
@@ -215,7 +228,7 @@ impl CsvOptions {
                         }
                         other => other,
                     };
-                    return Err(error(line_number, Some(column + 1), problem));
+                    return Err(error(line_number, Some(column.saturating_add(1)), problem));
                 }
             }
         }
@@ -223,7 +236,7 @@ impl CsvOptions {
             return Err(DataError::NoRows { path: path.to_path_buf(), header_only: header_seen });
         };
         // Every row was checked to have `columns` fields, so this cannot fail.
-        let features = Array2::from_shape_vec((labels.len(), columns - 1), values)
+        let features = Array2::from_shape_vec((labels.len(), columns.saturating_sub(1)), values)
             .map_err(|e| DataError::InvalidArgument { context: "CsvOptions::load", reason: e.to_string() })?;
         Dataset::new(features, labels)
     }

@@ -1,6 +1,19 @@
 //! Reading a file that may be gzip-compressed, recognised by its first two bytes, without
 //! letting a small compressed file inflate into more memory than its reader allows.
 
+// Reached by data from outside (files): no unwrap, expect, panic, indexing or unchecked
+// arithmetic outside the tests (`docs/reliability.md`); each exception is local and says why.
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing,
+        clippy::arithmetic_side_effects
+    )
+)]
+
 use std::io::Read;
 use std::path::Path;
 
@@ -54,14 +67,13 @@ pub(crate) fn decompress_if_gzip(
     loop {
         // Never read more than one byte past the limit, once it is known.
         let room = match allowed {
-            Some(allowed) => (allowed + 1).saturating_sub(decompressed.len() as u64),
+            Some(allowed) => allowed.saturating_add(1).saturating_sub(decompressed.len() as u64),
             None => chunk.len() as u64,
         };
         if room == 0 {
             return Ok(Contents { bytes: decompressed, decompressed: true, cut: true });
         }
-        let want = chunk.len().min(usize::try_from(room).unwrap_or(usize::MAX));
-        let read = decoder.read(&mut chunk[..want]).map_err(|source| DataError::Gzip {
+        let read = (&mut decoder).take(room).read(&mut chunk).map_err(|source| DataError::Gzip {
             path: path.to_path_buf(),
             decompressed: decompressed.len(),
             source,
@@ -69,7 +81,7 @@ pub(crate) fn decompress_if_gzip(
         if read == 0 {
             return Ok(Contents { bytes: decompressed, decompressed: true, cut: false });
         }
-        decompressed.extend_from_slice(&chunk[..read]);
+        decompressed.extend(chunk.iter().take(read));
         if allowed.is_none() {
             allowed = limit(&decompressed);
             if let Some(allowed) = allowed {

@@ -1,6 +1,19 @@
 //! The IDX format of MNIST and its kin: big-endian headers, then unsigned bytes; labels in
 //! idx1 files, images in idx3 files, either of them optionally gzip-compressed.
 
+// Reached by data from outside (files): no unwrap, expect, panic, indexing or unchecked
+// arithmetic outside the tests (`docs/reliability.md`); each exception is local and says why.
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing,
+        clippy::arithmetic_side_effects
+    )
+)]
+
 use std::path::Path;
 
 use ndarray::{Array2, Array3};
@@ -14,13 +27,20 @@ const LABELS_MAGIC: u32 = 0x0000_0801;
 /// The magic number of an idx3 file of unsigned bytes (images): type 0x08, three dimensions.
 const IMAGES_MAGIC: u32 = 0x0000_0803;
 
+/// The length of the header of an IDX file with magic number `magic`: the magic number
+/// and one 4-byte size per dimension (the magic's last byte).
+#[allow(clippy::arithmetic_side_effects)] // at most 4 + 4 · 255
+const fn header_len(magic: u32) -> usize {
+    4 + 4 * (magic & 0xff) as usize
+}
+
 /// The dimensions an IDX header declares, if the bytes hold the whole header of an IDX
-/// file with magic number `magic` (whose last byte is the number of dimensions).
+/// file with magic number `magic`.
 fn header_dimensions(bytes: &[u8], magic: u32) -> Option<Vec<u64>> {
-    let rank = (magic & 0xff) as usize;
-    let header = bytes.get(..4 + 4 * rank)?;
-    let word = |chunk: &[u8]| u32::from_be_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]);
-    (word(&header[..4]) == magic).then(|| header[4..].chunks_exact(4).map(|c| u64::from(word(c))).collect())
+    let header = bytes.get(..header_len(magic))?;
+    let (found, sizes) = header.split_first_chunk::<4>()?;
+    let words = sizes.chunks_exact(4).map(|c| c.iter().fold(0u64, |word, &b| (word << 8) | u64::from(b)));
+    (u32::from_be_bytes(*found) == magic).then(|| words.collect())
 }
 
 /// How much of a gzip-compressed IDX file to decompress: the length its header declares
@@ -28,18 +48,14 @@ fn header_dimensions(bytes: &[u8], magic: u32) -> Option<Vec<u64>> {
 /// declares an impossible size, so that `parse` can say so. Never more.
 fn limit(magic: u32) -> impl Fn(&[u8]) -> Option<u64> {
     move |prefix| {
-        let rank = u64::from(magic & 0xff);
-        if prefix.len() < 4 {
-            return None;
-        }
-        if prefix[..4] != magic.to_be_bytes() {
+        let found = prefix.first_chunk::<4>()?;
+        if *found != magic.to_be_bytes() {
             return Some(4);
         }
         let dimensions = header_dimensions(prefix, magic)?;
-        let header = 4 + 4 * rank;
         let sizes: Option<Vec<usize>> = dimensions.iter().map(|&d| usize::try_from(d).ok()).collect();
         let data = sizes.as_deref().and_then(checked_size).map_or(0, |size| size as u64);
-        Some(header.saturating_add(data))
+        Some((header_len(magic) as u64).saturating_add(data))
     }
 }
 
@@ -67,12 +83,14 @@ fn parse<'a>(
     if found != magic {
         return Err(fail(IdxProblem::BadMagic { expected: magic, found }));
     }
-    let rank = (magic & 0xff) as usize;
-    let header = 4 + 4 * rank;
+    let (rank, header) = (magic & 0xff, header_len(magic));
     let Some(declared) = header_dimensions(bytes, magic) else {
-        let axis = (bytes.len() - 4) / 4;
-        let what = format!("the size of dimension {} of {rank} (4 bytes)", axis + 1);
-        return Err(truncated(what, 4 + 4 * axis as u64, 8 + 4 * axis as u64));
+        // The first dimension whose 4 bytes are not all there (the file is shorter than
+        // the header, so this is below 255).
+        let axis = (actual.saturating_sub(4) / 4) as u32;
+        let what = format!("the size of dimension {} of {rank} (4 bytes)", axis.saturating_add(1));
+        let offset = 4u64.saturating_add(4 * u64::from(axis));
+        return Err(truncated(what, offset, offset.saturating_add(4)));
     };
     let dimensions: Option<Vec<usize>> = declared.iter().map(|&d| usize::try_from(d).ok()).collect();
     let Some((dimensions, data)) =
@@ -80,7 +98,7 @@ fn parse<'a>(
     else {
         return Err(fail(IdxProblem::TooLarge { dimensions: declared }));
     };
-    let expected = header as u64 + data;
+    let expected = (header as u64).saturating_add(data);
     if actual < expected {
         return Err(truncated(describe_data(&dimensions), header as u64, expected));
     }
@@ -91,7 +109,7 @@ fn parse<'a>(
             decompressed: contents.decompressed,
         }));
     }
-    Ok((dimensions, &bytes[header..]))
+    Ok((dimensions, bytes.get(header..).unwrap_or_default()))
 }
 
 /// Reads an idx1 file of labels (unsigned bytes, magic number `0x00000801`), plain or
@@ -119,7 +137,8 @@ fn parse<'a>(
 pub fn read_idx_labels(path: impl AsRef<Path>) -> Result<Vec<usize>, DataError> {
     let path = path.as_ref();
     let contents = read_maybe_gzip(path, &limit(LABELS_MAGIC))?;
-    let (_, data) = parse(path, &contents, LABELS_MAGIC, |dims| format!("the {} labels", dims[0]))?;
+    let describe = |dims: &[usize]| format!("the {} labels", dims.first().copied().unwrap_or_default());
+    let (_, data) = parse(path, &contents, LABELS_MAGIC, describe)?;
     Ok(data.iter().map(|&label| usize::from(label)).collect())
 }
 
@@ -149,14 +168,21 @@ pub fn read_idx_labels(path: impl AsRef<Path>) -> Result<Vec<usize>, DataError> 
 pub fn read_idx_images<T: Float>(path: impl AsRef<Path>) -> Result<Array3<T>, DataError> {
     let path = path.as_ref();
     let contents = read_maybe_gzip(path, &limit(IMAGES_MAGIC))?;
-    let describe = |dims: &[usize]| format!("the pixels of {} images of {}×{}", dims[0], dims[1], dims[2]);
+    let describe = |dims: &[usize]| match dims {
+        [count, rows, columns] => format!("the pixels of {count} images of {rows}×{columns}"),
+        _ => "the pixels".to_string(),
+    };
     let (dims, data) = parse(path, &contents, IMAGES_MAGIC, describe)?;
-    let scaled: Vec<T> = (0..=255u8).map(|pixel| T::from_f64(f64::from(pixel) / 255.0)).collect();
-    let pixels = data.iter().map(|&pixel| scaled[usize::from(pixel)]).collect();
-    Array3::from_shape_vec((dims[0], dims[1], dims[2]), pixels).map_err(|_| DataError::Idx {
+    let too_large = || DataError::Idx {
         path: path.to_path_buf(),
         problem: IdxProblem::TooLarge { dimensions: dims.iter().map(|&d| d as u64).collect() },
-    })
+    };
+    // `parse` returns as many dimensions as the magic number declares: three.
+    let [count, rows, columns] = <[usize; 3]>::try_from(dims.as_slice()).map_err(|_| too_large())?;
+    let scaled: Vec<T> = (0..=255u8).map(|pixel| T::from_f64(f64::from(pixel) / 255.0)).collect();
+    let pixels =
+        data.iter().map(|&pixel| scaled.get(usize::from(pixel)).copied().unwrap_or_else(T::zero)).collect();
+    Array3::from_shape_vec((count, rows, columns), pixels).map_err(|_| too_large())
 }
 
 /// Reads an idx3 image file and an idx1 label file into a [`Dataset`] with one row of

@@ -3,6 +3,19 @@
 //! weights ([`save_weights`](crate::save_weights)) and optimizer state are both stored
 //! this way.
 
+// Reached by data from outside (files): no unwrap, expect, panic, indexing or unchecked
+// arithmetic outside the tests (`docs/reliability.md`); each exception is local and says why.
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing,
+        clippy::arithmetic_side_effects
+    )
+)]
+
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::Path;
@@ -66,11 +79,11 @@ fn from_bytes<T: Float>(bytes: &[u8]) -> Vec<T> {
     match dtype_of::<T>() {
         Dtype::F32 => bytes
             .chunks_exact(4)
-            .map(|c| T::from_f64(f64::from(f32::from_le_bytes(c.try_into().expect("4 bytes")))))
+            .filter_map(|c| c.first_chunk::<4>().map(|b| T::from_f64(f64::from(f32::from_le_bytes(*b)))))
             .collect(),
         _ => bytes
             .chunks_exact(8)
-            .map(|c| T::from_f64(f64::from_le_bytes(c.try_into().expect("8 bytes"))))
+            .filter_map(|c| c.first_chunk::<8>().map(|b| T::from_f64(f64::from_le_bytes(*b))))
             .collect(),
     }
 }
@@ -112,11 +125,19 @@ pub fn write_tensors<'a, T: Float>(
             (name, array.shape().to_vec(), bytes)
         })
         .collect();
-    let views = tensors.iter().map(|(name, shape, bytes)| {
-        (name.clone(), TensorView::new(dtype_of::<T>(), shape.clone(), bytes).expect("shape and bytes agree"))
-    });
-    let bytes = safetensors::serialize(views, Some(metadata.into_iter().collect()))
-        .map_err(|e| NnError::CorruptWeights { path: path.to_path_buf(), reason: e.to_string() })?;
+    let corrupt = |e: safetensors::SafeTensorError| NnError::CorruptWeights {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    };
+    // Each tensor's bytes are built from its own array, so its view cannot be refused.
+    let views = tensors
+        .iter()
+        .map(|(name, shape, bytes)| {
+            Ok((name.clone(), TensorView::new(dtype_of::<T>(), shape.clone(), bytes)?))
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(corrupt)?;
+    let bytes = safetensors::serialize(views, Some(metadata.into_iter().collect())).map_err(corrupt)?;
     crate::write_atomically(path, &bytes)
 }
 
@@ -168,21 +189,22 @@ pub fn read_tensors<T: Float>(
 /// Checks the framing safetensors promises — an 8-byte little-endian header length, a
 /// JSON header, then exactly the data the header describes — and says where it breaks.
 fn check_layout(bytes: &[u8]) -> Result<(), String> {
-    if bytes.len() < 8 {
+    let Some((length, rest)) = bytes.split_first_chunk::<8>() else {
         return Err(format!(
             "truncated at byte {}: the file must start with an 8-byte header length",
             bytes.len()
         ));
-    }
-    let header = u64::from_le_bytes(bytes[..8].try_into().expect("8 bytes"));
-    let available = (bytes.len() - 8) as u64;
-    if header > available {
+    };
+    let header = u64::from_le_bytes(*length);
+    let available = rest.len() as u64;
+    let Some((json, data)) = usize::try_from(header).ok().and_then(|header| rest.split_at_checked(header))
+    else {
         return Err(format!(
             "truncated: the header length at offset 0 says {header} bytes, but only {available} follow it"
         ));
-    }
-    let data_start = 8 + header as usize;
-    let json: serde_json::Value = std::str::from_utf8(&bytes[8..data_start])
+    };
+    let data_start = bytes.len().saturating_sub(data.len());
+    let json: serde_json::Value = std::str::from_utf8(json)
         .ok()
         .and_then(|text| serde_json::from_str(text).ok())
         .ok_or_else(|| format!("bad header at offset 8: {header} bytes that are not a JSON object"))?;
@@ -192,8 +214,9 @@ fn check_layout(bytes: &[u8]) -> Result<(), String> {
         let Some(shape) = info.get("shape").and_then(|shape| shape.as_array()) else { continue };
         let sizes: Option<Vec<usize>> =
             shape.iter().map(|size| size.as_u64().and_then(|size| usize::try_from(size).ok())).collect();
-        let Some(sizes) = sizes else { continue }; // not whole numbers: safetensors reports it
-                                                   // At most 8 bytes an element (F64, I64): the byte count must fit as well.
+        // Sizes that are not whole numbers are left to safetensors, which reports them.
+        let Some(sizes) = sizes else { continue };
+        // At most 8 bytes an element (F64, I64): the byte count must fit as well.
         if checked_size(&sizes).and_then(|elements| elements.checked_mul(8)).is_none() {
             return Err(format!(
                 "bad header at offset 8: tensor `{name}` has shape {sizes:?}, more elements than any \
@@ -208,7 +231,7 @@ fn check_layout(bytes: &[u8]) -> Result<(), String> {
         .filter_map(|(_, info)| info.get("data_offsets")?.get(1)?.as_u64())
         .max()
         .unwrap_or(0);
-    let data_len = (bytes.len() - data_start) as u64;
+    let data_len = data.len() as u64;
     if data_end != data_len {
         return Err(format!(
             "the header describes {data_end} bytes of tensor data from offset {data_start}, \

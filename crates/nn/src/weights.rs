@@ -1,6 +1,19 @@
 //! Saving and loading a module's parameters as a safetensors file, keyed by parameter
 //! name: written atomically, and validated in full before anything is changed on load.
 
+// Reached by data from outside (files): no unwrap, expect, panic, indexing or unchecked
+// arithmetic outside the tests (`docs/reliability.md`); each exception is local and says why.
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing,
+        clippy::arithmetic_side_effects
+    )
+)]
+
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -114,8 +127,22 @@ pub fn load_weights<T: Float, M: Module<T> + ?Sized>(
         return Err(NnError::WeightsMismatch { path: path.to_path_buf(), problems });
     }
     let mut values = values.into_iter();
-    model.visit_params_mut(&mut |_, mut param| {
-        param.assign(&values.next().flatten().expect("validated above"));
+    model.visit_params_mut(&mut |name, mut param| match values.next().flatten() {
+        Some(value) if value.shape() == param.shape() => param.assign(&value),
+        // Every value was validated against `visit_params` above: only a `Module` whose
+        // two visitors disagree gets here (a programmer error, documented under Panics).
+        _ => visitors_disagree(name),
     });
     Ok(())
+}
+
+/// The panic of a `Module` whose `visit_params_mut` visits other parameters, or in another
+/// order, than its `visit_params`.
+#[allow(clippy::panic)]
+#[cold]
+fn visitors_disagree(name: &str) -> ! {
+    panic!(
+        "load_weights: `{name}`: visit_params_mut visited a parameter that visit_params did not, \
+         or in another order or shape (a bug in this Module's implementation)"
+    )
 }
