@@ -240,7 +240,7 @@ impl fmt::Display for CsvProblem {
             Self::MissingLabelColumn { index, columns } => write!(
                 f,
                 "the label column (index {index}, column {}) does not exist: the row has {columns} columns",
-                index + 1
+                index.saturating_add(1)
             ),
             Self::NoFeatures { columns } => {
                 write!(f, "{columns} column: expected at least one feature column besides the label")

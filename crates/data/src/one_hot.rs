@@ -9,7 +9,9 @@ use crate::{DataError, Dataset};
 /// column `labels[i]` and 0 elsewhere (Keras's `to_categorical`, PyTorch's `one_hot`).
 ///
 /// # Errors
-/// [`DataError::LabelOutOfRange`] naming the first label that is not below `num_classes`.
+/// [`DataError::LabelOutOfRange`] naming the first label that is not below `num_classes`;
+/// [`DataError::InvalidArgument`] for `num_classes` above [`MAX_CLASSES`](crate::MAX_CLASSES)
+/// or a matrix too large to allocate.
 ///
 /// ```
 /// use ndarray::array;
@@ -22,6 +24,17 @@ use crate::{DataError, Dataset};
 /// # Ok::<(), tapegrad_data::DataError>(())
 /// ```
 pub fn one_hot<T: Float>(labels: &[usize], num_classes: usize) -> Result<Array2<T>, DataError> {
+    if num_classes > crate::MAX_CLASSES || tapegrad_tape::checked_size(&[labels.len(), num_classes]).is_none()
+    {
+        return Err(DataError::InvalidArgument {
+            context: "one_hot",
+            reason: format!(
+                "{num_classes} classes for {} labels: at most {} classes, and a matrix that fits in memory",
+                labels.len(),
+                crate::MAX_CLASSES
+            ),
+        });
+    }
     if let Some((position, &label)) = labels.iter().enumerate().find(|&(_, &label)| label >= num_classes) {
         return Err(DataError::LabelOutOfRange { position, label, num_classes });
     }

@@ -285,3 +285,11 @@ fn a_table_with_only_a_label_column_is_an_error() {
         assert_eq!(csv_error(err, "labels-only.csv"), (1, None, CsvProblem::NoFeatures { columns: 1 }));
     }
 }
+
+/// A label column index at the top of `usize` is an error whose message does not overflow.
+#[test]
+fn a_label_column_of_usize_max_is_an_error_not_an_overflow() {
+    let dir = TempDir::new("csv-max-column");
+    let err = load(&dir, "t.csv", "1,2,0\n", CsvOptions::new().label_column(usize::MAX)).unwrap_err();
+    assert!(err.to_string().contains(&format!("index {}, column {}", usize::MAX, usize::MAX)), "{err}");
+}

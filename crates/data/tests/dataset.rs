@@ -319,3 +319,16 @@ fn labels_at_or_above_max_classes_are_refused_by_dataset_new() {
     let (train, test) = data.split_stratified(0.5, &mut StdRng::seed_from_u64(1)).unwrap();
     assert_eq!((train.class_counts()[top], test.class_counts()[top]), (1, 1));
 }
+
+/// A class count far beyond any label is refused before a matrix is sized by it.
+#[test]
+fn one_hot_refuses_an_absurd_class_count() {
+    for classes in [tapegrad_data::MAX_CLASSES + 1, usize::MAX] {
+        let err = one_hot::<f32>(&[0, 1], classes).unwrap_err();
+        assert!(matches!(err, DataError::InvalidArgument { context: "one_hot", .. }), "{err:?}");
+    }
+    assert_eq!(
+        one_hot::<f32>(&[], tapegrad_data::MAX_CLASSES).unwrap().dim(),
+        (0, tapegrad_data::MAX_CLASSES)
+    );
+}
