@@ -38,7 +38,21 @@ pub fn one_hot<T: Float>(labels: &[usize], num_classes: usize) -> Result<Array2<
     if let Some((position, &label)) = labels.iter().enumerate().find(|&(_, &label)| label >= num_classes) {
         return Err(DataError::LabelOutOfRange { position, label, num_classes });
     }
-    let mut encoded = Array2::zeros((labels.len(), num_classes));
+    // A few kilobytes of labels can ask for gigabytes here (rows × classes): allocate
+    // fallibly, so memory that is not there is an error, not an abort.
+    let too_large = |reason: String| DataError::InvalidArgument { context: "one_hot", reason };
+    let size = labels.len().saturating_mul(num_classes);
+    let mut values: Vec<T> = Vec::new();
+    values.try_reserve_exact(size).map_err(|_| {
+        too_large(format!(
+            "a [{}, {num_classes}] matrix ({size} values) cannot be allocated; take the labels directly \
+             (cross_entropy accepts them)",
+            labels.len()
+        ))
+    })?;
+    values.resize(size, T::zero());
+    let mut encoded =
+        Array2::from_shape_vec((labels.len(), num_classes), values).map_err(|e| too_large(e.to_string()))?;
     for (row, &label) in labels.iter().enumerate() {
         encoded[[row, label]] = T::one();
     }

@@ -97,9 +97,6 @@ fn from_bytes<T: Float>(bytes: &[u8]) -> Vec<T> {
 /// [`NnError::Io`] naming the path if it cannot be written or renamed;
 /// [`NnError::CorruptWeights`] if two tensors share a name.
 ///
-/// # Panics
-/// Never in practice: each tensor's bytes are built from its own array.
-///
 /// ```
 /// use std::collections::BTreeMap;
 /// use tapegrad_nn::{read_tensors, write_tensors};
@@ -125,6 +122,13 @@ pub fn write_tensors<'a, T: Float>(
             (name, array.shape().to_vec(), bytes)
         })
         .collect();
+    let mut names = std::collections::BTreeSet::new();
+    if let Some((name, _, _)) = tensors.iter().find(|(name, _, _)| !names.insert(name.as_str())) {
+        return Err(NnError::CorruptWeights {
+            path: path.to_path_buf(),
+            reason: format!("two tensors are named `{name}`; each name must be unique"),
+        });
+    }
     let corrupt = |e: safetensors::SafeTensorError| NnError::CorruptWeights {
         path: path.to_path_buf(),
         reason: e.to_string(),

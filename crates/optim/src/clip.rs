@@ -108,9 +108,11 @@ impl<T: Float> Clip<T> {
     }
 }
 
-/// `√(Σ x²)` of a list of numbers (the norm of the per-tensor norms, as PyTorch stacks them).
+/// `√(Σ x²)` of a list of numbers (the norm of the per-tensor norms, as PyTorch stacks
+/// them), summed in f64: in f32, gradients of 10²⁰ — finite, and exactly what clipping is
+/// for — would square to infinity.
 pub(crate) fn l2_norm<T: Float>(values: impl IntoIterator<Item = T>) -> T {
-    values.into_iter().map(|v| v * v).sum::<T>().sqrt()
+    T::from_f64(values.into_iter().map(|v| v.to_f64() * v.to_f64()).sum::<f64>().sqrt())
 }
 
 /// The L2 norm of one gradient.

@@ -101,6 +101,11 @@ impl Owner {
         self.require(name, value, "finite and ≥ 0", value >= T::zero() && value.is_finite())
     }
 
+    /// `0 ≤ value ≤ 1`: a decay rate (`α > 1` makes a running average of squares negative).
+    pub(crate) fn fraction<T: Float>(self, name: &'static str, value: T) -> Result<(), OptimError> {
+        self.require(name, value, "in [0, 1]", value >= T::zero() && value <= T::one())
+    }
+
     /// `0 ≤ value < 1`.
     pub(crate) fn unit_interval<T: Float>(self, name: &'static str, value: T) -> Result<(), OptimError> {
         self.require(name, value, "in [0, 1)", value >= T::zero() && value < T::one())

@@ -123,23 +123,25 @@ impl<T: Float> RmsPropConfig<T> {
         self
     }
 
-    /// Checks the hyperparameters as PyTorch does and makes the optimizer.
+    /// Checks the hyperparameters as PyTorch does, and more strictly where PyTorch's range
+    /// lets the update turn NaN or diverge, and makes the optimizer.
     ///
     /// # Errors
     /// [`OptimError::InvalidHyperparameter`] for a negative, infinite or NaN learning rate, `ε`,
-    /// momentum, weight decay, `α` or clipping threshold.
+    /// weight decay or clipping threshold, a momentum outside `[0, 1)` or an `α` outside
+    /// `[0, 1]` (above 1 the running average of squares goes negative).
     ///
     /// ```
     /// let err = tapegrad_optim::RmsProp::<f64>::builder().alpha(f64::NAN).build().unwrap_err();
-    /// assert_eq!(err.to_string(), "RmsProp: invalid alpha = NaN (must be finite and ≥ 0)");
+    /// assert_eq!(err.to_string(), "RmsProp: invalid alpha = NaN (must be in [0, 1])");
     /// ```
     pub fn build(self) -> Result<RmsProp<T>, OptimError> {
         let check = Owner::Optimizer("RmsProp");
         check.non_negative("learning_rate", self.learning_rate)?;
         check.non_negative("eps", self.eps)?;
-        check.non_negative("momentum", self.momentum)?;
+        check.unit_interval("momentum", self.momentum)?;
         check.non_negative("weight_decay", self.weight_decay)?;
-        check.non_negative("alpha", self.alpha)?;
+        check.fraction("alpha", self.alpha)?;
         self.clipping.validate("RmsProp")?;
         Ok(Stateful::with_rule(self))
     }

@@ -94,7 +94,8 @@ impl<T: Float> StepLr<T> {
 
 impl<T: Float> LrSchedule<T> for StepLr<T> {
     fn learning_rate(&self, epoch: usize) -> T {
-        self.base_lr * self.gamma.powf(T::from_f64((epoch / self.step_size) as f64))
+        // γᵏ capped at the largest finite value, so a base rate of 0 stays 0 (not 0 · ∞ = NaN).
+        self.base_lr * self.gamma.powf(T::from_f64((epoch / self.step_size) as f64)).min(T::max_value())
     }
 }
 
@@ -131,7 +132,8 @@ impl<T: Float> ExponentialLr<T> {
 
 impl<T: Float> LrSchedule<T> for ExponentialLr<T> {
     fn learning_rate(&self, epoch: usize) -> T {
-        self.base_lr * self.gamma.powf(T::from_f64(epoch as f64))
+        // γᵉ capped at the largest finite value, so a base rate of 0 stays 0 (not 0 · ∞ = NaN).
+        self.base_lr * self.gamma.powf(T::from_f64(epoch as f64)).min(T::max_value())
     }
 }
 

@@ -112,8 +112,9 @@ impl<T: Float> SgdConfig<T> {
     /// Checks the hyperparameters as PyTorch does and makes the optimizer.
     ///
     /// # Errors
-    /// [`OptimError::InvalidHyperparameter`] for a negative, infinite or NaN learning rate, momentum,
-    /// weight decay or clipping threshold, or a NaN dampening;
+    /// [`OptimError::InvalidHyperparameter`] for a negative, infinite or NaN learning rate,
+    /// weight decay or clipping threshold, a momentum outside `[0, 1)` (from 1 up it never
+    /// decays and the step diverges; PyTorch accepts it), or a non-finite dampening;
     /// [`OptimError::NesterovRequiresMomentum`] for Nesterov with `μ ≤ 0` or `τ ≠ 0`.
     ///
     /// ```
@@ -124,7 +125,7 @@ impl<T: Float> SgdConfig<T> {
     pub fn build(self) -> Result<Sgd<T>, OptimError> {
         let check = Owner::Optimizer("Sgd");
         check.non_negative("learning_rate", self.learning_rate)?;
-        check.non_negative("momentum", self.momentum)?;
+        check.unit_interval("momentum", self.momentum)?;
         check.finite("dampening", self.dampening)?;
         check.non_negative("weight_decay", self.weight_decay)?;
         if self.nesterov && (self.momentum <= T::zero() || self.dampening != T::zero()) {

@@ -169,3 +169,16 @@ fn a_step_that_would_update_nothing_is_an_error() {
     // An empty list of named parameters.
     assert!(optimizer.step_params(&mut []).is_err());
 }
+
+/// Finite f32 gradients too large to square in f32 are clipped, not refused: the norm is
+/// summed in f64.
+#[test]
+fn huge_finite_f32_gradients_are_clipped_not_refused() {
+    let mut optimizer =
+        Sgd::<f32>::builder().learning_rate(1.0).clipping(GradientClipping::Norm(1.0)).build().unwrap();
+    let mut theta = array![0.0f32, 0.0];
+    let report =
+        optimizer.step_params(&mut [NamedParam::new("theta", &mut theta, &array![3e20f32, 4e20])]).unwrap();
+    assert_eq!(report.total_norm, Some(5e20));
+    assert!((theta[0] + 0.6).abs() < 1e-6 && (theta[1] + 0.8).abs() < 1e-6, "{theta}");
+}

@@ -213,3 +213,25 @@ fn a_schedule_that_overflows_sets_the_largest_finite_rate() {
     let rate = ExponentialLr::new(1.0f32, 2.0).unwrap().apply(200, &mut sgd);
     assert_eq!((rate, sgd.learning_rate()), (f32::MAX, f32::MAX));
 }
+
+/// A base rate of 0 stays 0 however large γᵏ grows (0 · ∞ used to be NaN, which the
+/// overflow cap then turned into the largest finite rate).
+#[test]
+fn a_zero_base_rate_stays_zero_under_a_growing_schedule() {
+    use tapegrad_optim::{LrSchedule, Optimizer};
+    let mut sgd = Sgd::<f64>::builder().build().unwrap();
+    assert_eq!(StepLr::new(0.0, 1, 10.0).unwrap().apply(400, &mut sgd), 0.0);
+    assert_eq!(ExponentialLr::new(0.0f64, 10.0).unwrap().apply(400, &mut sgd), 0.0);
+    assert_eq!(sgd.learning_rate(), 0.0);
+}
+
+/// Ranges that keep the update finite: RMSprop's α beyond 1 makes its running average of
+/// squares negative (√ of it is NaN); a momentum of 1 or more never decays and diverges.
+#[test]
+fn decay_rates_beyond_one_are_refused() {
+    assert_invalid(RmsProp::builder().alpha(2.0).build(), "RmsProp", "alpha", 2.0);
+    assert!(RmsProp::<f64>::builder().alpha(1.0).build().is_ok());
+    assert_invalid(RmsProp::builder().momentum(1.0).build(), "RmsProp", "momentum", 1.0);
+    assert_invalid(Sgd::builder().momentum(1e300).build(), "Sgd", "momentum", 1e300);
+    assert_invalid(Sgd::builder().momentum(1.0).build(), "Sgd", "momentum", 1.0);
+}

@@ -39,6 +39,16 @@ pub enum TrainError {
         /// The value.
         value: f64,
     },
+    /// An epoch trained on no batch at all: every batch was skipped as non-finite, or
+    /// `drop_last` dropped the only, partial, batch. Its loss and accuracy would be
+    /// undefined, not 0.
+    #[error("epoch {epoch}: no batch was trained on ({reason})")]
+    NoBatches {
+        /// The epoch, counting from 1.
+        epoch: usize,
+        /// Why.
+        reason: String,
+    },
     /// The training or validation data set has no samples.
     #[error("the {which} data set has no samples: nothing to train on or measure")]
     EmptyData {

@@ -16,6 +16,9 @@ pub(crate) fn correct<T: Float>(logits: ArrayView2<'_, T>, labels: &[usize]) -> 
     logits
         .axis_iter(Axis(0))
         .zip(labels)
+        // A row with a NaN has no prediction: it is never counted as correct (a NaN model
+        // would otherwise score whatever fraction of labels is 0).
+        .filter(|(row, _)| row.iter().all(|v| !v.is_nan()))
         .filter(|(row, label)| {
             let best = row
                 .iter()

@@ -90,6 +90,17 @@ impl History {
         if self.epochs.is_empty() {
             return Err(plot_error("the history has no epochs".into()));
         }
+        // Axis ranges add margins to the data's span: values beyond ±1e300 would overflow
+        // them to infinity, on which the plotting library loops forever.
+        for e in &self.epochs {
+            let values =
+                [Some(e.train_loss), e.validation_loss, Some(e.train_accuracy), e.validation_accuracy];
+            if let Some(v) =
+                values.into_iter().flatten().find(|v| v.is_finite() && v.abs() > MAX_DRAWABLE / 100.0)
+            {
+                return Err(plot_error(format!("epoch {}: the value {v:e} is too large to draw", e.epoch)));
+            }
+        }
         let mut svg = String::new();
         {
             let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
@@ -167,7 +178,8 @@ impl History {
     ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
         let first = self.epochs.iter().map(|e| e.epoch).min().unwrap_or(0);
         let last = self.epochs.iter().map(|e| e.epoch).max().unwrap_or(0);
-        let (x_lo, x_hi) = if first == last { (first.saturating_sub(1), last + 1) } else { (first, last) };
+        let (x_lo, x_hi) =
+            if first == last { (first.saturating_sub(1), last.saturating_add(1)) } else { (first, last) };
         let x_span = (x_hi - x_lo) as f64;
         let normalised = |(y_lo, y_hi): (f64, f64)| -> Vec<Vec<(f64, f64)>> {
             let to_unit = |&(x, y): &(usize, f64)| ((x - x_lo) as f64 / x_span, (y - y_lo) / (y_hi - y_lo));
@@ -247,6 +259,10 @@ impl History {
 fn max_of(series: &[Series]) -> Option<f64> {
     series.iter().flat_map(|s| s.points.iter().map(|p| p.1)).reduce(f64::max)
 }
+
+/// The largest magnitude a chart can draw: its axes add margins to the data's span, which
+/// must stay finite.
+pub(crate) const MAX_DRAWABLE: f64 = 1e300;
 
 fn min_of(series: &[Series]) -> Option<f64> {
     series.iter().flat_map(|s| s.points.iter().map(|p| p.1)).reduce(f64::min)

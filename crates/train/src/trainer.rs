@@ -242,7 +242,9 @@ impl Trainer {
     /// loss or gradient norm (before that batch's step: the weights stay those after the
     /// previous batch; see [`on_non_finite`](Trainer::on_non_finite) to skip such batches
     /// instead); [`TrainError::Optimizer`] if the optimizer refuses a step;
-    /// [`TrainError::EmptyData`] for a data set without samples;
+    /// [`TrainError::EmptyData`] for a data set without samples; [`TrainError::NoBatches`]
+    /// for an epoch that trained on no batch (all skipped, or `drop_last` with fewer samples
+    /// than a batch);
     /// [`TrainError::InvalidSetting`] for a batch size of 0.
     ///
     /// ```
@@ -390,6 +392,20 @@ impl Trainer {
                 bar.set_message(format!("loss {:.4}", total_loss / seen as f64));
             }
             bar.finish_and_clear();
+            if seen == 0 {
+                let reason = if skipped > 0 {
+                    format!(
+                        "all {skipped} batches had a NaN or infinite loss or gradient norm and were skipped"
+                    )
+                } else {
+                    format!(
+                        "drop_last dropped the only batch: {} samples, batch size {}",
+                        train.len(),
+                        self.batch_size
+                    )
+                };
+                return Err(TrainError::NoBatches { epoch, reason });
+            }
             model.set_training(false);
             let (validation_loss, validation_accuracy) = match validation {
                 Some(data) => {
@@ -400,8 +416,8 @@ impl Trainer {
             };
             let record = EpochRecord {
                 epoch,
-                train_loss: total_loss / seen.max(1) as f64,
-                train_accuracy: right as f64 / seen.max(1) as f64,
+                train_loss: total_loss / seen as f64,
+                train_accuracy: right as f64 / seen as f64,
                 validation_loss,
                 validation_accuracy,
                 learning_rate,

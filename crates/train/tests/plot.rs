@@ -134,3 +134,28 @@ fn decision_boundary_draws_regions_contour_and_points_and_checks_its_inputs() {
     let err = write_decision_boundary_svg(&path, "bad", points.view(), &labels, too_few).unwrap_err();
     assert!(err.to_string().contains("returned 3 probabilities for 22500 grid points"), "{err}");
 }
+
+/// Values so large that the axes' margins would overflow are an error, not a chart
+/// drawn forever (the plotting library loops on an infinite axis).
+#[test]
+fn values_too_large_to_draw_are_errors_not_hangs() {
+    let dir = std::env::temp_dir().join(format!("tapegrad-plot-huge-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut history = History::default();
+    history.push(EpochRecord { epoch: 1, train_loss: 1.7e308, ..Default::default() });
+    history.push(EpochRecord { epoch: usize::MAX, train_loss: 1.0, ..Default::default() });
+    let err = history.write_svg(dir.join("huge.svg"), "huge").unwrap_err();
+    assert!(matches!(err, TrainError::Plot { .. }) && err.to_string().contains("too large to draw"), "{err}");
+    let mut history = History::default();
+    history.push(EpochRecord { epoch: usize::MAX, train_loss: 1.0, ..Default::default() });
+    history.write_svg(dir.join("last-epoch.svg"), "the last epoch").unwrap();
+
+    let points = ndarray::array![[-9e307, 0.0], [9e307, 1.0]];
+    let err =
+        tapegrad_train::write_decision_boundary_svg(dir.join("b.svg"), "t", points.view(), &[0, 1], |grid| {
+            Ok(vec![0.5; grid.nrows()])
+        })
+        .unwrap_err();
+    assert!(err.to_string().contains("too large to draw"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

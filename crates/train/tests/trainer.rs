@@ -180,3 +180,38 @@ fn everything_a_training_run_holds_is_send_and_trains_in_a_spawned_thread() {
     assert!(history.last().unwrap().train_accuracy > 0.9, "{:?}", history.last());
     assert!(params(&net).iter().all(|w| w.is_finite()));
 }
+
+/// An epoch that trains on no batch is an error, not a record of loss 0 and accuracy 0.
+#[test]
+fn an_epoch_without_a_batch_is_an_error() {
+    let data = blobs(1).subset(&[0, 1, 2, 100, 101, 102, 103, 104]);
+    let mut net = model(2);
+    let mut adam = Adam::builder().build().unwrap();
+    let err = Trainer::new()
+        .batch_size(100)
+        .drop_last(true)
+        .quiet(true)
+        .fit(&mut net, &mut adam, &data, None)
+        .unwrap_err();
+    assert!(matches!(err, TrainError::NoBatches { epoch: 1, .. }), "{err:?}");
+    assert!(err.to_string().contains("drop_last dropped the only batch: 8 samples, batch size 100"), "{err}");
+    let nan = blobs_with_nan(1, 0).subset(&[0, 1]);
+    let err = Trainer::new()
+        .batch_size(2)
+        .quiet(true)
+        .on_non_finite(tapegrad_train::OnNonFinite::SkipBatch)
+        .fit(&mut net, &mut adam, &nan, None)
+        .unwrap_err();
+    assert!(err.to_string().contains("all 1 batches had a NaN or infinite loss"), "{err}");
+}
+
+/// A model whose outputs are NaN predicts nothing: evaluation counts none of its rows
+/// as correct (the argmax of a NaN row used to be class 0).
+#[test]
+fn a_nan_model_scores_no_accuracy() {
+    let model = Dense::from_arrays(Array2::from_elem((2, 2), f32::NAN), None);
+    let data = Dataset::new(array![[1.0f32, 0.0], [0.0, 1.0]], vec![0, 0]).unwrap();
+    let (loss, accuracy) = evaluate(&model, &data).unwrap();
+    assert!(loss.is_nan());
+    assert_eq!(accuracy, 0.0);
+}

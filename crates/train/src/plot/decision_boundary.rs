@@ -89,6 +89,11 @@ pub fn write_decision_boundary_svg(
     if let Some(i) = points.rows().into_iter().position(|p| !p.iter().all(|v| v.is_finite())) {
         return Err(plot_error(format!("point {i} has a non-finite coordinate")));
     }
+    // The axes add margins to the points' span, which must stay finite (on infinite axes
+    // the plotting library loops forever).
+    if let Some(i) = points.rows().into_iter().position(|p| p.iter().any(|v| v.abs() > super::MAX_DRAWABLE)) {
+        return Err(plot_error(format!("point {i} has a coordinate beyond ±1e300, too large to draw")));
+    }
 
     let x_range = padded_range(points.column(0).iter().copied());
     let y_range = padded_range(points.column(1).iter().copied());
