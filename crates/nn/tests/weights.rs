@@ -375,3 +375,20 @@ mod saving {
         assert!(other_file.exists(), "another file's temporaries are not touched");
     }
 }
+
+/// Two tensors of one name are refused as documented (safetensors panicked on them); no
+/// file is written.
+#[test]
+fn two_tensors_of_one_name_are_an_error_not_a_panic() {
+    let dir = scratch("duplicates");
+    let a = ndarray::array![1.0f32, 2.0].into_dyn();
+    let err = tapegrad_nn::write_tensors(
+        dir.join("twice.safetensors"),
+        [("a".to_string(), a.view()), ("a".to_string(), a.view())],
+        Default::default(),
+    )
+    .unwrap_err();
+    assert!(matches!(err, NnError::CorruptWeights { .. }), "{err:?}");
+    assert!(err.to_string().contains("two tensors are named `a`"), "{err}");
+    assert!(!dir.join("twice.safetensors").exists());
+}
