@@ -66,6 +66,19 @@ pub enum LossError {
         /// The shape it was given.
         actual: Vec<usize>,
     },
+    /// A parameter of the loss is out of its range (`huber`'s `delta` must be finite and
+    /// positive).
+    #[error("{op}: {name} = {value} (must be {expected})")]
+    InvalidParameter {
+        /// The loss.
+        op: &'static str,
+        /// The parameter.
+        name: &'static str,
+        /// The rejected value.
+        value: f64,
+        /// The allowed range, in words.
+        expected: &'static str,
+    },
     /// A hinge label is neither −1 nor +1.
     #[error("{op}: label at index {index:?} is {value}, but hinge labels must be -1 or +1")]
     NotPlusMinusOne {

@@ -84,10 +84,9 @@ pub fn l1<'t, T: Float>(
 /// (PyTorch's `SmoothL1Loss(beta)` is `huber(…, beta) / beta`.)
 ///
 /// # Errors
-/// [`LossError::ShapeMismatch`] when the target's shape differs from the prediction's.
-///
-/// # Panics
-/// If `delta` is not positive (PyTorch requires `delta > 0` too).
+/// [`LossError::ShapeMismatch`] when the target's shape differs from the prediction's;
+/// [`LossError::InvalidParameter`] when `delta` is not finite and positive (PyTorch
+/// requires `delta > 0` too).
 ///
 /// ```
 /// use ndarray::array;
@@ -110,7 +109,10 @@ pub fn huber<'t, T: Float>(
     delta: T,
     reduction: Reduction,
 ) -> Result<Var<'t, T>, LossError> {
-    assert!(delta > T::zero(), "huber: delta must be positive, got {delta}");
+    if !(delta > T::zero() && delta.is_finite()) {
+        let (op, name, expected) = ("huber", "delta", "finite and > 0");
+        return Err(LossError::InvalidParameter { op, name, value: delta.to_f64(), expected });
+    }
     check_same_shape("huber", prediction, target)?;
     let difference = prediction - target;
     let clamped = difference.clamp(-delta, delta);

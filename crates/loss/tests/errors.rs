@@ -110,9 +110,13 @@ fn binary_cross_entropy_rejects_inputs_that_are_not_probabilities() {
 }
 
 #[test]
-#[should_panic(expected = "huber: delta must be positive, got 0")]
-fn huber_needs_a_positive_delta() {
+fn huber_needs_a_finite_positive_delta() {
     let tape = Tape::new();
     let x = tape.var(array![1.0]);
-    let _ = huber(x, x, 0.0, Reduction::Mean);
+    for delta in [0.0, -1.0, f64::NAN, f64::INFINITY] {
+        let err = huber(x, x, delta, Reduction::Mean).unwrap_err();
+        assert!(matches!(err, LossError::InvalidParameter { op: "huber", name: "delta", .. }), "{err:?}");
+    }
+    let err = huber(x, x, 0.0, Reduction::Mean).unwrap_err();
+    assert_eq!(err.to_string(), "huber: delta = 0 (must be finite and > 0)");
 }

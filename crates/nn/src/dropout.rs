@@ -19,7 +19,7 @@ use crate::{Module, NnError};
 ///
 /// ```
 /// use tapegrad_nn::{Dropout, Module};
-/// let mut dropout = Dropout::new(0.5, 42);
+/// let mut dropout = Dropout::new(0.5, 42)?;
 /// let ones = ndarray::Array2::<f64>::ones((1, 8));
 /// {
 ///     let tape = tapegrad_tape::Tape::new();
@@ -29,6 +29,7 @@ use crate::{Module, NnError};
 /// dropout.set_training(false);
 /// let tape = tapegrad_tape::Tape::new();
 /// assert_eq!(dropout.forward(&tape, tape.constant(&ones)).unwrap().value(), ones.into_dyn());
+/// # Ok::<(), tapegrad_nn::NnError>(())
 /// ```
 #[derive(Debug)]
 pub struct Dropout {
@@ -40,36 +41,48 @@ pub struct Dropout {
 impl Dropout {
     /// Dropout with drop probability `p`, in training mode, its generator seeded with `seed`.
     ///
-    /// # Panics
-    /// If `p` is not in `[0, 1)`.
+    /// # Errors
+    /// [`NnError::InvalidSetting`] if `p` is not in `[0, 1)` (as PyTorch's `ValueError`;
+    /// `p = 1` would drop everything and divide by 0).
     ///
     /// ```
-    /// let dropout = tapegrad_nn::Dropout::new(0.1, 7);
+    /// let dropout = tapegrad_nn::Dropout::new(0.1, 7)?;
     /// assert_eq!(dropout.p(), 0.1);
+    /// let err = tapegrad_nn::Dropout::new(1.0, 7).unwrap_err();
+    /// assert_eq!(err.to_string(), "Dropout: p = 1 (must be in [0, 1))");
+    /// # Ok::<(), tapegrad_nn::NnError>(())
     /// ```
-    pub fn new(p: f64, seed: u64) -> Self {
+    pub fn new(p: f64, seed: u64) -> Result<Self, NnError> {
         Self::with_rng(p, StdRng::seed_from_u64(seed))
     }
 
     /// Dropout drawing its masks from `rng`.
     ///
-    /// # Panics
-    /// If `p` is not in `[0, 1)`.
+    /// # Errors
+    /// As [`new`](Dropout::new).
     ///
     /// ```
     /// use rand::SeedableRng;
-    /// let dropout = tapegrad_nn::Dropout::with_rng(0.2, rand::rngs::StdRng::seed_from_u64(3));
+    /// let dropout = tapegrad_nn::Dropout::with_rng(0.2, rand::rngs::StdRng::seed_from_u64(3))?;
     /// assert!(dropout.is_training());
+    /// # Ok::<(), tapegrad_nn::NnError>(())
     /// ```
-    pub fn with_rng(p: f64, rng: StdRng) -> Self {
-        assert!((0.0..1.0).contains(&p), "Dropout: p must be in [0, 1), got {p}");
-        Dropout { p, training: true, rng: RefCell::new(rng) }
+    pub fn with_rng(p: f64, rng: StdRng) -> Result<Self, NnError> {
+        if !(0.0..1.0).contains(&p) {
+            return Err(NnError::InvalidSetting {
+                layer: "Dropout",
+                name: "p",
+                value: p,
+                expected: "in [0, 1)",
+            });
+        }
+        Ok(Dropout { p, training: true, rng: RefCell::new(rng) })
     }
 
     /// The drop probability.
     ///
     /// ```
-    /// assert_eq!(tapegrad_nn::Dropout::new(0.3, 0).p(), 0.3);
+    /// assert_eq!(tapegrad_nn::Dropout::new(0.3, 0).unwrap().p(), 0.3);
     /// ```
     pub fn p(&self) -> f64 {
         self.p
@@ -79,7 +92,7 @@ impl Dropout {
     /// [`Module::set_training`], callable without naming the element type.
     ///
     /// ```
-    /// let mut dropout = tapegrad_nn::Dropout::new(0.3, 0);
+    /// let mut dropout = tapegrad_nn::Dropout::new(0.3, 0).unwrap();
     /// dropout.set_training(false);
     /// assert!(!dropout.is_training());
     /// ```
@@ -90,7 +103,7 @@ impl Dropout {
     /// Whether the layer is in training mode (dropping) rather than evaluation (identity).
     ///
     /// ```
-    /// let mut dropout = tapegrad_nn::Dropout::new(0.3, 0);
+    /// let mut dropout = tapegrad_nn::Dropout::new(0.3, 0).unwrap();
     /// dropout.set_training(false);
     /// assert!(!dropout.is_training());
     /// ```

@@ -21,6 +21,18 @@ pub enum NnError {
         /// The shape it was given.
         actual: Vec<usize>,
     },
+    /// A layer's setting is out of its range (`Dropout`'s `p` outside `[0, 1)`).
+    #[error("{layer}: {name} = {value} (must be {expected})")]
+    InvalidSetting {
+        /// The layer.
+        layer: &'static str,
+        /// The setting.
+        name: &'static str,
+        /// The rejected value.
+        value: f64,
+        /// The allowed range, in words.
+        expected: &'static str,
+    },
     /// A file could not be read or written.
     #[error("cannot {action} {}: {source}", path.display())]
     Io {

@@ -46,10 +46,8 @@ pub enum Init {
 }
 
 impl Init {
-    /// An array of `shape` filled by this initialiser.
-    ///
-    /// # Panics
-    /// If a fan is 0 for an initialiser that divides by it (a layer of width 0).
+    /// An array of `shape` filled by this initialiser. An array with no element (a layer of
+    /// width 0) is returned as it is, whatever the fans, as PyTorch's initialisers do.
     ///
     /// ```
     /// use rand::SeedableRng;
@@ -65,7 +63,11 @@ impl Init {
         fan_out: usize,
         rng: &mut (impl Rng + ?Sized),
     ) -> ArrayD<T> {
-        let (fan_in, fan_out) = (fan_in as f64, fan_out as f64);
+        if shape.contains(&0) {
+            return ArrayD::zeros(IxDyn(shape));
+        }
+        // Fans of 0 with elements to fill: there is no scale; count them as 1.
+        let (fan_in, fan_out) = (fan_in.max(1) as f64, fan_out.max(1) as f64);
         match *self {
             Init::XavierUniform => uniform(shape, fan_bound(6.0, fan_in + fan_out), rng),
             Init::HeUniform => uniform(shape, fan_bound(6.0, fan_in), rng),
@@ -79,7 +81,6 @@ impl Init {
 
 /// `√(numerator / fan)`.
 fn fan_bound(numerator: f64, fan: f64) -> f64 {
-    assert!(fan > 0.0, "init: a fan of 0 (a layer of width 0) has no scale");
     (numerator / fan).sqrt()
 }
 

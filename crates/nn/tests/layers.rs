@@ -74,7 +74,8 @@ fn a_deeper_sequential_model() {
 
 #[test]
 fn dropout_in_evaluation_mode_is_the_identity_and_checks() {
-    let mut model = Sequential::new().add(Dense::new(3, 4, &mut rng())).add(Dropout::new(0.5, 1)).add(Tanh);
+    let mut model =
+        Sequential::new().add(Dense::new(3, 4, &mut rng())).add(Dropout::new(0.5, 1).unwrap()).add(Tanh);
     model.set_training(false);
     assert_gradients(&mut model);
 }
@@ -82,7 +83,7 @@ fn dropout_in_evaluation_mode_is_the_identity_and_checks() {
 #[test]
 fn dropout_gradient_is_the_scaled_mask() {
     // y = x · m / (1 − p), so ∂Σy/∂x = m / (1 − p): 0 where dropped, 1/(1 − p) = 4 where kept.
-    let dropout = Dropout::new(0.75, 9);
+    let dropout = Dropout::new(0.75, 9).unwrap();
     let x = Array2::from_elem((4, 50), 1.5);
     let tape = Tape::new();
     let input = tape.var(&x);
@@ -102,7 +103,7 @@ fn dropout_gradient_is_the_scaled_mask() {
 fn dropout_masks_repeat_from_the_same_seed_and_change_per_pass() {
     let x = Array2::<f64>::ones((3, 16));
     let masks = |seed| {
-        let dropout = Dropout::new(0.5, seed);
+        let dropout = Dropout::new(0.5, seed).unwrap();
         let tape = Tape::new();
         let first = dropout.forward(&tape, tape.constant(&x)).unwrap().value();
         let second = dropout.forward(&tape, tape.constant(&x)).unwrap().value();
@@ -177,4 +178,24 @@ fn gradients_reach_every_parameter_by_name() {
         seen.push(name.to_string());
     });
     assert_eq!(seen.len(), 4);
+}
+
+/// Settings from outside are errors, not panics: `Dropout`'s `p` outside `[0, 1)`; and a
+/// layer of width 0 is an empty layer (as in PyTorch), not a panic in the initialiser.
+#[test]
+fn dropout_p_out_of_range_is_an_error_and_zero_width_layers_are_empty() {
+    for p in [1.0, -0.1, f64::NAN, f64::INFINITY] {
+        let err = Dropout::new(p, 0).unwrap_err();
+        assert!(
+            matches!(err, tapegrad_nn::NnError::InvalidSetting { layer: "Dropout", name: "p", .. }),
+            "{err:?}"
+        );
+    }
+    for (inputs, outputs) in [(0, 0), (0, 3), (3, 0)] {
+        let layer = Dense::<f32>::new(inputs, outputs, &mut rng());
+        assert_eq!(layer.weight.dim(), (inputs, outputs));
+        let tape = tapegrad_tape::Tape::new();
+        let y = layer.forward(&tape, tape.constant(ndarray::Array2::<f32>::zeros((2, inputs)))).unwrap();
+        assert_eq!(y.shape(), vec![2, outputs]);
+    }
 }

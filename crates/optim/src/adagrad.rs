@@ -3,6 +3,7 @@
 use ndarray::{ArrayD, ArrayViewD, ArrayViewMutD};
 use tapegrad_tape::Float;
 
+use crate::elementwise::step_ratio;
 use crate::error::{OptimError, Owner};
 use crate::kernels::for_each3;
 use crate::optimizer::assert_shapes;
@@ -175,7 +176,7 @@ impl<T: Float> AdagradConfig<T> {
             let g = if weight_decay != T::zero() { g + weight_decay * *p } else { g };
             *s += g * g;
             let std = s.sqrt() + eps;
-            *p += (-decayed_rate) * g / std;
+            *p += step_ratio((-decayed_rate) * g, std);
         });
     }
 }

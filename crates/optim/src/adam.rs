@@ -3,7 +3,7 @@
 use ndarray::{ArrayD, ArrayViewD, ArrayViewMutD};
 use tapegrad_tape::Float;
 
-use crate::elementwise::{lerp, nan_max};
+use crate::elementwise::{lerp, nan_max, step_ratio};
 use crate::error::{OptimError, Owner};
 use crate::kernels::{for_each4, for_each5};
 use crate::optimizer::assert_shapes;
@@ -208,13 +208,13 @@ impl<T: Float> AdamConfig<T> {
                 moments(p, g, m, v);
                 *max = nan_max(*max, *v);
                 let denominator = max.sqrt() / bias_correction2_sqrt + eps;
-                *p += (-step_size) * *m / denominator;
+                *p += step_ratio((-step_size) * *m, denominator);
             });
         } else {
             for_each4(param, grad, exp_avg, exp_avg_sq, |p, g, m, v| {
                 moments(p, g, m, v);
                 let denominator = v.sqrt() / bias_correction2_sqrt + eps;
-                *p += (-step_size) * *m / denominator;
+                *p += step_ratio((-step_size) * *m, denominator);
             });
         }
     }

@@ -22,3 +22,15 @@ pub(crate) fn nan_max<T: Float>(a: T, b: T) -> T {
         b
     }
 }
+
+/// `numerator / denominator`, with `0 / 0` taken as 0: the step of a parameter whose
+/// gradients have all been 0, under `eps = 0` (PyTorch computes NaN there and writes it
+/// into the weight). Otherwise exactly the division, so every other result is PyTorch's.
+#[inline(always)]
+pub(crate) fn step_ratio<T: Float>(numerator: T, denominator: T) -> T {
+    if denominator == T::zero() && numerator == T::zero() {
+        T::zero()
+    } else {
+        numerator / denominator
+    }
+}

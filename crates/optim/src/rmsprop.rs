@@ -3,7 +3,7 @@
 use ndarray::{ArrayD, ArrayViewD, ArrayViewMutD};
 use tapegrad_tape::Float;
 
-use crate::elementwise::lerp;
+use crate::elementwise::{lerp, step_ratio};
 use crate::error::{OptimError, Owner};
 use crate::kernels::{for_each3, for_each4, for_each5};
 use crate::optimizer::assert_shapes;
@@ -209,21 +209,24 @@ impl<T: Float> RmsPropConfig<T> {
         };
         let centered_denominator = |g: T, v: T, grad_avg: &mut T| {
             *grad_avg = lerp(*grad_avg, g, T::one() - alpha);
-            (v + (-T::one()) * *grad_avg * *grad_avg).sqrt() + eps
+            // v − ḡ² ≥ 0 in exact arithmetic; rounding can take it just below 0, whose √ is
+            // NaN. A NaN variance stays NaN.
+            let variance = v + (-T::one()) * *grad_avg * *grad_avg;
+            (if variance < T::zero() { T::zero() } else { variance }).sqrt() + eps
         };
         let with_momentum = |p: &mut T, g: T, denominator: T, b: &mut T| {
-            *b = *b * momentum + g / denominator;
+            *b = *b * momentum + step_ratio(g, denominator);
             *p += (-learning_rate) * *b;
         };
         match (grad_avg, buffer) {
             (None, None) => for_each3(param, grad, square_avg, |p, g, v| {
                 let g = average(p, g, v);
-                *p += (-learning_rate) * g / (v.sqrt() + eps);
+                *p += step_ratio((-learning_rate) * g, v.sqrt() + eps);
             }),
             (Some(grad_avg), None) => {
                 for_each4(param, grad, square_avg, grad_avg.view_mut(), |p, g, v, a| {
                     let g = average(p, g, v);
-                    *p += (-learning_rate) * g / centered_denominator(g, *v, a);
+                    *p += step_ratio((-learning_rate) * g, centered_denominator(g, *v, a));
                 })
             }
             (None, Some(buffer)) => for_each4(param, grad, square_avg, buffer.view_mut(), |p, g, v, b| {

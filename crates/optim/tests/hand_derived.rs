@@ -304,3 +304,27 @@ fn step_counts_are_per_parameter() {
     assert_close(&a, &array![-0.2], 1e-7, "a");
     assert_close(&b, &array![-0.1], 1e-7, "b");
 }
+
+/// With `eps = 0` (PyTorch's range; the tests above use it for round numbers), a
+/// parameter whose gradients have all been 0 takes a step of 0 — PyTorch computes 0 / 0
+/// and writes NaN into the weight.
+#[test]
+fn a_zero_gradient_under_eps_zero_leaves_the_parameter_as_it_was() {
+    let optimizers: Vec<Box<dyn Optimizer<f64>>> = vec![
+        Box::new(Adam::builder().eps(0.0).build().unwrap()),
+        Box::new(Adam::builder().eps(0.0).amsgrad(true).build().unwrap()),
+        Box::new(tapegrad_optim::AdamW::builder().eps(0.0).weight_decay(0.0).build().unwrap()),
+        Box::new(Adagrad::builder().eps(0.0).build().unwrap()),
+        Box::new(RmsProp::builder().eps(0.0).build().unwrap()),
+        Box::new(RmsProp::builder().eps(0.0).centered(true).momentum(0.5).build().unwrap()),
+    ];
+    for mut optimizer in optimizers {
+        let mut theta = array![1.5, -2.0];
+        for _ in 0..3 {
+            let _report = optimizer
+                .step_params(&mut [NamedParam::new("theta", &mut theta, &array![0.0, 0.0])])
+                .unwrap();
+        }
+        assert_eq!(theta, array![1.5, -2.0], "{}", optimizer.name());
+    }
+}

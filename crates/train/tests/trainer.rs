@@ -169,7 +169,7 @@ fn everything_a_training_run_holds_is_send_and_trains_in_a_spawned_thread() {
     send::<(Trainer, tapegrad_train::History, Dataset<f32>)>();
 
     let data = blobs(3);
-    let mut net = model(4).add(tapegrad_nn::Dropout::new(0.1, 5));
+    let mut net = model(4).add(tapegrad_nn::Dropout::new(0.1, 5).unwrap());
     let mut adam = Adam::builder().learning_rate(0.01).build().unwrap();
     let (net, history) = std::thread::spawn(move || {
         let history = Trainer::new().epochs(5).quiet(true).fit(&mut net, &mut adam, &data, None).unwrap();
