@@ -340,19 +340,29 @@ impl Trainer {
                 let tape = Tape::new();
                 let logits = model.forward(&tape, tape.constant(&batch.features))?;
                 let loss = cross_entropy(logits, &batch.targets, Reduction::Mean)?;
-                let non_finite =
-                    |what, value: f64| TrainError::NonFinite { epoch, batch: index + 1, what, value };
                 let loss_value = loss.item().to_f64();
-                if !loss_value.is_finite() {
+                let grads = loss_value.is_finite().then(|| tape.backward(loss));
+                // A finite loss can still have a NaN gradient (√0, or a NaN weight the loss
+                // does not reach): both are checked before the step changes anything.
+                let norm = grads.as_ref().map_or(f64::NAN, |grads| global_grad_norm(&*model, grads).to_f64());
+                let problem = match (loss_value.is_finite(), norm.is_finite()) {
+                    (false, _) => Some(("loss", loss_value)),
+                    (true, false) => Some(("gradient norm", norm)),
+                    (true, true) => None,
+                };
+                let (Some(grads), None) = (grads, problem) else {
+                    let (what, value) = problem.unwrap_or(("loss", loss_value));
                     match self.on_non_finite {
-                        OnNonFinite::Stop => return Err(non_finite("loss", loss_value)),
+                        OnNonFinite::Stop => {
+                            return Err(TrainError::NonFinite { epoch, batch: index + 1, what, value });
+                        }
                         OnNonFinite::SkipBatch => {
                             skipped += 1;
                             bar.inc(1);
                             continue;
                         }
                     }
-                }
+                };
                 let n = batch.targets.len();
                 logits.with_value(|v| {
                     let v = v
@@ -363,20 +373,6 @@ impl Trainer {
                 });
                 if let Some(diagnostics) = &mut diagnostics {
                     diagnostics.record_activations(&tape);
-                }
-                let grads = tape.backward(loss);
-                // A finite loss can still have a NaN gradient (√0, or a NaN weight the
-                // loss does not reach): check before the step changes anything.
-                let norm = global_grad_norm(&*model, &grads).to_f64();
-                if !norm.is_finite() {
-                    match self.on_non_finite {
-                        OnNonFinite::Stop => return Err(non_finite("gradient norm", norm)),
-                        OnNonFinite::SkipBatch => {
-                            skipped += 1;
-                            bar.inc(1);
-                            continue;
-                        }
-                    }
                 }
                 total_loss += loss_value * n as f64;
                 seen += n;

@@ -215,3 +215,52 @@ fn a_nan_model_scores_no_accuracy() {
     assert!(loss.is_nan());
     assert_eq!(accuracy, 0.0);
 }
+
+/// `y = x + √s` with `s = 0`: a finite loss whose gradient is infinite (d√s/ds = ∞ at 0).
+struct SqrtShift {
+    inner: Dense<f32>,
+    s: ndarray::Array1<f32>,
+}
+
+impl Module<f32> for SqrtShift {
+    fn forward<'t>(
+        &'t self,
+        tape: &'t tapegrad_tape::Tape<'t, f32>,
+        x: tapegrad_tape::Var<'t, f32>,
+    ) -> Result<tapegrad_tape::Var<'t, f32>, tapegrad_nn::NnError> {
+        Ok(self.inner.forward(tape, x)? + tape.param(&self.s).sqrt())
+    }
+    fn visit_params<'a>(&'a self, visit: &mut dyn FnMut(&str, ndarray::ArrayViewD<'a, f32>)) {
+        self.inner.visit_params(&mut |name, p| visit(&format!("inner.{name}"), p));
+        visit("s", self.s.view().into_dyn());
+    }
+    fn visit_params_mut(&mut self, visit: &mut dyn FnMut(&str, ndarray::ArrayViewMutD<'_, f32>)) {
+        self.inner.visit_params_mut(&mut |name, p| visit(&format!("inner.{name}"), p));
+        visit("s", self.s.view_mut().into_dyn());
+    }
+}
+
+/// A finite loss with an infinite gradient is caught by the gradient-norm check, before
+/// the step, and a skipped batch's predictions do not count towards accuracy.
+#[test]
+fn an_infinite_gradient_behind_a_finite_loss_stops_training() {
+    let data = blobs(1);
+    let mut net =
+        SqrtShift { inner: Dense::new(2, 2, &mut StdRng::seed_from_u64(3)), s: ndarray::Array1::zeros(2) };
+    let before = params(&net);
+    let mut adam = Adam::builder().build().unwrap();
+    let err = Trainer::new().epochs(1).quiet(true).fit(&mut net, &mut adam, &data, None).unwrap_err();
+    assert!(
+        matches!(err, TrainError::NonFinite { epoch: 1, batch: 1, what: "gradient norm", .. }),
+        "{err:?}"
+    );
+    assert_eq!(params(&net), before);
+    let err = Trainer::new()
+        .epochs(1)
+        .quiet(true)
+        .on_non_finite(tapegrad_train::OnNonFinite::SkipBatch)
+        .fit(&mut net, &mut adam, &data, None)
+        .unwrap_err();
+    assert!(matches!(err, TrainError::NoBatches { epoch: 1, .. }), "{err:?}");
+    assert_eq!(params(&net), before);
+}
