@@ -71,11 +71,20 @@ impl<T: Float> Standardizer<T> {
                 mean[feature] = first;
                 continue;
             }
-            let column_mean = column.iter().map(|&x| Float::to_f64(x)).sum::<f64>() / samples as f64;
-            let variance = column.iter().map(|&x| (Float::to_f64(x) - column_mean).powi(2)).sum::<f64>()
-                / samples as f64;
-            mean[feature] = T::from_f64(column_mean);
-            std[feature] = T::from_f64(variance.sqrt());
+            // Summed in units of a power of two at least as large as every value, so that
+            // values near f64::MAX do not overflow the sums (exact: dividing by a power of
+            // two changes no bit of a normal number).
+            let largest = column.iter().fold(0.0f64, |m, &x| m.max(Float::to_f64(x).abs()));
+            let unit = if largest > 0.0 && largest.is_finite() {
+                2f64.powi((largest.log2().ceil() as i32).clamp(-1022, 1023))
+            } else {
+                1.0
+            };
+            let scaled = || column.iter().map(|&x| Float::to_f64(x) / unit);
+            let column_mean = scaled().sum::<f64>() / samples as f64;
+            let variance = scaled().map(|x| (x - column_mean).powi(2)).sum::<f64>() / samples as f64;
+            mean[feature] = T::from_f64(column_mean * unit);
+            std[feature] = T::from_f64(variance.sqrt() * unit);
             // Unequal values have a positive deviation in f64; guard f32's underflow anyway.
             if std[feature] > T::zero() {
                 scale[feature] = std[feature];
@@ -103,7 +112,10 @@ impl<T: Float> Standardizer<T> {
         self.check_columns("Standardizer::transform", features)?;
         let mut out = features.to_owned();
         for mut row in out.rows_mut() {
-            Zip::from(&mut row).and(&self.mean).and(&self.scale).for_each(|x, &m, &s| *x = (*x - m) / s);
+            Zip::from(&mut row)
+                .and(&self.mean)
+                .and(&self.scale)
+                .for_each(|x, &m, &s| *x = standardize(*x, m, s));
         }
         Ok(out)
     }
@@ -226,4 +238,16 @@ impl<T: Float> Standardizer<T> {
         }
         Ok(())
     }
+}
+
+/// `(x − mean) / scale`; where the difference of two finite numbers overflows (values near
+/// the largest float), computed in halves, which gives the same bits wherever the direct
+/// form is finite (halving and doubling are exact).
+fn standardize<T: Float>(x: T, mean: T, scale: T) -> T {
+    let direct = (x - mean) / scale;
+    if direct.is_finite() || !x.is_finite() || !mean.is_finite() {
+        return direct;
+    }
+    let half = T::from_f64(0.5);
+    (x * half - mean * half) / scale / half
 }

@@ -332,3 +332,15 @@ fn one_hot_refuses_an_absurd_class_count() {
         (0, tapegrad_data::MAX_CLASSES)
     );
 }
+
+/// Values near `f64::MAX` (finite, so every loader accepts them) do not overflow the
+/// mean and deviation to infinity.
+#[test]
+fn standardizing_values_near_the_largest_float_stays_finite() {
+    let features: Array2<f64> = array![[1.7e308], [1.5e308], [-1.7e308]];
+    let standardizer = Standardizer::fit(&features).unwrap();
+    let scaled = standardizer.transform(&features).unwrap();
+    assert!(scaled.iter().all(|v| v.is_finite()), "{scaled}");
+    let mean: f64 = (1.7e308 / 3.0) + (1.5e308 / 3.0) - (1.7e308 / 3.0);
+    assert!((standardizer.mean()[0] - mean).abs() <= 1e-12 * 1.7e308, "{}", standardizer.mean()[0]);
+}
