@@ -42,6 +42,16 @@ pub use tapegrad_train as train;
 /// Re-exported: initialisers and Dropout take an explicit `rand` generator.
 pub use rand;
 
+/// Re-exported: tapegrad's values are `ndarray` arrays, so a program needs only `tapegrad`
+/// in its `Cargo.toml` (`use tapegrad::ndarray::array;`).
+///
+/// ```
+/// use tapegrad::ndarray::array;
+/// let tape = tapegrad::tape::Tape::new();
+/// assert_eq!(tape.var(array![1.0, 2.0]).sum().item(), 3.0);
+/// ```
+pub use ndarray;
+
 /// The names most programs need: `use tapegrad::prelude::*;`.
 ///
 /// ```

@@ -80,6 +80,16 @@ fn activations() {
     check(|_, v| weighted(v[0].relu()), &[a23()]);
     check(|_, v| weighted(v[0].leaky_relu(0.01)), &[a23()]);
     check(|_, v| weighted(v[0].softplus()), &[a23().mapv(|x| x * 5.0)]);
+    check(|_, v| weighted(v[0].log_sigmoid()), &[a23().mapv(|x| x * 5.0)]);
+}
+
+#[test]
+fn pow_with_a_tensor_exponent() {
+    // Positive bases (the exponent's gradient needs ln x), exponents of both signs,
+    // broadcast both ways.
+    check(|_, v| weighted(v[0].pow(&v[1])), &[positive23(), a23()]);
+    check(|_, v| weighted(v[0].pow(&v[1])), &[positive23(), b3()]);
+    check(|_, v| weighted(v[0].pow(&v[1])), &[array![[1.5], [0.7]].into_dyn(), a23()]);
 }
 
 #[test]
@@ -233,7 +243,7 @@ fn the_scalar_fast_path_agrees_with_the_array_path() {
     // 0-d values take the bare-number path; shape-[1] values take the array path. Both
     // must give identical values and gradients for every elementwise op.
     type Case = for<'t> fn(Var<'t, f64>, Var<'t, f64>) -> Var<'t, f64>;
-    let cases: [(&str, Case); 20] = [
+    let cases: [(&str, Case); 22] = [
         ("add", |a, b| a + b),
         ("sub", |a, b| a - b),
         ("mul", |a, b| a * b),
@@ -253,6 +263,8 @@ fn the_scalar_fast_path_agrees_with_the_array_path() {
         ("relu", |a, _| a.relu()),
         ("leaky_relu", |a, _| a.leaky_relu(0.1)),
         ("softplus", |a, _| a.softplus()),
+        ("log_sigmoid", |a, _| a.log_sigmoid()),
+        ("pow", |a, b| a.abs().pow(&b)),
         ("clamp", |a, _| a.clamp(0.5, 1.0)),
     ];
     for (name, f) in cases {

@@ -377,6 +377,29 @@ proptest! {
         prop_assert!(report.passed(), "{report}");
     }
 
+    /// log_sigmoid, over a range where the composition would still be finite too.
+    #[test]
+    fn log_sigmoid_gradient(x in tensor(0..=3, -5.0f64..5.0), w in weights()) {
+        let report = check_unary(&x, &w, |x| x.log_sigmoid());
+        prop_assert!(report.passed(), "{report}");
+        // ln σ(x) = −softplus(−x), to rounding.
+        let tape = Tape::new();
+        let v = tape.constant(x.clone());
+        let (a, b) = (v.log_sigmoid().value(), (-v).softplus().neg().value());
+        prop_assert!(a.iter().zip(&b).all(|(a, b)| (a - b).abs() <= 1e-15 * a.abs().max(1.0)));
+    }
+
+    /// pow with a tensor exponent: positive bases (ln x), exponents of both signs,
+    /// broadcasting.
+    #[test]
+    fn pow_gradient(
+        (a, b) in broadcast_arrays(0.5f64..2.0, moderate()),
+        w in weights(),
+    ) {
+        let report = check_binary(&a, &b, &w, |a, b| a.pow(&b));
+        prop_assert!(report.passed(), "{report}");
+    }
+
     /// clamp: each element below, inside or above `[low, high]`, at least 0.1 from both
     /// bounds; gradient 1 inside, 0 outside.
     #[test]

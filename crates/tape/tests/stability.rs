@@ -68,6 +68,8 @@ fn nan_reaches_the_output<T: tapegrad_tape::Float>() {
         ("relu", Box::new(|v| v.relu())),
         ("leaky_relu", Box::new(move |v| v.leaky_relu(half))),
         ("softplus", Box::new(|v| v.softplus())),
+        ("log_sigmoid", Box::new(|v| v.log_sigmoid())),
+        ("pow", Box::new(move |v| v.pow(&ok))), // (1^NaN is 1 in IEEE and PyTorch)
         ("exp", Box::new(|v| v.exp())),
         ("log", Box::new(|v| v.abs().log())),
         ("sqrt", Box::new(|v| v.abs().sqrt())),

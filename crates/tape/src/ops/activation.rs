@@ -1,4 +1,4 @@
-//! Activation functions: `tanh`, `sigmoid`, `relu`, `leaky_relu`, `softplus`.
+//! Activation functions: `tanh`, `sigmoid`, `relu`, `leaky_relu`, `softplus`, `log_sigmoid`.
 
 use super::{sign_code, Unary, UnaryFn};
 use crate::{Float, Var};
@@ -75,6 +75,22 @@ impl<'t, T: Float> Var<'t, T> {
     #[track_caller]
     pub fn softplus(&self) -> Var<'t, T> {
         self.tape.apply(Unary(SoftplusFn), &[*self])
+    }
+
+    /// `ln σ(x) = −softplus(−x)`, computed as `min(x, 0) − ln(1 + e^(−|x|))` so it is finite
+    /// for any finite `x` (PyTorch's `logsigmoid`; the composition `x.sigmoid().log()` is
+    /// −∞ from x ≈ −745 in f64). `∂L/∂x = ∂L/∂y · σ(−x) = ∂L/∂y · (1 − σ(x))`.
+    ///
+    /// ```
+    /// let tape = tapegrad_tape::Tape::new();
+    /// let x = tape.var(ndarray::array![0.0, -1000.0, 1000.0]);
+    /// let y = x.log_sigmoid();
+    /// assert_eq!(y.value(), ndarray::array![-(2f64.ln()), -1000.0, 0.0].into_dyn());
+    /// assert_eq!(tape.backward(y.sum()).get(x).unwrap(), &ndarray::array![0.5, 1.0, 0.0].into_dyn());
+    /// ```
+    #[track_caller]
+    pub fn log_sigmoid(&self) -> Var<'t, T> {
+        self.tape.apply(Unary(LogSigmoidFn), &[*self])
     }
 }
 
@@ -164,6 +180,20 @@ impl<T: Float> UnaryFn<T> for LeakyReluFn<T> {
     }
     fn branch(&self, x: T) -> Option<i8> {
         Some(sign_code(x))
+    }
+}
+
+/// `y = ln σ(x) = min(x, 0) − ln(1 + e^(−|x|))`; `dy/dx = σ(−x)`.
+pub(crate) struct LogSigmoidFn;
+impl<T: Float> UnaryFn<T> for LogSigmoidFn {
+    fn name(&self) -> &'static str {
+        "log_sigmoid"
+    }
+    fn value(&self, x: T) -> T {
+        crate::math::nan_min(x, T::zero()) - (-x.abs()).exp().ln_1p()
+    }
+    fn derivative(&self, x: T, _y: T) -> T {
+        stable_sigmoid(-x)
     }
 }
 

@@ -1,6 +1,6 @@
 //! Elementwise functions of one tensor: `exp`, `log`, `sqrt`, `powf`, `abs`, `square`.
 
-use super::{sign_code, Unary, UnaryFn};
+use super::{sign_code, Binary, BinaryFn, Unary, UnaryFn};
 use crate::{Float, Var};
 
 impl<'t, T: Float> Var<'t, T> {
@@ -55,6 +55,30 @@ impl<'t, T: Float> Var<'t, T> {
     #[track_caller]
     pub fn powf(&self, p: T) -> Var<'t, T> {
         self.tape.apply(Unary(PowfFn(p)), &[*self])
+    }
+
+    /// `xʸ` elementwise with a tensor exponent, broadcasting (PyTorch's `torch.pow(x, y)`).
+    /// `∂L/∂x = ∂L/∂z · y · xʸ⁻¹` and `∂L/∂y = ∂L/∂z · xʸ · ln x`, taken as 0 where
+    /// `x = 0` and `y ≥ 0` (PyTorch's choice: `0ʸ` is flat in `y` there). For `x < 0`
+    /// the exponent's gradient is NaN (`ln x`), as in PyTorch.
+    ///
+    /// # Panics
+    /// If the shapes do not broadcast.
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// let tape = tapegrad_tape::Tape::new();
+    /// let x = tape.var(array![2.0, 0.0]);
+    /// let y = tape.var(array![3.0, 2.0]);
+    /// let z = x.pow(&y);
+    /// assert_eq!(z.value(), array![8.0, 0.0].into_dyn());
+    /// let grads = tape.backward(z.sum());
+    /// assert_eq!(grads.get(x).unwrap(), &array![12.0, 0.0].into_dyn()); // y · xʸ⁻¹
+    /// assert_eq!(grads.get(y).unwrap(), &array![8.0 * 2f64.ln(), 0.0].into_dyn()); // xʸ · ln x
+    /// ```
+    #[track_caller]
+    pub fn pow(&self, exponent: &Var<'t, T>) -> Var<'t, T> {
+        self.tape.apply(Binary(PowFn), &[*self, *exponent])
     }
 
     /// `x²` elementwise, computed as `x · x` (exactly rounded, as PyTorch's `x ** 2`).
@@ -141,6 +165,23 @@ impl<T: Float> UnaryFn<T> for PowfFn<T> {
     }
     fn derivative(&self, x: T, _y: T) -> T {
         self.0 * x.powf(self.0 - T::one())
+    }
+}
+
+/// `z = xʸ`; `∂z/∂x = y · xʸ⁻¹`, `∂z/∂y = xʸ · ln x` (0 where `x = 0` and `y ≥ 0`).
+pub(crate) struct PowFn;
+impl<T: Float> BinaryFn<T> for PowFn {
+    fn name(&self) -> &'static str {
+        "pow"
+    }
+    fn value(&self, x: T, y: T) -> T {
+        x.powf(y)
+    }
+    fn partials(&self, x: T, y: T, z: T) -> (T, T) {
+        let by_exponent = if x == T::zero() && y >= T::zero() { T::zero() } else { z * x.ln() };
+        // y · xʸ⁻¹, with 0 · 0⁻¹ taken as PyTorch takes it: y = 0 gives 0 everywhere.
+        let by_base = if y == T::zero() { T::zero() } else { y * x.powf(y - T::one()) };
+        (by_base, by_exponent)
     }
 }
 
