@@ -1,6 +1,6 @@
 //! Gradient clipping: a setting every optimizer applies at the start of each step.
 
-use ndarray::{ArrayViewD, CowArray, IxDyn};
+use ndarray::{ArrayViewD, ArrayViewMutD, CowArray, IxDyn};
 use tapegrad_nn::Module;
 use tapegrad_tape::{Float, Grads};
 
@@ -18,6 +18,10 @@ use crate::error::{OptimError, Owner};
 ///   `total_norm = √(Σ_p ‖g_p‖²)`; every gradient is scaled by
 ///   `min(1, max_norm / (total_norm + 10⁻⁶))`. The step reports `total_norm` (before
 ///   clipping) in [`StepReport::total_norm`](crate::StepReport::total_norm).
+/// - `InfNorm(max_norm)`: the same with the max norm (`norm_type=inf`): `total_norm` is
+///   the largest absolute element of all the gradients.
+///
+/// [`clip_gradients`] applies any of these to gradient arrays without an optimizer.
 ///
 /// ```
 /// use ndarray::array;
@@ -42,6 +46,9 @@ pub enum GradientClipping<T> {
     Value(T),
     /// Scale all gradients together so that their global L2 norm is at most this.
     Norm(T),
+    /// Scale all gradients together so that their largest absolute element is at most
+    /// this (`clip_grad_norm_` with `norm_type=inf`).
+    InfNorm(T),
 }
 
 impl<T: Float> GradientClipping<T> {
@@ -50,31 +57,44 @@ impl<T: Float> GradientClipping<T> {
         match self {
             GradientClipping::None => Ok(()),
             GradientClipping::Value(value) => Owner::Optimizer(optimizer).non_negative("clip_value", value),
-            GradientClipping::Norm(max_norm) => {
+            GradientClipping::Norm(max_norm) | GradientClipping::InfNorm(max_norm) => {
                 Owner::Optimizer(optimizer).non_negative("max_norm", max_norm)
             }
         }
     }
 
-    /// What to do to each gradient of a step, given the gradients' L2 norms (read only when
-    /// clipping by norm), and the total norm to report; `Err(total)` when that norm is
-    /// NaN or infinite, so that the step changes nothing (PyTorch would scale every
-    /// gradient by NaN and write NaN into every weight).
-    pub(crate) fn plan(self, norms: impl FnOnce() -> Vec<T>) -> Result<(Clip<T>, Option<T>), T> {
+    /// The norm of one gradient that this clipping combines over all of them (the L2 norm,
+    /// or the largest absolute element), or `None` when it needs no norm.
+    pub(crate) fn tensor_norm(self) -> Option<fn(&ArrayViewD<'_, T>) -> T> {
         match self {
-            GradientClipping::None => Ok((Clip::Unchanged, None)),
-            GradientClipping::Value(value) => Ok((Clip::Clamp(value), None)),
-            GradientClipping::Norm(max_norm) => {
-                let total = l2_norm(norms());
-                if !total.is_finite() {
-                    return Err(total);
-                }
-                let coefficient = max_norm / (total + T::from_f64(1e-6));
-                // torch.clamp(coef, max=1.0).
-                let clip = if coefficient < T::one() { Clip::Scale(coefficient) } else { Clip::Unchanged };
-                Ok((clip, Some(total)))
-            }
+            GradientClipping::None | GradientClipping::Value(_) => None,
+            GradientClipping::Norm(_) => Some(grad_norm),
+            GradientClipping::InfNorm(_) => Some(max_abs),
         }
+    }
+
+    /// What to do to each gradient of a step, given each gradient's norm as
+    /// [`tensor_norm`](Self::tensor_norm) computes it (read only when clipping by norm),
+    /// and the total norm to report; `Err(total)` when that norm is NaN or infinite, so
+    /// that the step changes nothing (PyTorch would scale every gradient by NaN and write
+    /// NaN into every weight).
+    pub(crate) fn plan(self, norms: impl FnOnce() -> Vec<T>) -> Result<(Clip<T>, Option<T>), T> {
+        let max_norm = match self {
+            GradientClipping::None => return Ok((Clip::Unchanged, None)),
+            GradientClipping::Value(value) => return Ok((Clip::Clamp(value), None)),
+            GradientClipping::Norm(max_norm) | GradientClipping::InfNorm(max_norm) => max_norm,
+        };
+        let total = match self {
+            GradientClipping::InfNorm(_) => norms().into_iter().fold(T::zero(), crate::elementwise::nan_max),
+            _ => l2_norm(norms()),
+        };
+        if !total.is_finite() {
+            return Err(total);
+        }
+        let coefficient = max_norm / (total + T::from_f64(1e-6));
+        // torch.clamp(coef, max=1.0).
+        let clip = if coefficient < T::one() { Clip::Scale(coefficient) } else { Clip::Unchanged };
+        Ok((clip, Some(total)))
     }
 }
 
@@ -113,6 +133,68 @@ impl<T: Float> Clip<T> {
 /// for — would square to infinity.
 pub(crate) fn l2_norm<T: Float>(values: impl IntoIterator<Item = T>) -> T {
     T::from_f64(values.into_iter().map(|v| v.to_f64() * v.to_f64()).sum::<f64>().sqrt())
+}
+
+/// Clips gradients in place, without an optimizer, exactly as an optimizer's `clipping`
+/// setting would (`torch.nn.utils.clip_grad_norm_` for [`GradientClipping::Norm`] and
+/// [`GradientClipping::InfNorm`], `clip_grad_value_` for [`GradientClipping::Value`]),
+/// and returns the total norm before clipping (`None` when clipping by value or not at
+/// all). The norm is taken over all of `grads` together.
+///
+/// # Errors
+/// [`OptimError::InvalidHyperparameter`] for a negative or non-finite threshold;
+/// [`OptimError::NonFiniteGradients`] when the norm is NaN or infinite, in which case the
+/// gradients are left as they were.
+///
+/// ```
+/// use ndarray::array;
+/// use tapegrad_optim::{clip_gradients, GradientClipping};
+/// let (mut a, mut b) = (array![3.0f64, 0.0], array![4.0f64]);
+/// let total = clip_gradients(&mut [a.view_mut().into_dyn(), b.view_mut().into_dyn()], GradientClipping::Norm(1.0))?;
+/// assert_eq!(total, Some(5.0));
+/// assert!((a[0] - 0.6).abs() < 1e-6 && (b[0] - 0.8).abs() < 1e-6);
+///
+/// let mut c = array![-3.0f64, 0.5];
+/// let total = clip_gradients(&mut [c.view_mut().into_dyn()], GradientClipping::InfNorm(1.5))?;
+/// assert_eq!(total, Some(3.0));
+/// assert!((c[0] + 1.5).abs() < 1e-6 && (c[1] - 0.25).abs() < 1e-6); // all scaled by ½
+/// # Ok::<(), tapegrad_optim::OptimError>(())
+/// ```
+pub fn clip_gradients<T: Float>(
+    grads: &mut [ArrayViewMutD<'_, T>],
+    clipping: GradientClipping<T>,
+) -> Result<Option<T>, OptimError> {
+    clipping.validate("clip_gradients")?;
+    let (clip, total) = clipping
+        .plan(|| match clipping.tensor_norm() {
+            Some(norm) => grads.iter().map(|g| norm(&g.view())).collect(),
+            None => Vec::new(),
+        })
+        .map_err(|norm| OptimError::NonFiniteGradients {
+            optimizer: "clip_gradients",
+            norm: norm.to_f64(),
+        })?;
+    for grad in grads.iter_mut() {
+        match clip {
+            Clip::Unchanged => {}
+            Clip::Clamp(c) => grad.mapv_inplace(|g| {
+                if g > c {
+                    c
+                } else if g < -c {
+                    -c
+                } else {
+                    g
+                }
+            }),
+            Clip::Scale(factor) => grad.mapv_inplace(|g| g * factor),
+        }
+    }
+    Ok(total)
+}
+
+/// The largest absolute element of one gradient (NaN if it holds a NaN).
+pub(crate) fn max_abs<T: Float>(grad: &ArrayViewD<'_, T>) -> T {
+    grad.iter().fold(T::zero(), |m, &g| crate::elementwise::nan_max(m, g.abs()))
 }
 
 /// The L2 norm of one gradient.

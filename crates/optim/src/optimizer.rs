@@ -6,7 +6,6 @@ use ndarray::{ArrayBase, ArrayViewD, ArrayViewMutD, Data, DataMut, Dimension};
 use tapegrad_nn::Module;
 use tapegrad_tape::{Float, Grads};
 
-use crate::clip::grad_norm;
 use crate::{GradientClipping, OptimError};
 
 /// Updates parameters in place from their gradients, as `torch.optim` does.
@@ -192,11 +191,13 @@ pub trait Optimizer<T: Float> {
             .clipping()
             .plan(|| {
                 let mut norms = Vec::new();
-                model.visit_params(&mut |_, param| {
-                    if let Some(grad) = grads.param(&param) {
-                        norms.push(grad_norm(&grad));
-                    }
-                });
+                if let Some(norm) = self.clipping().tensor_norm() {
+                    model.visit_params(&mut |_, param| {
+                        if let Some(grad) = grads.param(&param) {
+                            norms.push(norm(&grad));
+                        }
+                    });
+                }
                 norms
             })
             .map_err(|norm| OptimError::NonFiniteGradients { optimizer: self.name(), norm: norm.to_f64() })?;
@@ -253,7 +254,10 @@ pub trait Optimizer<T: Float> {
         }
         let (clip, total_norm) = self
             .clipping()
-            .plan(|| params.iter().map(|p| grad_norm(&p.grad)).collect())
+            .plan(|| match self.clipping().tensor_norm() {
+                Some(norm) => params.iter().map(|p| norm(&p.grad)).collect(),
+                None => Vec::new(),
+            })
             .map_err(|norm| OptimError::NonFiniteGradients { optimizer: self.name(), norm: norm.to_f64() })?;
         for p in params.iter_mut() {
             let grad = clip.apply(p.grad.view());

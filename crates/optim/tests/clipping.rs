@@ -182,3 +182,51 @@ fn huge_finite_f32_gradients_are_clipped_not_refused() {
     assert_eq!(report.total_norm, Some(5e20));
     assert!((theta[0] + 0.6).abs() < 1e-6 && (theta[1] + 0.8).abs() < 1e-6, "{theta}");
 }
+
+/// clip_grad_norm_(…, norm_type=inf): the total is the largest |g| over all gradients and
+/// every gradient is scaled by min(1, max_norm / (total + 1e-6)).
+#[test]
+fn clip_by_the_max_norm() {
+    let mut optimizer =
+        Sgd::builder().learning_rate(1.0).clipping(GradientClipping::InfNorm(2.0)).build().unwrap();
+    let (mut a, mut b) = (array![0.0, 0.0], array![0.0]);
+    let report = optimizer
+        .step_params(&mut [
+            NamedParam::new("a", &mut a, &array![3.0, -8.0]),
+            NamedParam::new("b", &mut b, &array![1.0]),
+        ])
+        .unwrap();
+    assert_eq!(report.total_norm, Some(8.0));
+    let scale = 2.0 / (8.0 + 1e-6);
+    assert_close(&a, &array![-3.0 * scale, 8.0 * scale], 1e-15, "a");
+    assert_close(&b, &array![-scale], 1e-15, "b");
+    // Below the threshold nothing changes; a NaN anywhere refuses the step.
+    let mut c = array![0.0];
+    let report = optimizer.step_params(&mut [NamedParam::new("c", &mut c, &array![1.5])]).unwrap();
+    assert_eq!((c, report.total_norm), (array![-1.5], Some(1.5)));
+    let mut d = array![0.0, 0.0];
+    assert!(optimizer.step_params(&mut [NamedParam::new("d", &mut d, &array![f64::NAN, 1.0])]).is_err());
+    assert_eq!(d, array![0.0, 0.0]);
+}
+
+/// The free function clips gradients a program holds, as an optimizer's setting would.
+#[test]
+fn clip_gradients_without_an_optimizer() {
+    use tapegrad_optim::clip_gradients;
+    let (mut a, mut b) = (array![3.0, 0.0], array![4.0]);
+    let total =
+        clip_gradients(&mut [a.view_mut().into_dyn(), b.view_mut().into_dyn()], GradientClipping::Norm(1.0));
+    assert_eq!(total, Ok(Some(5.0)));
+    assert_close(&a, &array![3.0 / (5.0 + 1e-6), 0.0], 1e-15, "a");
+    let mut c = array![3.0, -0.5, -7.0];
+    assert_eq!(clip_gradients(&mut [c.view_mut().into_dyn()], GradientClipping::Value(1.0)), Ok(None));
+    assert_eq!(c, array![1.0, -0.5, -1.0]);
+    let mut d = array![f64::INFINITY, 1.0];
+    let err = clip_gradients(&mut [d.view_mut().into_dyn()], GradientClipping::InfNorm(1.0)).unwrap_err();
+    assert!(matches!(
+        err,
+        tapegrad_optim::OptimError::NonFiniteGradients { optimizer: "clip_gradients", .. }
+    ));
+    assert_eq!(d, array![f64::INFINITY, 1.0]);
+    assert!(clip_gradients(&mut [c.view_mut().into_dyn()], GradientClipping::Norm(-1.0)).is_err());
+}
