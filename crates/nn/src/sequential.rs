@@ -88,6 +88,46 @@ impl<T: Float> Sequential<T> {
     pub fn is_empty(&self) -> bool {
         self.layers.is_empty()
     }
+
+    /// The layer at `index` (its parameters are named `layers.{index}.…`), if there is one.
+    ///
+    /// ```
+    /// use tapegrad_nn::{Dense, Module, ReLU, Sequential};
+    /// let model = Sequential::<f32>::new().add(Dense::from_arrays(ndarray::Array2::zeros((2, 3)), None)).add(ReLU);
+    /// assert_eq!(model.get(0).unwrap().param_count(), 6);
+    /// assert!(model.get(2).is_none());
+    /// ```
+    pub fn get(&self, index: usize) -> Option<&dyn Module<T>> {
+        self.layers.get(index).map(|layer| &**layer as &dyn Module<T>)
+    }
+
+    /// The layer at `index`, to change (set its weights, switch it to evaluation), if there
+    /// is one.
+    ///
+    /// ```
+    /// use tapegrad_nn::{Dropout, Module, Sequential};
+    /// let mut model = Sequential::<f32>::new().add(Dropout::new(0.5, 0)?);
+    /// model.get_mut(0).unwrap().set_training(false);
+    /// # Ok::<(), tapegrad_nn::NnError>(())
+    /// ```
+    pub fn get_mut(&mut self, index: usize) -> Option<&mut dyn Module<T>> {
+        match self.layers.get_mut(index) {
+            Some(layer) => Some(&mut **layer),
+            None => None,
+        }
+    }
+
+    /// The layers in order.
+    ///
+    /// ```
+    /// use tapegrad_nn::{Module, ReLU, Sequential, Tanh};
+    /// let model = Sequential::<f64>::new().add(ReLU).add(Tanh);
+    /// assert_eq!(model.iter().count(), 2);
+    /// assert!(model.iter().all(|layer| layer.param_count() == 0));
+    /// ```
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = &dyn Module<T>> {
+        self.layers.iter().map(|layer| &**layer as &dyn Module<T>)
+    }
 }
 
 impl<T: Float> Module<T> for Sequential<T> {

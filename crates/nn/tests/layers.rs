@@ -199,3 +199,22 @@ fn dropout_p_out_of_range_is_an_error_and_zero_width_layers_are_empty() {
         assert_eq!(y.shape(), vec![2, outputs]);
     }
 }
+
+/// A built `Sequential`'s layers are reachable by index and by iteration, and a layer
+/// changed through `get_mut` is the one the model runs (issue 12).
+#[test]
+fn sequential_layers_by_index_and_in_order() {
+    let mut model = Sequential::<f64>::new()
+        .add(Dense::from_arrays(Array2::ones((2, 2)), None))
+        .add(Tanh)
+        .add(Dense::from_arrays(Array2::ones((2, 1)), None));
+    assert_eq!(model.iter().map(|layer| layer.param_count()).collect::<Vec<_>>(), vec![4, 0, 2]);
+    assert!(model.get(3).is_none() && model.get_mut(3).is_none());
+    model.get_mut(2).unwrap().visit_params_mut(&mut |name, mut p| {
+        assert_eq!(name, "weight");
+        p.fill(0.0);
+    });
+    let tape = Tape::new();
+    let y = model.forward(&tape, tape.constant(array![[1.0, 2.0]])).unwrap();
+    assert_eq!(y.value(), array![[0.0]].into_dyn());
+}
