@@ -59,6 +59,13 @@ pub enum NnError {
         /// One line per missing, unexpected, mis-shaped or mis-typed tensor.
         problems: Vec<String>,
     },
+    /// Two models' parameters do not correspond (for [`copy_params`](crate::copy_params)):
+    /// every problem, one per line.
+    #[error("the models' parameters do not correspond:\n  - {}", problems.join("\n  - "))]
+    ParamsMismatch {
+        /// One line per missing, unexpected or mis-shaped parameter.
+        problems: Vec<String>,
+    },
     /// An error from the tape (an index out of range, …).
     #[error(transparent)]
     Tape(#[from] tapegrad_tape::TapeError),

@@ -36,4 +36,4 @@ pub use init::Init;
 pub use module::Module;
 pub use sequential::Sequential;
 pub use tensor_file::{read_tensors, write_tensors, StoredTensor};
-pub use weights::{load_weights, save_weights};
+pub use weights::{copy_params, load_weights, save_weights};

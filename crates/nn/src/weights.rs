@@ -146,3 +146,72 @@ fn visitors_disagree(name: &str) -> ! {
          or in another order or shape (a bug in this Module's implementation)"
     )
 }
+
+/// Copies every parameter of `from` into the parameter of the same name in `to`,
+/// converting between element types: an f32 model becomes f64 (for gradient checks, or
+/// a second-order method) or back (PyTorch's `model.double()` and `.float()`, here into a
+/// model of the same architecture built for the other type). f64 → f32 rounds to
+/// nearest.
+///
+/// Everything is checked first — the same names, in any order, with the same shapes —
+/// and `to` is untouched on any error.
+///
+/// # Errors
+/// [`NnError::ParamsMismatch`] listing every name missing from either model and every
+/// shape that differs.
+///
+/// # Panics
+/// Only if `to`'s `visit_params_mut` visits other parameters than its `visit_params`
+/// (a bug in that `Module` implementation), as [`load_weights`].
+///
+/// ```
+/// use rand::SeedableRng;
+/// use tapegrad_nn::{copy_params, Dense, Module, ReLU, Sequential};
+/// let mut rng = rand::rngs::StdRng::seed_from_u64(0);
+/// let single = Sequential::<f32>::new().add(Dense::new(3, 4, &mut rng)).add(ReLU).add(Dense::new(4, 2, &mut rng));
+/// let mut double = Sequential::<f64>::new().add(Dense::new(3, 4, &mut rng)).add(ReLU).add(Dense::new(4, 2, &mut rng));
+/// copy_params(&single, &mut double)?;
+/// let mut same = true;
+/// single.visit_params(&mut |name, a| double.visit_params(&mut |other, b| {
+///     if name == other { same &= a.iter().zip(b.iter()).all(|(&x, &y)| f64::from(x) == y) }
+/// }));
+/// assert!(same); // every f32 is exact in f64
+///
+/// let mut wider = Sequential::<f64>::new().add(Dense::new(3, 5, &mut rng));
+/// let err = copy_params(&single, &mut wider).unwrap_err();
+/// assert!(err.to_string().contains("`layers.0.weight`: shape [3, 4] in the source, [3, 5] here"), "{err}");
+/// # Ok::<(), tapegrad_nn::NnError>(())
+/// ```
+pub fn copy_params<S: Float, T: Float>(from: &dyn Module<S>, to: &mut dyn Module<T>) -> Result<(), NnError> {
+    let mut source: BTreeMap<String, ndarray::ArrayD<T>> = BTreeMap::new();
+    from.visit_params(&mut |name, param| {
+        source.insert(name.to_string(), param.mapv(|v| T::from_f64(v.to_f64())));
+    });
+    let mut problems = Vec::new();
+    let mut values = Vec::new();
+    to.visit_params(&mut |name, param| match source.remove(name) {
+        Some(value) if value.shape() == param.shape() => values.push(Some(value)),
+        Some(value) => {
+            problems.push(format!(
+                "`{name}`: shape {:?} in the source, {:?} here",
+                value.shape(),
+                param.shape()
+            ));
+            values.push(None);
+        }
+        None => {
+            problems.push(format!("`{name}`: not in the source model"));
+            values.push(None);
+        }
+    });
+    problems.extend(source.keys().map(|name| format!("`{name}`: in the source model but not here")));
+    if !problems.is_empty() {
+        return Err(NnError::ParamsMismatch { problems });
+    }
+    let mut values = values.into_iter();
+    to.visit_params_mut(&mut |name, mut param| match values.next().flatten() {
+        Some(value) if value.shape() == param.shape() => param.assign(&value),
+        _ => visitors_disagree(name),
+    });
+    Ok(())
+}

@@ -392,3 +392,29 @@ fn two_tensors_of_one_name_are_an_error_not_a_panic() {
     assert!(err.to_string().contains("two tensors are named `a`"), "{err}");
     assert!(!dir.join("twice.safetensors").exists());
 }
+
+/// f32 ↔ f64 conversion of a model (issue 12): an f32 model copied into f64 and back is
+/// bit for bit what it was; every mismatch is reported at once and changes nothing.
+#[test]
+fn copy_params_converts_between_float_types_and_checks_everything_first() {
+    let single = mlp::<f32>(1);
+    let mut double = mlp::<f64>(2);
+    tapegrad_nn::copy_params(&single, &mut double).unwrap();
+    let mut back = mlp::<f32>(3);
+    tapegrad_nn::copy_params(&double, &mut back).unwrap();
+    assert_eq!(params(&back), params(&single));
+
+    let mut rng = StdRng::seed_from_u64(4);
+    let mut other: Sequential<f64> = Sequential::new().add(Dense::new(3, 5, &mut rng)).add(ReLU);
+    let before = params(&other);
+    let err = tapegrad_nn::copy_params(&single, &mut other).unwrap_err();
+    let message = err.to_string();
+    for expected in [
+        "`layers.0.weight`: shape [3, 4] in the source, [3, 5] here",
+        "`layers.0.bias`: shape [4] in the source, [5] here",
+        "`layers.2.weight`: in the source model but not here",
+    ] {
+        assert!(message.contains(expected), "{message}");
+    }
+    assert_eq!(params(&other), before);
+}
