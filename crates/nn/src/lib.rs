@@ -33,7 +33,7 @@ pub use dense::Dense;
 pub use dropout::Dropout;
 pub use error::NnError;
 pub use init::Init;
-pub use module::Module;
+pub use module::{visit_child, visit_child_mut, Module};
 pub use sequential::Sequential;
 pub use tensor_file::{read_tensors, write_tensors, StoredTensor};
 pub use weights::{copy_params, load_weights, save_weights};

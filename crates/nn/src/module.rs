@@ -81,3 +81,90 @@ pub trait Module<T: Float>: Send {
         names
     }
 }
+
+/// Visits `child`'s parameters with their names prefixed by `prefix` and a dot: what a
+/// container's or a custom module's [`visit_params`](Module::visit_params) does for each
+/// child, so no module writes the prefixes by hand (and the names stay PyTorch's
+/// `named_parameters` form). Names are built in a stack buffer: no heap string per
+/// parameter for names under 96 bytes.
+///
+/// ```
+/// use ndarray::{ArrayViewD, ArrayViewMutD};
+/// use tapegrad_nn::{visit_child, visit_child_mut, Dense, Module, NnError};
+/// use tapegrad_tape::{Tape, Var};
+///
+/// /// An encoder and a head, as a custom module.
+/// struct TwoPart { encoder: Dense<f64>, head: Dense<f64> }
+/// impl Module<f64> for TwoPart {
+///     fn forward<'t>(&'t self, tape: &'t Tape<'t, f64>, x: Var<'t, f64>) -> Result<Var<'t, f64>, NnError> {
+///         self.head.forward(tape, self.encoder.forward(tape, x)?.relu())
+///     }
+///     fn visit_params<'a>(&'a self, visit: &mut dyn FnMut(&str, ArrayViewD<'a, f64>)) {
+///         visit_child("encoder", &self.encoder, visit);
+///         visit_child("head", &self.head, visit);
+///     }
+///     fn visit_params_mut(&mut self, visit: &mut dyn FnMut(&str, ArrayViewMutD<'_, f64>)) {
+///         visit_child_mut("encoder", &mut self.encoder, visit);
+///         visit_child_mut("head", &mut self.head, visit);
+///     }
+/// }
+/// let model = TwoPart {
+///     encoder: Dense::from_arrays(ndarray::Array2::zeros((3, 4)), Some(ndarray::Array1::zeros(4))),
+///     head: Dense::from_arrays(ndarray::Array2::zeros((4, 2)), None),
+/// };
+/// assert_eq!(model.param_names(), ["encoder.weight", "encoder.bias", "head.weight"]);
+/// ```
+pub fn visit_child<'a, T: Float>(
+    prefix: impl std::fmt::Display,
+    child: &'a (impl Module<T> + ?Sized),
+    visit: &mut dyn FnMut(&str, ArrayViewD<'a, T>),
+) {
+    let mut full = NameBuffer::default();
+    child.visit_params(&mut |name, param| visit(full.name(&prefix, name), param));
+}
+
+/// [`visit_child`] for [`visit_params_mut`](Module::visit_params_mut).
+///
+/// ```
+/// use tapegrad_nn::{visit_child_mut, Dense};
+/// let mut layer = Dense::<f32>::from_arrays(ndarray::Array2::zeros((1, 1)), None);
+/// let mut names = Vec::new();
+/// visit_child_mut("layers.3", &mut layer, &mut |name, _| names.push(name.to_string()));
+/// assert_eq!(names, ["layers.3.weight"]);
+/// ```
+pub fn visit_child_mut<T: Float>(
+    prefix: impl std::fmt::Display,
+    child: &mut (impl Module<T> + ?Sized),
+    visit: &mut dyn FnMut(&str, ArrayViewMutD<'_, T>),
+) {
+    let mut full = NameBuffer::default();
+    child.visit_params_mut(&mut |name, param| visit(full.name(&prefix, name), param));
+}
+
+/// Builds `{prefix}.{name}` in a stack buffer (a heap string only for names longer than
+/// it), so an optimizer step over a model formats no strings on the heap.
+struct NameBuffer {
+    bytes: [u8; 96],
+    spill: String,
+}
+
+impl Default for NameBuffer {
+    fn default() -> Self {
+        NameBuffer { bytes: [0; 96], spill: String::new() }
+    }
+}
+
+impl NameBuffer {
+    fn name(&mut self, prefix: &impl std::fmt::Display, name: &str) -> &str {
+        use std::io::Write;
+        let mut cursor = std::io::Cursor::new(&mut self.bytes[..]);
+        if write!(cursor, "{prefix}.{name}").is_ok() {
+            let len = cursor.position() as usize;
+            if let Some(Ok(text)) = self.bytes.get(..len).map(std::str::from_utf8) {
+                return text;
+            }
+        }
+        self.spill = format!("{prefix}.{name}");
+        &self.spill
+    }
+}

@@ -143,16 +143,14 @@ impl<T: Float> Module<T> for Sequential<T> {
     }
 
     fn visit_params<'a>(&'a self, visit: &mut dyn FnMut(&str, ArrayViewD<'a, T>)) {
-        let mut full = NameBuffer::default();
         for (i, layer) in self.layers.iter().enumerate() {
-            layer.visit_params(&mut |name, param| visit(full.name(i, name), param));
+            crate::visit_child(format_args!("layers.{i}"), &**layer, visit);
         }
     }
 
     fn visit_params_mut(&mut self, visit: &mut dyn FnMut(&str, ArrayViewMutD<'_, T>)) {
-        let mut full = NameBuffer::default();
         for (i, layer) in self.layers.iter_mut().enumerate() {
-            layer.visit_params_mut(&mut |name, param| visit(full.name(i, name), param));
+            crate::visit_child_mut(format_args!("layers.{i}"), &mut **layer, visit);
         }
     }
 
@@ -160,31 +158,5 @@ impl<T: Float> Module<T> for Sequential<T> {
         for layer in &mut self.layers {
             layer.set_training(training);
         }
-    }
-}
-
-/// Builds `layers.{i}.{name}` in a stack buffer (a heap string only for names longer than
-/// it), so an optimizer step over a `Sequential` formats no strings on the heap.
-struct NameBuffer {
-    bytes: [u8; 96],
-    spill: String,
-}
-
-impl Default for NameBuffer {
-    fn default() -> Self {
-        NameBuffer { bytes: [0; 96], spill: String::new() }
-    }
-}
-
-impl NameBuffer {
-    fn name(&mut self, layer: usize, name: &str) -> &str {
-        use std::io::Write;
-        let mut cursor = std::io::Cursor::new(&mut self.bytes[..]);
-        if write!(cursor, "layers.{layer}.{name}").is_ok() {
-            let len = cursor.position() as usize;
-            return std::str::from_utf8(&self.bytes[..len]).expect("formatted from str");
-        }
-        self.spill = format!("layers.{layer}.{name}");
-        &self.spill
     }
 }
