@@ -43,6 +43,14 @@ fn header_dimensions(bytes: &[u8], magic: u32) -> Option<Vec<u64>> {
     (u32::from_be_bytes(*found) == magic).then(|| words.collect())
 }
 
+/// The declared dimensions as sizes, and the number of data bytes they describe, if an
+/// array of that shape can exist (`checked_size`).
+fn data_size(declared: &[u64]) -> Option<(Vec<usize>, u64)> {
+    let dimensions: Vec<usize> = declared.iter().map(|&d| usize::try_from(d).ok()).collect::<Option<_>>()?;
+    let size = checked_size(&dimensions)?;
+    Some((dimensions, size as u64))
+}
+
 /// How much of a gzip-compressed IDX file to decompress: the length its header declares
 /// (plus the one byte that shows trailing data), or just the header when it is wrong or
 /// declares an impossible size, so that `parse` can say so. Never more.
@@ -52,9 +60,7 @@ fn limit(magic: u32) -> impl Fn(&[u8]) -> Option<u64> {
         if *found != magic.to_be_bytes() {
             return Some(4);
         }
-        let dimensions = header_dimensions(prefix, magic)?;
-        let sizes: Option<Vec<usize>> = dimensions.iter().map(|&d| usize::try_from(d).ok()).collect();
-        let data = sizes.as_deref().and_then(checked_size).map_or(0, |size| size as u64);
+        let data = data_size(&header_dimensions(prefix, magic)?).map_or(0, |(_, data)| data);
         Some((header_len(magic) as u64).saturating_add(data))
     }
 }
@@ -92,10 +98,7 @@ fn parse<'a>(
         let offset = 4u64.saturating_add(4 * u64::from(axis));
         return Err(truncated(what, offset, offset.saturating_add(4)));
     };
-    let dimensions: Option<Vec<usize>> = declared.iter().map(|&d| usize::try_from(d).ok()).collect();
-    let Some((dimensions, data)) =
-        dimensions.and_then(|dims| checked_size(&dims).map(|size| (dims, size as u64)))
-    else {
+    let Some((dimensions, data)) = data_size(&declared) else {
         return Err(fail(IdxProblem::TooLarge { dimensions: declared }));
     };
     let expected = (header as u64).saturating_add(data);

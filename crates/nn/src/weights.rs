@@ -126,14 +126,20 @@ pub fn load_weights<T: Float, M: Module<T> + ?Sized>(
     if !problems.is_empty() {
         return Err(NnError::WeightsMismatch { path: path.to_path_buf(), problems });
     }
+    assign_in_order(model, values);
+    Ok(())
+}
+
+/// Assigns `values` to `model`'s parameters in visiting order, after the caller has
+/// checked each against `visit_params` (one entry per parameter, of its shape).
+fn assign_in_order<T: Float, M: Module<T> + ?Sized>(model: &mut M, values: Vec<Option<ndarray::ArrayD<T>>>) {
     let mut values = values.into_iter();
     model.visit_params_mut(&mut |name, mut param| match values.next().flatten() {
         Some(value) if value.shape() == param.shape() => param.assign(&value),
-        // Every value was validated against `visit_params` above: only a `Module` whose
-        // two visitors disagree gets here (a programmer error, documented under Panics).
+        // Every value was validated against `visit_params`: only a `Module` whose two
+        // visitors disagree gets here (a programmer error, documented under Panics).
         _ => visitors_disagree(name),
     });
-    Ok(())
 }
 
 /// The panic of a `Module` whose `visit_params_mut` visits other parameters, or in another
@@ -142,7 +148,7 @@ pub fn load_weights<T: Float, M: Module<T> + ?Sized>(
 #[cold]
 fn visitors_disagree(name: &str) -> ! {
     panic!(
-        "load_weights: `{name}`: visit_params_mut visited a parameter that visit_params did not, \
+        "`{name}`: visit_params_mut visited a parameter that visit_params did not, \
          or in another order or shape (a bug in this Module's implementation)"
     )
 }
@@ -208,10 +214,6 @@ pub fn copy_params<S: Float, T: Float>(from: &dyn Module<S>, to: &mut dyn Module
     if !problems.is_empty() {
         return Err(NnError::ParamsMismatch { problems });
     }
-    let mut values = values.into_iter();
-    to.visit_params_mut(&mut |name, mut param| match values.next().flatten() {
-        Some(value) if value.shape() == param.shape() => param.assign(&value),
-        _ => visitors_disagree(name),
-    });
+    assign_in_order(to, values);
     Ok(())
 }

@@ -111,19 +111,27 @@ impl<T: Float> Clip<T> {
     pub(crate) fn apply<'a>(self, grad: ArrayViewD<'a, T>) -> CowArray<'a, T, IxDyn> {
         match self {
             Clip::Unchanged => grad.into(),
-            // Written with comparisons (not max/min) so NaN passes through, as clamp_ does.
-            Clip::Clamp(c) => grad
-                .mapv(|g| {
-                    if g > c {
-                        c
-                    } else if g < -c {
-                        -c
-                    } else {
-                        g
-                    }
-                })
-                .into(),
-            Clip::Scale(factor) => grad.mapv(|g| g * factor).into(),
+            _ => grad.mapv(|g| self.element(g)).into(),
+        }
+    }
+
+    /// [`apply`](Self::apply), in place.
+    pub(crate) fn apply_in_place(self, mut grad: ArrayViewMutD<'_, T>) {
+        if !matches!(self, Clip::Unchanged) {
+            grad.mapv_inplace(|g| self.element(g));
+        }
+    }
+
+    /// One clipped element. Clamping is written with comparisons (not max/min) so NaN
+    /// passes through, as `clamp_` does.
+    #[inline(always)]
+    fn element(self, g: T) -> T {
+        match self {
+            Clip::Unchanged => g,
+            Clip::Clamp(c) if g > c => c,
+            Clip::Clamp(c) if g < -c => -c,
+            Clip::Clamp(_) => g,
+            Clip::Scale(factor) => g * factor,
         }
     }
 }
@@ -175,19 +183,7 @@ pub fn clip_gradients<T: Float>(
             norm: norm.to_f64(),
         })?;
     for grad in grads.iter_mut() {
-        match clip {
-            Clip::Unchanged => {}
-            Clip::Clamp(c) => grad.mapv_inplace(|g| {
-                if g > c {
-                    c
-                } else if g < -c {
-                    -c
-                } else {
-                    g
-                }
-            }),
-            Clip::Scale(factor) => grad.mapv_inplace(|g| g * factor),
-        }
+        clip.apply_in_place(grad.view_mut());
     }
     Ok(total)
 }
