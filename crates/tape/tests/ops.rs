@@ -2,9 +2,15 @@
 //! hand-picked inputs away from kinks, plus hand-derived values for the lesson.
 //! Random shapes and values are covered in `properties.rs`.
 
-use ndarray::{array, ArrayD, Dimension};
+#[rustfmt::skip]
+#[allow(clippy::approx_constant)] // ln 2 appears as a value, as PyTorch computed it
+#[path = "data/torch_ops.rs"]
+mod torch_ops;
+
+use ndarray::{arr1, arr2, array, ArrayD, ArrayViewD, Dimension};
 use tapegrad_tape::gradcheck::GradCheck;
 use tapegrad_tape::{Tape, Var};
+use torch_ops::*;
 
 /// Checks the tape's gradient of `f` against central differences, and every op `f`
 /// records on its own; panics with the printed reports on disagreement.
@@ -90,6 +96,77 @@ fn pow_with_a_tensor_exponent() {
     check(|_, v| weighted(v[0].pow(&v[1])), &[positive23(), a23()]);
     check(|_, v| weighted(v[0].pow(&v[1])), &[positive23(), b3()]);
     check(|_, v| weighted(v[0].pow(&v[1])), &[array![[1.5], [0.7]].into_dyn(), a23()]);
+}
+
+/// Whether tapegrad's `got` agrees with PyTorch's `want` to 1e-12 relative: NaN must meet
+/// NaN, an infinity the same infinity, and zero must be zero (of either sign).
+fn agrees_with_torch(got: f64, want: f64) -> bool {
+    if want.is_nan() || want.is_infinite() {
+        got.to_bits() == want.to_bits() || (want.is_nan() && got.is_nan())
+    } else {
+        (got - want).abs() <= 1e-12 * want.abs()
+    }
+}
+
+/// Panics, listing every disagreeing element, unless `got` matches PyTorch's `want` in
+/// shape and elementwise (see [`agrees_with_torch`]).
+fn assert_matches_torch(what: &str, got: ArrayViewD<'_, f64>, want: ArrayD<f64>) {
+    assert_eq!(got.shape(), want.shape(), "{what}: shape");
+    let bad: Vec<String> = (got.iter().zip(&want).enumerate())
+        .filter(|&(_, (&g, &w))| !agrees_with_torch(g, w))
+        .map(|(i, (g, w))| format!("[{i}] tapegrad {g:?}, torch {w:?}"))
+        .collect();
+    assert!(bad.is_empty(), "{what} disagrees with PyTorch ({SOURCE}): {}", bad.join("; "));
+}
+
+#[test]
+fn log_sigmoid_matches_torch_from_minus_800_to_800() {
+    let tape = Tape::new();
+    let x = tape.var(arr1(&LOG_SIGMOID_X));
+    let y = x.log_sigmoid();
+    let grads = tape.backward((y * tape.constant(arr1(&LOG_SIGMOID_W))).sum());
+    assert_matches_torch("log_sigmoid value", y.value().view(), arr1(&LOG_SIGMOID_Y).into_dyn());
+    assert_matches_torch("log_sigmoid d/dx", grads.get(x).unwrap(), arr1(&LOG_SIGMOID_DX).into_dyn());
+}
+
+/// `z = x.pow(y)` and the gradients of sum(z · w) wrt x and y, against PyTorch's.
+fn pow_matches_torch(case: &str, [x, y, w]: [ArrayD<f64>; 3], [z, dx, dy]: [ArrayD<f64>; 3]) {
+    let tape = Tape::new();
+    let (xv, yv) = (tape.var(x), tape.var(y));
+    let zv = xv.pow(&yv);
+    let grads = tape.backward((zv * tape.constant(w)).sum());
+    assert_matches_torch(&format!("pow {case}: value"), zv.value().view(), z);
+    assert_matches_torch(&format!("pow {case}: d/dx"), grads.get(xv).unwrap(), dx);
+    assert_matches_torch(&format!("pow {case}: d/dy"), grads.get(yv).unwrap(), dy);
+}
+
+#[test]
+fn pow_matches_torch_same_shapes_broadcast_and_edge_cases() {
+    pow_matches_torch(
+        "x [2, 3], y [2, 3]",
+        [arr2(&POW_SAME_X).into_dyn(), arr2(&POW_SAME_Y).into_dyn(), arr2(&POW_SAME_W).into_dyn()],
+        [arr2(&POW_SAME_Z).into_dyn(), arr2(&POW_SAME_DX).into_dyn(), arr2(&POW_SAME_DY).into_dyn()],
+    );
+    pow_matches_torch(
+        "x [2, 3], y [3] broadcast",
+        [
+            arr2(&POW_BROADCAST_X).into_dyn(),
+            arr1(&POW_BROADCAST_Y).into_dyn(),
+            arr2(&POW_BROADCAST_W).into_dyn(),
+        ],
+        [
+            arr2(&POW_BROADCAST_Z).into_dyn(),
+            arr2(&POW_BROADCAST_DX).into_dyn(),
+            arr1(&POW_BROADCAST_DY).into_dyn(),
+        ],
+    );
+    // 0^0, 0^1, 0^2, 0^0.5, (-2)^2, (-2)^3, 2^-1: PyTorch's rules at x = 0, a +inf
+    // gradient at 0^0.5, and NaN exponent gradients for a negative base.
+    pow_matches_torch(
+        "edge cases",
+        [arr1(&POW_EDGE_X).into_dyn(), arr1(&POW_EDGE_Y).into_dyn(), arr1(&POW_EDGE_W).into_dyn()],
+        [arr1(&POW_EDGE_Z).into_dyn(), arr1(&POW_EDGE_DX).into_dyn(), arr1(&POW_EDGE_DY).into_dyn()],
+    );
 }
 
 #[test]

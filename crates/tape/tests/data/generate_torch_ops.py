@@ -1,0 +1,114 @@
+"""Writes torch_ops.rs (Rust literals): PyTorch values and gradients for two tape ops.
+
+Usage, from crates/tape:  python3 tests/data/generate_torch_ops.py > tests/data/torch_ops.rs
+Needs torch (CPU is enough). Everything is float64. Python's repr of a float is the
+shortest string that reads back to the same f64, so the literals are exact; NaN and
+infinities are written as f64::NAN, f64::INFINITY and f64::NEG_INFINITY.
+
+Cases (the loss is always sum(out * w) for a fixed weight tensor w, so each gradient is
+w times the op's partial derivative, summed over broadcast axes):
+  - torch.nn.functional.logsigmoid over inputs from -800 to 800: value and d/dx.
+  - torch.pow(x, y) with a tensor exponent, gradients wrt x and y: same shapes [2, 3];
+    y [3] broadcast against x [2, 3]; and edge cases at x = 0 and negative x.
+"""
+import math
+import textwrap
+
+import torch
+
+DTYPE = torch.float64
+SOURCE = "torch " + torch.__version__ + ", float64"
+
+
+def literal(value):
+    if isinstance(value, list):
+        return "[" + ", ".join(literal(v) for v in value) + "]"
+    value = float(value)
+    if math.isnan(value):
+        return "f64::NAN"
+    if math.isinf(value):
+        return "f64::INFINITY" if value > 0 else "f64::NEG_INFINITY"
+    return repr(value)
+
+
+def rust_type(shape):
+    t = "f64"
+    for d in reversed(shape):
+        t = "[" + t + "; " + str(d) + "]"
+    return t
+
+
+out = [
+    "// Generated with " + SOURCE + " by",
+    "// `python3 tests/data/generate_torch_ops.py > tests/data/torch_ops.rs` (from crates/tape);",
+    "// do not edit by hand. See tests/data/README.md.",
+    "",
+    "/// The torch version and dtype that produced these numbers.",
+    "pub const SOURCE: &str = \"" + SOURCE + "\";",
+]
+
+
+def const(name, tensor, doc=None):
+    if doc:
+        out.extend("/// " + line for line in textwrap.wrap(doc, 96))
+    out.append("pub const " + name + ": " + rust_type(list(tensor.shape)) + " = " + literal(tensor.tolist()) + ";")
+
+
+def tensor(values, grad=False):
+    return torch.tensor(values, dtype=DTYPE, requires_grad=grad)
+
+
+# log_sigmoid: y = logsigmoid(x), loss = sum(y * w).
+x = tensor([-800.0, -50.0, -20.0, -1.0, -1e-3, 0.0, 1e-3, 1.0, 20.0, 50.0, 800.0], grad=True)
+w = tensor([0.75, -1.5, 2.25, 0.3, -0.6, 1.1, 1.7, -0.9, 0.45, 2.5, -1.3])
+y = torch.nn.functional.logsigmoid(x)
+(y * w).sum().backward()
+out.append("")
+out.append("/// `torch.nn.functional.logsigmoid(x)`; loss = sum(y * w).")
+const("LOG_SIGMOID_X", x.detach())
+const("LOG_SIGMOID_W", w)
+const("LOG_SIGMOID_Y", y.detach(), "The values y = ln σ(x).")
+const("LOG_SIGMOID_DX", x.grad, "d loss / d x = w · σ(−x).")
+
+# pow: z = torch.pow(x, y), loss = sum(z * w); gradients wrt the base x and exponent y.
+pow_cases = [
+    (
+        "POW_SAME",
+        "x [2, 3] positive, y [2, 3] of both signs.",
+        [[0.3, 1.2, 0.7], [1.5, 0.4, 2.9]],
+        [[0.3, -1.2, 0.7], [1.5, -0.4, 2.5]],
+        [[0.8, -1.1, 1.6], [0.35, 2.2, -0.65]],
+    ),
+    (
+        "POW_BROADCAST",
+        "x [2, 3] positive, y [3] broadcast over x's rows (dy sums over them).",
+        [[0.3, 1.2, 0.7], [1.5, 0.4, 2.9]],
+        [0.8, -1.1, 1.6],
+        [[0.5, -1.25, 1.9], [-0.7, 1.3, 0.15]],
+    ),
+    (
+        "POW_EDGE",
+        "edge cases elementwise: 0^0, 0^1, 0^2, 0^0.5, (-2)^2, (-2)^3, 2^-1. At x = 0 with "
+        "y >= 0 torch takes dy as 0, and at y = 0 dx as 0; for x < 0, dy is NaN (ln x); "
+        "0^0.5 has dx = +inf.",
+        [0.0, 0.0, 0.0, 0.0, -2.0, -2.0, 2.0],
+        [0.0, 1.0, 2.0, 0.5, 2.0, 3.0, -1.0],
+        [1.5, -0.75, 2.0, 0.6, -1.1, 0.9, 1.3],
+    ),
+]
+for name, doc, xs, ys, ws in pow_cases:
+    x = tensor(xs, grad=True)
+    y = tensor(ys, grad=True)
+    w = tensor(ws)
+    z = torch.pow(x, y)
+    (z * w).sum().backward()
+    out.append("")
+    out.extend("/// " + line for line in textwrap.wrap("`torch.pow(x, y)`, loss = sum(z * w): " + doc, 96))
+    const(name + "_X", x.detach())
+    const(name + "_Y", y.detach())
+    const(name + "_W", w)
+    const(name + "_Z", z.detach(), "The values z = x^y.")
+    const(name + "_DX", x.grad, "d loss / d x = w · y · x^(y−1).")
+    const(name + "_DY", y.grad, "d loss / d y = w · x^y · ln x.")
+
+print("\n".join(out))
