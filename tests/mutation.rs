@@ -254,13 +254,32 @@ fn no_mutated_file_panics_any_loader_or_changes_a_model_it_fails_to_load() {
 
     // CSV, read from memory (the same parser as from a file), plain and gzip.
     let csv = b"sepal,width,label\n5.1,3.5,0\n4.9, 3.0 ,1\r\n6.2,2.9,2\n\n".to_vec();
-    let csv_seeds = [csv.clone(), gzip(&csv), b"1,2,0\n3,4,1\n".to_vec()];
+    let penguins = b"species,island,mass,sex\nAdelie,Dream,3750,male\nGentoo,\"Biscoe\",NA,female\n".to_vec();
+    let csv_seeds = [
+        csv.clone(),
+        gzip(&csv),
+        b"1,2,0\n3,4,1\n".to_vec(),
+        b"3,2,a,b\n# c\n1,2,0\n3,4,1\n5,6,1\n".to_vec(),
+        penguins,
+    ];
+    let tabular = CsvOptions::new()
+        .header(true)
+        .target("species")
+        .categorical(["species", "island", "sex"])
+        .missing(["NA"])
+        .comment(b'#');
     counts.push((
         "csv",
         fuzz("csv", &csv_seeds, inputs, &mut rng, |bytes| {
             for options in [CsvOptions::new(), CsvOptions::new().header(true).label_column(0)] {
                 let _ = options.read::<f32>(bytes, "mutated.csv");
             }
+            let _ = tabular.read::<f64>(bytes, "mutated.csv");
+            let _ = CsvOptions::new().count_line(true).comment(b'#').read::<f32>(bytes, "mutated.csv");
+            let _ =
+                CsvOptions::new().header(true).targets([1, 0]).read_regression::<f32>(bytes, "mutated.csv");
+            let _ =
+                CsvOptions::new().skip_rows(1).delimiter(b' ').categorical([0]).read::<f32>(bytes, "m.csv");
         }),
     ));
 

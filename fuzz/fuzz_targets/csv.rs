@@ -9,4 +9,14 @@ fuzz_target!(|data: &[u8]| {
         let _ = options.read::<f32>(data, "fuzz.csv");
     }
     let _ = CsvOptions::new().read::<f64>(data, "fuzz.csv");
+    let tabular = CsvOptions::new()
+        .header(true)
+        .target("species")
+        .categorical(["species", "island", "sex"])
+        .missing(["NA"])
+        .comment(b'#');
+    let _ = tabular.read::<f64>(data, "fuzz.csv");
+    let _ = CsvOptions::new().count_line(true).read::<f32>(data, "fuzz.csv");
+    let _ = CsvOptions::new().header(true).targets([1, 0]).read_regression::<f32>(data, "fuzz.csv");
+    let _ = CsvOptions::new().skip_rows(1).delimiter(b' ').categorical([0]).read::<f32>(data, "fuzz.csv");
 });

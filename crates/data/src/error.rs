@@ -6,6 +6,8 @@ use std::path::PathBuf;
 
 use thiserror::Error;
 
+use crate::CsvProblem;
+
 /// What went wrong, worded so that the printed message alone finds the problem.
 ///
 /// ```
@@ -108,6 +110,21 @@ pub enum DataError {
         /// Whether the file had a header and nothing after it.
         header_only: bool,
     },
+    /// Every data row of a CSV file has a missing value in a column that is used, so
+    /// none is left once they are dropped.
+    #[error(
+        "{}: all {dropped} data rows have a missing value in a column that is used (the first on line {first_line}); \
+         choose fewer columns, or fill the gaps before loading",
+        path.display()
+    )]
+    AllRowsMissing {
+        /// The file.
+        path: PathBuf,
+        /// How many rows were dropped.
+        dropped: usize,
+        /// The first dropped row's line.
+        first_line: usize,
+    },
     /// An IDX file is malformed.
     #[error("{}: {problem}", path.display())]
     Idx {
@@ -146,109 +163,6 @@ pub enum DataError {
         /// The standard names of the files not found (`t10k-labels-idx1-ubyte`).
         missing: Vec<String>,
     },
-}
-
-/// What is wrong with one line of a CSV file (the line and column are in
-/// [`DataError::Csv`]).
-///
-/// ```
-/// use tapegrad_data::CsvProblem;
-/// let problem = CsvProblem::RaggedRow { expected: 5, found: 4, first_line: 1 };
-/// assert_eq!(problem.to_string(), "expected 5 columns (as on line 1), found 4");
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum CsvProblem {
-    /// A feature field that does not parse as a number.
-    NotANumber {
-        /// The field, trimmed (shortened if very long).
-        text: String,
-    },
-    /// A field on line 1 that is not a number and contains letters: most likely a header
-    /// read as data.
-    UnexpectedHeader {
-        /// The field, trimmed (shortened if very long).
-        text: String,
-    },
-    /// A feature field that parses, but as NaN or an infinity.
-    NotFinite {
-        /// The field, trimmed.
-        text: String,
-    },
-    /// A label field that is not a non-negative integer (`3` or `3.0`).
-    NotALabel {
-        /// The field, trimmed (shortened if very long).
-        text: String,
-    },
-    /// A label of [`MAX_CLASSES`](crate::MAX_CLASSES) or more.
-    LabelTooLarge {
-        /// The field, trimmed (shortened if very long).
-        text: String,
-    },
-    /// A field with nothing in it (`1,,2`).
-    EmptyField,
-    /// A row with a different number of fields from the first row (or the header).
-    RaggedRow {
-        /// Fields on the first row.
-        expected: usize,
-        /// Fields on this row.
-        found: usize,
-        /// The line the expected count comes from.
-        first_line: usize,
-    },
-    /// The label column index is past the end of the row.
-    MissingLabelColumn {
-        /// The label column, counting from 0 as given to
-        /// [`CsvOptions::label_column`](crate::CsvOptions::label_column).
-        index: usize,
-        /// Fields on the row.
-        columns: usize,
-    },
-    /// A row with only a label: no feature columns to learn from.
-    NoFeatures {
-        /// Fields on the row.
-        columns: usize,
-    },
-    /// An empty line with more rows after it.
-    BlankLine,
-    /// A line that is not UTF-8 text.
-    NotUtf8,
-}
-
-impl fmt::Display for CsvProblem {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::NotANumber { text } => write!(f, "`{text}` is not a number"),
-            Self::UnexpectedHeader { text } => write!(
-                f,
-                "`{text}` is not a number (if line 1 is a header, load with `CsvOptions::new().header(true)`)"
-            ),
-            Self::NotFinite { text } => {
-                write!(f, "`{text}` is not a finite number (NaN and infinities are refused)")
-            }
-            Self::NotALabel { text } => {
-                write!(f, "`{text}` is not a class label: expected a non-negative integer")
-            }
-            Self::LabelTooLarge { text } => write!(
-                f,
-                "`{text}` is too large for a class label: expected a class below {}",
-                crate::MAX_CLASSES
-            ),
-            Self::EmptyField => write!(f, "empty field: expected a number"),
-            Self::RaggedRow { expected, found, first_line } => {
-                write!(f, "expected {expected} columns (as on line {first_line}), found {found}")
-            }
-            Self::MissingLabelColumn { index, columns } => write!(
-                f,
-                "the label column (index {index}, column {}) does not exist: the row has {columns} columns",
-                index.saturating_add(1)
-            ),
-            Self::NoFeatures { columns } => {
-                write!(f, "{columns} column: expected at least one feature column besides the label")
-            }
-            Self::BlankLine => write!(f, "blank line before more rows"),
-            Self::NotUtf8 => write!(f, "not UTF-8 text"),
-        }
-    }
 }
 
 /// What is wrong with an IDX file (the file is named in [`DataError::Idx`]). Offsets

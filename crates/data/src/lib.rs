@@ -1,7 +1,7 @@
 //! # tapegrad-data
 //!
 //! The data side of tapegrad: in-memory data sets, seeded mini-batches, splits,
-//! standardisation, one-hot labels, and loaders for numeric CSV and MNIST's IDX files.
+//! standardisation, one-hot labels, and loaders for CSV tables and MNIST's IDX files.
 //!
 //! ```
 //! use rand::SeedableRng;
@@ -34,8 +34,11 @@
 //! - [`Standardizer`]: per-feature mean and standard deviation fitted on training data;
 //!   constant features are centred, not divided by zero.
 //! - [`one_hot`] and [`Dataset::one_hot`]: labels as one-hot rows.
-//! - [`CsvOptions`]: numeric CSV with a label column, plain or gzip, every bad line an error
-//!   naming file, line and column.
+//! - [`CsvOptions`]: CSV tables as published (a header or scikit-learn's count line, any
+//!   delimiter, comments, skipped lines), plain or gzip; columns chosen by name or index;
+//!   class labels, regression targets or a bare matrix; categorical text columns as indices
+//!   and missing values dropped on request, both kept in a [`CsvTable`]; every bad field an
+//!   error naming file, line and column.
 //! - [`read_idx_labels`], [`read_idx_images`], [`load_idx`] and [`load_mnist`]: MNIST's
 //!   IDX files, plain or gzip, with damaged files reported by offset.
 //! - [`DataError`]: the one error type.
@@ -57,9 +60,9 @@ mod split;
 mod standardize;
 
 pub use batches::{Batch, Batches};
-pub use csv::{CsvOptions, MAX_CSV_DECOMPRESSED};
+pub use csv::{Column, CsvOptions, CsvProblem, CsvTable, TableTargets, MAX_CSV_DECOMPRESSED};
 pub use dataset::{Dataset, Targets, MAX_CLASSES};
-pub use error::{CsvProblem, DataError, IdxProblem};
+pub use error::{DataError, IdxProblem};
 pub use idx::{load_idx, read_idx_images, read_idx_labels};
 pub use mnist::load_mnist;
 pub use one_hot::one_hot;

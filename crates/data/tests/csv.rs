@@ -5,7 +5,7 @@ mod common;
 
 use common::{gzip, TempDir};
 use ndarray::array;
-use tapegrad_data::{CsvOptions, CsvProblem, DataError, Dataset};
+use tapegrad_data::{CsvOptions, CsvProblem, CsvTable, DataError, Dataset};
 
 /// Writes `text` to a file in `dir` and loads it with `options` as f64.
 fn load(dir: &TempDir, name: &str, text: &str, options: CsvOptions) -> Result<Dataset<f64>, DataError> {
@@ -103,19 +103,22 @@ fn empty_fields_and_non_finite_numbers_are_refused() {
     let dir = TempDir::new("csv-empty-field");
     let err = load(&dir, "gap.csv", "1,2,0\n3,,1\n", CsvOptions::new()).unwrap_err();
     assert_eq!(csv_error(err, "gap.csv"), (2, Some(2), CsvProblem::EmptyField));
-    for (field, column) in [("NaN", 1), ("inf", 1), ("-infinity", 1), ("1e999", 1)] {
+    for (field, column) in [("inf", 1), ("-infinity", 1), ("1e999", 1)] {
         let err = load(&dir, "nan.csv", &format!("1,2,0\n{field},4,1\n"), CsvOptions::new()).unwrap_err();
         assert_eq!(
             csv_error(err, "nan.csv"),
             (2, Some(column), CsvProblem::NotFinite { text: field.into() })
         );
     }
+    // NaN is how pandas writes a missing value: the error says how to drop its rows.
+    let err = load(&dir, "nan.csv", "1,2,0\nNaN,4,1\n", CsvOptions::new()).unwrap_err();
+    assert_eq!(csv_error(err, "nan.csv"), (2, Some(1), CsvProblem::MissingValue { text: "NaN".into() }));
 }
 
 #[test]
 fn labels_must_be_non_negative_integers() {
     let dir = TempDir::new("csv-labels");
-    for label in ["2.5", "-1", "cat", "1e30"] {
+    for label in ["2.5", "-1", "c4t", "1e30"] {
         let err = load(&dir, "labels.csv", &format!("1,2,0\n3,4,{label}\n"), CsvOptions::new()).unwrap_err();
         assert!(err.to_string().contains("is not a class label: expected a non-negative integer"), "{err}");
         assert_eq!(csv_error(err, "labels.csv"), (2, Some(3), CsvProblem::NotALabel { text: label.into() }));
@@ -148,17 +151,17 @@ fn a_missing_label_column_is_an_error() {
     let err = load(&dir, "narrow.csv", "1,2,0\n", CsvOptions::new().label_column(3)).unwrap_err();
     assert!(err
         .to_string()
-        .ends_with("the label column (index 3, column 4) does not exist: the row has 3 columns"));
+        .ends_with("the target column index 3 (column 4) does not exist: the row has 3 columns"));
     assert_eq!(
         csv_error(err, "narrow.csv"),
-        (1, None, CsvProblem::MissingLabelColumn { index: 3, columns: 3 })
+        (1, None, CsvProblem::ColumnOutOfRange { role: "target", index: 3, columns: 3 })
     );
     // Checked against the header, too.
     let err =
         load(&dir, "narrow.csv", "x,y\n1,0\n", CsvOptions::new().header(true).label_column(5)).unwrap_err();
     assert_eq!(
         csv_error(err, "narrow.csv"),
-        (1, None, CsvProblem::MissingLabelColumn { index: 5, columns: 2 })
+        (1, None, CsvProblem::ColumnOutOfRange { role: "target", index: 5, columns: 2 })
     );
 }
 
@@ -175,14 +178,17 @@ fn empty_files_and_header_only_files_have_no_rows() {
 }
 
 #[test]
-fn blank_lines_between_rows_and_undeclared_headers_and_bad_text_are_errors() {
+fn blank_lines_are_skipped_and_undeclared_headers_and_bad_text_are_errors() {
     let dir = TempDir::new("csv-misc");
-    let err = load(&dir, "blank.csv", "1,2,0\n\n3,4,1\n", CsvOptions::new()).unwrap_err();
-    assert_eq!(csv_error(err, "blank.csv"), (2, None, CsvProblem::BlankLine));
+    // Blank lines are skipped, as pandas and the csv crate do; lines still count them.
+    let data = load(&dir, "blank.csv", "1,2,0\n\n  \n3,4,1\n", CsvOptions::new()).unwrap();
+    assert_eq!(data.labels(), &[0, 1]);
+    let err = load(&dir, "blank.csv", "1,2,0\n\n3,x,1\n", CsvOptions::new()).unwrap_err();
+    assert_eq!(csv_error(err, "blank.csv"), (3, Some(2), CsvProblem::NotANumber { text: "x".into() }));
 
     let err = load(&dir, "iris.csv", "sepal,petal,species\n1,2,0\n", CsvOptions::new()).unwrap_err();
     assert!(
-        err.to_string().contains("if line 1 is a header, load with `CsvOptions::new().header(true)`"),
+        err.to_string().contains("if the first row is a header, load with `CsvOptions::new().header(true)`"),
         "{err}"
     );
     assert_eq!(
@@ -193,7 +199,7 @@ fn blank_lines_between_rows_and_undeclared_headers_and_bad_text_are_errors() {
     let path = dir.join("latin1.csv");
     std::fs::write(&path, b"1,2,0\n3,\xe9,1\n").unwrap();
     let err = CsvOptions::new().load::<f64>(&path).unwrap_err();
-    assert_eq!(csv_error(err, "latin1.csv"), (2, None, CsvProblem::NotUtf8));
+    assert_eq!(csv_error(err, "latin1.csv"), (2, Some(2), CsvProblem::NotUtf8));
 
     let long = "9".repeat(30) + &"x".repeat(100);
     let err = load(&dir, "long.csv", &format!("1,{long},0\n"), CsvOptions::new()).unwrap_err();
@@ -279,7 +285,8 @@ fn a_table_with_only_a_label_column_is_an_error() {
     for (text, options) in [("1\n2\n", CsvOptions::new()), ("label\n1\n", CsvOptions::new().header(true))] {
         let err = load(&dir, "labels-only.csv", text, options).unwrap_err();
         assert!(
-            err.to_string().ends_with("1 column: expected at least one feature column besides the label"),
+            err.to_string()
+                .ends_with("1 column(s), all targets or ignored: expected at least one feature column"),
             "{err}"
         );
         assert_eq!(csv_error(err, "labels-only.csv"), (1, None, CsvProblem::NoFeatures { columns: 1 }));
@@ -291,5 +298,218 @@ fn a_table_with_only_a_label_column_is_an_error() {
 fn a_label_column_of_usize_max_is_an_error_not_an_overflow() {
     let dir = TempDir::new("csv-max-column");
     let err = load(&dir, "t.csv", "1,2,0\n", CsvOptions::new().label_column(usize::MAX)).unwrap_err();
-    assert!(err.to_string().contains(&format!("index {}, column {}", usize::MAX, usize::MAX)), "{err}");
+    assert!(err.to_string().contains(&format!("index {} (column {})", usize::MAX, usize::MAX)), "{err}");
+}
+
+/// The path of a bundled data file.
+fn bundled(name: &str) -> String {
+    format!("{}/../../data/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Issue 12: scikit-learn's files start with a count line; read as published, with their
+/// counts checked and their class names kept.
+#[test]
+fn scikit_learn_files_load_as_published_with_their_count_line() {
+    for (file, rows, features, classes) in [
+        ("iris.csv", 150, 4, vec!["setosa", "versicolor", "virginica"]),
+        ("wine_data.csv", 178, 13, vec!["class_0", "class_1", "class_2"]),
+        ("breast_cancer.csv", 569, 30, vec!["malignant", "benign"]),
+    ] {
+        let table: CsvTable<f64> = CsvOptions::new().count_line(true).load_table(bundled(file)).unwrap();
+        let data = table.dataset();
+        assert_eq!(
+            (data.len(), data.num_features(), data.num_classes()),
+            (rows, features, classes.len()),
+            "{file}"
+        );
+        assert_eq!(table.class_names().unwrap(), classes, "{file}");
+        // Without the option, the error says which option it needs.
+        let err = CsvOptions::new().load::<f32>(bundled(file)).unwrap_err();
+        assert!(err.to_string().contains("looks like a count line"), "{file}: {err}");
+        assert!(err.to_string().contains("load with `.count_line(true)`"), "{file}: {err}");
+        // Even after following the old hint (a header), it reads.
+        let err = CsvOptions::new().header(true).load::<f32>(bundled(file));
+        assert!(err.is_err() || file == "iris.csv", "{file}");
+    }
+    let iris: Dataset<f32> = CsvOptions::new().count_line(true).load(bundled("iris.csv")).unwrap();
+    assert_eq!(iris.features().row(0).to_vec(), vec![5.1f32, 3.5, 1.4, 0.2]);
+    assert_eq!(iris.class_counts(), vec![50, 50, 50]);
+}
+
+#[test]
+fn count_lines_are_checked_against_the_data() {
+    let dir = TempDir::new("csv-count-line");
+    let cases = [
+        (
+            "3,2,a,b\n1,2,0\n3,4,1\n",
+            1,
+            CsvProblem::CountMismatch { what: "data rows", declared: 3, found: 2 },
+        ),
+        (
+            "2,3,a,b\n1,2,0\n3,4,1\n",
+            1,
+            CsvProblem::CountMismatch { what: "feature columns", declared: 3, found: 2 },
+        ),
+        ("two,2\n1,2,0\n", 1, CsvProblem::BadCountLine { text: "two,2".into() }),
+        ("2,2,a,b\n1,2,0\n3,4,2\n", 3, CsvProblem::UnnamedClass { label: 2, names: 2 }),
+    ];
+    for (text, line, problem) in cases {
+        let err = load(&dir, "counted.csv", text, CsvOptions::new().count_line(true)).unwrap_err();
+        let (found_line, _, found) = csv_error(err, "counted.csv");
+        assert_eq!((found_line, found), (line, problem), "{text:?}");
+    }
+    // A count line without names is fine, and a count line alone has no rows.
+    assert_eq!(load(&dir, "c.csv", "1,1\n0.5,1\n", CsvOptions::new().count_line(true)).unwrap().len(), 1);
+    let err = load(&dir, "c.csv", "0,1\n", CsvOptions::new().count_line(true)).unwrap_err();
+    assert!(matches!(err, DataError::NoRows { header_only: true, .. }), "{err:?}");
+}
+
+#[test]
+fn delimiters_comments_skipped_lines_and_quotes() {
+    let dir = TempDir::new("csv-format");
+    let text =
+        "# exported 2026-11-27\n# units: mm\n\"a\";\"b\";\"label\"\n1.5;\"2\";0\n# mid-file note\n\n3;4;1\n";
+    let options = CsvOptions::new().delimiter(b';').comment(b'#').header(true);
+    let data = load(&dir, "semi.csv", text, options.clone()).unwrap();
+    assert_eq!(data.features(), &array![[1.5, 2.0], [3.0, 4.0]]);
+    // Lines count every line of the file: comments, blanks and skipped lines included.
+    let err = load(&dir, "semi.csv", &text.replace("3;4;1", "3;x;1"), options).unwrap_err();
+    assert_eq!(csv_error(err, "semi.csv"), (7, Some(2), CsvProblem::NotANumber { text: "x".into() }));
+    let text = "title line, with commas\nanother\n1\t2\t0\n3\t?\t1\n";
+    let err = load(&dir, "tabs.tsv", text, CsvOptions::new().skip_rows(2).delimiter(b'\t')).unwrap_err();
+    assert_eq!(csv_error(err, "tabs.tsv"), (4, Some(2), CsvProblem::MissingValue { text: "?".into() }));
+    // Old Mac line ends (a lone carriage return) end lines too.
+    let err = load(&dir, "cr.csv", "1,2,0\r3,4,1\r5,x,1\r", CsvOptions::new()).unwrap_err();
+    assert_eq!(csv_error(err, "cr.csv"), (3, Some(2), CsvProblem::NotANumber { text: "x".into() }));
+    // Unbalanced quotes are read to the end of the file, never a panic.
+    let err = load(&dir, "quote.csv", "1,2,0\n\"3,4,1\n5,6,1\n", CsvOptions::new()).unwrap_err();
+    assert!(matches!(err, DataError::Csv { line: 2, .. }), "{err:?}");
+    // Skipping more lines than there are leaves nothing.
+    let err = load(&dir, "tabs.tsv", text, CsvOptions::new().skip_rows(usize::MAX)).unwrap_err();
+    assert!(matches!(err, DataError::NoRows { .. }), "{err:?}");
+    // A delimiter that cannot separate fields is refused before reading.
+    for delimiter in [b'\n', b'\r', b'"'] {
+        let err = load(&dir, "t.csv", "1,0\n", CsvOptions::new().delimiter(delimiter)).unwrap_err();
+        assert!(matches!(err, DataError::InvalidArgument { .. }), "{err:?}");
+    }
+    let err = load(&dir, "t.csv", "1,0\n", CsvOptions::new().comment(b',')).unwrap_err();
+    assert!(err.to_string().contains("both the delimiter and the comment"), "{err}");
+}
+
+#[test]
+fn the_diabetes_regression_files_load_as_a_matrix_and_targets() {
+    let x =
+        CsvOptions::new().delimiter(b' ').load_matrix::<f64>(bundled("diabetes_data_raw.csv.gz")).unwrap();
+    let y = CsvOptions::new().load_matrix::<f64>(bundled("diabetes_target.csv.gz")).unwrap();
+    assert_eq!((x.dim(), y.dim()), ((442, 10), (442, 1)));
+    assert_eq!(x.row(0).to_vec(), vec![59.0, 2.0, 32.1, 101.0, 157.0, 93.2, 38.0, 4.0, 4.8598, 87.0]);
+    let data = Dataset::new(x, y).unwrap();
+    assert_eq!(data.targets()[[441, 0]], 57.0);
+}
+
+#[test]
+fn columns_are_chosen_by_name_or_index_and_each_has_one_role() {
+    let dir = TempDir::new("csv-columns");
+    let text = "id,x1,y1,x2,y2\nA,1,10,2,20\nB,3,30,4,40\n";
+    let read = |options: CsvOptions| {
+        let path = dir.join("t.csv");
+        std::fs::write(&path, text).unwrap();
+        options.header(true).load_table::<f64, ndarray::Array2<f64>>(&path)
+    };
+    let table = read(CsvOptions::new().targets(["y2", "y1"]).ignore([0])).unwrap();
+    assert_eq!(table.feature_names(), ["x1", "x2"]);
+    assert_eq!(table.target_names(), ["y2", "y1"]);
+    assert_eq!(table.dataset().features(), &array![[1.0, 2.0], [3.0, 4.0]]);
+    assert_eq!(table.dataset().targets(), &array![[20.0, 10.0], [40.0, 30.0]]);
+    let table = read(CsvOptions::new().features([3, 1]).target(2)).unwrap();
+    assert_eq!(table.feature_names(), ["x2", "x1"]);
+
+    let problem = |options: CsvOptions| csv_error(read(options).unwrap_err(), "t.csv").2;
+    match problem(CsvOptions::new().target("y3").ignore(["id"])) {
+        CsvProblem::UnknownColumn { role: "target", name, header } => {
+            assert_eq!((name.as_str(), header.len()), ("y3", 5));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        problem(CsvOptions::new().target("y1").features(["x1", "y1"])),
+        CsvProblem::TwoRoles { column: 3, roles: ["target", "feature"] }
+    );
+    assert_eq!(
+        problem(CsvOptions::new().target("y1").ignore(["y1"])),
+        CsvProblem::TwoRoles { column: 3, roles: ["target", "ignored"] }
+    );
+    match problem(CsvOptions::new().target("y1").categorical(["nope"])) {
+        CsvProblem::UnknownColumn { role: "categorical", .. } => {}
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        problem(CsvOptions::new().target(9)),
+        CsvProblem::ColumnOutOfRange { role: "target", index: 9, columns: 5 }
+    );
+    assert_eq!(
+        problem(CsvOptions::new().target("y1").features([0, 1, 2, 3, 4, 7]).ignore(Vec::<usize>::new())),
+        CsvProblem::ColumnOutOfRange { role: "feature", index: 7, columns: 5 }
+    );
+    assert_eq!(
+        problem(CsvOptions::new().targets([1, 2, 3, 4]).ignore([0])),
+        CsvProblem::NoFeatures { columns: 5 }
+    );
+    // Names need a header; a shared name is ambiguous.
+    let err = CsvOptions::new().target("y").read::<f32>("1,2\n".as_bytes(), "t.csv").unwrap_err();
+    assert!(err.to_string().contains("chosen by name (`y`), but the file is read without a header"), "{err}");
+    let err = CsvOptions::new().header(true).target("y").read::<f32>("y,x,y\n1,2,0\n".as_bytes(), "t.csv");
+    assert!(err.unwrap_err().to_string().contains("columns 1 and 3 are both named `y`"));
+    // Class labels come from one column; regression needs at least one.
+    let err = CsvOptions::new().targets([0, 1]).read::<f32>("1,2,0\n".as_bytes(), "t.csv").unwrap_err();
+    assert!(matches!(err, DataError::InvalidArgument { .. }), "{err:?}");
+    let err =
+        CsvOptions::new().targets(Vec::<usize>::new()).read_regression::<f32>("1,2\n".as_bytes(), "t.csv");
+    assert!(matches!(err, Err(DataError::InvalidArgument { .. })));
+}
+
+#[test]
+fn categorical_columns_become_sorted_indices_with_their_values_kept() {
+    let text = "size,colour,grade\n10,red,b\n9,blue,a\n10,green,c\n100,red,a\n";
+    let table: CsvTable<f32> = CsvOptions::new()
+        .header(true)
+        .categorical(["size", "colour", "grade"])
+        .read_table(text.as_bytes(), "t.csv")
+        .unwrap();
+    // Numbers as categories sort as numbers (9 < 10 < 100), text as text.
+    assert_eq!(table.categories("size").unwrap(), ["9", "10", "100"]);
+    assert_eq!(table.categories("colour").unwrap(), ["blue", "green", "red"]);
+    assert_eq!(table.class_names().unwrap(), ["a", "b", "c"]);
+    assert_eq!(table.dataset().features(), &array![[1.0f32, 2.0], [0.0, 0.0], [1.0, 1.0], [2.0, 2.0]]);
+    assert_eq!(table.dataset().labels(), &[1, 0, 2, 0]);
+    // An empty category is an error; text in a numeric column suggests `categorical`.
+    let err = CsvOptions::new().header(true).categorical([0]).read::<f32>("c,l\n,1\n".as_bytes(), "t.csv");
+    assert!(matches!(err, Err(DataError::Csv { line: 2, problem: CsvProblem::EmptyField, .. })));
+    let err = CsvOptions::new().header(true).read::<f32>(text.as_bytes(), "t.csv").unwrap_err();
+    assert_eq!(
+        csv_error(err, "t.csv"),
+        (2, Some(2), CsvProblem::TextInNumericColumn { text: "red".into(), name: "colour".into() })
+    );
+    let options = CsvOptions::new().header(true).target("colour").ignore(["grade"]);
+    let err = options.read::<f32>(text.as_bytes(), "t.csv").unwrap_err();
+    assert!(err.to_string().contains("if column `colour` holds categories, list it in `.categorical([..])`"));
+}
+
+#[test]
+fn missing_values_drop_their_rows_only_when_declared() {
+    let path = bundled("penguins.csv");
+    let options = CsvOptions::new().header(true).target("species").categorical(["species", "island", "sex"]);
+    let err = options.clone().load::<f32>(&path).unwrap_err();
+    assert!(err.to_string().contains("line 5, column 3: `NA` looks like a missing value"), "{err}");
+    let table: CsvTable<f32> = options.clone().missing(["NA"]).load_table(&path).unwrap();
+    assert_eq!(table.dropped_lines().len(), 11);
+    assert_eq!(table.dataset().class_counts(), vec![146, 68, 119]);
+    // Only used columns count: without `sex`, 2 rows lack measurements.
+    let table: CsvTable<f32> = options.missing(["NA"]).ignore(["sex"]).load_table(&path).unwrap();
+    assert_eq!((table.dataset().len(), table.dropped_lines()), (342, &[5, 273][..]));
+    // Every row dropped is an error saying so.
+    let err =
+        CsvOptions::new().missing(["", "?"]).read::<f32>("?,1\n,0\n".as_bytes(), "gaps.csv").unwrap_err();
+    assert!(matches!(err, DataError::AllRowsMissing { dropped: 2, first_line: 1, .. }), "{err:?}");
+    assert!(err.to_string().starts_with("gaps.csv: all 2 data rows have a missing value"), "{err}");
 }

@@ -1,5 +1,8 @@
-//! A loader for plain numeric CSV tables with a class-label column, optionally
-//! gzip-compressed: every bad line is an error naming the file, line and column.
+//! A loader for CSV tables as they are published, optionally gzip-compressed: a header
+//! row or scikit-learn's count line, any delimiter, comments, columns chosen by name or
+//! index, class labels or regression targets, categorical text columns mapped to indices
+//! (the mapping kept), rows with missing values dropped on request. The `csv` crate splits
+//! the records; every bad field is an error naming the file, line and column.
 
 // Reached by data from outside (files): no unwrap, expect, panic, indexing or unchecked
 // arithmetic outside the tests (`docs/reliability.md`); each exception is local and says why.
@@ -14,13 +17,20 @@
     )
 )]
 
-use std::io::Read;
-use std::path::Path;
+mod categories;
+mod columns;
+mod fields;
+mod load;
+mod parse;
+mod problem;
+mod table;
 
-use ndarray::Array2;
-use tapegrad_tape::Float;
+#[cfg(doc)]
+use crate::Dataset;
 
-use crate::gzip::{decompress_if_gzip, read_maybe_gzip, Contents};
+pub use columns::Column;
+pub use problem::CsvProblem;
+pub use table::{CsvTable, TableTargets};
 
 /// The most a gzip-compressed CSV file may decompress to: 1 GiB (scikit-learn's largest
 /// bundled table is under 1 MiB; a deflate stream can inflate 1,000-fold, so a small
@@ -31,22 +41,38 @@ use crate::gzip::{decompress_if_gzip, read_maybe_gzip, Contents};
 /// assert_eq!(tapegrad_data::MAX_CSV_DECOMPRESSED, 1 << 30);
 /// ```
 pub const MAX_CSV_DECOMPRESSED: u64 = 1 << 30;
-use crate::{CsvProblem, DataError, Dataset, MAX_CLASSES};
 
-/// How to read a numeric CSV file into a [`Dataset`] of features and class labels.
+/// How to read a CSV file into a [`Dataset`]: which lines are data, which columns are
+/// features and which are targets, and what the fields mean.
 ///
-/// The format is plain: fields separated by commas, each a number with optional spaces or
-/// tabs around it (no quoting); one row per line (`\n` or `\r\n`); an optional header line,
-/// whose fields are not read. One column holds the class label, a non-negative integer
-/// (`3`, or `3.0`); every other column is a feature. By default there is no header and the
-/// label is the last column, which fits scikit-learn's `digits.csv.gz`.
+/// **The file.** Records are split by the [`csv`](https://docs.rs/csv) crate: fields
+/// separated by commas (or any [`delimiter`](CsvOptions::delimiter)), optionally quoted
+/// with `"`, spaces and tabs around them ignored, one record per line (`\n` or `\r\n`, a
+/// byte-order mark allowed). Blank lines are skipped, as are lines starting with the
+/// [`comment`](CsvOptions::comment) character if one is set, and the first
+/// [`skip_rows`](CsvOptions::skip_rows) lines. Then come, if asked for, scikit-learn's
+/// [`count_line`](CsvOptions::count_line) (`150,4,setosa,versicolor,virginica`) and a
+/// [`header`](CsvOptions::header) naming the columns. Gzip-compressed files are recognised
+/// by their first two bytes, whatever their name.
 ///
-/// Nothing is skipped silently: a field that is not a number (or is NaN or infinite), an
-/// empty field, a row with a different number of fields from the first, a blank line
-/// before more rows, or no rows at all are errors naming the file, the line (from 1, the
-/// header included) and the column (from 1). Blank lines at the end of the file are
-/// ignored. Gzip-compressed files are recognised by their first two bytes, whatever their
-/// name.
+/// **The columns.** By default the last column is the target and every other column a
+/// feature; choose others by index (from 0) or by header name with
+/// [`target`](CsvOptions::target), [`targets`](CsvOptions::targets),
+/// [`features`](CsvOptions::features) and [`ignore`](CsvOptions::ignore). Every field
+/// used is a finite number, except in [`categorical`](CsvOptions::categorical) columns,
+/// whose text values become indices (in sorted order, kept in the [`CsvTable`]).
+///
+/// **The targets.** [`load`](CsvOptions::load) reads one column of class labels
+/// (non-negative integers, `3` or `3.0`, or categories); [`load_regression`](CsvOptions::load_regression)
+/// reads one or more columns of numbers; [`load_matrix`](CsvOptions::load_matrix) reads
+/// features only; [`load_table`](CsvOptions::load_table) keeps the names and mappings too.
+///
+/// **Errors.** Nothing is skipped silently: a field that is not a number (or is NaN or
+/// infinite), an empty field, a row with a different number of fields from the first, a
+/// column that does not exist, no rows at all are errors naming the file, the line (from
+/// 1, counting every line of the file) and the column (from 1). Fields such as `NA` are
+/// errors too, unless declared [`missing`](CsvOptions::missing): then their rows are
+/// dropped, and the table lists their lines.
 ///
 /// ```
 /// use tapegrad_data::{CsvOptions, Dataset};
@@ -63,14 +89,41 @@ use crate::{CsvProblem, DataError, Dataset, MAX_CLASSES};
 /// # std::fs::remove_file(&path)?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CsvOptions {
     header: bool,
-    label_column: Option<usize>,
+    count_line: bool,
+    skip_rows: usize,
+    delimiter: u8,
+    comment: Option<u8>,
+    /// `None`: the last column (for labels and regression), no target (for a matrix).
+    targets: Option<Vec<Column>>,
+    /// `None`: every column that is not a target or ignored.
+    features: Option<Vec<Column>>,
+    ignore: Vec<Column>,
+    categorical: Vec<Column>,
+    missing: Vec<String>,
+}
+
+impl Default for CsvOptions {
+    fn default() -> Self {
+        CsvOptions {
+            header: false,
+            count_line: false,
+            skip_rows: 0,
+            delimiter: b',',
+            comment: None,
+            targets: None,
+            features: None,
+            ignore: Vec::new(),
+            categorical: Vec::new(),
+            missing: Vec::new(),
+        }
+    }
 }
 
 impl CsvOptions {
-    /// The defaults: no header, label in the last column.
+    /// The defaults: comma-separated, no header, the label in the last column.
     ///
     /// ```
     /// use tapegrad_data::CsvOptions;
@@ -80,8 +133,9 @@ impl CsvOptions {
         Self::default()
     }
 
-    /// Whether the first line is a header, to be skipped (it still sets the number of
-    /// columns). Off by default.
+    /// Whether the first line (after any skipped lines and count line) is a header naming
+    /// the columns. It sets the number of columns, and its names can choose columns. Off
+    /// by default.
     ///
     /// ```
     /// use tapegrad_data::CsvOptions;
@@ -89,7 +143,7 @@ impl CsvOptions {
     /// let data = CsvOptions::new().header(true).read::<f64>(text.as_bytes(), "table.csv")?;
     /// assert_eq!(data.len(), 1);
     /// let err = CsvOptions::new().read::<f64>(text.as_bytes(), "table.csv").unwrap_err();
-    /// assert!(err.to_string().contains("if line 1 is a header"), "{err}");
+    /// assert!(err.to_string().contains("if the first row is a header"), "{err}");
     /// # Ok::<(), tapegrad_data::DataError>(())
     /// ```
     pub fn header(mut self, header: bool) -> Self {
@@ -97,7 +151,78 @@ impl CsvOptions {
         self
     }
 
-    /// Which column holds the label, counting from 0. By default, the last.
+    /// Whether the first line (after any skipped lines) is a count line, as in the files
+    /// scikit-learn bundles: the number of data rows, the number of feature columns, then
+    /// optionally the class names (`150,4,setosa,versicolor,virginica`). The counts are
+    /// checked against the data, and the class names are kept as the target's
+    /// [`class_names`](CsvTable::class_names). Off by default.
+    ///
+    /// ```
+    /// use tapegrad_data::{CsvOptions, CsvTable};
+    /// let text = "2,2,small,large\n0.5,1.5,0\n2.5,3.5,1\n";
+    /// let table: CsvTable<f32> = CsvOptions::new().count_line(true).read_table(text.as_bytes(), "t.csv")?;
+    /// assert_eq!(table.class_names(), Some(&["small".to_string(), "large".to_string()][..]));
+    /// assert_eq!(table.dataset().labels(), &[0, 1]);
+    ///
+    /// // Read without it, the count line's width is the first error:
+    /// let err = CsvOptions::new().read::<f32>(text.as_bytes(), "t.csv").unwrap_err();
+    /// assert!(err.to_string().contains("load with `.count_line(true)`"), "{err}");
+    /// # Ok::<(), tapegrad_data::DataError>(())
+    /// ```
+    pub fn count_line(mut self, count_line: bool) -> Self {
+        self.count_line = count_line;
+        self
+    }
+
+    /// Skips the first `lines` lines of the file, whatever they hold (a title, a licence).
+    /// Line numbers in errors still count from the top of the file. 0 by default.
+    ///
+    /// ```
+    /// use tapegrad_data::CsvOptions;
+    /// let text = "Collected 2026-01-05, units: cm\n1.5,2.5,1\n";
+    /// let data = CsvOptions::new().skip_rows(1).read::<f32>(text.as_bytes(), "t.csv")?;
+    /// assert_eq!(data.labels(), &[1]);
+    /// # Ok::<(), tapegrad_data::DataError>(())
+    /// ```
+    pub fn skip_rows(mut self, lines: usize) -> Self {
+        self.skip_rows = lines;
+        self
+    }
+
+    /// The byte between fields: `b','` by default; `b';'`, `b'\t'` or `b' '` (a single
+    /// space, as in scikit-learn's `diabetes_data_raw.csv.gz`) are common. A newline, a
+    /// carriage return or `"` is refused when loading.
+    ///
+    /// ```
+    /// use tapegrad_data::CsvOptions;
+    /// let data = CsvOptions::new().delimiter(b';').read::<f64>("1,5;2;0\n".as_bytes(), "eu.csv");
+    /// assert!(data.is_err()); // `1,5` is not a number: decimal commas are not read
+    /// let data = CsvOptions::new().delimiter(b' ').read::<f64>("59 2 32.1 1\n".as_bytes(), "t.txt")?;
+    /// assert_eq!(data.num_features(), 3);
+    /// # Ok::<(), tapegrad_data::DataError>(())
+    /// ```
+    pub fn delimiter(mut self, delimiter: u8) -> Self {
+        self.delimiter = delimiter;
+        self
+    }
+
+    /// Lines starting with this byte (such as `b'#'`) are comments, skipped. None by
+    /// default.
+    ///
+    /// ```
+    /// use tapegrad_data::CsvOptions;
+    /// let text = "# measured twice\n1,2,0\n# the second batch\n3,4,1\n";
+    /// let data = CsvOptions::new().comment(b'#').read::<f32>(text.as_bytes(), "t.csv")?;
+    /// assert_eq!(data.labels(), &[0, 1]);
+    /// # Ok::<(), tapegrad_data::DataError>(())
+    /// ```
+    pub fn comment(mut self, byte: u8) -> Self {
+        self.comment = Some(byte);
+        self
+    }
+
+    /// Which column holds the label, counting from 0: the same as
+    /// [`target`](CsvOptions::target) with an index. By default, the last.
     ///
     /// ```
     /// use tapegrad_data::CsvOptions;
@@ -106,180 +231,127 @@ impl CsvOptions {
     /// let err = CsvOptions::new().label_column(3).read::<f32>("2, 0.5, 1.5\n".as_bytes(), "t.csv").unwrap_err();
     /// assert_eq!(
     ///     err.to_string(),
-    ///     "t.csv, line 1: the label column (index 3, column 4) does not exist: the row has 3 columns"
+    ///     "t.csv, line 1: the target column index 3 (column 4) does not exist: the row has 3 columns"
     /// );
     /// # Ok::<(), tapegrad_data::DataError>(())
     /// ```
-    pub fn label_column(mut self, index: usize) -> Self {
-        self.label_column = Some(index);
-        self
+    pub fn label_column(self, index: usize) -> Self {
+        self.target(index)
     }
 
-    /// Reads the file at `path` (plain or gzip-compressed CSV).
-    ///
-    /// # Errors
-    /// [`DataError::Io`] if it cannot be read; [`DataError::Gzip`] if its compressed data
-    /// is damaged; [`DataError::Csv`] naming the line and column of the first bad field or
-    /// row; [`DataError::NoRows`] if it has no data rows.
-    ///
-    /// ```
-    /// use tapegrad_data::{CsvOptions, Dataset};
-    /// // The bundled UCI digits: 64 pixel counts and a label per row, gzip-compressed.
-    /// let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/digits.csv.gz");
-    /// let digits: Dataset<f32> = CsvOptions::new().load(path)?;
-    /// assert_eq!((digits.len(), digits.num_features(), digits.num_classes()), (1797, 64, 10));
-    /// # Ok::<(), tapegrad_data::DataError>(())
-    /// ```
-    pub fn load<T: Float>(&self, path: impl AsRef<Path>) -> Result<Dataset<T>, DataError> {
-        let path = path.as_ref();
-        self.parse(path, read_maybe_gzip(path, &|_| Some(MAX_CSV_DECOMPRESSED))?)
-    }
-
-    /// Reads CSV text (plain or gzip-compressed) from `reader`; `name` stands for the file
-    /// in error messages.
-    ///
-    /// # Errors
-    /// As [`load`](CsvOptions::load), with [`DataError::Io`] if `reader` fails.
+    /// The one target column, by index from 0 or by header name. By default, the last
+    /// column (for [`load`](CsvOptions::load) and [`load_regression`](CsvOptions::load_regression)).
     ///
     /// ```
     /// use tapegrad_data::CsvOptions;
-    /// let err = CsvOptions::new().read::<f32>("1,2,0\n3,x,1\n".as_bytes(), "inline.csv").unwrap_err();
-    /// assert_eq!(err.to_string(), "inline.csv, line 2, column 2: `x` is not a number");
+    /// let text = "species,mass,length\n1,3750,39.1\n0,3800,39.5\n";
+    /// let data = CsvOptions::new().header(true).target("species").read::<f64>(text.as_bytes(), "p.csv")?;
+    /// assert_eq!(data.labels(), &[1, 0]);
+    /// assert_eq!(data.features().row(0).to_vec(), vec![3750.0, 39.1]);
+    /// # Ok::<(), tapegrad_data::DataError>(())
     /// ```
-    pub fn read<T: Float>(
-        &self,
-        mut reader: impl Read,
-        name: impl AsRef<Path>,
-    ) -> Result<Dataset<T>, DataError> {
-        let path = name.as_ref();
-        let mut bytes = Vec::new();
-        reader.read_to_end(&mut bytes).map_err(|source| DataError::Io {
-            action: "read",
-            path: path.to_path_buf(),
-            source,
-        })?;
-        self.parse(path, decompress_if_gzip(path, bytes, &|_| Some(MAX_CSV_DECOMPRESSED))?)
+    pub fn target(mut self, column: impl Into<Column>) -> Self {
+        self.targets = Some(vec![column.into()]);
+        self
     }
 
-    fn parse<T: Float>(&self, path: &Path, contents: Contents) -> Result<Dataset<T>, DataError> {
-        if contents.cut {
-            return Err(DataError::DecompressedTooLarge {
-                path: path.to_path_buf(),
-                limit: MAX_CSV_DECOMPRESSED,
-            });
-        }
-        let text = contents.bytes.as_slice();
-        let error =
-            |line, column, problem| DataError::Csv { path: path.to_path_buf(), line, column, problem };
-        // The number of fields and the line it was first seen on.
-        let mut width: Option<(usize, usize)> = None;
-        let mut header_seen = false;
-        let mut blank_line = None;
-        let (mut values, mut labels) = (Vec::new(), Vec::new());
-        for (index, raw) in text.split(|&byte| byte == b'\n').enumerate() {
-            let line_number = index.saturating_add(1);
-            let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
-            let line = std::str::from_utf8(raw).map_err(|_| error(line_number, None, CsvProblem::NotUtf8))?;
-            let line = if index == 0 { line.trim_start_matches('\u{feff}') } else { line };
-            if line.trim().is_empty() {
-                blank_line.get_or_insert(line_number);
-                continue;
-            }
-            if let Some(blank) = blank_line {
-                return Err(error(blank, None, CsvProblem::BlankLine));
-            }
-            let columns = line.split(',').count();
-            let (expected, first_line) = *width.get_or_insert((columns, line_number));
-            if columns != expected {
-                return Err(error(
-                    line_number,
-                    None,
-                    CsvProblem::RaggedRow { expected, found: columns, first_line },
-                ));
-            }
-            if columns < 2 {
-                return Err(error(line_number, None, CsvProblem::NoFeatures { columns }));
-            }
-            let label_index = self.label_column.unwrap_or(columns.saturating_sub(1));
-            if label_index >= columns {
-                return Err(error(
-                    line_number,
-                    None,
-                    CsvProblem::MissingLabelColumn { index: label_index, columns },
-                ));
-            }
-            if self.header && !header_seen {
-                header_seen = true;
-                continue;
-            }
-            for (column, field) in line.split(',').enumerate() {
-                let field = field.trim_matches([' ', '\t']);
-                let problem = if column == label_index {
-                    parse_label(field).map(|label| labels.push(label)).err()
-                } else {
-                    parse_number::<T>(field).map(|value| values.push(value)).err()
-                };
-                if let Some(problem) = problem {
-                    let problem = match problem {
-                        CsvProblem::NotANumber { text } | CsvProblem::NotALabel { text }
-                            if line_number == 1 && text.chars().any(char::is_alphabetic) =>
-                        {
-                            CsvProblem::UnexpectedHeader { text }
-                        }
-                        other => other,
-                    };
-                    return Err(error(line_number, Some(column.saturating_add(1)), problem));
-                }
-            }
-        }
-        let Some((columns, _)) = width.filter(|_| !labels.is_empty()) else {
-            return Err(DataError::NoRows { path: path.to_path_buf(), header_only: header_seen });
-        };
-        // Every row was checked to have `columns` fields, so this cannot fail.
-        let features = Array2::from_shape_vec((labels.len(), columns.saturating_sub(1)), values)
-            .map_err(|e| DataError::InvalidArgument { context: "CsvOptions::load", reason: e.to_string() })?;
-        Dataset::new(features, labels)
+    /// Several target columns, in this order (for [`load_regression`](CsvOptions::load_regression)
+    /// with more than one output; [`load`](CsvOptions::load) takes exactly one).
+    ///
+    /// ```
+    /// use tapegrad_data::CsvOptions;
+    /// let text = "x,y1,y2\n1,10,100\n2,20,200\n";
+    /// let data = CsvOptions::new().header(true).targets(["y2", "y1"]).read_regression::<f64>(text.as_bytes(), "t.csv")?;
+    /// assert_eq!(data.targets(), &ndarray::array![[100.0, 10.0], [200.0, 20.0]]);
+    /// # Ok::<(), tapegrad_data::DataError>(())
+    /// ```
+    pub fn targets<C: Into<Column>>(mut self, columns: impl IntoIterator<Item = C>) -> Self {
+        self.targets = Some(columns.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// The feature columns, in this order. By default, every column that is not a target
+    /// or [`ignore`](CsvOptions::ignore)d, in file order.
+    ///
+    /// ```
+    /// use tapegrad_data::CsvOptions;
+    /// let text = "a,b,c,label\n1,2,3,0\n";
+    /// let data = CsvOptions::new().header(true).features(["c", "a"]).read::<f32>(text.as_bytes(), "t.csv")?;
+    /// assert_eq!(data.features(), &ndarray::array![[3.0f32, 1.0]]);
+    /// # Ok::<(), tapegrad_data::DataError>(())
+    /// ```
+    pub fn features<C: Into<Column>>(mut self, columns: impl IntoIterator<Item = C>) -> Self {
+        self.features = Some(columns.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Columns that are not read at all (an id, a date): their fields may hold anything.
+    ///
+    /// ```
+    /// use tapegrad_data::CsvOptions;
+    /// let text = "id,x,label\nA-17,0.5,1\n";
+    /// let data = CsvOptions::new().header(true).ignore(["id"]).read::<f32>(text.as_bytes(), "t.csv")?;
+    /// assert_eq!(data.num_features(), 1);
+    /// # Ok::<(), tapegrad_data::DataError>(())
+    /// ```
+    pub fn ignore<C: Into<Column>>(mut self, columns: impl IntoIterator<Item = C>) -> Self {
+        self.ignore = columns.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Columns whose fields are categories (text, or numbers read as text): each distinct
+    /// value becomes an index, in sorted order, as scikit-learn's `OrdinalEncoder` and
+    /// `LabelEncoder` do. The values are kept: [`CsvTable::categories`] maps back. A
+    /// categorical target gives class labels; a categorical feature gives its index as a
+    /// number (feed it to an `Embedding`, or one-hot it).
+    ///
+    /// ```
+    /// use tapegrad_data::{CsvOptions, CsvTable};
+    /// let text = "island,mass,species\nDream,3750,Gentoo\nBiscoe,3800,Adelie\nDream,4000,Adelie\n";
+    /// let table: CsvTable<f32> = CsvOptions::new()
+    ///     .header(true)
+    ///     .categorical(["island", "species"])
+    ///     .read_table(text.as_bytes(), "penguins.csv")?;
+    /// assert_eq!(table.dataset().labels(), &[1, 0, 0]);
+    /// assert_eq!(table.class_names().unwrap(), ["Adelie", "Gentoo"]);
+    /// assert_eq!(table.dataset().features().column(0).to_vec(), vec![1.0f32, 0.0, 1.0]);
+    /// assert_eq!(table.categories("island").unwrap(), ["Biscoe", "Dream"]);
+    /// # Ok::<(), tapegrad_data::DataError>(())
+    /// ```
+    pub fn categorical<C: Into<Column>>(mut self, columns: impl IntoIterator<Item = C>) -> Self {
+        self.categorical = columns.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Fields that mark a missing value (`"NA"`, `"?"`, `""` for an empty field; compared
+    /// after trimming spaces). A row with one in a column that is used is dropped, and its
+    /// line listed in [`CsvTable::dropped_lines`]; missing values in ignored columns do not
+    /// matter. None by default: a missing value is an error.
+    ///
+    /// ```
+    /// use tapegrad_data::{CsvOptions, CsvTable};
+    /// let text = "x,y,label\n1,2,0\nNA,3,1\n4,5,1\n";
+    /// let table: CsvTable<f32> = CsvOptions::new().header(true).missing(["NA"]).read_table(text.as_bytes(), "t.csv")?;
+    /// assert_eq!((table.dataset().len(), table.dropped_lines()), (2, &[3][..]));
+    /// let err = CsvOptions::new().header(true).read::<f32>(text.as_bytes(), "t.csv").unwrap_err();
+    /// assert!(err.to_string().ends_with("line 3, column 1: `NA` looks like a missing value: to drop the rows that have one, load with `.missing([\"NA\"])`"));
+    /// # Ok::<(), tapegrad_data::DataError>(())
+    /// ```
+    pub fn missing<S: Into<String>>(mut self, markers: impl IntoIterator<Item = S>) -> Self {
+        self.missing = markers.into_iter().map(Into::into).collect();
+        self
     }
 }
 
-/// At most 40 characters of `text`, marked with `…` if cut.
-fn shorten(text: &str) -> String {
-    match text.char_indices().nth(40) {
-        Some((cut, _)) => format!("{}…", &text[..cut]),
-        None => text.to_string(),
-    }
-}
+/// The targets of [`CsvOptions::load_matrix`]: none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct NoTargets(usize);
 
-/// A feature value: a finite number, parsed straight to `T` (so an f32 is rounded once).
-fn parse_number<T: Float>(field: &str) -> Result<T, CsvProblem> {
-    if field.is_empty() {
-        return Err(CsvProblem::EmptyField);
+impl crate::Targets for NoTargets {
+    fn num_samples(&self) -> usize {
+        self.0
     }
-    let value = if T::NAME == "f32" { field.parse::<f32>().map(f64::from) } else { field.parse::<f64>() }
-        .map_err(|_| CsvProblem::NotANumber { text: shorten(field) })?;
-    if !value.is_finite() {
-        return Err(CsvProblem::NotFinite { text: shorten(field) });
-    }
-    Ok(T::from_f64(value))
-}
-
-/// A class label: a non-negative integer below [`MAX_CLASSES`], written `3` or `3.0`.
-fn parse_label(field: &str) -> Result<usize, CsvProblem> {
-    if field.is_empty() {
-        return Err(CsvProblem::EmptyField);
-    }
-    let label = match field.parse::<u64>() {
-        Ok(label) => label,
-        Err(_) => match field.parse::<f64>() {
-            // Below 2⁵³ every integer is exact in f64, so `3.0` means 3 and nothing else.
-            Ok(value) if value >= 0.0 && value.fract() == 0.0 && value < 9_007_199_254_740_992.0 => {
-                value as u64
-            }
-            _ => return Err(CsvProblem::NotALabel { text: shorten(field) }),
-        },
-    };
-    match usize::try_from(label) {
-        Ok(label) if label < MAX_CLASSES => Ok(label),
-        _ => Err(CsvProblem::LabelTooLarge { text: shorten(field) }),
+    fn select_samples(&self, indices: &[usize]) -> Self {
+        NoTargets(indices.len())
     }
 }

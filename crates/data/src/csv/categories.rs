@@ -1,0 +1,109 @@
+//! Categorical columns: each distinct value numbered as first seen while reading, then
+//! renumbered in sorted order once every row is in.
+
+use std::collections::HashMap;
+
+use tapegrad_tape::Float;
+
+use super::columns::Plan;
+use super::fields::shorten;
+use crate::{CsvProblem, MAX_CLASSES};
+
+/// The distinct values of one categorical column, numbered as first seen.
+#[derive(Default)]
+pub(super) struct Interner {
+    ids: HashMap<String, usize>,
+    values: Vec<String>,
+}
+
+impl Interner {
+    pub(super) fn id(&mut self, field: &str, name: &str) -> Result<usize, CsvProblem> {
+        if field.is_empty() {
+            return Err(CsvProblem::EmptyField);
+        }
+        if let Some(&id) = self.ids.get(field) {
+            return Ok(id);
+        }
+        let id = self.values.len();
+        if id >= MAX_CLASSES {
+            return Err(CsvProblem::TooManyCategories { name: shorten(name) });
+        }
+        self.ids.insert(field.to_string(), id);
+        self.values.push(field.to_string());
+        Ok(id)
+    }
+
+    /// The values in their final order (numerically if they are all numbers, else as
+    /// text), and each first-seen id's place in it.
+    fn sorted(self) -> (Vec<String>, Vec<usize>) {
+        let numbers: Option<Vec<f64>> = self.values.iter().map(|value| value.parse::<f64>().ok()).collect();
+        let mut order: Vec<usize> = (0..self.values.len()).collect();
+        match numbers {
+            Some(numbers) => order.sort_by(|&a, &b| {
+                let (a, b) = (numbers.get(a).copied().unwrap_or(0.0), numbers.get(b).copied().unwrap_or(0.0));
+                a.total_cmp(&b)
+            }),
+            None => order.sort_by(|&a, &b| self.values.get(a).cmp(&self.values.get(b))),
+        }
+        let mut rank = vec![0; order.len()];
+        for (place, &id) in order.iter().enumerate() {
+            if let Some(slot) = rank.get_mut(id) {
+                *slot = place;
+            }
+        }
+        let mut values = self.values;
+        let sorted = order
+            .iter()
+            .map(|&id| std::mem::take(values.get_mut(id).unwrap_or(&mut String::new())))
+            .collect();
+        (sorted, rank)
+    }
+}
+
+/// An interner for each categorical column that is used.
+pub(super) fn with_interners(plan: Plan) -> (Plan, Vec<Option<Interner>>) {
+    let interners = (0..plan.width)
+        .map(|column| {
+            let used = plan.features.contains(&column) || plan.targets.contains(&column);
+            (used && plan.categorical.get(column).copied().unwrap_or(false)).then(Interner::default)
+        })
+        .collect();
+    (plan, interners)
+}
+
+/// Replaces first-seen ids with sorted ones in every categorical column; returns each
+/// column's values in index order.
+pub(super) fn renumber<T: Float>(
+    plan: &Plan,
+    interners: Vec<Option<Interner>>,
+    features: &mut [T],
+    labels: &mut [usize],
+    values: &mut [T],
+) -> Vec<(usize, Vec<String>)> {
+    let mut categories = Vec::new();
+    for (column, interner) in interners.into_iter().enumerate() {
+        let Some(interner) = interner else { continue };
+        let (sorted, rank) = interner.sorted();
+        let new_id = |id: usize| rank.get(id).copied().unwrap_or(id);
+        let as_id = |value: &T| value.to_f64().map_or(0, |value| value as usize);
+        if let Some(k) = plan.features.iter().position(|&c| c == column) {
+            for row in features.chunks_exact_mut(plan.features.len()) {
+                if let Some(value) = row.get_mut(k) {
+                    *value = T::from_f64(new_id(as_id(value)) as f64);
+                }
+            }
+        }
+        if let Some(k) = plan.targets.iter().position(|&c| c == column) {
+            for label in labels.iter_mut() {
+                *label = new_id(*label);
+            }
+            for row in values.chunks_exact_mut(plan.targets.len()) {
+                if let Some(value) = row.get_mut(k) {
+                    *value = T::from_f64(new_id(as_id(value)) as f64);
+                }
+            }
+        }
+        categories.push((column, sorted));
+    }
+    categories
+}

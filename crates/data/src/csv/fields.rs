@@ -1,0 +1,121 @@
+//! One field at a time: numbers parsed straight to the element type, class labels as exact
+//! integers, and the words that usually mark a missing value.
+
+use tapegrad_tape::Float;
+
+use crate::{CsvProblem, MAX_CLASSES};
+
+/// At most 40 characters of `text`, marked with `…` if cut.
+pub(super) fn shorten(text: &str) -> String {
+    match text.char_indices().nth(40) {
+        Some((cut, _)) => format!("{}…", text.get(..cut).unwrap_or(text)),
+        None => text.to_string(),
+    }
+}
+
+/// Fields that data sets use for a missing value (compared ignoring case): an error
+/// that meets one suggests [`CsvOptions::missing`](crate::CsvOptions::missing).
+fn looks_missing(field: &str) -> bool {
+    ["na", "n/a", "nan", "null", "none", "?", "-", "."]
+        .iter()
+        .any(|marker| field.eq_ignore_ascii_case(marker))
+}
+
+/// Where a row is, for wording errors: text on the first data row is most likely a header
+/// read as data (without a header) or a column of categories (after one).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Row {
+    FirstWithoutHeader,
+    FirstAfterHeader,
+    Later,
+}
+
+/// Why `field` is not a number, worded for where it was found.
+fn not_a_number(field: &str, name: &str, row: Row) -> CsvProblem {
+    let text = shorten(field);
+    let has_letters = field.chars().any(char::is_alphabetic);
+    match row {
+        _ if looks_missing(field) => CsvProblem::MissingValue { text },
+        Row::FirstWithoutHeader if has_letters => CsvProblem::UnexpectedHeader { text },
+        Row::FirstAfterHeader if has_letters => CsvProblem::TextInNumericColumn { text, name: shorten(name) },
+        _ => CsvProblem::NotANumber { text },
+    }
+}
+
+/// A feature or regression value: a finite number, parsed straight to `T` (so an f32 is
+/// rounded once).
+pub(super) fn parse_number<T: Float>(field: &str, name: &str, row: Row) -> Result<T, CsvProblem> {
+    if field.is_empty() {
+        return Err(CsvProblem::EmptyField);
+    }
+    let parsed = if T::NAME == "f32" { field.parse::<f32>().map(f64::from) } else { field.parse::<f64>() };
+    let value = parsed.map_err(|_| not_a_number(field, name, row))?;
+    if !value.is_finite() {
+        return Err(if looks_missing(field) {
+            CsvProblem::MissingValue { text: shorten(field) }
+        } else {
+            CsvProblem::NotFinite { text: shorten(field) }
+        });
+    }
+    Ok(T::from_f64(value))
+}
+
+/// A class label: a non-negative integer below [`MAX_CLASSES`], written `3` or `3.0`.
+pub(super) fn parse_label(field: &str, name: &str, row: Row) -> Result<usize, CsvProblem> {
+    if field.is_empty() {
+        return Err(CsvProblem::EmptyField);
+    }
+    let label = match field.parse::<u64>() {
+        Ok(label) => label,
+        Err(_) => match field.parse::<f64>() {
+            // Below 2⁵³ every integer is exact in f64, so `3.0` means 3 and nothing else.
+            Ok(value) if value >= 0.0 && value.fract() == 0.0 && value < 9_007_199_254_740_992.0 => {
+                value as u64
+            }
+            Ok(_) => return Err(CsvProblem::NotALabel { text: shorten(field) }),
+            Err(_) => {
+                return Err(match not_a_number(field, name, row) {
+                    CsvProblem::NotANumber { text } => CsvProblem::NotALabel { text },
+                    other => other,
+                })
+            }
+        },
+    };
+    match usize::try_from(label) {
+        Ok(label) if label < MAX_CLASSES => Ok(label),
+        _ => Err(CsvProblem::LabelTooLarge { text: shorten(field) }),
+    }
+}
+
+/// A field read: a number, or an index (a class label or a category).
+pub(super) enum Value<T> {
+    Number(T),
+    Id(usize),
+}
+
+impl<T: Float> Value<T> {
+    pub(super) fn number(self) -> T {
+        match self {
+            Value::Number(value) => value,
+            // Ids are below MAX_CLASSES (2²⁰), exact in f32 and f64.
+            Value::Id(id) => T::from_f64(id as f64),
+        }
+    }
+
+    pub(super) fn id(self) -> usize {
+        match self {
+            Value::Id(id) => id,
+            // `read(_, true)` gives ids only.
+            Value::Number(_) => 0,
+        }
+    }
+}
+
+/// The row, if a first row read as data looks like a count line: two counts, then class
+/// names or nothing.
+pub(super) fn count_like(fields: &[&str]) -> Option<String> {
+    let counts = fields.iter().take(2).filter(|field| field.parse::<u64>().is_ok()).count();
+    let names = fields.get(2..).unwrap_or_default();
+    let all_names = names.iter().all(|name| name.parse::<f64>().is_err());
+    (counts == 2 && all_names).then(|| shorten(&fields.join(",")))
+}
