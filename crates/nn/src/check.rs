@@ -11,7 +11,7 @@ use crate::{Module, NnError};
 /// parameter of `model`, element by element, against central differences in f64.
 /// Elements are named by parameter (`layers.0.weight`) or `input`; elements whose
 /// perturbation crosses a kink of a relu/max/clamp inside the model are reported as
-/// kinks and skipped. The model is restored exactly afterwards.
+/// kinks and skipped. The model, buffers included, is restored exactly afterwards.
 ///
 /// Layers with randomness in training mode (Dropout) draw a new mask per forward pass, so
 /// switch them to evaluation mode (`set_training(false)`) before checking.
@@ -43,6 +43,8 @@ pub fn check_module<M>(
 where
     M: Module<f64> + ?Sized,
 {
+    let mut buffers = Vec::new();
+    model.visit_buffers(&mut |_, buffer| buffers.push(buffer.to_owned()));
     // Analytic gradients, and which side of every kink the unperturbed point is on.
     let (input_grad, param_grads, base) = {
         let tape = Tape::new();
@@ -84,7 +86,18 @@ where
             elements.push(check.compare(name, k + 1, index.slice().to_vec(), analytic, numeric, kink));
         }
     }
+    restore_buffers(model, buffers);
     Ok(check.report(elements))
+}
+
+/// Puts back the buffers (running statistics) that the check's forward passes updated.
+fn restore_buffers<M: Module<f64> + ?Sized>(model: &mut M, buffers: Vec<ArrayD<f64>>) {
+    let mut saved = buffers.into_iter();
+    model.visit_buffers_mut(&mut |_, mut buffer| {
+        if let Some(value) = saved.next() {
+            buffer.assign(&value);
+        }
+    });
 }
 
 /// The loss at `x` with the model as it is now, and the kink branches taken.

@@ -21,6 +21,19 @@ pub enum NnError {
         /// The shape it was given.
         actual: Vec<usize>,
     },
+    /// An input element that should be an index (an [`Embedding`](crate::Embedding)'s
+    /// category) is not a whole number below the table's size.
+    #[error("{layer}: input element {position:?} is {value}, not an index below {count} (expected whole numbers from 0)")]
+    BadIndex {
+        /// The layer, as it prints.
+        layer: String,
+        /// Where the element is in the input.
+        position: Vec<usize>,
+        /// The element.
+        value: f64,
+        /// The number of rows of the table.
+        count: usize,
+    },
     /// A layer's setting is out of its range (`Dropout`'s `p` outside `[0, 1)`).
     #[error("{layer}: {name} = {value} (must be {expected})")]
     InvalidSetting {

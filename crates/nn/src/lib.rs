@@ -5,7 +5,8 @@
 //! gradient comes from the tape.
 //!
 //! - [`Dense`] (weight `[in, out]`, `y = x · W + b`), the activations [`ReLU`],
-//!   [`LeakyReLU`], [`Tanh`], [`Sigmoid`], [`Softmax`], [`LogSoftmax`], [`Dropout`], and
+//!   [`LeakyReLU`], [`Tanh`], [`Sigmoid`], [`Softmax`], [`LogSoftmax`], [`Dropout`],
+//!   [`LayerNorm`], [`BatchNorm1d`] (running statistics as buffers), [`Embedding`], and
 //!   [`Sequential`] to stack them;
 //! - [`Init`]: Xavier/Glorot and He/Kaiming initialisers, each from an explicit RNG;
 //! - [`check_module`]: a whole model's gradients against finite differences;
@@ -19,9 +20,11 @@ mod atomic;
 mod check;
 mod dense;
 mod dropout;
+mod embedding;
 mod error;
 mod init;
 mod module;
+mod norm;
 mod sequential;
 mod tensor_file;
 mod weights;
@@ -31,9 +34,11 @@ pub use atomic::write_atomically;
 pub use check::check_module;
 pub use dense::Dense;
 pub use dropout::Dropout;
+pub use embedding::Embedding;
 pub use error::NnError;
 pub use init::Init;
-pub use module::{visit_child, visit_child_mut, Module};
+pub use module::{visit_child, visit_child_buffers, visit_child_buffers_mut, visit_child_mut, Module};
+pub use norm::{BatchNorm1d, LayerNorm};
 pub use sequential::Sequential;
 pub use tensor_file::{read_tensors, write_tensors, StoredTensor};
 pub use weights::{copy_params, load_weights, save_weights};

@@ -61,6 +61,32 @@ pub trait Module<T: Float>: Send {
     /// [`visit_params`](Module::visit_params).
     fn visit_params_mut(&mut self, visit: &mut dyn FnMut(&str, ArrayViewMutD<'_, T>));
 
+    /// Calls `visit(name, buffer)` for every buffer, in a fixed order: state that is saved
+    /// and loaded with the weights but not trained, such as
+    /// [`BatchNorm1d`](crate::BatchNorm1d)'s running statistics (PyTorch's
+    /// `register_buffer`). Buffers share the parameters' names (`layers.1.running_mean`)
+    /// and are never seen by optimizers. None by default.
+    ///
+    /// The view lives only for the call, so a module may keep its buffers in a `RefCell`
+    /// and update them in `forward`.
+    ///
+    /// ```
+    /// use tapegrad_nn::{BatchNorm1d, Module};
+    /// let layer = BatchNorm1d::<f32>::new(3);
+    /// let mut names = Vec::new();
+    /// layer.visit_buffers(&mut |name, buffer| names.push((name.to_string(), buffer.len())));
+    /// assert_eq!(names, [("running_mean".to_string(), 3), ("running_var".to_string(), 3)]);
+    /// ```
+    fn visit_buffers(&self, visit: &mut dyn FnMut(&str, ArrayViewD<'_, T>)) {
+        let _ = visit;
+    }
+
+    /// Calls `visit(name, buffer)` for every buffer, mutably, in the same order as
+    /// [`visit_buffers`](Module::visit_buffers). None by default.
+    fn visit_buffers_mut(&mut self, visit: &mut dyn FnMut(&str, ArrayViewMutD<'_, T>)) {
+        let _ = visit;
+    }
+
     /// Switches between training and evaluation behaviour (e.g. Dropout is the identity
     /// in evaluation). Layers without such behaviour ignore it (the default).
     fn set_training(&mut self, training: bool) {
@@ -121,6 +147,42 @@ pub fn visit_child<'a, T: Float>(
 ) {
     let mut full = NameBuffer::default();
     child.visit_params(&mut |name, param| visit(full.name(&prefix, name), param));
+}
+
+/// [`visit_child`] for [`visit_buffers`](Module::visit_buffers): `child`'s buffers with
+/// their names prefixed by `prefix` and a dot.
+///
+/// ```
+/// use tapegrad_nn::{visit_child_buffers, BatchNorm1d};
+/// let layer = BatchNorm1d::<f32>::new(2);
+/// let mut names = Vec::new();
+/// visit_child_buffers("norm", &layer, &mut |name, _| names.push(name.to_string()));
+/// assert_eq!(names, ["norm.running_mean", "norm.running_var"]);
+/// ```
+pub fn visit_child_buffers<T: Float>(
+    prefix: impl std::fmt::Display,
+    child: &(impl Module<T> + ?Sized),
+    visit: &mut dyn FnMut(&str, ArrayViewD<'_, T>),
+) {
+    let mut full = NameBuffer::default();
+    child.visit_buffers(&mut |name, buffer| visit(full.name(&prefix, name), buffer));
+}
+
+/// [`visit_child`] for [`visit_buffers_mut`](Module::visit_buffers_mut).
+///
+/// ```
+/// use tapegrad_nn::{visit_child_buffers_mut, BatchNorm1d};
+/// let mut layer = BatchNorm1d::<f32>::new(2);
+/// visit_child_buffers_mut("norm", &mut layer, &mut |_, mut buffer| buffer.fill(0.5));
+/// assert_eq!(layer.running_var().to_vec(), vec![0.5, 0.5]);
+/// ```
+pub fn visit_child_buffers_mut<T: Float>(
+    prefix: impl std::fmt::Display,
+    child: &mut (impl Module<T> + ?Sized),
+    visit: &mut dyn FnMut(&str, ArrayViewMutD<'_, T>),
+) {
+    let mut full = NameBuffer::default();
+    child.visit_buffers_mut(&mut |name, buffer| visit(full.name(&prefix, name), buffer));
 }
 
 /// [`visit_child`] for [`visit_params_mut`](Module::visit_params_mut).

@@ -154,6 +154,18 @@ impl<T: Float> Module<T> for Sequential<T> {
         }
     }
 
+    fn visit_buffers(&self, visit: &mut dyn FnMut(&str, ArrayViewD<'_, T>)) {
+        for (i, layer) in self.layers.iter().enumerate() {
+            crate::visit_child_buffers(format_args!("layers.{i}"), &**layer, visit);
+        }
+    }
+
+    fn visit_buffers_mut(&mut self, visit: &mut dyn FnMut(&str, ArrayViewMutD<'_, T>)) {
+        for (i, layer) in self.layers.iter_mut().enumerate() {
+            crate::visit_child_buffers_mut(format_args!("layers.{i}"), &mut **layer, visit);
+        }
+    }
+
     fn set_training(&mut self, training: bool) {
         for layer in &mut self.layers {
             layer.set_training(training);

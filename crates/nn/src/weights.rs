@@ -17,13 +17,14 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use ndarray::Dimension;
+use ndarray::{ArrayViewD, Dimension};
 use tapegrad_tape::Float;
 
 use crate::tensor_file::dtype_name;
 use crate::{read_tensors, write_tensors, Module, NnError};
 
-/// Saves every parameter of `model` to `path` as safetensors (names as keys, the
+/// Saves every parameter and buffer (such as [`BatchNorm1d`](crate::BatchNorm1d)'s running
+/// statistics) of `model` to `path` as safetensors (names as keys, the
 /// model's element type as dtype, row-major data). The file loads in Python with
 /// `safetensors.numpy.load_file` (or `safetensors.torch.load_file`).
 ///
@@ -51,8 +52,12 @@ pub fn save_weights<T: Float, M: Module<T> + ?Sized>(
     model: &M,
     path: impl AsRef<Path>,
 ) -> Result<(), NnError> {
+    // Buffers are lent only for the visit (they may live in a `RefCell`): copied first.
+    let mut buffers = Vec::new();
+    model.visit_buffers(&mut |name, buffer| buffers.push((name.to_string(), buffer.to_owned())));
     let mut tensors = Vec::new();
     model.visit_params(&mut |name, param| tensors.push((name.to_string(), param)));
+    tensors.extend(buffers.iter().map(|(name, buffer)| (name.clone(), buffer.view())));
     let metadata = BTreeMap::from([("format".to_string(), "tapegrad".to_string())]);
     write_tensors(path, tensors, metadata)
 }
@@ -87,38 +92,12 @@ pub fn load_weights<T: Float, M: Module<T> + ?Sized>(
     let path = path.as_ref();
     let (mut found, _) = read_tensors::<T>(path)?;
     let mut problems = Vec::new();
-    let mut values = Vec::new();
+    let (mut values, mut buffer_values) = (Vec::new(), Vec::new());
     model.visit_params(&mut |name, param| {
-        let Some(tensor) = found.remove(name) else {
-            problems.push(format!("`{name}`: missing from the file (model shape {:?})", param.shape()));
-            values.push(None);
-            return;
-        };
-        if tensor.values.is_none() {
-            problems.push(format!(
-                "`{name}`: expected dtype {}, file has {}",
-                dtype_name::<T>(),
-                tensor.dtype
-            ));
-        }
-        if tensor.shape != param.shape() {
-            problems.push(format!(
-                "`{name}`: expected shape {:?}, file has {:?}",
-                param.shape(),
-                tensor.shape
-            ));
-            values.push(None);
-            return;
-        }
-        if let Some((index, value)) =
-            tensor.values.as_ref().and_then(|v| v.indexed_iter().find(|(_, value)| !value.is_finite()))
-        {
-            problems.push(format!(
-                "`{name}`: element {:?} is {value:?}: a weight must be a finite number",
-                index.slice()
-            ));
-        }
-        values.push(tensor.values);
+        values.push(take_checked(&mut found, name, param.shape(), &mut problems))
+    });
+    model.visit_buffers(&mut |name, buffer| {
+        buffer_values.push(take_checked(&mut found, name, buffer.shape(), &mut problems));
     });
     for (name, tensor) in &found {
         problems.push(format!("`{name}`: in the file (shape {:?}) but not in the model", tensor.shape));
@@ -127,7 +106,51 @@ pub fn load_weights<T: Float, M: Module<T> + ?Sized>(
         return Err(NnError::WeightsMismatch { path: path.to_path_buf(), problems });
     }
     assign_in_order(model, values);
+    assign_buffers_in_order(model, buffer_values);
     Ok(())
+}
+
+/// The tensor `name` taken from `found`, if it has the model's `shape` and dtype and only
+/// finite values; otherwise `None`, with every problem added to `problems`.
+fn take_checked<T: Float>(
+    found: &mut BTreeMap<String, crate::StoredTensor<T>>,
+    name: &str,
+    shape: &[usize],
+    problems: &mut Vec<String>,
+) -> Option<ndarray::ArrayD<T>> {
+    let Some(tensor) = found.remove(name) else {
+        problems.push(format!("`{name}`: missing from the file (model shape {shape:?})"));
+        return None;
+    };
+    if tensor.values.is_none() {
+        problems.push(format!("`{name}`: expected dtype {}, file has {}", dtype_name::<T>(), tensor.dtype));
+    }
+    if tensor.shape != shape {
+        problems.push(format!("`{name}`: expected shape {shape:?}, file has {:?}", tensor.shape));
+        return None;
+    }
+    if let Some((index, value)) =
+        tensor.values.as_ref().and_then(|v| v.indexed_iter().find(|(_, value)| !value.is_finite()))
+    {
+        problems.push(format!(
+            "`{name}`: element {:?} is {value:?}: a weight must be a finite number",
+            index.slice()
+        ));
+    }
+    tensor.values
+}
+
+/// Assigns `values` to `model`'s buffers in visiting order, as [`assign_in_order`] does
+/// for parameters.
+fn assign_buffers_in_order<T: Float, M: Module<T> + ?Sized>(
+    model: &mut M,
+    values: Vec<Option<ndarray::ArrayD<T>>>,
+) {
+    let mut values = values.into_iter();
+    model.visit_buffers_mut(&mut |name, mut buffer| match values.next().flatten() {
+        Some(value) if value.shape() == buffer.shape() => buffer.assign(&value),
+        _ => visitors_disagree(name),
+    });
 }
 
 /// Assigns `values` to `model`'s parameters in visiting order, after the caller has
@@ -153,7 +176,7 @@ fn visitors_disagree(name: &str) -> ! {
     )
 }
 
-/// Copies every parameter of `from` into the parameter of the same name in `to`,
+/// Copies every parameter (and buffer) of `from` into the one of the same name in `to`,
 /// converting between element types: an f32 model becomes f64 (for gradient checks, or
 /// a second-order method) or back (PyTorch's `model.double()` and `.float()`, here into a
 /// model of the same architecture built for the other type). f64 → f32 rounds to
@@ -189,31 +212,50 @@ fn visitors_disagree(name: &str) -> ! {
 /// # Ok::<(), tapegrad_nn::NnError>(())
 /// ```
 pub fn copy_params<S: Float, T: Float>(from: &dyn Module<S>, to: &mut dyn Module<T>) -> Result<(), NnError> {
-    let mut source: BTreeMap<String, ndarray::ArrayD<T>> = BTreeMap::new();
+    let convert = |array: ArrayViewD<'_, S>| array.mapv(|v| T::from_f64(v.to_f64()));
+    let (mut params, mut buffers) = (BTreeMap::new(), BTreeMap::new());
     from.visit_params(&mut |name, param| {
-        source.insert(name.to_string(), param.mapv(|v| T::from_f64(v.to_f64())));
+        params.insert(name.to_string(), convert(param));
+    });
+    from.visit_buffers(&mut |name, buffer| {
+        buffers.insert(name.to_string(), convert(buffer));
     });
     let mut problems = Vec::new();
-    let mut values = Vec::new();
-    to.visit_params(&mut |name, param| match source.remove(name) {
-        Some(value) if value.shape() == param.shape() => values.push(Some(value)),
-        Some(value) => {
-            problems.push(format!(
-                "`{name}`: shape {:?} in the source, {:?} here",
-                value.shape(),
-                param.shape()
-            ));
-            values.push(None);
-        }
-        None => {
-            problems.push(format!("`{name}`: not in the source model"));
-            values.push(None);
-        }
+    let (mut values, mut buffer_values) = (Vec::new(), Vec::new());
+    to.visit_params(&mut |name, param| {
+        values.push(take_same_shape(&mut params, name, param.shape(), &mut problems))
     });
-    problems.extend(source.keys().map(|name| format!("`{name}`: in the source model but not here")));
+    to.visit_buffers(&mut |name, buffer| {
+        buffer_values.push(take_same_shape(&mut buffers, name, buffer.shape(), &mut problems));
+    });
+    problems.extend(
+        params.keys().chain(buffers.keys()).map(|name| format!("`{name}`: in the source model but not here")),
+    );
     if !problems.is_empty() {
         return Err(NnError::ParamsMismatch { problems });
     }
     assign_in_order(to, values);
+    assign_buffers_in_order(to, buffer_values);
     Ok(())
+}
+
+/// The array `name` taken from `source` if it has `shape`; otherwise `None`, with the
+/// problem added to `problems`.
+fn take_same_shape<T>(
+    source: &mut BTreeMap<String, ndarray::ArrayD<T>>,
+    name: &str,
+    shape: &[usize],
+    problems: &mut Vec<String>,
+) -> Option<ndarray::ArrayD<T>> {
+    match source.remove(name) {
+        Some(value) if value.shape() == shape => Some(value),
+        Some(value) => {
+            problems.push(format!("`{name}`: shape {:?} in the source, {shape:?} here", value.shape()));
+            None
+        }
+        None => {
+            problems.push(format!("`{name}`: not in the source model"));
+            None
+        }
+    }
 }

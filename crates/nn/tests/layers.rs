@@ -218,3 +218,227 @@ fn sequential_layers_by_index_and_in_order() {
     let y = model.forward(&tape, tape.constant(array![[1.0, 2.0]])).unwrap();
     assert_eq!(y.value(), array![[0.0]].into_dyn());
 }
+
+// ---- Normalisation and embedding layers, against PyTorch (tests/data/README.md) ----
+
+#[rustfmt::skip]
+#[allow(clippy::approx_constant, dead_code)]
+#[path = "data/torch_layers.rs"]
+mod torch_layers;
+
+use tapegrad_nn::{load_weights, save_weights, BatchNorm1d, Embedding, LayerNorm};
+
+/// Asserts `actual` equals `expected` to 1e-12 relative (1e-12 absolute near zero).
+fn assert_close(what: &str, actual: &ArrayD<f64>, expected: &ArrayD<f64>) {
+    assert_eq!(actual.shape(), expected.shape(), "{what}: shapes");
+    for ((index, &a), &e) in actual.indexed_iter().zip(expected.iter()) {
+        assert!(
+            (a - e).abs() <= 1e-12 * e.abs().max(1.0),
+            "{what} {:?}: tapegrad {a}, torch {e}",
+            index.slice()
+        );
+    }
+}
+
+fn arr2<const R: usize, const C: usize>(rows: [[f64; C]; R]) -> ArrayD<f64> {
+    Array2::from_shape_fn((R, C), |(r, c)| rows[r][c]).into_dyn()
+}
+
+fn arr1<const N: usize>(values: [f64; N]) -> ArrayD<f64> {
+    ndarray::Array1::from(values.to_vec()).into_dyn()
+}
+
+/// `y = layer(x)`, and the gradients of `Σ y · dy` for the input and every parameter.
+fn forward_backward(
+    layer: &impl Module<f64>,
+    x: &ArrayD<f64>,
+    dy: &ArrayD<f64>,
+) -> (ArrayD<f64>, Vec<ArrayD<f64>>) {
+    let tape = Tape::new();
+    let input = tape.var(x.view());
+    let y = layer.forward(&tape, input).unwrap();
+    let grads = tape.backward((y * tape.constant(dy.view())).sum());
+    let mut out = vec![grads.get_or_zeros(input)];
+    layer.visit_params(&mut |_, p| out.push(grads.param(&p).unwrap().to_owned()));
+    (y.value(), out)
+}
+
+#[test]
+fn layer_norm_matches_torch() {
+    use torch_layers::*;
+    let mut layer = LayerNorm::<f64>::new(5).with_eps(LN_EPS).unwrap();
+    layer.weight = arr1(LN_GAMMA).into_dimensionality().unwrap();
+    layer.bias = arr1(LN_BETA).into_dimensionality().unwrap();
+    let (y, grads) = forward_backward(&layer, &arr2(LN_X), &arr2(LN_DY));
+    assert_close("LayerNorm y", &y, &arr2(LN_Y));
+    assert_close("LayerNorm dx", &grads[0], &arr2(LN_DX));
+    assert_close("LayerNorm dweight", &grads[1], &arr1(LN_DGAMMA));
+    assert_close("LayerNorm dbias", &grads[2], &arr1(LN_DBETA));
+}
+
+#[test]
+fn batch_norm_matches_torch_in_training_and_evaluation() {
+    use torch_layers::*;
+    let mut layer = BatchNorm1d::<f64>::new(3).with_eps(BN_EPS).unwrap().with_momentum(BN_MOMENTUM).unwrap();
+    layer.weight = arr1(BN_GAMMA).into_dimensionality().unwrap();
+    layer.bias = arr1(BN_BETA).into_dimensionality().unwrap();
+    let (y, grads) = forward_backward(&layer, &arr2(BN_X), &arr2(BN_DY));
+    assert_close("BatchNorm1d y", &y, &arr2(BN_Y));
+    assert_close("BatchNorm1d dx", &grads[0], &arr2(BN_DX));
+    assert_close("BatchNorm1d dweight", &grads[1], &arr1(BN_DGAMMA));
+    assert_close("BatchNorm1d dbias", &grads[2], &arr1(BN_DBETA));
+    assert_close("running_mean", &layer.running_mean().into_dyn(), &arr1(BN_RUNNING_MEAN));
+    assert_close("running_var", &layer.running_var().into_dyn(), &arr1(BN_RUNNING_VAR));
+    forward_backward(&layer, &arr2(BN_X2), &arr2(BN_X2));
+    assert_close("running_mean after 2", &layer.running_mean().into_dyn(), &arr1(BN_RUNNING_MEAN2));
+    assert_close("running_var after 2", &layer.running_var().into_dyn(), &arr1(BN_RUNNING_VAR2));
+    layer.set_training(false);
+    let (y, grads) = forward_backward(&layer, &arr2(BN_X_EVAL), &arr2(BN_DY_EVAL));
+    assert_close("BatchNorm1d eval y", &y, &arr2(BN_Y_EVAL));
+    assert_close("BatchNorm1d eval dx", &grads[0], &arr2(BN_DX_EVAL));
+    // Evaluation leaves the running statistics alone.
+    assert_close("running_mean after eval", &layer.running_mean().into_dyn(), &arr1(BN_RUNNING_MEAN2));
+}
+
+#[test]
+fn embedding_matches_torch() {
+    use torch_layers::*;
+    let weight = arr2(EMB_WEIGHT).into_dimensionality().unwrap();
+    let table = Embedding::from_array(weight);
+    let indices = Array2::from_shape_fn((2, 3), |(r, c)| EMB_INDICES[r][c] as f64);
+    let dy = ArrayD::from_shape_fn(vec![2, 3, 3], |i| EMB_DY[i[0]][i[1]][i[2]]);
+    let tape = Tape::new();
+    let y = table.forward(&tape, tape.constant(&indices)).unwrap();
+    let grads = tape.backward((y * tape.constant(dy.view())).sum());
+    let expected = ArrayD::from_shape_fn(vec![2, 3, 3], |i| EMB_Y[i[0]][i[1]][i[2]]);
+    assert_close("Embedding y", &y.value(), &expected);
+    assert_close("Embedding dweight", &grads.param(&table.weight).unwrap().to_owned(), &arr2(EMB_DWEIGHT));
+}
+
+#[test]
+fn normalisation_layers_pass_the_gradient_check() {
+    let mut rng = rng();
+    let mut layer_norm = Sequential::new().add(Dense::<f64>::new(3, 4, &mut rng)).add(LayerNorm::new(4));
+    layer_norm.visit_params_mut(&mut |name, mut p| {
+        if name.ends_with("1.weight") {
+            p.assign(&array![0.5, 1.5, -1.0, 2.0].into_dyn());
+        }
+    });
+    assert_gradients(&mut layer_norm);
+    let mut batch_norm = Sequential::new().add(Dense::<f64>::new(3, 4, &mut rng)).add(BatchNorm1d::new(4));
+    assert_gradients(&mut batch_norm);
+    // In evaluation the running statistics are constants: a different function, checked too.
+    batch_norm.set_training(false);
+    assert_gradients(&mut batch_norm);
+}
+
+#[test]
+fn the_gradient_check_leaves_running_statistics_as_they_were() {
+    let mut model = Sequential::new().add(BatchNorm1d::<f64>::new(3));
+    let mut before = Vec::new();
+    model.visit_buffers(&mut |_, b| before.push(b.to_owned()));
+    let report = check_module(&GradCheck::new(), &mut model, &batch(), weighted).unwrap();
+    assert!(report.passed(), "{report}");
+    let mut after = Vec::new();
+    model.visit_buffers(&mut |_, b| after.push(b.to_owned()));
+    assert_eq!(before, after);
+}
+
+#[test]
+fn embedding_weights_pass_a_finite_difference_check() {
+    let mut table = Embedding::<f64>::new(4, 3, &mut rng());
+    let indices = array![[3.0, 0.0], [3.0, 1.0]];
+    let loss = |table: &Embedding<f64>| {
+        let tape = Tape::new();
+        weighted(table.forward(&tape, tape.constant(&indices)).unwrap()).item()
+    };
+    let tape = Tape::new();
+    let grads = tape.backward(weighted(table.forward(&tape, tape.constant(&indices)).unwrap()));
+    let analytic = grads.param(&table.weight).unwrap().to_owned();
+    drop(grads);
+    for r in 0..4 {
+        for c in 0..3 {
+            let original = table.weight[[r, c]];
+            table.weight[[r, c]] = original + 1e-6;
+            let plus = loss(&table);
+            table.weight[[r, c]] = original - 1e-6;
+            let minus = loss(&table);
+            table.weight[[r, c]] = original;
+            let numeric = (plus - minus) / 2e-6;
+            assert!(
+                (numeric - analytic[[r, c]]).abs() < 1e-8,
+                "row {r} column {c}: {numeric} vs {}",
+                analytic[[r, c]]
+            );
+        }
+    }
+}
+
+#[test]
+fn bad_indices_batches_and_settings_are_errors() {
+    let table = Embedding::<f32>::new(3, 2, &mut rng());
+    for bad in [-1.0f32, 2.5, 3.0, f32::NAN, f32::INFINITY] {
+        let tape = Tape::new();
+        let err = table.forward(&tape, tape.constant(array![[0.0f32, bad]])).unwrap_err();
+        assert!(
+            matches!(&err, NnError::BadIndex { position, count: 3, .. } if position == &[0, 1]),
+            "{bad}: {err:?}"
+        );
+    }
+    let batch_norm = BatchNorm1d::<f32>::new(2);
+    let tape = Tape::new();
+    let err = batch_norm.forward(&tape, tape.constant(array![[1.0f32, 2.0]])).unwrap_err();
+    assert!(err.to_string().contains("[batch ≥ 2, 2] in training mode"), "{err}");
+    let err =
+        batch_norm.forward(&tape, tape.constant(array![[1.0f32, 2.0, 3.0], [1.0, 2.0, 3.0]])).unwrap_err();
+    assert!(matches!(err, NnError::InputShape { .. }), "{err:?}");
+    let err = LayerNorm::<f32>::new(4).forward(&tape, tape.constant(array![[1.0f32, 2.0]])).unwrap_err();
+    assert_eq!(err.to_string(), "LayerNorm(4): expected input of shape […, 4], got [1, 2]");
+    assert!(BatchNorm1d::<f32>::new(2).with_momentum(-0.1).is_err());
+    assert!(BatchNorm1d::<f32>::new(2).with_momentum(f64::INFINITY).is_err());
+    assert!(LayerNorm::<f32>::new(2).with_eps(f64::NAN).is_err());
+    // A batch of one is fine in evaluation.
+    let mut batch_norm = batch_norm;
+    batch_norm.set_training(false);
+    let tape = Tape::new();
+    assert!(batch_norm.forward(&tape, tape.constant(array![[1.0f32, 2.0]])).is_ok());
+}
+
+#[test]
+fn running_statistics_are_saved_loaded_and_converted_with_the_weights() {
+    let mut rng = rng();
+    let model = Sequential::new().add(Dense::<f32>::new(3, 2, &mut rng)).add(BatchNorm1d::new(2));
+    {
+        let tape = Tape::new();
+        model.forward(&tape, tape.constant(array![[1.0f32, 2.0, 3.0], [4.0, 5.0, 7.0]])).unwrap();
+    }
+    let mut names = Vec::new();
+    model.visit_buffers(&mut |name, _| names.push(name.to_string()));
+    assert_eq!(names, ["layers.1.running_mean", "layers.1.running_var"]);
+    let dir = std::env::temp_dir().join(format!("tapegrad-nn-buffers-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("model.safetensors");
+    save_weights(&model, &path).unwrap();
+    let mut fresh = Sequential::new().add(Dense::<f32>::new(3, 2, &mut rng)).add(BatchNorm1d::new(2));
+    load_weights(&mut fresh, &path).unwrap();
+    let buffers = |m: &Sequential<f32>| {
+        let mut all = Vec::new();
+        m.visit_buffers(&mut |_, b| all.push(b.to_owned()));
+        all
+    };
+    assert_eq!(buffers(&fresh), buffers(&model));
+    assert_ne!(buffers(&fresh)[0], ndarray::Array1::<f32>::zeros(2).into_dyn());
+    // A file without the running statistics (weights of a model without the layer's
+    // buffers) is refused, naming them.
+    let plain = Sequential::new().add(Dense::<f32>::new(3, 2, &mut rng)).add(LayerNorm::new(2));
+    save_weights(&plain, &path).unwrap();
+    let err = load_weights(&mut fresh, &path).unwrap_err().to_string();
+    assert!(err.contains("`layers.1.running_mean`: missing from the file"), "{err}");
+    // f32 → f64 copies the buffers too.
+    let mut double = Sequential::new().add(Dense::<f64>::new(3, 2, &mut rng)).add(BatchNorm1d::new(2));
+    tapegrad_nn::copy_params(&model, &mut double).unwrap();
+    let mut copied = Vec::new();
+    double.visit_buffers(&mut |_, b| copied.push(b.mapv(|v| v as f32)));
+    assert_eq!(copied, buffers(&model));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
