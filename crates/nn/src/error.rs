@@ -34,6 +34,14 @@ pub enum NnError {
         /// The number of rows of the table.
         count: usize,
     },
+    /// A container has no layer at an index.
+    #[error("no layer at index {index}: the model has {len} layers")]
+    NoSuchLayer {
+        /// The index asked for.
+        index: usize,
+        /// How many layers there are.
+        len: usize,
+    },
     /// A layer's setting is out of its range (`Dropout`'s `p` outside `[0, 1)`).
     #[error("{layer}: {name} = {value} (must be {expected})")]
     InvalidSetting {

@@ -8,6 +8,8 @@
 //!   [`LeakyReLU`], [`Tanh`], [`Sigmoid`], [`Softmax`], [`LogSoftmax`], [`Dropout`],
 //!   [`LayerNorm`], [`BatchNorm1d`] (running statistics as buffers), [`Embedding`], and
 //!   [`Sequential`] to stack them;
+//! - [`Frozen`]: a module whose parameters (all, or the named ones) keep their values
+//!   while the rest trains; gradients still flow through it;
 //! - [`Init`]: Xavier/Glorot and He/Kaiming initialisers, each from an explicit RNG;
 //! - [`check_module`]: a whole model's gradients against finite differences;
 //! - [`save_weights`]/[`load_weights`]: safetensors files, written atomically and
@@ -22,6 +24,7 @@ mod dense;
 mod dropout;
 mod embedding;
 mod error;
+mod frozen;
 mod init;
 mod module;
 mod norm;
@@ -36,6 +39,7 @@ pub use dense::Dense;
 pub use dropout::Dropout;
 pub use embedding::Embedding;
 pub use error::NnError;
+pub use frozen::Frozen;
 pub use init::Init;
 pub use module::{visit_child, visit_child_buffers, visit_child_buffers_mut, visit_child_mut, Module};
 pub use norm::{BatchNorm1d, LayerNorm};

@@ -28,6 +28,8 @@ use crate::{Module, NnError};
 /// ```
 pub struct Sequential<T: Float> {
     layers: Vec<Box<dyn Module<T>>>,
+    /// Per layer: whether its parameters are frozen ([`Sequential::set_trainable`]).
+    frozen: Vec<bool>,
 }
 
 impl<T: Float> Default for Sequential<T> {
@@ -44,7 +46,7 @@ impl<T: Float> Sequential<T> {
     /// assert!(model.is_empty());
     /// ```
     pub fn new() -> Self {
-        Sequential { layers: Vec::new() }
+        Sequential { layers: Vec::new(), frozen: Vec::new() }
     }
 
     /// Appends a layer (builder style).
@@ -69,6 +71,7 @@ impl<T: Float> Sequential<T> {
     /// ```
     pub fn push(&mut self, layer: impl Module<T> + 'static) {
         self.layers.push(Box::new(layer));
+        self.frozen.push(false);
     }
 
     /// The number of layers.
@@ -128,11 +131,60 @@ impl<T: Float> Sequential<T> {
     pub fn iter(&self) -> impl ExactSizeIterator<Item = &dyn Module<T>> {
         self.layers.iter().map(|layer| &**layer as &dyn Module<T>)
     }
+
+    /// Freezes (`false`) or unfreezes (`true`) every parameter of the layer at `index`, as
+    /// Keras's `layer.trainable = False` does: from the next forward pass on, backward
+    /// computes no gradient for them and optimizers leave them as they are, while
+    /// gradients still flow through the layer to the ones before it (see
+    /// [`Tape::freeze`]). The parameters are still saved and loaded. Every layer starts
+    /// trainable.
+    ///
+    /// # Errors
+    /// [`NnError::NoSuchLayer`] if there is no layer at `index`.
+    ///
+    /// ```
+    /// use rand::SeedableRng;
+    /// use tapegrad_nn::{Dense, Module, ReLU, Sequential};
+    /// let mut rng = rand::rngs::StdRng::seed_from_u64(0);
+    /// let mut model = Sequential::<f64>::new().add(Dense::new(2, 3, &mut rng)).add(ReLU).add(Dense::new(3, 1, &mut rng));
+    /// model.set_trainable(0, false)?;
+    /// assert!(!model.is_trainable(0) && model.is_trainable(2));
+    /// let tape = tapegrad_tape::Tape::new();
+    /// let loss = model.forward(&tape, tape.constant(ndarray::array![[1.0, -1.0]]))?.sum();
+    /// let grads = tape.backward(loss);
+    /// let mut trained = Vec::new();
+    /// model.visit_params(&mut |name, p| if grads.param(&p).is_some() { trained.push(name.to_string()) });
+    /// assert_eq!(trained, ["layers.2.weight", "layers.2.bias"]);
+    /// assert!(model.set_trainable(3, false).is_err());
+    /// # Ok::<(), tapegrad_nn::NnError>(())
+    /// ```
+    pub fn set_trainable(&mut self, index: usize, trainable: bool) -> Result<(), NnError> {
+        match self.frozen.get_mut(index) {
+            Some(frozen) => {
+                *frozen = !trainable;
+                Ok(())
+            }
+            None => Err(NnError::NoSuchLayer { index, len: self.layers.len() }),
+        }
+    }
+
+    /// Whether the layer at `index` trains (`false` for a frozen layer or no layer).
+    ///
+    /// ```
+    /// let model = tapegrad_nn::Sequential::<f64>::new().add(tapegrad_nn::ReLU);
+    /// assert!(model.is_trainable(0) && !model.is_trainable(1));
+    /// ```
+    pub fn is_trainable(&self, index: usize) -> bool {
+        self.frozen.get(index) == Some(&false)
+    }
 }
 
 impl<T: Float> Module<T> for Sequential<T> {
     fn forward<'t>(&'t self, tape: &'t Tape<'t, T>, input: Var<'t, T>) -> Result<Var<'t, T>, NnError> {
-        self.layers.iter().enumerate().try_fold(input, |x, (i, layer)| {
+        self.layers.iter().zip(&self.frozen).enumerate().try_fold(input, |x, (i, (layer, &frozen))| {
+            if frozen {
+                layer.visit_params(&mut |_, param| tape.freeze(&param));
+            }
             layer.forward(tape, x).map_err(|err| match err {
                 NnError::InputShape { layer, expected, actual } => {
                     NnError::InputShape { layer: format!("layers.{i} ({layer})"), expected, actual }

@@ -180,3 +180,48 @@ fn one_name_for_two_arrays_is_caught() {
 fn a_negative_learning_rate_cannot_be_set() {
     RmsProp::<f64>::builder().build().unwrap().set_learning_rate(-0.1);
 }
+
+/// Issue 12: a frozen layer keeps its values bit for bit under every optimizer (weight
+/// decay included), while the layers before and after it train.
+#[test]
+fn every_optimizer_leaves_frozen_parameters_untouched() {
+    use rand::SeedableRng;
+    use tapegrad_nn::{Dense, Frozen, Sequential, Tanh};
+    let mut optimizers = all_optimizers("xor");
+    optimizers.push((
+        "sgd weight decay",
+        Box::new(Sgd::builder().learning_rate(0.1).weight_decay(0.1).build().unwrap()),
+    ));
+    for (name, mut optimizer) in optimizers {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(3);
+        let mut model = Sequential::new()
+            .add(Dense::<f64>::new(2, 3, &mut rng))
+            .add(Tanh)
+            .add(Frozen::new(Dense::new(3, 3, &mut rng)))
+            .add(Tanh)
+            .add(Dense::new(3, 1, &mut rng));
+        model.set_trainable(4, false).unwrap();
+        model.set_trainable(4, true).unwrap();
+        let snapshot = |model: &Sequential<f64>| {
+            let mut all = Vec::new();
+            model.visit_params(&mut |name, p| all.push((name.to_string(), p.to_owned())));
+            all
+        };
+        let before = snapshot(&model);
+        for _ in 0..5 {
+            let tape = Tape::new();
+            let x = tape.constant(array![[0.0, 1.0], [1.0, 0.0]]);
+            let loss = model.forward(&tape, x).unwrap().square().sum();
+            let grads = tape.backward(loss);
+            let report = optimizer.step(&mut model, &grads).unwrap();
+            assert_eq!(report.skipped, ["layers.2.weight", "layers.2.bias"], "{name}");
+        }
+        for ((param, old), (_, new)) in before.iter().zip(snapshot(&model)) {
+            if param.starts_with("layers.2.") {
+                assert_eq!(old, &new, "{name}: frozen {param} changed");
+            } else {
+                assert_ne!(old, &new, "{name}: {param} did not train");
+            }
+        }
+    }
+}

@@ -91,6 +91,8 @@ pub struct Tape<'t, T: Float> {
     /// is one node and [`Grads::param`](crate::Grads::param) can find it.
     pub(crate) params: RefCell<TapeRegistry<T>>,
     grad_enabled: Cell<bool>,
+    /// Parameters frozen on this tape ([`Tape::freeze`]): recorded without a gradient.
+    frozen: RefCell<Vec<ParamKey>>,
     /// Whether values and gradients are checked for NaN and infinity as they are made.
     pub(crate) detecting: Cell<bool>,
     /// The first anomaly found while detecting.
@@ -119,6 +121,7 @@ impl<'t, T: Float> Tape<'t, T> {
             nodes: RefCell::new(Store::new()),
             params: RefCell::new(TapeRegistry::new()),
             grad_enabled: Cell::new(true),
+            frozen: RefCell::new(Vec::new()),
             detecting: Cell::new(false),
             anomaly: RefCell::new(None),
             borrows: PhantomData,
@@ -345,20 +348,22 @@ impl<'t, T: Float> Tape<'t, T> {
         };
         if let Some((entry, index)) = known {
             // Reuse the node unless it was registered under `no_grad` and a gradient is
-            // wanted now: then a differentiable node replaces it from here on.
-            if !grad || self.nodes.borrow()[index].requires_grad {
+            // wanted now: then a differentiable node replaces it from here on (unless the
+            // parameter is frozen).
+            if !grad || self.nodes.borrow()[index].requires_grad || self.is_frozen(&ParamKey::of(array)) {
                 return Var::new(self, index);
             }
             let var = self.push_leaf(array.into(), grad, NodeKind::Param);
             self.params.borrow_mut().get_mut().set_node(entry, var.index);
             return var;
         }
+        let key = key.unwrap_or_else(|| ParamKey::of(array));
+        let grad = grad && !self.is_frozen(&key);
         let var = match (array.ndim(), array.first()) {
             // A 0-d parameter is recorded as its number, without building a view.
             (0, Some(&value)) => self.push_leaf(Value::scalar_value(value), grad, NodeKind::Param),
             _ => self.push_leaf(array.into(), grad, NodeKind::Param),
         };
-        let key = key.unwrap_or_else(|| ParamKey::of(array));
         if !key.is_empty() {
             let mut params = self.params.borrow_mut();
             let registry = params.get_mut();
@@ -367,6 +372,45 @@ impl<'t, T: Float> Tape<'t, T> {
             registry.set_object(object, entry);
         }
         var
+    }
+
+    /// Freezes a parameter on this tape: its uses recorded from now on are leaves without
+    /// a gradient, so backward computes none for it and every optimizer's `step` leaves it
+    /// untouched (a parameter without a gradient is skipped), while gradients still flow
+    /// through it to everything before it. PyTorch's `param.requires_grad_(False)`, for
+    /// one tape; `tapegrad_nn::Frozen` freezes a whole module this way.
+    ///
+    /// The parameter is identified as [`param`](Tape::param) identifies it (its data and
+    /// layout), so a view of it freezes it too. Freeze before the parameter's first use on
+    /// the tape: a use recorded earlier keeps its gradient.
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// let (w, b) = (array![2.0, 3.0], array![1.0, 1.0]);
+    /// let tape = tapegrad_tape::Tape::new();
+    /// tape.freeze(&w.view());
+    /// let x = tape.var(array![1.0, 1.0]);
+    /// let y = ((x * tape.param(&w)) + tape.param(&b)).sum();
+    /// let grads = tape.backward(y);
+    /// assert!(grads.param(&w).is_none());                           // frozen
+    /// assert_eq!(grads.param(&b).unwrap(), &array![1.0, 1.0].into_dyn());
+    /// assert_eq!(grads.get(x).unwrap(), &array![2.0, 3.0].into_dyn()); // flows through w
+    /// ```
+    pub fn freeze<S, D>(&self, array: &ArrayBase<S, D>)
+    where
+        S: Data<Elem = T>,
+        D: Dimension,
+    {
+        let key = ParamKey::of(array);
+        if !key.is_empty() {
+            self.frozen.borrow_mut().push(key);
+        }
+    }
+
+    /// Whether the parameter with this key was frozen on this tape.
+    fn is_frozen(&self, key: &ParamKey) -> bool {
+        let frozen = self.frozen.borrow();
+        !frozen.is_empty() && frozen.contains(key)
     }
 
     #[track_caller]

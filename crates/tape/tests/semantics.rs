@@ -265,3 +265,33 @@ fn dot_output_names_ops_shapes_values_and_gradients() {
     assert!(dot.contains("n0 -> n2;") && dot.contains("n1 -> n2;"), "{dot}");
     assert!(dot.contains("semantics.rs"), "{dot}");
 }
+
+/// Issue 12: a frozen parameter gets no gradient, whichever view registers it, while the
+/// gradient flows through it; freezing after a use leaves that use's gradient alone.
+#[test]
+fn frozen_parameters_get_no_gradient_but_pass_one_on() {
+    let w = ndarray::array![[1.0, 2.0], [3.0, 4.0]];
+    let tape = Tape::new();
+    tape.freeze(&w.view().into_dyn());
+    let x = tape.var(ndarray::array![[1.0, 1.0]]);
+    let y = x.matmul(&tape.param(&w)).sum();
+    // Registered again, by the array itself: still frozen.
+    let again = tape.param(&w);
+    assert!(!again.requires_grad());
+    let grads = tape.backward(y);
+    assert!(grads.param(&w).is_none());
+    assert_eq!(grads.get(x).unwrap(), &ndarray::array![[3.0, 7.0]].into_dyn());
+
+    // Freezing after the first use keeps that use's gradient (documented).
+    let tape = Tape::new();
+    let first = tape.param(&w);
+    tape.freeze(&w);
+    let grads = tape.backward(first.sum());
+    assert!(grads.param(&w).is_some());
+
+    // An empty array is never registered, so freezing it is a no-op, not an error.
+    let empty = ndarray::Array1::<f64>::zeros(0);
+    let tape = Tape::new();
+    tape.freeze(&empty);
+    assert!(tape.param(&empty).requires_grad());
+}
