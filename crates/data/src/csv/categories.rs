@@ -62,11 +62,17 @@ impl Interner {
 
 /// An interner for each categorical column that is used.
 pub(super) fn with_interners(plan: Plan) -> (Plan, Vec<Option<Interner>>) {
-    let interners = (0..plan.width)
-        .map(|column| {
-            let used = plan.features.contains(&column) || plan.targets.contains(&column);
-            (used && plan.categorical.get(column).copied().unwrap_or(false)).then(Interner::default)
-        })
+    // One pass over the used columns (a row may be hundreds of thousands of fields wide).
+    let mut used = vec![false; plan.width];
+    for &column in plan.features.iter().chain(&plan.targets) {
+        if let Some(flag) = used.get_mut(column) {
+            *flag = true;
+        }
+    }
+    let interners = used
+        .iter()
+        .zip(&plan.categorical)
+        .map(|(&used, &categorical)| (used && categorical).then(Interner::default))
         .collect();
     (plan, interners)
 }

@@ -6,11 +6,21 @@ use tapegrad_tape::Float;
 use crate::{CsvProblem, MAX_CLASSES};
 
 /// At most 40 characters of `text`, marked with `…` if cut.
+/// Control characters (a NUL, a line break inside quotes) are written as escapes, so a
+/// message stays on one line and shows them.
 pub(super) fn shorten(text: &str) -> String {
-    match text.char_indices().nth(40) {
-        Some((cut, _)) => format!("{}…", text.get(..cut).unwrap_or(text)),
-        None => text.to_string(),
+    let cut = match text.char_indices().nth(40) {
+        Some((cut, _)) => text.get(..cut).unwrap_or(text),
+        None => text,
+    };
+    let mut short: String = cut
+        .chars()
+        .flat_map(|c| if c.is_control() { c.escape_debug().collect::<Vec<_>>() } else { vec![c] })
+        .collect();
+    if cut.len() < text.len() {
+        short.push('…');
     }
+    short
 }
 
 /// Fields that data sets use for a missing value (compared ignoring case): an error
@@ -60,17 +70,34 @@ pub(super) fn parse_number<T: Float>(field: &str, name: &str, row: Row) -> Resul
     Ok(T::from_f64(value))
 }
 
+/// Whether the digits after a decimal point (before any exponent) are all zeros.
+fn whole_as_written(field: &str) -> bool {
+    let mantissa = field.split(['e', 'E']).next().unwrap_or(field);
+    mantissa.split('.').nth(1).is_none_or(|fraction| fraction.bytes().all(|b| b == b'0'))
+}
+
 /// A class label: a non-negative integer below [`MAX_CLASSES`], written `3` or `3.0`.
 pub(super) fn parse_label(field: &str, name: &str, row: Row) -> Result<usize, CsvProblem> {
     if field.is_empty() {
         return Err(CsvProblem::EmptyField);
     }
+    if looks_missing(field) {
+        return Err(CsvProblem::MissingValue { text: shorten(field) });
+    }
     let label = match field.parse::<u64>() {
         Ok(label) => label,
+        Err(_) if field.bytes().all(|b| b.is_ascii_digit()) => {
+            return Err(CsvProblem::LabelTooLarge { text: shorten(field) })
+        }
         Err(_) => match field.parse::<f64>() {
+            // `3.0000000000000001` rounds to 3.0 in f64: a fraction written out must be zeros.
+            Ok(_) if !whole_as_written(field) => return Err(CsvProblem::NotALabel { text: shorten(field) }),
             // Below 2⁵³ every integer is exact in f64, so `3.0` means 3 and nothing else.
             Ok(value) if value >= 0.0 && value.fract() == 0.0 && value < 9_007_199_254_740_992.0 => {
                 value as u64
+            }
+            Ok(value) if value >= 0.0 && value.fract() == 0.0 => {
+                return Err(CsvProblem::LabelTooLarge { text: shorten(field) })
             }
             Ok(_) => return Err(CsvProblem::NotALabel { text: shorten(field) }),
             Err(_) => {
@@ -111,11 +138,12 @@ impl<T: Float> Value<T> {
     }
 }
 
-/// The row, if a first row read as data looks like a count line: two counts, then class
-/// names or nothing.
-pub(super) fn count_like(fields: &[&str]) -> Option<String> {
-    let counts = fields.iter().take(2).filter(|field| field.parse::<u64>().is_ok()).count();
+/// The row and the feature count it declares, if a first row read as data looks like a
+/// count line: two counts, then the names of at least two classes.
+pub(super) fn count_like(fields: &[&str]) -> Option<(String, u64)> {
+    let features = fields.get(1).and_then(|field| field.parse::<u64>().ok())?;
+    fields.first().and_then(|field| field.parse::<u64>().ok())?;
     let names = fields.get(2..).unwrap_or_default();
-    let all_names = names.iter().all(|name| name.parse::<f64>().is_err());
-    (counts == 2 && all_names).then(|| shorten(&fields.join(",")))
+    let all_names = names.len() >= 2 && names.iter().all(|name| name.parse::<f64>().is_err());
+    all_names.then(|| (shorten(&fields.join(",")), features))
 }

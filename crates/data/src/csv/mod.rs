@@ -46,9 +46,12 @@ pub const MAX_CSV_DECOMPRESSED: u64 = 1 << 30;
 /// features and which are targets, and what the fields mean.
 ///
 /// **The file.** Records are split by the [`csv`](https://docs.rs/csv) crate: fields
-/// separated by commas (or any [`delimiter`](CsvOptions::delimiter)), optionally quoted
-/// with `"`, spaces and tabs around them ignored, one record per line (`\n` or `\r\n`, a
-/// byte-order mark allowed). Blank lines are skipped, as are lines starting with the
+/// separated by commas (or any [`delimiter`](CsvOptions::delimiter)), spaces and tabs
+/// around them ignored, one record per line (`\n`, `\r\n` or a lone `\r`; a byte-order
+/// mark allowed). A field may be quoted with `"` (the quote right after the delimiter), so
+/// that it can hold the delimiter; a `"` anywhere else in a field, or a field running
+/// over several lines (an unclosed quote), is an error. Lines of nothing but spaces and
+/// tabs are skipped, as are lines starting with the
 /// [`comment`](CsvOptions::comment) character if one is set, and the first
 /// [`skip_rows`](CsvOptions::skip_rows) lines. Then come, if asked for, scikit-learn's
 /// [`count_line`](CsvOptions::count_line) (`150,4,setosa,versicolor,virginica`) and a

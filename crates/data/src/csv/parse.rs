@@ -49,6 +49,9 @@ fn check_options(options: &CsvOptions, kind: TargetKind) -> Result<(), DataError
     if matches!(options.delimiter, b'\n' | b'\r' | b'"') {
         return invalid(format!("the delimiter {:?} cannot separate fields", char::from(options.delimiter)));
     }
+    if let Some(comment @ (b'\n' | b'\r' | b'"')) = options.comment {
+        return invalid(format!("{:?} cannot start a comment", char::from(comment)));
+    }
     if options.comment == Some(options.delimiter) {
         return invalid(format!(
             "{:?} cannot be both the delimiter and the comment byte",
@@ -66,6 +69,24 @@ fn check_options(options: &CsvOptions, kind: TargetKind) -> Result<(), DataError
         }
         _ => Ok(()),
     }
+}
+
+/// `bytes` with every carriage return that is not followed by a newline made a newline
+/// (files from classic Mac OS end lines that way): then the csv crate, comments, skipped
+/// lines and line numbers all agree on what a line is. Borrowed when there is none.
+fn lone_carriage_returns_as_newlines(bytes: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    let lone = |(i, &b): (usize, &u8)| b == b'\r' && bytes.get(i.saturating_add(1)) != Some(&b'\n');
+    if !bytes.iter().enumerate().any(lone) {
+        return std::borrow::Cow::Borrowed(bytes);
+    }
+    let mut owned = bytes.to_vec();
+    for i in 0..owned.len() {
+        let is_lone = owned.get(i) == Some(&b'\r') && owned.get(i.saturating_add(1)) != Some(&b'\n');
+        if let (true, Some(byte)) = (is_lone, owned.get_mut(i)) {
+            *byte = b'\n';
+        }
+    }
+    std::borrow::Cow::Owned(owned)
 }
 
 /// The number of lines in `bytes` before `rest`, and `rest`: what follows the first
@@ -87,7 +108,8 @@ fn skip_lines(bytes: &[u8], lines: usize) -> (usize, &[u8]) {
 type At = (usize, Option<usize>, CsvProblem);
 
 /// Counts lines: the csv crate's count leaves out blank lines, so each record's line is
-/// worked out from its byte offset, one pass over the text in all.
+/// worked out from its byte offset, one pass over the text in all. Lines end at `\n`
+/// (lone carriage returns were made newlines first).
 struct Lines<'a> {
     text: &'a [u8],
     comment: Option<u8>,
@@ -96,8 +118,8 @@ struct Lines<'a> {
 }
 
 impl Lines<'_> {
-    /// The line of the record at `position`.
-    fn of(&mut self, position: Option<&csv::Position>) -> usize {
+    /// The line of the record at `position`, and the offset of its first byte.
+    fn of(&mut self, position: Option<&csv::Position>) -> (usize, usize) {
         let mut offset =
             position.map_or(0, |position| usize::try_from(position.byte()).unwrap_or(usize::MAX));
         // A record's position is where the reader began looking for it: step over the
@@ -113,17 +135,18 @@ impl Lines<'_> {
                 _ => break,
             }
         }
-        // `\n`, `\r\n` and a lone `\r` each end a line, as they end a record.
         let span = self.text.get(self.counted_to..offset).unwrap_or_default();
-        let after = self.text.get(self.counted_to.saturating_add(1)..).unwrap_or_default();
-        let newlines = span
-            .iter()
-            .zip(after.iter().map(Some).chain(std::iter::repeat(None)))
-            .filter(|&(&byte, next)| byte == b'\n' || (byte == b'\r' && next != Some(&b'\n')))
-            .count();
-        self.line = self.line.saturating_add(newlines);
+        self.line = self.line.saturating_add(span.iter().filter(|&&b| b == b'\n').count());
         self.counted_to = self.counted_to.max(offset);
-        self.line
+        (self.line, offset)
+    }
+
+    /// Whether the record starting at `offset` is a line of spaces and tabs only (a
+    /// quoted empty field, `""`, is a field, not a blank line).
+    fn blank_at(&self, offset: usize) -> bool {
+        let rest = self.text.get(offset..).unwrap_or_default();
+        let line = rest.split(|&b| b == b'\n').next().unwrap_or_default();
+        line.iter().all(|&b| matches!(b, b' ' | b'\t' | b'\r'))
     }
 }
 
@@ -142,7 +165,8 @@ pub(super) fn parse<T: Float>(
         problem,
     };
     let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
-    let (skipped, text) = skip_lines(bytes, options.skip_rows);
+    let bytes = lone_carriage_returns_as_newlines(bytes);
+    let (skipped, text) = skip_lines(&bytes, options.skip_rows);
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
@@ -158,29 +182,31 @@ pub(super) fn parse<T: Float>(
             Ok(true) => {}
             Ok(false) => break,
             Err(e) => {
-                let line = lines.of(e.position());
+                let (line, _) = lines.of(e.position());
                 return Err(error((line, None, CsvProblem::Malformed { message: e.to_string() })));
             }
         }
-        let line = lines.of(record.position());
-        // A line of spaces is blank too.
-        if record.len() == 1 && record.get(0).is_some_and(<[u8]>::is_empty) {
+        let (line, offset) = lines.of(record.position());
+        if record.len() == 1 && record.get(0).is_some_and(<[u8]>::is_empty) && lines.blank_at(offset) {
             continue;
         }
-        let fields = record
-            .iter()
-            .enumerate()
-            .map(|(column, field)| {
-                std::str::from_utf8(field).map_err(|_| (line, Some(column), CsvProblem::NotUtf8))
-            })
-            .collect::<Result<Vec<&str>, _>>()
-            .map_err(error)?;
+        // Decoded lazily: a field that is not UTF-8 is an error only where it is read.
+        let fields: Vec<Option<&str>> = record.iter().map(|field| std::str::from_utf8(field).ok()).collect();
         table.record(line, &fields).map_err(error)?;
     }
     table.finish(path).map_err(|problem| match problem {
         Finish::At(at) => error(at),
         Finish::Data(e) => e,
     })
+}
+
+/// Every field as text, or the first that is not UTF-8 as an error.
+fn all_text<'f>(line: usize, fields: &[Option<&'f str>]) -> Result<Vec<&'f str>, At> {
+    fields
+        .iter()
+        .enumerate()
+        .map(|(column, field)| field.ok_or((line, Some(column), CsvProblem::NotUtf8)))
+        .collect()
 }
 
 /// The reading so far: what came before the data, the plan, and the rows.
@@ -192,8 +218,9 @@ struct Table<'a, T> {
     header_seen: bool,
     /// The plan, each categorical column's values, and the first line it applies to.
     plan: Option<(Plan, Vec<Option<Interner>>, usize)>,
-    /// A first data row that looks like a count line, for a better error if it is one.
-    count_line_as_data: Option<String>,
+    /// A first data row that looks like a count line, for a better error if it is one:
+    /// the row, and the number of features it declares.
+    count_line_as_data: Option<(String, u64)>,
     /// Data rows read, dropped ones included.
     rows: usize,
     features: Vec<T>,
@@ -226,20 +253,21 @@ impl<'a, T: Float> Table<'a, T> {
         }
     }
 
-    /// Takes one non-blank record: the count line, the header, or a data row.
-    fn record(&mut self, line: usize, fields: &[&str]) -> Result<(), At> {
-        if self.options.count_line && self.counts.is_none() {
-            return self.count_line(line, fields);
-        }
-        if self.options.header && !self.header_seen {
+    /// Takes one non-blank record: the count line, the header, or a data row. Fields are
+    /// `None` where they are not UTF-8.
+    fn record(&mut self, line: usize, fields: &[Option<&str>]) -> Result<(), At> {
+        if (self.options.count_line && self.counts.is_none()) || (self.options.header && !self.header_seen) {
+            let text = all_text(line, fields)?;
+            if self.options.count_line && self.counts.is_none() {
+                return self.count_line(line, &text);
+            }
             self.header_seen = true;
-            let names = fields.iter().map(|name| name.to_string()).collect();
-            return self.start(line, Some(names), fields);
+            return self.start(line, Some(text.iter().map(|name| name.to_string()).collect()), fields.len());
         }
         if self.plan.is_none() {
-            self.start(line, None, fields)?;
+            self.start(line, None, fields.len())?;
             if !self.options.count_line {
-                self.count_line_as_data = count_like(fields);
+                self.count_line_as_data = all_text(line, fields).ok().and_then(|text| count_like(&text));
             }
         }
         self.row(line, fields)
@@ -247,18 +275,21 @@ impl<'a, T: Float> Table<'a, T> {
 
     fn count_line(&mut self, line: usize, fields: &[&str]) -> Result<(), At> {
         let number = |index: usize| fields.get(index).and_then(|field| field.parse::<u64>().ok());
-        let (Some(samples), Some(features)) = (number(0), number(1)) else {
-            return Err((line, None, CsvProblem::BadCountLine { text: shorten(&fields.join(",")) }));
+        let names: Vec<String> = fields.iter().skip(2).map(|name| name.to_string()).collect();
+        let distinct = names.iter().all(|name| !name.is_empty())
+            && names.iter().enumerate().all(|(i, name)| !names.iter().take(i).any(|earlier| earlier == name));
+        let (Some(samples), Some(features), true) = (number(0), number(1), distinct) else {
+            let text = shorten(&fields.join(&char::from(self.options.delimiter).to_string()));
+            return Err((line, None, CsvProblem::BadCountLine { text }));
         };
         self.counts = Some(Counts { samples, features, line });
-        self.class_names = Some(fields.iter().skip(2).map(|name| name.to_string()).collect());
+        self.class_names = Some(names);
         Ok(())
     }
 
     /// Resolves the columns against the first record (the header, or the first data row).
-    fn start(&mut self, line: usize, header: Option<Vec<String>>, fields: &[&str]) -> Result<(), At> {
-        let plan =
-            plan(self.options, self.kind, header, fields.len()).map_err(|problem| (line, None, problem))?;
+    fn start(&mut self, line: usize, header: Option<Vec<String>>, width: usize) -> Result<(), At> {
+        let plan = plan(self.options, self.kind, header, width).map_err(|problem| (line, None, problem))?;
         check_counts(self.counts.as_ref(), plan.width).map_err(|(line, problem)| (line, None, problem))?;
         let (plan, interners) = with_interners(plan);
         self.plan = Some((plan, interners, line));
@@ -266,12 +297,15 @@ impl<'a, T: Float> Table<'a, T> {
     }
 
     /// Reads one data row into the features and targets, or drops it for a missing value.
-    fn row(&mut self, line: usize, fields: &[&str]) -> Result<(), At> {
+    fn row(&mut self, line: usize, fields: &[Option<&str>]) -> Result<(), At> {
         let Some((plan, interners, first_line)) = &mut self.plan else { return Ok(()) };
         let first_line = *first_line;
         if fields.len() != plan.width {
-            return Err(match self.count_line_as_data.take().filter(|_| self.rows == 1) {
-                Some(text) => (first_line, None, CsvProblem::CountLineAsData { text }),
+            let count_line = self.count_line_as_data.take().filter(|(_, features)| {
+                self.rows == 1 && u64::try_from(fields.len()).ok() == features.checked_add(1)
+            });
+            return Err(match count_line {
+                Some((text, _)) => (first_line, None, CsvProblem::CountLineAsData { text }),
                 None => (
                     line,
                     None,
@@ -286,8 +320,13 @@ impl<'a, T: Float> Table<'a, T> {
         };
         self.rows = self.rows.saturating_add(1);
         let missing = &self.options.missing;
-        let is_missing =
-            |&column: &usize| fields.get(column).is_some_and(|field| missing.iter().any(|m| m == field));
+        let is_missing = |&column: &usize| {
+            fields
+                .get(column)
+                .copied()
+                .flatten()
+                .is_some_and(|field| missing.iter().any(|m| m.trim() == field))
+        };
         if plan.features.iter().chain(&plan.targets).any(is_missing) {
             self.dropped.push(line);
             return Ok(());
@@ -296,15 +335,20 @@ impl<'a, T: Float> Table<'a, T> {
         let categorical_target =
             plan.targets.first().is_some_and(|&column| interners.get(column).is_some_and(Option::is_some));
         let mut read = |column: usize, as_label: bool| -> Result<Value<T>, At> {
-            let field = fields.get(column).copied().unwrap_or_default();
+            let field = match fields.get(column) {
+                Some(Some(field)) => *field,
+                _ => return Err((line, Some(column), CsvProblem::NotUtf8)),
+            };
             let name = plan.names.get(column).map_or("", String::as_str);
             let value = match interners.get_mut(column) {
+                _ if field.contains(['\n', '\r']) => Err(CsvProblem::LineBreakInField),
+                _ if field.contains('"') => Err(CsvProblem::StrayQuote { text: shorten(field) }),
                 Some(Some(interner)) => interner.id(field, name).map(Value::Id),
                 _ if as_label => parse_label(field, name, row).map(Value::Id),
                 _ => parse_number::<T>(field, name, row).map(Value::Number),
             };
             value.map_err(|problem| match (row, count_line_as_data) {
-                (Row::FirstWithoutHeader, Some(text)) => {
+                (Row::FirstWithoutHeader, Some((text, _))) => {
                     (line, None, CsvProblem::CountLineAsData { text: text.clone() })
                 }
                 _ => (line, Some(column), problem),

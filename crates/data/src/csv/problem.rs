@@ -143,6 +143,15 @@ pub enum CsvProblem {
         /// The column's name.
         name: String,
     },
+    /// A field with a line break in it: a quoted field that runs over several lines,
+    /// most often because a quote was never closed.
+    LineBreakInField,
+    /// A `"` inside a field: quoting that the reader could not take apart (a quote must
+    /// open the field, right after the delimiter, and close it).
+    StrayQuote {
+        /// The field, shortened.
+        text: String,
+    },
     /// The CSV reader refused the text.
     Malformed {
         /// The reader's message.
@@ -178,7 +187,7 @@ impl fmt::Display for CsvProblem {
             Self::ColumnOutOfRange { role, index, columns } => write!(
                 f,
                 "the {role} column index {index} (column {}) does not exist: the row has {columns} columns",
-                index.saturating_add(1)
+                u128::from(*index as u64) + 1
             ),
             Self::UnknownColumn { role, name, header } => write!(
                 f,
@@ -194,9 +203,15 @@ impl fmt::Display for CsvProblem {
                 f,
                 "columns {first} and {second} are both named `{name}`: choose one by index (from 0)"
             ),
-            Self::TwoRoles { column, roles: [first, second] } => {
-                write!(f, "column {column} is chosen both as a {first} and as a {second} column")
+            Self::TwoRoles { column, roles: [first, second] } if first == second => {
+                write!(f, "column {column} is chosen twice as {} {first} column", article(first))
             }
+            Self::TwoRoles { column, roles: [first, second] } => write!(
+                f,
+                "column {column} is chosen both as {} {first} and as {} {second} column",
+                article(first),
+                article(second)
+            ),
             Self::NoFeatures { columns } => write!(
                 f,
                 "{columns} column(s), all targets or ignored: expected at least one feature column"
@@ -233,8 +248,25 @@ impl fmt::Display for CsvProblem {
                 "column `{name}` has more than {} distinct values, too many to be categories",
                 crate::MAX_CLASSES
             ),
+            Self::LineBreakInField => write!(
+                f,
+                "a field runs over more than one line: a `\"` that is never closed? (the field starts on this line)"
+            ),
+            Self::StrayQuote { text } => write!(
+                f,
+                "`{text}` has a `\"` inside it: quote whole fields, with the opening quote right after the delimiter"
+            ),
             Self::Malformed { message } => write!(f, "unreadable CSV: {message}"),
             Self::NotUtf8 => write!(f, "not UTF-8 text"),
         }
+    }
+}
+
+/// `"a"` or `"an"`, for a role's name.
+fn article(word: &str) -> &'static str {
+    if word.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
     }
 }
