@@ -81,7 +81,7 @@ fn main() -> Result<(), Box<dyn Error>> {
             "  epoch {:>3}: train loss {:.4}, test accuracy {:.1}%",
             record.epoch,
             record.train_loss,
-            100.0 * record.validation_accuracy.unwrap_or(f64::NAN)
+            100.0 * record.validation_accuracy().unwrap_or(f64::NAN)
         );
     }
     let (_, train_accuracy) = evaluate(&model, &train)?;

@@ -1,15 +1,12 @@
-//! Loss and accuracy of a classifier on a whole data set, on inference tapes.
+//! Loss and metrics of a model on a whole data set, on inference tapes.
 
-use ndarray::{ArrayView2, Axis, Ix2};
+use ndarray::{ArrayView2, Axis};
 use tapegrad_data::Dataset;
-use tapegrad_loss::{cross_entropy, Reduction};
 use tapegrad_nn::Module;
-use tapegrad_tape::{Float, Tape};
+use tapegrad_tape::Float;
 
-use crate::TrainError;
-
-/// Rows evaluated per inference tape, so memory stays flat on large data sets.
-const CHUNK: usize = 1024;
+use crate::metric::check_task;
+use crate::{Loss, Metric, TrainError, TrainTargets};
 
 /// How many rows of `logits` have their largest entry at the label.
 pub(crate) fn correct<T: Float>(logits: ArrayView2<'_, T>, labels: &[usize]) -> usize {
@@ -56,23 +53,46 @@ pub fn evaluate<T: Float, M: Module<T> + ?Sized>(
     model: &M,
     data: &Dataset<T>,
 ) -> Result<(f64, f64), TrainError> {
+    let (loss, metrics) = evaluate_with(model, data, Loss::CrossEntropy, &[Metric::Accuracy])?;
+    Ok((loss, metrics.first().map_or(0.0, |&(_, accuracy)| accuracy)))
+}
+
+/// The mean `loss` and the `metrics` of `model` on `data` — class labels or regression
+/// targets — computed in chunks on inference tapes, as [`Trainer`](crate::Trainer)
+/// measures its validation set. Models with dropout or batch normalisation should be in
+/// evaluation mode.
+///
+/// # Errors
+/// [`TrainError::Model`] if the model rejects the features, [`TrainError::Loss`] if its
+/// output does not fit the targets, [`TrainError::EmptyData`] for a data set without
+/// samples, [`TrainError::InvalidSetting`] for a loss or metric that does not apply to
+/// the targets.
+///
+/// ```
+/// use ndarray::array;
+/// use tapegrad_data::Dataset;
+/// use tapegrad_nn::Dense;
+/// use tapegrad_train::{evaluate_with, Loss, Metric};
+/// // A "model" that predicts y = x.
+/// let model = Dense::from_arrays(ndarray::Array2::<f64>::eye(1), None);
+/// let data = Dataset::new(array![[1.0], [2.0], [3.0]], array![[1.0], [2.0], [5.0]])?;
+/// let (loss, metrics) = evaluate_with(&model, &data, Loss::Mse, &[Metric::Mae, Metric::R2])?;
+/// assert_eq!(loss, 4.0 / 3.0);
+/// assert_eq!(metrics[0], (Metric::Mae, 2.0 / 3.0));
+/// assert!((metrics[1].1 - (1.0 - 4.0 / (78.0 / 9.0))).abs() < 1e-12); // 1 − SS_res / SS_tot
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn evaluate_with<T: Float, M: Module<T> + ?Sized, Y: TrainTargets<T>>(
+    model: &M,
+    data: &Dataset<T, Y>,
+    loss: Loss,
+    metrics: &[Metric],
+) -> Result<(f64, Vec<(Metric, f64)>), TrainError> {
     if data.is_empty() {
         return Err(TrainError::EmptyData { which: "evaluation" });
     }
-    let (mut total_loss, mut right) = (0.0, 0);
-    for start in (0..data.len()).step_by(CHUNK) {
-        let end = (start + CHUNK).min(data.len());
-        let features = data.features().slice_axis(Axis(0), (start..end).into());
-        let labels = &data.labels()[start..end];
-        let tape = Tape::inference();
-        let logits = model.forward(&tape, tape.constant(features))?;
-        let loss = cross_entropy(logits, labels, Reduction::Sum)?;
-        total_loss += loss.item().to_f64();
-        logits.with_value(|v| {
-            let v = v.view().into_dimensionality::<Ix2>().expect("a classifier's output is [batch, classes]");
-            right += correct(v, labels);
-        });
-    }
-    let n = data.len() as f64;
-    Ok((total_loss / n, right as f64 / n))
+    check_task::<T, Y>(Some(loss), metrics)?;
+    let loss_fn = crate::run::loss_fn(move |prediction, targets: &Y| targets.loss(loss, prediction));
+    let (value, sums) = crate::run::measure(model, data, &loss_fn)?;
+    Ok((value, metrics.iter().filter_map(|&metric| sums.value(metric).map(|v| (metric, v))).collect()))
 }

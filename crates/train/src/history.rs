@@ -1,17 +1,24 @@
-//! `History`: one record per epoch (losses, accuracies, time, learning rate), written as
+//! `History`: one record per epoch (losses, metrics, time, learning rate), written as
 //! CSV for spreadsheets and, with the `plot` feature, drawn as an SVG line chart.
 
 use std::fmt::Write as _;
 use std::path::Path;
 use std::time::Duration;
 
-use crate::{Diagnostics, TrainError};
+use crate::{Diagnostics, Metric, TrainError};
 
-/// What one epoch measured. Validation fields are `None` when no validation set was given.
+/// What one epoch measured. Validation fields are empty when no validation set was given.
 ///
 /// ```
-/// let epoch = tapegrad_train::EpochRecord { epoch: 1, train_loss: 0.5, train_accuracy: 0.8, ..Default::default() };
-/// assert_eq!(epoch.validation_loss, None);
+/// use tapegrad_train::{EpochRecord, Metric};
+/// let epoch = EpochRecord {
+///     epoch: 1,
+///     train_loss: 0.5,
+///     train_metrics: vec![(Metric::Accuracy, 0.8)],
+///     ..Default::default()
+/// };
+/// assert_eq!(epoch.train_accuracy(), Some(0.8));
+/// assert_eq!((epoch.validation_loss, epoch.validation_accuracy()), (None, None));
 /// ```
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct EpochRecord {
@@ -19,13 +26,13 @@ pub struct EpochRecord {
     pub epoch: usize,
     /// The mean training loss over the epoch's batches (weighted by batch size).
     pub train_loss: f64,
-    /// The fraction of training samples classified right during the epoch (as the
-    /// weights were when each batch was seen).
-    pub train_accuracy: f64,
+    /// The metrics on the training batches during the epoch (as the weights were when
+    /// each batch was seen), in the order they were asked for.
+    pub train_metrics: Vec<(Metric, f64)>,
     /// The loss on the validation set after the epoch.
     pub validation_loss: Option<f64>,
-    /// The accuracy on the validation set after the epoch.
-    pub validation_accuracy: Option<f64>,
+    /// The metrics on the validation set after the epoch (empty without one).
+    pub validation_metrics: Vec<(Metric, f64)>,
     /// The learning rate used during the epoch.
     pub learning_rate: f64,
     /// Wall-clock time the epoch took (training and validation).
@@ -40,6 +47,48 @@ pub struct EpochRecord {
     pub skipped_batches: usize,
 }
 
+impl EpochRecord {
+    /// A metric on the training batches, if it was measured.
+    ///
+    /// ```
+    /// use tapegrad_train::{EpochRecord, Metric};
+    /// let record = EpochRecord { train_metrics: vec![(Metric::R2, 0.5)], ..Default::default() };
+    /// assert_eq!((record.train_metric(Metric::R2), record.train_metric(Metric::Mae)), (Some(0.5), None));
+    /// ```
+    pub fn train_metric(&self, metric: Metric) -> Option<f64> {
+        self.train_metrics.iter().find(|(m, _)| *m == metric).map(|&(_, value)| value)
+    }
+
+    /// A metric on the validation set, if it was measured.
+    ///
+    /// ```
+    /// use tapegrad_train::{EpochRecord, Metric};
+    /// let record = EpochRecord { validation_metrics: vec![(Metric::Mae, 2.0)], ..Default::default() };
+    /// assert_eq!(record.validation_metric(Metric::Mae), Some(2.0));
+    /// ```
+    pub fn validation_metric(&self, metric: Metric) -> Option<f64> {
+        self.validation_metrics.iter().find(|(m, _)| *m == metric).map(|&(_, value)| value)
+    }
+
+    /// The training accuracy, for a classifier.
+    ///
+    /// ```
+    /// assert_eq!(tapegrad_train::EpochRecord::default().train_accuracy(), None);
+    /// ```
+    pub fn train_accuracy(&self) -> Option<f64> {
+        self.train_metric(Metric::Accuracy)
+    }
+
+    /// The validation accuracy, for a classifier with a validation set.
+    ///
+    /// ```
+    /// assert_eq!(tapegrad_train::EpochRecord::default().validation_accuracy(), None);
+    /// ```
+    pub fn validation_accuracy(&self) -> Option<f64> {
+        self.validation_metric(Metric::Accuracy)
+    }
+}
+
 /// Every epoch's record, in order.
 ///
 /// ```
@@ -48,7 +97,7 @@ pub struct EpochRecord {
 /// history.push(EpochRecord { epoch: 1, train_loss: 0.5, ..Default::default() });
 /// history.push(EpochRecord { epoch: 2, train_loss: 0.25, ..Default::default() });
 /// assert_eq!(history.last().unwrap().train_loss, 0.25);
-/// assert!(history.to_csv().starts_with("epoch,train_loss,train_accuracy,"));
+/// assert!(history.to_csv().starts_with("epoch,train_loss,validation_loss,"));
 /// ```
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct History {
@@ -77,34 +126,67 @@ impl History {
         self.epochs.last()
     }
 
-    /// The history as CSV with a header line; missing validation values are empty fields.
+    /// The metrics any epoch measured, in the order first seen.
     ///
     /// ```
-    /// use tapegrad_train::{EpochRecord, History};
+    /// use tapegrad_train::{EpochRecord, History, Metric};
     /// let mut history = History::default();
-    /// history.push(EpochRecord { epoch: 1, train_loss: 0.5, train_accuracy: 0.75, learning_rate: 0.01, ..Default::default() });
+    /// history.push(EpochRecord { train_metrics: vec![(Metric::Mae, 1.0), (Metric::R2, 0.1)], ..Default::default() });
+    /// assert_eq!(history.metrics(), [Metric::Mae, Metric::R2]);
+    /// ```
+    pub fn metrics(&self) -> Vec<Metric> {
+        let mut metrics: Vec<Metric> = Vec::new();
+        for (metric, _) in
+            self.epochs.iter().flat_map(|e| e.train_metrics.iter().chain(&e.validation_metrics))
+        {
+            if !metrics.contains(metric) {
+                metrics.push(*metric);
+            }
+        }
+        metrics
+    }
+
+    /// The history as CSV with a header line: the epoch, the training loss and each
+    /// metric, the validation loss and each metric, the learning rate and the seconds the
+    /// epoch took. Values not measured are empty fields.
+    ///
+    /// ```
+    /// use tapegrad_train::{EpochRecord, History, Metric};
+    /// let mut history = History::default();
+    /// history.push(EpochRecord {
+    ///     epoch: 1,
+    ///     train_loss: 0.5,
+    ///     train_metrics: vec![(Metric::Accuracy, 0.75)],
+    ///     learning_rate: 0.01,
+    ///     ..Default::default()
+    /// });
     /// assert_eq!(
     ///     history.to_csv(),
     ///     "epoch,train_loss,train_accuracy,validation_loss,validation_accuracy,learning_rate,seconds\n1,0.5,0.75,,,0.01,0\n"
     /// );
     /// ```
     pub fn to_csv(&self) -> String {
-        let mut csv = String::from(
-            "epoch,train_loss,train_accuracy,validation_loss,validation_accuracy,learning_rate,seconds\n",
-        );
+        let metrics = self.metrics();
+        let mut csv = String::from("epoch,train_loss");
+        for metric in &metrics {
+            let _ = write!(csv, ",train_{metric}");
+        }
+        csv.push_str(",validation_loss");
+        for metric in &metrics {
+            let _ = write!(csv, ",validation_{metric}");
+        }
+        csv.push_str(",learning_rate,seconds\n");
         let optional = |v: Option<f64>| v.map(|v| v.to_string()).unwrap_or_default();
         for e in &self.epochs {
-            let _ = writeln!(
-                csv,
-                "{},{},{},{},{},{},{}",
-                e.epoch,
-                e.train_loss,
-                e.train_accuracy,
-                optional(e.validation_loss),
-                optional(e.validation_accuracy),
-                e.learning_rate,
-                e.duration.as_secs_f64()
-            );
+            let _ = write!(csv, "{},{}", e.epoch, e.train_loss);
+            for &metric in &metrics {
+                let _ = write!(csv, ",{}", optional(e.train_metric(metric)));
+            }
+            let _ = write!(csv, ",{}", optional(e.validation_loss));
+            for &metric in &metrics {
+                let _ = write!(csv, ",{}", optional(e.validation_metric(metric)));
+            }
+            let _ = writeln!(csv, ",{},{}", e.learning_rate, e.duration.as_secs_f64());
         }
         csv
     }

@@ -1,19 +1,19 @@
-//! `History::write_svg`: the history as two line charts side by side, loss and accuracy per
-//! epoch (plotters with only its SVG backend, so text is SVG `<text>` and no font files are
-//! read).
+//! `History::write_svg`: the history as line charts side by side, the loss and each metric
+//! it measured per epoch (plotters with only its SVG backend, so text is SVG `<text>` and
+//! no font files are read).
 
 use std::path::Path;
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use crate::{History, TrainError};
+use crate::{History, Metric, TrainError};
 
 mod decision_boundary;
 pub use decision_boundary::write_decision_boundary_svg;
 
-/// The chart's size in pixels.
-const SIZE: (u32, u32) = (1280, 520);
+/// The size of one panel in pixels.
+const PANEL: (u32, u32) = (640, 520);
 /// Up to this many epochs, every point gets a marker.
 const MARKERS_UP_TO: usize = 30;
 /// Training series colour (blue).
@@ -31,8 +31,8 @@ struct Series {
 
 /// One panel: caption, y-axis description, y range, the lines and legend corners to try.
 struct Panel {
-    caption: &'static str,
-    y_desc: &'static str,
+    caption: String,
+    y_desc: String,
     y_range: (f64, f64),
     series: Vec<Series>,
     legend_corners: [SeriesLabelPosition; 4],
@@ -50,10 +50,12 @@ enum Room {
 }
 
 impl History {
-    /// Draws the history as an SVG line chart at `path`, titled `title`: two panels side by
-    /// side, loss per epoch (the y axis from 0) and accuracy per epoch in percent (ranged to
-    /// the data, at most 100), each with a training line and, when any epoch has one, a
-    /// validation line, a legend, and markers on the points when there are at most 30 epochs.
+    /// Draws the history as an SVG line chart at `path`, titled `title`: panels side by
+    /// side, the loss per epoch (the y axis from 0) and then each metric the history has
+    /// (accuracy in percent, ranged to the data and at most 100; R² ranged to the data;
+    /// MSE and MAE from 0), each with a training line and, when any epoch has one, a
+    /// validation line, a legend, and markers on the points when there are at most 30
+    /// epochs. A regression history gets no accuracy panel.
     ///
     /// Needs the `plot` feature. Text is written as SVG `<text>` elements in a
     /// `sans-serif` font, which the viewer (browser, image viewer) supplies.
@@ -63,16 +65,16 @@ impl History {
     /// drawn; [`TrainError::Io`] naming the path if the file cannot be written.
     ///
     /// ```
-    /// use tapegrad_train::{EpochRecord, History};
+    /// use tapegrad_train::{EpochRecord, History, Metric};
     /// let mut history = History::default();
     /// for epoch in 1..=5 {
     ///     let t = epoch as f64;
     ///     history.push(EpochRecord {
     ///         epoch,
     ///         train_loss: 1.0 / t,
-    ///         train_accuracy: 1.0 - 0.4 / t,
+    ///         train_metrics: vec![(Metric::Accuracy, 1.0 - 0.4 / t)],
     ///         validation_loss: Some(1.1 / t),
-    ///         validation_accuracy: Some(1.0 - 0.5 / t),
+    ///         validation_metrics: vec![(Metric::Accuracy, 1.0 - 0.5 / t)],
     ///         ..Default::default()
     ///     });
     /// }
@@ -93,17 +95,16 @@ impl History {
         // Axis ranges add margins to the data's span: values beyond ±1e300 would overflow
         // them to infinity, on which the plotting library loops forever.
         for e in &self.epochs {
-            let values =
-                [Some(e.train_loss), e.validation_loss, Some(e.train_accuracy), e.validation_accuracy];
-            if let Some(v) =
-                values.into_iter().flatten().find(|v| v.is_finite() && v.abs() > MAX_DRAWABLE / 100.0)
-            {
+            let metrics = e.train_metrics.iter().chain(&e.validation_metrics).map(|&(_, v)| v);
+            let mut values = [e.train_loss].into_iter().chain(e.validation_loss).chain(metrics);
+            if let Some(v) = values.find(|v| v.is_finite() && v.abs() > MAX_DRAWABLE / 100.0) {
                 return Err(plot_error(format!("epoch {}: the value {v:e} is too large to draw", e.epoch)));
             }
         }
         let mut svg = String::new();
         {
-            let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
+            let panels = 1 + self.metrics().len() as u32;
+            let root = SVGBackend::with_string(&mut svg, (PANEL.0 * panels, PANEL.1)).into_drawing_area();
             self.draw(&root, title).map_err(|e| plot_error(e.to_string()))?;
             root.present().map_err(|e| plot_error(e.to_string()))?;
         }
@@ -117,10 +118,9 @@ impl History {
     ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
         root.fill(&WHITE)?;
         let body = root.titled(title, (FONT, 28).into_font().style(FontStyle::Bold))?;
-        let (left, right) = body.split_horizontally(SIZE.0 / 2);
+        let metrics = self.metrics();
+        let areas = body.split_evenly((1, 1 + metrics.len()));
         let has_validation = self.epochs.iter().any(|e| e.validation_loss.is_some());
-        let has_validation_accuracy = self.epochs.iter().any(|e| e.validation_accuracy.is_some());
-
         let loss = {
             let mut series = vec![self.series("train", TRAIN, |e| Some(e.train_loss))];
             if has_validation {
@@ -128,32 +128,46 @@ impl History {
             }
             let max = max_of(&series).filter(|m| *m > 0.0).unwrap_or(1.0);
             Panel {
-                caption: "loss",
-                y_desc: "loss",
+                caption: "loss".into(),
+                y_desc: "loss".into(),
                 y_range: (0.0, max * 1.1),
                 series,
                 legend_corners: corners_from_top_right(),
                 room_for_legend: Room::Above,
             }
         };
-        let accuracy = {
-            let percent = |v: f64| v * 100.0;
-            let mut series = vec![self.series("train", TRAIN, |e| Some(percent(e.train_accuracy)))];
-            if has_validation_accuracy {
-                series.push(self.series("validation", VALIDATION, |e| e.validation_accuracy.map(percent)));
-            }
-            Panel {
-                caption: "accuracy",
-                y_desc: "accuracy (%)",
-                y_range: accuracy_range(&series),
-                series,
-                legend_corners: corners_from_bottom_right(),
-                room_for_legend: Room::Below,
+        let mut panels = vec![loss];
+        panels.extend(metrics.iter().map(|&metric| self.metric_panel(metric)));
+        for (area, panel) in areas.iter().zip(panels) {
+            self.draw_panel(area, panel)?;
+        }
+        Ok(())
+    }
+
+    /// The panel of one metric: accuracy in percent, the errors from 0, R² to the data.
+    fn metric_panel(&self, metric: Metric) -> Panel {
+        let scale = if metric == Metric::Accuracy { 100.0 } else { 1.0 };
+        let mut series = vec![self.series("train", TRAIN, |e| e.train_metric(metric).map(|v| v * scale))];
+        if self.epochs.iter().any(|e| e.validation_metric(metric).is_some()) {
+            series.push(
+                self.series("validation", VALIDATION, |e| e.validation_metric(metric).map(|v| v * scale)),
+            );
+        }
+        let (y_desc, y_range, legend_corners, room_for_legend) = match metric {
+            Metric::Accuracy => (
+                "accuracy (%)".to_string(),
+                accuracy_range(&series),
+                corners_from_bottom_right(),
+                Room::Below,
+            ),
+            Metric::R2 => ("R²".to_string(), data_range(&series), corners_from_bottom_right(), Room::Below),
+            Metric::Mse | Metric::Mae => {
+                let max = max_of(&series).filter(|m| *m > 0.0).unwrap_or(1.0);
+                (metric.name().to_uppercase(), (0.0, max * 1.1), corners_from_top_right(), Room::Above)
             }
         };
-        self.draw_panel(&left, loss)?;
-        self.draw_panel(&right, accuracy)?;
-        Ok(())
+        let caption = if metric == Metric::R2 { "R²".to_string() } else { metric.name().to_string() };
+        Panel { caption, y_desc, y_range, series, legend_corners, room_for_legend }
     }
 
     /// The finite values `value` gives, against their epoch numbers.
@@ -194,7 +208,7 @@ impl History {
             let extra = (hi - lo) * LEGEND_HEIGHT / (1.0 - LEGEND_HEIGHT);
             y_range = match panel.room_for_legend {
                 Room::Above => (lo, hi + extra),
-                Room::Below if lo - extra >= 0.0 => (lo - extra, hi),
+                Room::Below if lo - extra >= 0.0 || lo < 0.0 => (lo - extra, hi),
                 Room::Below => (0.0, (hi + extra - lo).min(100.0)),
             };
             corner = emptiest_corner(&normalised(y_range), &panel.legend_corners).0;
@@ -202,7 +216,7 @@ impl History {
         let (y_lo, y_hi) = y_range;
 
         let mut chart = ChartBuilder::on(area)
-            .caption(panel.caption, (FONT, 20))
+            .caption(&panel.caption, (FONT, 20))
             .margin(16)
             .x_label_area_size(48)
             .y_label_area_size(64)
@@ -212,7 +226,7 @@ impl History {
         chart
             .configure_mesh()
             .x_desc("epoch")
-            .y_desc(panel.y_desc)
+            .y_desc(&panel.y_desc)
             .x_labels(10)
             .y_labels(8)
             .y_label_formatter(&y_format)
@@ -284,6 +298,13 @@ fn accuracy_range(series: &[Series]) -> (f64, f64) {
         lo = 0.0;
     }
     (lo, hi)
+}
+
+/// The data's range with a 10% margin (at least 0.02 wide), for values of any sign.
+fn data_range(series: &[Series]) -> (f64, f64) {
+    let (Some(min), Some(max)) = (min_of(series), max_of(series)) else { return (0.0, 1.0) };
+    let margin = ((max - min).max(0.02)) * 0.1;
+    (min - margin, max + margin)
 }
 
 /// Enough decimals on the y labels to tell ticks about a fifth of `span` apart.

@@ -1,22 +1,16 @@
 //! `Trainer`: epochs of seeded, shuffled mini-batches through a classifier, with a
 //! progress bar, a line per epoch, and a [`History`] of what was measured.
 
-use std::io::IsTerminal;
-use std::time::Instant;
+use std::path::PathBuf;
 
-use indicatif::{ProgressBar, ProgressStyle};
-use ndarray::Ix2;
-use rand::rngs::StdRng;
-use rand::SeedableRng;
 use tapegrad_data::Dataset;
-use tapegrad_loss::{cross_entropy, Reduction};
+use tapegrad_loss::LossError;
 use tapegrad_nn::Module;
-use tapegrad_optim::{global_grad_norm, Optimizer};
-use tapegrad_tape::{Float, Tape};
+use tapegrad_optim::Optimizer;
+use tapegrad_tape::{Float, Var};
 
-use crate::diagnostics::DiagnosticsAccumulator;
-use crate::evaluate::correct;
-use crate::{evaluate, EpochRecord, History, TrainError};
+use crate::metric::check_task;
+use crate::{EpochRecord, History, Loss, Metric, Monitor, TrainError, TrainTargets};
 
 /// Whether to draw a progress bar.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -73,18 +67,24 @@ pub enum OnNonFinite {
 /// let mut adam = Adam::builder().learning_rate(0.05).build().unwrap();
 /// let history = Trainer::new().epochs(200).batch_size(4).quiet(true).fit(&mut model, &mut adam, &xor, Some(&xor)).unwrap();
 /// assert_eq!(history.epochs.len(), 200);
-/// assert_eq!(history.last().unwrap().validation_accuracy, Some(1.0));
+/// assert_eq!(history.last().unwrap().validation_accuracy(), Some(1.0));
 /// ```
 #[derive(Debug, Clone)]
 pub struct Trainer {
-    epochs: usize,
-    batch_size: usize,
-    seed: u64,
-    drop_last: bool,
-    progress: Progress,
-    quiet: bool,
-    diagnostics: bool,
-    on_non_finite: OnNonFinite,
+    pub(crate) epochs: usize,
+    pub(crate) batch_size: usize,
+    pub(crate) seed: u64,
+    pub(crate) drop_last: bool,
+    pub(crate) progress: Progress,
+    pub(crate) quiet: bool,
+    pub(crate) diagnostics: bool,
+    pub(crate) on_non_finite: OnNonFinite,
+    pub(crate) loss: Option<Loss>,
+    pub(crate) metrics: Option<Vec<Metric>>,
+    pub(crate) early_stopping: Option<(usize, f64)>,
+    pub(crate) monitor: Option<Monitor>,
+    pub(crate) restore_best: bool,
+    pub(crate) checkpoint_best: Option<PathBuf>,
 }
 
 impl Default for Trainer {
@@ -111,6 +111,12 @@ impl Trainer {
             quiet: false,
             diagnostics: false,
             on_non_finite: OnNonFinite::Stop,
+            loss: None,
+            metrics: None,
+            early_stopping: None,
+            monitor: None,
+            restore_best: false,
+            checkpoint_best: None,
         }
     }
 
@@ -233,7 +239,94 @@ impl Trainer {
         self.on_non_finite
     }
 
-    /// Trains `model` on `train` for the configured epochs; see [`Trainer`].
+    /// The loss to train with (by default [`Loss::CrossEntropy`] for class labels and
+    /// [`Loss::Mse`] for regression targets). For a loss of your own, use
+    /// [`fit_with_loss`](Trainer::fit_with_loss).
+    ///
+    /// ```
+    /// use tapegrad_train::{Loss, Trainer};
+    /// assert_eq!(Trainer::new().loss(Loss::Mae).loss_kind(), Some(Loss::Mae));
+    /// ```
+    pub fn loss(mut self, loss: Loss) -> Self {
+        self.loss = Some(loss);
+        self
+    }
+
+    /// The loss chosen with [`loss`](Trainer::loss), if any.
+    ///
+    /// ```
+    /// assert_eq!(tapegrad_train::Trainer::new().loss_kind(), None);
+    /// ```
+    pub fn loss_kind(&self) -> Option<Loss> {
+        self.loss
+    }
+
+    /// The metrics to report each epoch, on the training batches and on the validation set
+    /// (by default [`Metric::Accuracy`] for class labels, [`Metric::Mae`] and
+    /// [`Metric::R2`] for regression targets). A metric that does not apply to the data's
+    /// targets is refused by `fit`.
+    ///
+    /// ```
+    /// use tapegrad_train::{Metric, Trainer};
+    /// let trainer = Trainer::new().metrics([Metric::Mse, Metric::R2]);
+    /// ```
+    pub fn metrics(mut self, metrics: impl IntoIterator<Item = Metric>) -> Self {
+        self.metrics = Some(metrics.into_iter().collect());
+        self
+    }
+
+    /// Stops training once the [`monitor`](Trainer::monitor)ed value has not improved by
+    /// more than `min_delta` for `patience` epochs in a row (Keras's `EarlyStopping`).
+    /// `min_delta` must be finite and `≥ 0`, or `fit` refuses it.
+    ///
+    /// ```
+    /// let trainer = tapegrad_train::Trainer::new().epochs(500).early_stopping(10, 1e-4);
+    /// ```
+    pub fn early_stopping(mut self, patience: usize, min_delta: f64) -> Self {
+        self.early_stopping = Some((patience, min_delta));
+        self
+    }
+
+    /// What early stopping, [`restore_best_weights`](Trainer::restore_best_weights) and
+    /// [`checkpoint_best`](Trainer::checkpoint_best) watch: by default the validation loss
+    /// when there is a validation set, else the training loss.
+    ///
+    /// ```
+    /// use tapegrad_train::{Metric, Monitor, Trainer};
+    /// let trainer = Trainer::new().monitor(Monitor::Validation(Metric::Accuracy));
+    /// ```
+    pub fn monitor(mut self, monitor: Monitor) -> Self {
+        self.monitor = Some(monitor);
+        self
+    }
+
+    /// At the end of training, puts back the weights (and buffers) of the epoch with the
+    /// best monitored value, as Keras's `restore_best_weights=True` does. Off by default:
+    /// the model keeps its last weights.
+    ///
+    /// ```
+    /// let trainer = tapegrad_train::Trainer::new().early_stopping(5, 0.0).restore_best_weights(true);
+    /// ```
+    pub fn restore_best_weights(mut self, restore: bool) -> Self {
+        self.restore_best = restore;
+        self
+    }
+
+    /// Saves the model's weights (and buffers) to `path` (safetensors, written atomically)
+    /// after every epoch that improves the monitored value, as Keras's
+    /// `ModelCheckpoint(save_best_only=True)` does; load them with
+    /// [`load_weights`](tapegrad_nn::load_weights).
+    ///
+    /// ```
+    /// let trainer = tapegrad_train::Trainer::new().checkpoint_best("runs/best.safetensors");
+    /// ```
+    pub fn checkpoint_best(mut self, path: impl Into<PathBuf>) -> Self {
+        self.checkpoint_best = Some(path.into());
+        self
+    }
+
+    /// Trains `model` on `train` for the configured epochs; see [`Trainer`]. The task
+    /// follows the targets: class labels train a classifier, rows of values a regressor.
     ///
     /// # Errors
     /// [`TrainError::Model`] or [`TrainError::Loss`] when a batch does not fit the model
@@ -244,8 +337,9 @@ impl Trainer {
     /// instead); [`TrainError::Optimizer`] if the optimizer refuses a step;
     /// [`TrainError::EmptyData`] for a data set without samples; [`TrainError::NoBatches`]
     /// for an epoch that trained on no batch (all skipped, or `drop_last` with fewer samples
-    /// than a batch);
-    /// [`TrainError::InvalidSetting`] for a batch size of 0.
+    /// than a batch); [`TrainError::InvalidSetting`] for a batch size of 0, a loss or
+    /// metric that does not apply to the targets, a validation monitor without validation
+    /// data, or a negative `min_delta`; [`TrainError::Io`] if a checkpoint cannot be saved.
     ///
     /// ```
     /// # use ndarray::array;
@@ -258,26 +352,23 @@ impl Trainer {
     /// let err = tapegrad_train::Trainer::new().quiet(true).fit(&mut model, &mut sgd, &data, None).unwrap_err();
     /// assert!(err.to_string().contains("expected input of shape [batch, 2], got [1, 3]"), "{err}");
     /// ```
-    pub fn fit<T: Float, M: Module<T>>(
+    pub fn fit<T: Float, M: Module<T>, Y: TrainTargets<T>>(
         &self,
         model: &mut M,
         optimizer: &mut dyn Optimizer<T>,
-        train: &Dataset<T>,
-        validation: Option<&Dataset<T>>,
+        train: &Dataset<T, Y>,
+        validation: Option<&Dataset<T, Y>>,
     ) -> Result<History, TrainError> {
-        self.fit_with(model, optimizer, train, validation, |_, _| true)
+        self.fit_with_callback(model, optimizer, train, validation, |_| Ok(true))
     }
 
     /// Like [`fit`](Trainer::fit), calling `after_epoch(record, optimizer)` after each
     /// epoch: change the learning rate there (a schedule, reduce-on-plateau) and return
-    /// `false` to stop early.
+    /// `false` to stop early. To see the model too, use
+    /// [`fit_with_callback`](Trainer::fit_with_callback).
     ///
     /// # Errors
     /// As [`fit`](Trainer::fit).
-    ///
-    /// # Panics
-    /// Never in practice: the progress bar's template is a fixed, valid string, and the
-    /// model's output shape is checked by the loss before it is read.
     ///
     /// ```
     /// # use ndarray::array;
@@ -295,160 +386,148 @@ impl Trainer {
     /// assert!(history.last().unwrap().train_loss <= 0.5);
     /// assert!(history.epochs[1].learning_rate < history.epochs[0].learning_rate);
     /// ```
-    pub fn fit_with<T: Float, M: Module<T>>(
+    pub fn fit_with<T: Float, M: Module<T>, Y: TrainTargets<T>>(
         &self,
         model: &mut M,
         optimizer: &mut dyn Optimizer<T>,
-        train: &Dataset<T>,
-        validation: Option<&Dataset<T>>,
+        train: &Dataset<T, Y>,
+        validation: Option<&Dataset<T, Y>>,
         mut after_epoch: impl FnMut(&EpochRecord, &mut dyn Optimizer<T>) -> bool,
     ) -> Result<History, TrainError> {
-        if self.batch_size == 0 {
-            return Err(TrainError::InvalidSetting("the batch size must be at least 1, got 0".into()));
-        }
-        if train.is_empty() {
-            return Err(TrainError::EmptyData { which: "training" });
-        }
-        if validation.is_some_and(|data| data.is_empty()) {
-            return Err(TrainError::EmptyData { which: "validation" });
-        }
-        let mut rng = StdRng::seed_from_u64(self.seed);
-        let mut history = History::default();
-        let show_bar = !self.quiet
-            && match self.progress {
-                Progress::On => true,
-                Progress::Off => false,
-                Progress::Auto => std::io::stderr().is_terminal(),
-            };
-        for epoch in 1..=self.epochs {
-            let start = Instant::now();
-            let learning_rate = optimizer.learning_rate().to_f64();
-            model.set_training(true);
-            let batches = train.batches(self.batch_size, &mut rng).drop_last(self.drop_last);
-            let bar = if show_bar { ProgressBar::new(batches.len() as u64) } else { ProgressBar::hidden() };
-            bar.set_style(
-                ProgressStyle::with_template(
-                    "epoch {prefix} [{bar:30}] {pos}/{len} batches, {msg} ({elapsed})",
-                )
-                .expect("a valid template")
-                .progress_chars("=> "),
-            );
-            bar.set_prefix(format!("{epoch}/{}", self.epochs));
-            let (mut total_loss, mut right, mut seen, mut skipped) = (0.0, 0, 0, 0);
-            let mut diagnostics = self.diagnostics.then(|| DiagnosticsAccumulator::new(&*model));
-            for (index, batch) in batches.enumerate() {
-                let tape = Tape::new();
-                let logits = model.forward(&tape, tape.constant(&batch.features))?;
-                let loss = cross_entropy(logits, &batch.targets, Reduction::Mean)?;
-                let loss_value = loss.item().to_f64();
-                let grads = loss_value.is_finite().then(|| tape.backward(loss));
-                // A finite loss can still have a NaN gradient (√0, or a NaN weight the loss
-                // does not reach): both are checked before the step changes anything.
-                let norm = grads.as_ref().map_or(f64::NAN, |grads| global_grad_norm(&*model, grads).to_f64());
-                let problem = match (loss_value.is_finite(), norm.is_finite()) {
-                    (false, _) => Some(("loss", loss_value)),
-                    (true, false) => Some(("gradient norm", norm)),
-                    (true, true) => None,
-                };
-                let (Some(grads), None) = (grads, problem) else {
-                    let (what, value) = problem.unwrap_or(("loss", loss_value));
-                    match self.on_non_finite {
-                        OnNonFinite::Stop => {
-                            return Err(TrainError::NonFinite { epoch, batch: index + 1, what, value });
-                        }
-                        OnNonFinite::SkipBatch => {
-                            skipped += 1;
-                            bar.inc(1);
-                            continue;
-                        }
-                    }
-                };
-                let n = batch.targets.len();
-                logits.with_value(|v| {
-                    let v = v
-                        .view()
-                        .into_dimensionality::<Ix2>()
-                        .expect("cross-entropy checked [batch, classes]");
-                    right += correct(v, &batch.targets);
-                });
-                if let Some(diagnostics) = &mut diagnostics {
-                    diagnostics.record_activations(&tape);
-                }
-                total_loss += loss_value * n as f64;
-                seen += n;
-                let before = diagnostics.as_mut().map(|diagnostics| {
-                    diagnostics.record_gradients(&*model, &grads);
-                    DiagnosticsAccumulator::snapshot(&*model)
-                });
-                let _report = optimizer.step(model, &grads)?; // parameters without a gradient (frozen) are fine
-                if let (Some(diagnostics), Some(before)) = (&mut diagnostics, before) {
-                    diagnostics.record_update(&*model, &before);
-                }
-                bar.inc(1);
-                bar.set_message(format!("loss {:.4}", total_loss / seen as f64));
-            }
-            bar.finish_and_clear();
-            if seen == 0 {
-                let reason = if skipped > 0 {
-                    format!(
-                        "all {skipped} batches had a NaN or infinite loss or gradient norm and were skipped"
-                    )
-                } else {
-                    format!(
-                        "drop_last dropped the only batch: {} samples, batch size {}",
-                        train.len(),
-                        self.batch_size
-                    )
-                };
-                return Err(TrainError::NoBatches { epoch, reason });
-            }
-            model.set_training(false);
-            let (validation_loss, validation_accuracy) = match validation {
-                Some(data) => {
-                    let (loss, accuracy) = evaluate(&*model, data)?;
-                    (Some(loss), Some(accuracy))
-                }
-                None => (None, None),
-            };
-            let record = EpochRecord {
-                epoch,
-                train_loss: total_loss / seen as f64,
-                train_accuracy: right as f64 / seen as f64,
-                validation_loss,
-                validation_accuracy,
-                learning_rate,
-                duration: start.elapsed(),
-                diagnostics: diagnostics.map(DiagnosticsAccumulator::finish),
-                skipped_batches: skipped,
-            };
-            if !self.quiet {
-                println!("{}", epoch_line(&record, self.epochs));
-                if let Some(diagnostics) = &record.diagnostics {
-                    println!("  {diagnostics}");
-                }
-            }
-            let go_on = after_epoch(&record, optimizer);
-            history.push(record);
-            if !go_on {
-                break;
-            }
-        }
-        Ok(history)
+        self.fit_with_callback(model, optimizer, train, validation, |end| {
+            Ok(after_epoch(end.record, end.optimizer))
+        })
+    }
+
+    /// Like [`fit`](Trainer::fit), calling `callback` after each epoch with an
+    /// [`EpochEnd`]: the epoch's record, the history so far, the model and the optimizer,
+    /// all to read or change (save a checkpoint, change the learning rate, look at a
+    /// layer). Return `Ok(false)` to stop, or an error to stop with it.
+    ///
+    /// # Errors
+    /// As [`fit`](Trainer::fit), and the callback's own.
+    ///
+    /// ```
+    /// # use ndarray::array;
+    /// # use tapegrad_data::Dataset;
+    /// # use tapegrad_nn::{Dense, Module};
+    /// # use tapegrad_optim::Sgd;
+    /// let data = Dataset::new(array![[1.0f32, 0.0], [0.0, 1.0]], vec![0, 1]).unwrap();
+    /// let mut model = Dense::from_arrays(ndarray::Array2::<f32>::zeros((2, 2)), None);
+    /// let mut sgd = Sgd::builder().learning_rate(0.5).build().unwrap();
+    /// let mut norms = Vec::new();
+    /// tapegrad_train::Trainer::new().epochs(3).quiet(true).fit_with_callback(&mut model, &mut sgd, &data, None, |end| {
+    ///     norms.push(end.model.weight.mapv(|w| w * w).sum().sqrt()); // the model, after each epoch
+    ///     Ok(true)
+    /// })?;
+    /// assert!(norms[0] > 0.0 && norms[2] > norms[0]);
+    /// # Ok::<(), tapegrad_train::TrainError>(())
+    /// ```
+    pub fn fit_with_callback<T: Float, M: Module<T>, Y: TrainTargets<T>>(
+        &self,
+        model: &mut M,
+        optimizer: &mut dyn Optimizer<T>,
+        train: &Dataset<T, Y>,
+        validation: Option<&Dataset<T, Y>>,
+        callback: impl FnMut(EpochEnd<'_, T, M>) -> Result<bool, TrainError>,
+    ) -> Result<History, TrainError> {
+        let loss = self.loss.unwrap_or(Y::DEFAULT_LOSS);
+        check_task::<T, Y>(Some(loss), &self.chosen_metrics::<T, Y>())?;
+        let loss_fn = crate::run::loss_fn(move |prediction, targets: &Y| targets.loss(loss, prediction));
+        crate::run::run(self, model, optimizer, train, validation, &loss_fn, callback)
+    }
+
+    /// The most general form: trains with `loss(prediction, targets)` — any function of
+    /// the model's output for a batch and that batch's targets that returns a 0-d mean,
+    /// composed of tape ops so its gradient comes from the tape — and calls `callback`
+    /// after each epoch as [`fit_with_callback`](Trainer::fit_with_callback) does. The
+    /// validation loss is the same function, averaged over the validation set.
+    ///
+    /// Write the loss in the call (as below) or as a `fn`: a closure stored in a variable
+    /// first does not get the signature for every tape lifetime that this needs.
+    ///
+    /// # Errors
+    /// As [`fit_with_callback`](Trainer::fit_with_callback), and the loss's own.
+    ///
+    /// ```
+    /// use ndarray::{array, Array2};
+    /// use tapegrad_data::Dataset;
+    /// use tapegrad_nn::Dense;
+    /// use tapegrad_optim::Sgd;
+    /// // y = 2x, fitted with a mean fourth-power error.
+    /// let data = Dataset::new(array![[0.0f64], [1.0], [2.0]], array![[0.0], [2.0], [4.0]])?;
+    /// let mut model = Dense::from_arrays(Array2::zeros((1, 1)), None);
+    /// let mut sgd = Sgd::builder().learning_rate(0.02).build()?;
+    /// let history = tapegrad_train::Trainer::new().epochs(300).quiet(true).fit_with_loss(
+    ///     &mut model,
+    ///     &mut sgd,
+    ///     &data,
+    ///     None,
+    ///     |prediction, targets| {
+    ///         let error = prediction - prediction.tape().constant(targets.clone());
+    ///         Ok(error.square().square().mean())
+    ///     },
+    ///     |_| Ok(true),
+    /// )?;
+    /// assert!((model.weight[[0, 0]] - 2.0).abs() < 0.1, "{}", model.weight); // x⁴ flattens near 0
+    /// assert!(history.last().unwrap().train_loss < 1e-3);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn fit_with_loss<T: Float, M: Module<T>, Y: TrainTargets<T>>(
+        &self,
+        model: &mut M,
+        optimizer: &mut dyn Optimizer<T>,
+        train: &Dataset<T, Y>,
+        validation: Option<&Dataset<T, Y>>,
+        loss: impl for<'t> Fn(Var<'t, T>, &Y) -> Result<Var<'t, T>, LossError>,
+        callback: impl FnMut(EpochEnd<'_, T, M>) -> Result<bool, TrainError>,
+    ) -> Result<History, TrainError> {
+        check_task::<T, Y>(None, &self.chosen_metrics::<T, Y>())?;
+        crate::run::run(self, model, optimizer, train, validation, &loss, callback)
+    }
+
+    /// The metrics to measure for targets `Y`.
+    pub(crate) fn chosen_metrics<T: Float, Y: TrainTargets<T>>(&self) -> Vec<Metric> {
+        self.metrics.clone().unwrap_or_else(|| Y::DEFAULT_METRICS.to_vec())
     }
 }
 
-/// `epoch  3/30: train loss 0.1234 accuracy 96.1% | validation loss 0.2 accuracy 95.0% | lr 1.0e-3 | 12ms`
-fn epoch_line(record: &EpochRecord, epochs: usize) -> String {
-    let width = epochs.to_string().len();
-    let mut line = format!(
-        "epoch {:>width$}/{epochs}: train loss {:.4} accuracy {:.1}%",
-        record.epoch,
-        record.train_loss,
-        100.0 * record.train_accuracy
-    );
-    if let (Some(loss), Some(accuracy)) = (record.validation_loss, record.validation_accuracy) {
-        line.push_str(&format!(" | validation loss {loss:.4} accuracy {:.1}%", 100.0 * accuracy));
+/// What a [`fit_with_callback`](Trainer::fit_with_callback) callback sees after each
+/// epoch: the record just made, the history so far (that record included), and the model
+/// and optimizer, to read or change.
+pub struct EpochEnd<'a, T: Float, M> {
+    /// The epoch's record.
+    pub record: &'a EpochRecord,
+    /// Every epoch's record so far, this one last.
+    pub history: &'a History,
+    /// The model, as trained so far.
+    pub model: &'a mut M,
+    /// The optimizer (its learning rate may be changed for the next epoch).
+    pub optimizer: &'a mut dyn Optimizer<T>,
+    /// The best monitored value so far and its epoch, and whether this epoch set it.
+    pub best: Option<(f64, usize)>,
+}
+
+impl<T: Float, M> EpochEnd<'_, T, M> {
+    /// Whether this epoch has the best monitored value so far.
+    ///
+    /// ```
+    /// # use ndarray::array;
+    /// # use tapegrad_data::Dataset;
+    /// # use tapegrad_nn::Dense;
+    /// # use tapegrad_optim::Sgd;
+    /// let data = Dataset::new(array![[1.0f32, 0.0], [0.0, 1.0]], vec![0, 1]).unwrap();
+    /// let mut model = Dense::from_arrays(ndarray::Array2::<f32>::zeros((2, 2)), None);
+    /// let mut sgd = Sgd::builder().learning_rate(0.5).build().unwrap();
+    /// let mut improved = Vec::new();
+    /// tapegrad_train::Trainer::new().epochs(3).quiet(true).fit_with_callback(&mut model, &mut sgd, &data, None, |end| {
+    ///     improved.push(end.is_best());
+    ///     Ok(true)
+    /// })?;
+    /// assert_eq!(improved, [true, true, true]); // the training loss falls every epoch
+    /// # Ok::<(), tapegrad_train::TrainError>(())
+    /// ```
+    pub fn is_best(&self) -> bool {
+        self.best.is_some_and(|(_, epoch)| epoch == self.record.epoch)
     }
-    line.push_str(&format!(" | lr {:.1e} | {:.0?}", record.learning_rate, record.duration));
-    line
 }

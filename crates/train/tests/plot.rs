@@ -1,7 +1,7 @@
 //! `History::write_svg` draws a readable chart and refuses an empty history.
 #![cfg(feature = "plot")]
 
-use tapegrad_train::{EpochRecord, History, TrainError};
+use tapegrad_train::{EpochRecord, History, Metric, TrainError};
 
 fn synthetic(epochs: usize, validation: bool) -> History {
     let mut history = History::default();
@@ -10,9 +10,12 @@ fn synthetic(epochs: usize, validation: bool) -> History {
         history.push(EpochRecord {
             epoch,
             train_loss: 0.1 + 1.2 * (-0.35 * t).exp(),
-            train_accuracy: 0.97 - 0.45 * (-0.4 * t).exp(),
+            train_metrics: vec![(Metric::Accuracy, 0.97 - 0.45 * (-0.4 * t).exp())],
             validation_loss: validation.then(|| 0.18 + 1.1 * (-0.3 * t).exp()),
-            validation_accuracy: validation.then(|| 0.93 - 0.42 * (-0.35 * t).exp()),
+            validation_metrics: validation
+                .then(|| (Metric::Accuracy, 0.93 - 0.42 * (-0.35 * t).exp()))
+                .into_iter()
+                .collect(),
             learning_rate: 0.01,
             ..Default::default()
         });
@@ -158,4 +161,31 @@ fn values_too_large_to_draw_are_errors_not_hangs() {
         .unwrap_err();
     assert!(err.to_string().contains("too large to draw"), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Issue 12: a regression history draws its loss and its own metrics, and no accuracy.
+#[test]
+fn a_regression_history_draws_only_the_metrics_it_has() {
+    let mut history = History::default();
+    for epoch in 1..=8 {
+        let t = epoch as f64;
+        history.push(EpochRecord {
+            epoch,
+            train_loss: 3.0 / t,
+            train_metrics: vec![(Metric::Mae, 1.5 / t), (Metric::R2, 1.0 - 1.0 / t)],
+            validation_loss: Some(3.3 / t),
+            validation_metrics: vec![(Metric::Mae, 1.6 / t), (Metric::R2, 0.95 - 1.2 / t)],
+            ..Default::default()
+        });
+    }
+    let path = temp_path("regression.svg");
+    history.write_svg(&path, "diabetes").unwrap();
+    let svg = std::fs::read_to_string(&path).unwrap();
+    std::fs::remove_file(&path).unwrap();
+    let texts = texts(&svg);
+    for text in ["loss", "mae", "MAE", "R²"] {
+        assert!(texts.contains(&text), "no <text> {text:?} in {texts:?}");
+    }
+    assert!(!texts.iter().any(|t| t.contains("accuracy")), "{texts:?}");
+    assert_eq!(texts.iter().filter(|t| **t == "epoch").count(), 3, "three panels");
 }

@@ -44,10 +44,10 @@ fn it_learns_and_records_every_epoch() {
     assert_eq!(history.epochs.len(), 20);
     let (first, last) = (&history.epochs[0], history.last().unwrap());
     assert!(last.train_loss < first.train_loss / 2.0, "{first:?} → {last:?}");
-    assert!(last.validation_accuracy.unwrap() > 0.95, "{last:?}");
+    assert!(last.validation_accuracy().unwrap() > 0.95, "{last:?}");
     assert_eq!(
         evaluate(&net, &test).unwrap(),
-        (last.validation_loss.unwrap(), last.validation_accuracy.unwrap())
+        (last.validation_loss.unwrap(), last.validation_accuracy().unwrap())
     );
     assert_eq!(history.to_csv().lines().count(), 21);
 }
@@ -177,7 +177,7 @@ fn everything_a_training_run_holds_is_send_and_trains_in_a_spawned_thread() {
     })
     .join()
     .unwrap();
-    assert!(history.last().unwrap().train_accuracy > 0.9, "{:?}", history.last());
+    assert!(history.last().unwrap().train_accuracy().unwrap() > 0.9, "{:?}", history.last());
     assert!(params(&net).iter().all(|w| w.is_finite()));
 }
 
@@ -263,4 +263,183 @@ fn an_infinite_gradient_behind_a_finite_loss_stops_training() {
         .unwrap_err();
     assert!(matches!(err, TrainError::NoBatches { epoch: 1, .. }), "{err:?}");
     assert_eq!(params(&net), before);
+}
+
+// ---- Issue 12: one Trainer for classification and regression ----
+
+use tapegrad_train::{evaluate_with, Loss, Metric, Monitor};
+
+/// y = [x₀ + 2x₁, x₀ − x₁] + noise: a two-output regression.
+fn linear(seed: u64, rows: usize) -> Dataset<f64, Array2<f64>> {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let x = Array2::from_shape_fn((rows, 2), |_| rand::RngExt::random_range(&mut rng, -1.0..1.0));
+    let y = Array2::from_shape_fn((rows, 2), |(i, j)| {
+        let noise = rand::RngExt::random_range(&mut rng, -0.05..0.05);
+        (if j == 0 { x[[i, 0]] + 2.0 * x[[i, 1]] } else { x[[i, 0]] - x[[i, 1]] }) + noise
+    });
+    Dataset::new(x, y).unwrap()
+}
+
+fn regressor(seed: u64) -> Sequential<f64> {
+    let mut rng = StdRng::seed_from_u64(seed);
+    Sequential::new().add(Dense::new(2, 8, &mut rng)).add(tapegrad_nn::Tanh).add(Dense::new(8, 2, &mut rng))
+}
+
+#[test]
+fn regression_trains_with_its_own_loss_and_metrics() {
+    let (train, test) = (linear(1, 256), linear(2, 64));
+    let mut net = regressor(0);
+    let mut adam = Adam::builder().learning_rate(0.02).build().unwrap();
+    let history = Trainer::new()
+        .epochs(60)
+        .batch_size(32)
+        .quiet(true)
+        .fit(&mut net, &mut adam, &train, Some(&test))
+        .unwrap();
+    let last = history.last().unwrap();
+    assert_eq!(last.train_metrics.iter().map(|(m, _)| *m).collect::<Vec<_>>(), [Metric::Mae, Metric::R2]);
+    assert!(last.validation_metric(Metric::R2).unwrap() > 0.98, "{last:?}");
+    assert_eq!(last.train_accuracy(), None);
+    // The validation numbers are evaluate_with's on the final model.
+    net.set_training(false);
+    let (loss, metrics) = evaluate_with(&net, &test, Loss::Mse, &[Metric::Mae, Metric::R2]).unwrap();
+    assert_eq!((Some(loss), metrics), (last.validation_loss, last.validation_metrics.clone()));
+    assert!(history
+        .to_csv()
+        .starts_with("epoch,train_loss,train_mae,train_r2,validation_loss,validation_mae,validation_r2,"));
+    // R² agrees with its definition computed directly.
+    let tape = tapegrad_tape::Tape::new();
+    let prediction = net.forward(&tape, tape.constant(test.features())).unwrap().value();
+    let r2: f64 = (0..2)
+        .map(|j| {
+            let (y, p) = (test.targets().column(j), prediction.index_axis(ndarray::Axis(1), j));
+            let mean = y.mean().unwrap();
+            let total: f64 = y.iter().map(|v| (v - mean).powi(2)).sum();
+            let residual: f64 = y.iter().zip(p.iter()).map(|(a, b)| (a - b).powi(2)).sum();
+            1.0 - residual / total
+        })
+        .sum::<f64>()
+        / 2.0;
+    assert!((r2 - metrics_r2(&last.validation_metrics)).abs() < 1e-12);
+}
+
+fn metrics_r2(metrics: &[(Metric, f64)]) -> f64 {
+    metrics.iter().find(|(m, _)| *m == Metric::R2).unwrap().1
+}
+
+#[test]
+fn other_losses_and_metrics_are_chosen_by_name() {
+    let train = linear(3, 128);
+    for loss in [Loss::Mae, Loss::Huber { delta: 0.5 }, Loss::Mse] {
+        let mut net = regressor(1);
+        let mut adam = Adam::builder().learning_rate(0.02).build().unwrap();
+        let history = Trainer::new()
+            .epochs(5)
+            .quiet(true)
+            .loss(loss)
+            .metrics([Metric::Mse])
+            .fit(&mut net, &mut adam, &train, None)
+            .unwrap();
+        let first = &history.epochs[0];
+        assert!(
+            history.last().unwrap().train_metric(Metric::Mse).unwrap()
+                < first.train_metric(Metric::Mse).unwrap()
+        );
+        assert_eq!(first.train_metrics.len(), 1, "{loss:?}");
+    }
+}
+
+#[test]
+fn settings_that_cannot_work_are_refused_before_training() {
+    let regression = linear(3, 16);
+    let mut net = regressor(1);
+    let mut adam = Adam::builder().build().unwrap();
+    let refused = |trainer: Trainer, net: &mut Sequential<f64>, adam: &mut Adam<f64>| {
+        let err = trainer.quiet(true).fit(net, adam, &regression, None).unwrap_err();
+        assert!(matches!(err, TrainError::InvalidSetting(_)), "{err:?}");
+        err.to_string()
+    };
+    let before = params64(&net);
+    assert!(refused(Trainer::new().metrics([Metric::Accuracy]), &mut net, &mut adam)
+        .contains("accuracy does not apply to regression targets"));
+    assert!(refused(Trainer::new().loss(Loss::CrossEntropy), &mut net, &mut adam)
+        .contains("CrossEntropy does not apply"));
+    assert!(refused(Trainer::new().loss(Loss::Huber { delta: -1.0 }), &mut net, &mut adam).contains("delta"));
+    assert!(refused(Trainer::new().monitor(Monitor::ValidationLoss), &mut net, &mut adam)
+        .contains("no validation set"));
+    assert!(refused(Trainer::new().monitor(Monitor::Train(Metric::Mse)), &mut net, &mut adam)
+        .contains("not among the metrics"));
+    assert!(refused(Trainer::new().early_stopping(3, -1.0), &mut net, &mut adam).contains("min_delta"));
+    assert_eq!(params64(&net), before, "nothing trained");
+    let classes = blobs(1);
+    let err = Trainer::new().quiet(true).metrics([Metric::R2]).fit(
+        &mut model(0),
+        &mut Adam::builder().build().unwrap(),
+        &classes,
+        None,
+    );
+    assert!(matches!(err, Err(TrainError::InvalidSetting(_))));
+}
+
+fn params64(model: &impl Module<f64>) -> Vec<f64> {
+    let mut out = Vec::new();
+    model.visit_params(&mut |_, p| out.extend(p.iter().copied()));
+    out
+}
+
+#[test]
+fn early_stopping_restores_and_checkpoints_the_best_epoch() {
+    let (train, test) = (blobs(1), blobs(2));
+    let dir = std::env::temp_dir().join(format!("tapegrad-train-best-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("best.safetensors");
+    let mut net = model(3);
+    // A learning rate too high to settle: the validation loss goes up and down.
+    let mut adam = Adam::builder().learning_rate(0.3).build().unwrap();
+    let mut best_weights = Vec::new();
+    let mut best_epoch = 0;
+    let history = Trainer::new()
+        .epochs(200)
+        .batch_size(16)
+        .quiet(true)
+        .early_stopping(4, 0.0)
+        .restore_best_weights(true)
+        .checkpoint_best(&path)
+        .fit_with_callback(&mut net, &mut adam, &train, Some(&test), |end| {
+            if end.is_best() {
+                best_weights = params(&*end.model);
+                best_epoch = end.record.epoch;
+            }
+            Ok(true)
+        })
+        .unwrap();
+    let losses: Vec<f64> = history.epochs.iter().map(|e| e.validation_loss.unwrap()).collect();
+    let (argmin, _) =
+        losses.iter().enumerate().fold((0, f64::INFINITY), |b, (i, &v)| if v < b.1 { (i, v) } else { b });
+    assert_eq!(best_epoch, argmin + 1);
+    assert!(history.epochs.len() < 200, "stopped early");
+    assert_eq!(history.epochs.len(), best_epoch + 4, "4 epochs of patience after the best");
+    assert_eq!(params(&net), best_weights, "the best epoch's weights are back");
+    let mut loaded = model(9);
+    tapegrad_nn::load_weights(&mut loaded, &path).unwrap();
+    assert_eq!(params(&loaded), best_weights, "the checkpoint is the best epoch's");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_callback_error_stops_training_with_it() {
+    let train = blobs(1);
+    let mut net = model(3);
+    let mut adam = Adam::builder().build().unwrap();
+    let err = Trainer::new()
+        .epochs(10)
+        .quiet(true)
+        .fit_with_callback(&mut net, &mut adam, &train, None, |end| {
+            if end.record.epoch == 2 {
+                return Err(TrainError::InvalidSetting("stop here".into()));
+            }
+            Ok(true)
+        })
+        .unwrap_err();
+    assert_eq!(err.to_string(), "Trainer: stop here");
 }

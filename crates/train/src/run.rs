@@ -1,0 +1,343 @@
+//! The training loop behind every `Trainer::fit*`: epochs of batches, validation, the best
+//! epoch kept, early stopping, and the line printed per epoch.
+
+use std::io::IsTerminal;
+use std::time::Instant;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use ndarray::ArrayD;
+use rand::rngs::StdRng;
+use rand::SeedableRng;
+use tapegrad_data::Dataset;
+use tapegrad_loss::LossError;
+use tapegrad_nn::Module;
+use tapegrad_optim::{global_grad_norm, EarlyStopping, Mode, Optimizer};
+use tapegrad_tape::{Float, Tape, Var};
+
+use crate::diagnostics::{Diagnostics, DiagnosticsAccumulator};
+use crate::metric::MetricSums;
+use crate::trainer::{EpochEnd, OnNonFinite, Progress};
+use crate::{EpochRecord, History, Metric, Monitor, TrainError, TrainTargets, Trainer};
+
+/// Rows evaluated per inference tape, so memory stays flat on large data sets.
+const CHUNK: usize = 1024;
+
+/// A batch loss function: prediction and targets to a 0-d mean.
+pub(crate) trait LossFn<T: Float, Y>:
+    for<'t> Fn(Var<'t, T>, &Y) -> Result<Var<'t, T>, LossError>
+{
+}
+impl<T: Float, Y, F: for<'t> Fn(Var<'t, T>, &Y) -> Result<Var<'t, T>, LossError>> LossFn<T, Y> for F {}
+
+/// `loss`, with its signature fixed as higher-ranked (closures get one only where a bound
+/// asks for it).
+pub(crate) fn loss_fn<T: Float, Y, F>(loss: F) -> F
+where
+    F: for<'t> Fn(Var<'t, T>, &Y) -> Result<Var<'t, T>, LossError>,
+{
+    loss
+}
+
+/// What one epoch of training measured.
+struct Trained {
+    loss: f64,
+    sums: MetricSums,
+    skipped: usize,
+    diagnostics: Option<Diagnostics>,
+}
+
+/// The best monitored value so far, its epoch, and the weights then (when they are kept).
+struct Best<T> {
+    value: Option<(f64, usize)>,
+    weights: Option<Vec<ArrayD<T>>>,
+}
+
+/// Trains `model` as `trainer` says; see [`Trainer::fit_with_loss`].
+pub(crate) fn run<T, M, Y, C>(
+    trainer: &Trainer,
+    model: &mut M,
+    optimizer: &mut dyn Optimizer<T>,
+    train: &Dataset<T, Y>,
+    validation: Option<&Dataset<T, Y>>,
+    loss: &impl LossFn<T, Y>,
+    mut callback: C,
+) -> Result<History, TrainError>
+where
+    T: Float,
+    M: Module<T>,
+    Y: TrainTargets<T>,
+    C: FnMut(EpochEnd<'_, T, M>) -> Result<bool, TrainError>,
+{
+    let metrics = trainer.chosen_metrics::<T, Y>();
+    let monitor = check_settings(trainer, train, validation, &metrics)?;
+    let mut stopper = match trainer.early_stopping {
+        Some((patience, min_delta)) => Some(
+            EarlyStopping::new(patience, min_delta)
+                .map_err(|e| TrainError::InvalidSetting(format!("early stopping: {e}")))?
+                .mode(monitor.mode()),
+        ),
+        None => None,
+    };
+    let mut best = Best { value: None, weights: None };
+    let mut rng = StdRng::seed_from_u64(trainer.seed);
+    let mut history = History::default();
+    for epoch in 1..=trainer.epochs {
+        let start = Instant::now();
+        let learning_rate = optimizer.learning_rate().to_f64();
+        model.set_training(true);
+        let trained = train_epoch(trainer, model, optimizer, train, loss, epoch, &mut rng)?;
+        model.set_training(false);
+        let (validation_loss, validation_metrics) = match validation {
+            Some(data) => {
+                let (value, sums) = measure(&*model, data, loss)?;
+                (Some(value), collect(&metrics, &sums))
+            }
+            None => (None, Vec::new()),
+        };
+        let record = EpochRecord {
+            epoch,
+            train_loss: trained.loss,
+            train_metrics: collect(&metrics, &trained.sums),
+            validation_loss,
+            validation_metrics,
+            learning_rate,
+            duration: start.elapsed(),
+            diagnostics: trained.diagnostics,
+            skipped_batches: trained.skipped,
+        };
+        if !trainer.quiet {
+            println!("{}", epoch_line(&record, trainer.epochs));
+            if let Some(diagnostics) = &record.diagnostics {
+                println!("  {diagnostics}");
+            }
+        }
+        let value = monitor.value(&record).unwrap_or(f64::NAN);
+        if improves(value, best.value.map(|(v, _)| v), monitor.mode()) {
+            best.value = Some((value, epoch));
+            if trainer.restore_best {
+                best.weights = Some(snapshot(&*model));
+            }
+            if let Some(path) = &trainer.checkpoint_best {
+                tapegrad_nn::save_weights(&*model, path).map_err(|err| match err {
+                    tapegrad_nn::NnError::Io { source, .. } => TrainError::Io { path: path.clone(), source },
+                    other => TrainError::Model(other),
+                })?;
+            }
+        }
+        history.push(record);
+        let stop = stopper.as_mut().is_some_and(|stopper| stopper.step(value));
+        let Some(record) = history.epochs.last() else { break };
+        let go_on = callback(EpochEnd { record, history: &history, model, optimizer, best: best.value })?;
+        if !go_on || stop {
+            break;
+        }
+    }
+    if let Some(weights) = best.weights {
+        restore(model, weights);
+    }
+    Ok(history)
+}
+
+/// Refuses settings that cannot work; returns the monitor to watch.
+fn check_settings<T: Float, Y: TrainTargets<T>>(
+    trainer: &Trainer,
+    train: &Dataset<T, Y>,
+    validation: Option<&Dataset<T, Y>>,
+    metrics: &[Metric],
+) -> Result<Monitor, TrainError> {
+    if trainer.batch_size == 0 {
+        return Err(TrainError::InvalidSetting("the batch size must be at least 1, got 0".into()));
+    }
+    if train.is_empty() {
+        return Err(TrainError::EmptyData { which: "training" });
+    }
+    if validation.is_some_and(|data| data.is_empty()) {
+        return Err(TrainError::EmptyData { which: "validation" });
+    }
+    let monitor = trainer.monitor.unwrap_or(if validation.is_some() {
+        Monitor::ValidationLoss
+    } else {
+        Monitor::TrainLoss
+    });
+    if monitor.needs_validation() && validation.is_none() {
+        return Err(TrainError::InvalidSetting(format!(
+            "the monitor is the {monitor}, but there is no validation set"
+        )));
+    }
+    if let Monitor::Train(metric) | Monitor::Validation(metric) = monitor {
+        if !metrics.contains(&metric) {
+            return Err(TrainError::InvalidSetting(format!(
+                "the monitor is the {monitor}, but {metric} is not among the metrics measured ({})",
+                metrics.iter().map(|metric| metric.name()).collect::<Vec<_>>().join(", ")
+            )));
+        }
+    }
+    Ok(monitor)
+}
+
+/// Whether `value` beats `best` (NaN never does; anything beats nothing).
+fn improves(value: f64, best: Option<f64>, mode: Mode) -> bool {
+    match (best, mode) {
+        _ if value.is_nan() => false,
+        (None, _) => true,
+        (Some(best), Mode::Min) => value < best,
+        (Some(best), Mode::Max) => value > best,
+    }
+}
+
+/// Copies of every parameter and buffer, in visiting order.
+fn snapshot<T: Float, M: Module<T> + ?Sized>(model: &M) -> Vec<ArrayD<T>> {
+    let mut arrays = Vec::new();
+    model.visit_params(&mut |_, param| arrays.push(param.to_owned()));
+    model.visit_buffers(&mut |_, buffer| arrays.push(buffer.to_owned()));
+    arrays
+}
+
+/// Puts a [`snapshot`] back.
+fn restore<T: Float, M: Module<T> + ?Sized>(model: &mut M, arrays: Vec<ArrayD<T>>) {
+    let mut arrays = arrays.into_iter();
+    let mut put = |mut target: ndarray::ArrayViewMutD<'_, T>| {
+        if let Some(array) = arrays.next().filter(|a| a.shape() == target.shape()) {
+            target.assign(&array);
+        }
+    };
+    model.visit_params_mut(&mut |_, param| put(param));
+    model.visit_buffers_mut(&mut |_, buffer| put(buffer));
+}
+
+/// The metrics' values from their sums, in order.
+fn collect(metrics: &[Metric], sums: &MetricSums) -> Vec<(Metric, f64)> {
+    metrics.iter().filter_map(|&metric| sums.value(metric).map(|value| (metric, value))).collect()
+}
+
+/// One epoch of shuffled batches, one optimizer step each.
+fn train_epoch<T: Float, M: Module<T>, Y: TrainTargets<T>>(
+    trainer: &Trainer,
+    model: &mut M,
+    optimizer: &mut dyn Optimizer<T>,
+    train: &Dataset<T, Y>,
+    loss: &impl LossFn<T, Y>,
+    epoch: usize,
+    rng: &mut StdRng,
+) -> Result<Trained, TrainError> {
+    let batches = train.batches(trainer.batch_size, rng).drop_last(trainer.drop_last);
+    let bar = progress_bar(trainer, batches.len(), epoch);
+    let (mut total_loss, mut seen, mut skipped) = (0.0, 0, 0);
+    let mut sums = MetricSums::default();
+    let mut diagnostics = trainer.diagnostics.then(|| DiagnosticsAccumulator::new(&*model));
+    for (index, batch) in batches.enumerate() {
+        let tape = Tape::new();
+        let prediction = model.forward(&tape, tape.constant(&batch.features))?;
+        let batch_loss = loss(prediction, &batch.targets)?;
+        let loss_value = batch_loss.item().to_f64();
+        let grads = loss_value.is_finite().then(|| tape.backward(batch_loss));
+        // A finite loss can still have a NaN gradient (√0, or a NaN weight the loss does
+        // not reach): both are checked before the step changes anything.
+        let norm = grads.as_ref().map_or(f64::NAN, |grads| global_grad_norm(&*model, grads).to_f64());
+        let problem = match (loss_value.is_finite(), norm.is_finite()) {
+            (false, _) => Some(("loss", loss_value)),
+            (true, false) => Some(("gradient norm", norm)),
+            (true, true) => None,
+        };
+        let (Some(grads), None) = (grads, problem) else {
+            let (what, value) = problem.unwrap_or(("loss", loss_value));
+            match trainer.on_non_finite {
+                OnNonFinite::Stop => {
+                    return Err(TrainError::NonFinite { epoch, batch: index + 1, what, value })
+                }
+                OnNonFinite::SkipBatch => {
+                    skipped += 1;
+                    bar.inc(1);
+                    continue;
+                }
+            }
+        };
+        let n = batch.targets.num_samples();
+        prediction.with_value(|v| batch.targets.measure(v.view(), &mut sums));
+        if let Some(diagnostics) = &mut diagnostics {
+            diagnostics.record_activations(&tape);
+        }
+        total_loss += loss_value * n as f64;
+        seen += n;
+        let before = diagnostics.as_mut().map(|diagnostics| {
+            diagnostics.record_gradients(&*model, &grads);
+            DiagnosticsAccumulator::snapshot(&*model)
+        });
+        let _report = optimizer.step(model, &grads)?; // parameters without a gradient (frozen) are fine
+        if let (Some(diagnostics), Some(before)) = (&mut diagnostics, before) {
+            diagnostics.record_update(&*model, &before);
+        }
+        bar.inc(1);
+        bar.set_message(format!("loss {:.4}", total_loss / seen as f64));
+    }
+    bar.finish_and_clear();
+    if seen == 0 {
+        let reason = if skipped > 0 {
+            format!("all {skipped} batches had a NaN or infinite loss or gradient norm and were skipped")
+        } else {
+            format!(
+                "drop_last dropped the only batch: {} samples, batch size {}",
+                train.len(),
+                trainer.batch_size
+            )
+        };
+        return Err(TrainError::NoBatches { epoch, reason });
+    }
+    Ok(Trained {
+        loss: total_loss / seen as f64,
+        sums,
+        skipped,
+        diagnostics: diagnostics.map(DiagnosticsAccumulator::finish),
+    })
+}
+
+/// The mean loss and the metric sums of `model` on `data`, in chunks on inference tapes.
+pub(crate) fn measure<T: Float, M: Module<T> + ?Sized, Y: TrainTargets<T>>(
+    model: &M,
+    data: &Dataset<T, Y>,
+    loss: &impl LossFn<T, Y>,
+) -> Result<(f64, MetricSums), TrainError> {
+    let (mut total, mut sums) = (0.0, MetricSums::default());
+    for batch in data.batches_in_order(CHUNK) {
+        let tape = Tape::inference();
+        let prediction = model.forward(&tape, tape.constant(&batch.features))?;
+        total += loss(prediction, &batch.targets)?.item().to_f64() * batch.targets.num_samples() as f64;
+        prediction.with_value(|v| batch.targets.measure(v.view(), &mut sums));
+    }
+    Ok((total / data.len() as f64, sums))
+}
+
+/// A progress bar for one epoch: drawn on a terminal (or when asked), hidden otherwise.
+fn progress_bar(trainer: &Trainer, batches: usize, epoch: usize) -> ProgressBar {
+    let show = !trainer.quiet
+        && match trainer.progress {
+            Progress::On => true,
+            Progress::Off => false,
+            Progress::Auto => std::io::stderr().is_terminal(),
+        };
+    let bar = if show { ProgressBar::new(batches as u64) } else { ProgressBar::hidden() };
+    if let Ok(style) =
+        ProgressStyle::with_template("epoch {prefix} [{bar:30}] {pos}/{len} batches, {msg} ({elapsed})")
+    {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar.set_prefix(format!("{epoch}/{}", trainer.epochs));
+    bar
+}
+
+/// `epoch  3/30: train loss 0.1234 accuracy 96.1% | validation loss 0.2000 accuracy 95.0% | lr 1.0e-3 | 12ms`
+pub(crate) fn epoch_line(record: &EpochRecord, epochs: usize) -> String {
+    let width = epochs.to_string().len();
+    let mut line = format!("epoch {:>width$}/{epochs}: train loss {:.4}", record.epoch, record.train_loss);
+    for (metric, value) in &record.train_metrics {
+        line.push_str(&format!(" {metric} {}", metric.format(*value)));
+    }
+    if let Some(loss) = record.validation_loss {
+        line.push_str(&format!(" | validation loss {loss:.4}"));
+        for (metric, value) in &record.validation_metrics {
+            line.push_str(&format!(" {metric} {}", metric.format(*value)));
+        }
+    }
+    line.push_str(&format!(" | lr {:.1e} | {:.0?}", record.learning_rate, record.duration));
+    line
+}
