@@ -62,16 +62,16 @@ pub use ndarray;
 pub mod prelude {
     pub use rand::rngs::StdRng;
     pub use rand::SeedableRng;
-    pub use tapegrad_data::{CsvOptions, DataError, Dataset, Standardizer};
+    pub use tapegrad_data::{CsvOptions, CsvTable, DataError, Dataset, Standardizer};
     pub use tapegrad_loss::{LossError, Reduction};
     pub use tapegrad_nn::{
-        check_module, load_weights, save_weights, Dense, Dropout, Init, LeakyReLU, LogSoftmax, Module,
-        NnError, ReLU, Sequential, Sigmoid, Softmax, Tanh,
+        check_module, load_weights, save_weights, BatchNorm1d, Dense, Dropout, Embedding, Frozen, Init,
+        LayerNorm, LeakyReLU, LogSoftmax, Module, NnError, ReLU, Sequential, Sigmoid, Softmax, Tanh,
     };
     pub use tapegrad_optim::{Adagrad, Adam, AdamW, GradientClipping, Optimizer, RmsProp, Sgd};
     pub use tapegrad_tape::gradcheck::{check_gradients, numeric_gradient, GradCheck};
     pub use tapegrad_tape::{Float, Grads, Tape, TapeError, Var};
-    pub use tapegrad_train::{History, Progress, TrainError, Trainer};
+    pub use tapegrad_train::{History, Loss, Metric, Monitor, Progress, TrainError, Trainer};
 }
 
 /// The chapters in `docs/`, compiled as doctests so their code and numbers cannot rot.

@@ -166,7 +166,11 @@ impl History {
                 (metric.name().to_uppercase(), (0.0, max * 1.1), corners_from_top_right(), Room::Above)
             }
         };
-        let caption = if metric == Metric::R2 { "R²".to_string() } else { metric.name().to_string() };
+        let caption = match metric {
+            Metric::Accuracy => "accuracy".to_string(),
+            Metric::R2 => "R²".to_string(),
+            Metric::Mse | Metric::Mae => metric.name().to_uppercase(),
+        };
         Panel { caption, y_desc, y_range, series, legend_corners, room_for_legend }
     }
 
