@@ -1,21 +1,23 @@
 //! Inverted dropout: zero each activation with probability `p` while training, and scale
 //! the survivors by `1 / (1 − p)` so evaluation needs no rescaling.
 
-use std::cell::RefCell;
+use std::cell::Cell;
 
 use ndarray::{ArrayD, ArrayViewD, ArrayViewMutD};
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 use tapegrad_tape::{Float, Tape, Var};
 
-use crate::{Module, NnError};
+use crate::{Module, NnError, RandomState};
 
 /// Inverted dropout. In training mode, `y = x · m / (1 − p)` with a fresh mask
 /// `m ~ Bernoulli(1 − p)` per element per forward pass (the mask is a constant on the
 /// tape, so `∂L/∂x = ∂L/∂y · m / (1 − p)`); in evaluation mode it is the identity.
 ///
 /// The layer owns its random number generator, seeded explicitly, so two runs from the
-/// same seed drop the same units.
+/// same seed drop the same units. Its state is two numbers, the seed and the count of
+/// masks drawn ([`RandomState`], visited by [`Module::visit_random_states`]), so a
+/// training checkpoint saves it and a resumed run draws the same masks.
 ///
 /// ```
 /// use tapegrad_nn::{Dropout, Module};
@@ -31,11 +33,13 @@ use crate::{Module, NnError};
 /// assert_eq!(dropout.forward(&tape, tape.constant(&ones)).unwrap().value(), ones.into_dyn());
 /// # Ok::<(), tapegrad_nn::NnError>(())
 /// ```
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Dropout {
     p: f64,
     training: bool,
-    rng: RefCell<StdRng>,
+    /// Each forward pass's mask comes from a generator seeded by this state, which then
+    /// counts the pass: two numbers that a checkpoint saves and restores exactly.
+    random: Cell<RandomState>,
 }
 
 impl Dropout {
@@ -53,7 +57,9 @@ impl Dropout {
     /// # Ok::<(), tapegrad_nn::NnError>(())
     /// ```
     pub fn new(p: f64, seed: u64) -> Result<Self, NnError> {
-        Self::with_rng(p, StdRng::seed_from_u64(seed))
+        let dropout = Self::with_rng(p, StdRng::seed_from_u64(0))?;
+        dropout.random.set(RandomState { seed, draws: 0 });
+        Ok(dropout)
     }
 
     /// Dropout drawing its masks from `rng`.
@@ -76,7 +82,8 @@ impl Dropout {
                 expected: "in [0, 1)",
             });
         }
-        Ok(Dropout { p, training: true, rng: RefCell::new(rng) })
+        let mut rng = rng;
+        Ok(Dropout { p, training: true, random: Cell::new(RandomState { seed: rng.random(), draws: 0 }) })
     }
 
     /// The drop probability.
@@ -119,7 +126,9 @@ impl<T: Float> Module<T> for Dropout {
         }
         let keep = 1.0 - self.p;
         let scale = T::from_f64(1.0 / keep);
-        let mut rng = self.rng.borrow_mut();
+        let state = self.random.get();
+        let mut rng = state.generator();
+        self.random.set(RandomState { draws: state.draws.wrapping_add(1), ..state });
         let mask = ArrayD::from_shape_simple_fn(input.shape(), || {
             if rng.random::<f64>() < keep {
                 scale
@@ -133,6 +142,10 @@ impl<T: Float> Module<T> for Dropout {
     fn visit_params<'a>(&'a self, _visit: &mut dyn FnMut(&str, ArrayViewD<'a, T>)) {}
 
     fn visit_params_mut(&mut self, _visit: &mut dyn FnMut(&str, ArrayViewMutD<'_, T>)) {}
+
+    fn visit_random_states(&mut self, visit: &mut dyn FnMut(&str, &mut RandomState)) {
+        visit("random", self.random.get_mut());
+    }
 
     fn set_training(&mut self, training: bool) {
         Dropout::set_training(self, training);

@@ -119,6 +119,10 @@ impl<T: Float, M: Module<T>> Module<T> for Frozen<M> {
         self.inner.visit_buffers_mut(visit);
     }
 
+    fn visit_random_states(&mut self, visit: &mut dyn FnMut(&str, &mut crate::RandomState)) {
+        self.inner.visit_random_states(visit);
+    }
+
     fn set_training(&mut self, training: bool) {
         self.inner.set_training(training);
     }

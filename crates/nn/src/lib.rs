@@ -41,7 +41,10 @@ pub use embedding::Embedding;
 pub use error::NnError;
 pub use frozen::Frozen;
 pub use init::Init;
-pub use module::{visit_child, visit_child_buffers, visit_child_buffers_mut, visit_child_mut, Module};
+pub use module::{
+    visit_child, visit_child_buffers, visit_child_buffers_mut, visit_child_mut, visit_child_random_states,
+    Module, RandomState,
+};
 pub use norm::{BatchNorm1d, LayerNorm};
 pub use sequential::Sequential;
 pub use tensor_file::{read_tensors, write_tensors, StoredTensor};

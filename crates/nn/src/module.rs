@@ -87,6 +87,24 @@ pub trait Module<T: Float>: Send {
         let _ = visit;
     }
 
+    /// Calls `visit(name, state)` for the state of every random number generator the
+    /// module draws from in `forward` ([`Dropout`](crate::Dropout)'s), in a fixed order,
+    /// so that a training checkpoint can save them and a resumed run draw the same numbers.
+    /// None by default; a container visits its children's (see
+    /// [`visit_child_random_states`]).
+    ///
+    /// ```
+    /// use tapegrad_nn::{Dropout, Module, RandomState, Sequential, ReLU};
+    /// let mut model = Sequential::<f32>::new().add(ReLU).add(Dropout::new(0.5, 42)?);
+    /// let mut states = Vec::new();
+    /// model.visit_random_states(&mut |name, state| states.push((name.to_string(), *state)));
+    /// assert_eq!(states, [("layers.1.random".to_string(), RandomState { seed: 42, draws: 0 })]);
+    /// # Ok::<(), tapegrad_nn::NnError>(())
+    /// ```
+    fn visit_random_states(&mut self, visit: &mut dyn FnMut(&str, &mut RandomState)) {
+        let _ = visit;
+    }
+
     /// Switches between training and evaluation behaviour (e.g. Dropout is the identity
     /// in evaluation). Layers without such behaviour ignore it (the default).
     fn set_training(&mut self, training: bool) {
@@ -183,6 +201,57 @@ pub fn visit_child_buffers_mut<T: Float>(
 ) {
     let mut full = NameBuffer::default();
     child.visit_buffers_mut(&mut |name, buffer| visit(full.name(&prefix, name), buffer));
+}
+
+/// [`visit_child`] for [`visit_random_states`](Module::visit_random_states).
+///
+/// ```
+/// use tapegrad_nn::{visit_child_random_states, Dropout};
+/// let mut dropout = Dropout::new(0.1, 7)?;
+/// let mut names = Vec::new();
+/// visit_child_random_states::<f32>("head", &mut dropout, &mut |name, _| names.push(name.to_string()));
+/// assert_eq!(names, ["head.random"]);
+/// # Ok::<(), tapegrad_nn::NnError>(())
+/// ```
+pub fn visit_child_random_states<T: Float>(
+    prefix: impl std::fmt::Display,
+    child: &mut (impl Module<T> + ?Sized),
+    visit: &mut dyn FnMut(&str, &mut RandomState),
+) {
+    let mut full = NameBuffer::default();
+    child.visit_random_states(&mut |name, state| visit(full.name(&prefix, name), state));
+}
+
+/// The state of a random number generator that a module draws from: a seed and the
+/// number of draws made so far (Dropout counts a draw per forward pass, and seeds each
+/// pass's generator from both numbers). Two numbers, so a checkpoint saves it exactly.
+///
+/// ```
+/// use rand::RngExt;
+/// let state = tapegrad_nn::RandomState { seed: 7, draws: 3 };
+/// let (a, b): (u64, u64) = (state.generator().random(), state.generator().random());
+/// assert_eq!(a, b); // the same state, the same numbers
+/// let next = tapegrad_nn::RandomState { draws: 4, ..state };
+/// assert_ne!(a, next.generator().random::<u64>());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct RandomState {
+    /// The seed the module was built with.
+    pub seed: u64,
+    /// How many draws (forward passes) have been made.
+    pub draws: u64,
+}
+
+impl RandomState {
+    /// The generator for the next draw: `StdRng` seeded with a mix of both numbers
+    /// (SplitMix64's finaliser, so neighbouring counts give unrelated seeds).
+    pub fn generator(self) -> rand::rngs::StdRng {
+        use rand::SeedableRng;
+        let mut z = self.seed ^ self.draws.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        rand::rngs::StdRng::seed_from_u64(z ^ (z >> 31))
+    }
 }
 
 /// [`visit_child`] for [`visit_params_mut`](Module::visit_params_mut).

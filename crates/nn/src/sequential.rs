@@ -218,6 +218,12 @@ impl<T: Float> Module<T> for Sequential<T> {
         }
     }
 
+    fn visit_random_states(&mut self, visit: &mut dyn FnMut(&str, &mut crate::RandomState)) {
+        for (i, layer) in self.layers.iter_mut().enumerate() {
+            crate::visit_child_random_states(format_args!("layers.{i}"), &mut **layer, visit);
+        }
+    }
+
     fn set_training(&mut self, training: bool) {
         for layer in &mut self.layers {
             layer.set_training(training);

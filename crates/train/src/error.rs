@@ -66,6 +66,23 @@ pub enum TrainError {
         /// The operating system's error.
         source: std::io::Error,
     },
+    /// A history CSV that [`History::from_csv`](crate::History::from_csv) cannot read.
+    #[error("history CSV, line {line}: {reason}")]
+    HistoryCsv {
+        /// The line, from 1 (the header).
+        line: usize,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A training checkpoint cannot be resumed from: damaged, or made by a run with
+    /// other settings.
+    #[error("{}: cannot resume from this checkpoint: {reason}", path.display())]
+    Checkpoint {
+        /// The checkpoint file.
+        path: PathBuf,
+        /// What does not fit.
+        reason: String,
+    },
     /// The chart could not be drawn.
     #[error("cannot draw {}: {message}", path.display())]
     Plot {

@@ -191,6 +191,89 @@ impl History {
         csv
     }
 
+    /// Reads a history written by [`to_csv`](History::to_csv) (a checkpoint keeps one to
+    /// resume from). Durations come back from their seconds; diagnostics and skipped-batch
+    /// counts are not in the CSV, so they come back empty.
+    ///
+    /// # Errors
+    /// [`TrainError::HistoryCsv`] naming the line and what is wrong: an unknown column, a
+    /// field that is not a number, a row of another width.
+    ///
+    /// ```
+    /// use tapegrad_train::{EpochRecord, History, Metric};
+    /// let mut history = History::default();
+    /// history.push(EpochRecord {
+    ///     epoch: 1,
+    ///     train_loss: 0.1 + 0.2,
+    ///     train_metrics: vec![(Metric::R2, 0.5)],
+    ///     validation_loss: Some(1.0 / 3.0),
+    ///     validation_metrics: vec![(Metric::R2, 0.25)],
+    ///     learning_rate: 1e-3,
+    ///     ..Default::default()
+    /// });
+    /// assert_eq!(History::from_csv(&history.to_csv())?, history); // every f64 exactly
+    /// assert!(History::from_csv("epoch,speed\n1,2\n").is_err());
+    /// # Ok::<(), tapegrad_train::TrainError>(())
+    /// ```
+    pub fn from_csv(text: &str) -> Result<History, TrainError> {
+        let mut lines = text.lines().enumerate();
+        let error = |line: usize, reason: String| TrainError::HistoryCsv { line: line + 1, reason };
+        let Some((_, header)) = lines.next() else { return Ok(History::default()) };
+        let columns: Vec<&str> = header.split(',').collect();
+        let metric = |name: &str| {
+            [Metric::Accuracy, Metric::Mse, Metric::Mae, Metric::R2].into_iter().find(|m| m.name() == name)
+        };
+        for column in &columns {
+            let known =
+                matches!(*column, "epoch" | "train_loss" | "validation_loss" | "learning_rate" | "seconds")
+                    || column.strip_prefix("train_").and_then(metric).is_some()
+                    || column.strip_prefix("validation_").and_then(metric).is_some();
+            if !known {
+                return Err(error(0, format!("unknown column `{column}`")));
+            }
+        }
+        let mut history = History::default();
+        for (index, line) in lines {
+            let fields: Vec<&str> = line.split(',').collect();
+            if fields.len() != columns.len() {
+                return Err(error(
+                    index,
+                    format!("{} fields, the header has {}", fields.len(), columns.len()),
+                ));
+            }
+            let mut record = EpochRecord::default();
+            for (column, field) in columns.iter().zip(&fields) {
+                if field.is_empty() {
+                    continue;
+                }
+                let value: f64 = field
+                    .parse()
+                    .map_err(|_| error(index, format!("`{field}` in column `{column}` is not a number")))?;
+                match *column {
+                    "epoch" => {
+                        record.epoch = field
+                            .parse()
+                            .map_err(|_| error(index, format!("epoch `{field}` is not a whole number")))?
+                    }
+                    "train_loss" => record.train_loss = value,
+                    "validation_loss" => record.validation_loss = Some(value),
+                    "learning_rate" => record.learning_rate = value,
+                    "seconds" => {
+                        record.duration = Duration::try_from_secs_f64(value)
+                            .map_err(|_| error(index, format!("{value} is not a duration in seconds")))?
+                    }
+                    other => match (other.strip_prefix("train_"), other.strip_prefix("validation_")) {
+                        (Some(name), _) => record.train_metrics.extend(metric(name).map(|m| (m, value))),
+                        (_, Some(name)) => record.validation_metrics.extend(metric(name).map(|m| (m, value))),
+                        _ => {}
+                    },
+                }
+            }
+            history.push(record);
+        }
+        Ok(history)
+    }
+
     /// Writes [`to_csv`](History::to_csv) to `path`, atomically (a kill leaves the old
     /// file or the new one, whole; see [`tapegrad_nn::write_atomically`]).
     ///

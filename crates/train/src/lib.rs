@@ -10,9 +10,11 @@
 
 #![warn(missing_docs, clippy::missing_panics_doc, clippy::missing_errors_doc)]
 
+mod checkpoint;
 mod diagnostics;
 mod error;
 mod evaluate;
+mod fit;
 mod history;
 mod metric;
 #[cfg(feature = "plot")]
@@ -23,8 +25,9 @@ mod trainer;
 pub use diagnostics::{Diagnostics, ParamDiagnostics};
 pub use error::TrainError;
 pub use evaluate::{evaluate, evaluate_with};
+pub use fit::EpochEnd;
 pub use history::{EpochRecord, History};
 pub use metric::{Loss, Metric, Monitor, TrainTargets};
 #[cfg(feature = "plot")]
 pub use plot::write_decision_boundary_svg;
-pub use trainer::{EpochEnd, OnNonFinite, Progress, Trainer};
+pub use trainer::{OnNonFinite, Progress, Trainer};

@@ -7,16 +7,17 @@ use std::time::Instant;
 use indicatif::{ProgressBar, ProgressStyle};
 use ndarray::ArrayD;
 use rand::rngs::StdRng;
-use rand::SeedableRng;
 use tapegrad_data::Dataset;
 use tapegrad_loss::LossError;
-use tapegrad_nn::Module;
+use tapegrad_nn::{Module, RandomState};
 use tapegrad_optim::{global_grad_norm, EarlyStopping, Mode, Optimizer};
 use tapegrad_tape::{Float, Tape, Var};
 
+use crate::checkpoint;
 use crate::diagnostics::{Diagnostics, DiagnosticsAccumulator};
+use crate::fit::EpochEnd;
 use crate::metric::MetricSums;
-use crate::trainer::{EpochEnd, OnNonFinite, Progress};
+use crate::trainer::{OnNonFinite, Progress};
 use crate::{EpochRecord, History, Metric, Monitor, TrainError, TrainTargets, Trainer};
 
 /// Rows evaluated per inference tape, so memory stays flat on large data sets.
@@ -79,12 +80,40 @@ where
         None => None,
     };
     let mut best = Best { value: None, weights: None };
-    let mut rng = StdRng::seed_from_u64(trainer.seed);
     let mut history = History::default();
-    for epoch in 1..=trainer.epochs {
+    let (mut done, mut finished) = (0, false);
+    if trainer.resume {
+        let dir = trainer.checkpoint_dir.as_deref().ok_or_else(|| {
+            TrainError::InvalidSetting(
+                "resume(true) needs checkpoint_every_epoch(dir) to say where from".into(),
+            )
+        })?;
+        if let Some(resumed) = checkpoint::load(dir, trainer, model, optimizer)? {
+            // The early-stopping counters and the best epoch follow from the history.
+            for record in &resumed.history.epochs {
+                let value = monitor.value(record).unwrap_or(f64::NAN);
+                if improves(value, best.value.map(|(v, _)| v), monitor.mode()) {
+                    best.value = Some((value, record.epoch));
+                }
+                if stopper.as_mut().is_some_and(|stopper| stopper.step(value)) {
+                    // The checkpointed run had stopped early: it is finished.
+                    finished = true;
+                }
+            }
+            best.weights = resumed.best_weights;
+            done = resumed.epoch;
+            history = resumed.history;
+        }
+    }
+    let names = checkpoint::tensor_names(&*model);
+    let last = if finished { done } else { trainer.epochs };
+    for epoch in done + 1..=last {
         let start = Instant::now();
         let learning_rate = optimizer.learning_rate().to_f64();
         model.set_training(true);
+        // Each epoch's shuffle has its own generator, from the seed and the epoch, so a
+        // resumed run shuffles as the uninterrupted one would.
+        let mut rng = RandomState { seed: trainer.seed, draws: epoch as u64 }.generator();
         let trained = train_epoch(trainer, model, optimizer, train, loss, epoch, &mut rng)?;
         model.set_training(false);
         let (validation_loss, validation_metrics) = match validation {
@@ -115,7 +144,11 @@ where
         if improves(value, best.value.map(|(v, _)| v), monitor.mode()) {
             best.value = Some((value, epoch));
             if trainer.restore_best {
-                best.weights = Some(snapshot(&*model));
+                let weights = snapshot(&*model);
+                if let Some(dir) = &trainer.checkpoint_dir {
+                    checkpoint::save_best(dir, &weights, &names)?;
+                }
+                best.weights = Some(weights);
             }
             if let Some(path) = &trainer.checkpoint_best {
                 tapegrad_nn::save_weights(&*model, path).map_err(|err| match err {
@@ -128,6 +161,9 @@ where
         let stop = stopper.as_mut().is_some_and(|stopper| stopper.step(value));
         let Some(record) = history.epochs.last() else { break };
         let go_on = callback(EpochEnd { record, history: &history, model, optimizer, best: best.value })?;
+        if let Some(dir) = &trainer.checkpoint_dir {
+            checkpoint::save(dir, trainer, model, &*optimizer, &history, epoch)?;
+        }
         if !go_on || stop {
             break;
         }

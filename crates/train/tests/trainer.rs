@@ -443,3 +443,105 @@ fn a_callback_error_stops_training_with_it() {
         .unwrap_err();
     assert_eq!(err.to_string(), "Trainer: stop here");
 }
+
+// ---- Issue 12: checkpoints that resume a run bit for bit ----
+
+fn dropout_model(seed: u64) -> Sequential<f32> {
+    let mut rng = StdRng::seed_from_u64(seed);
+    Sequential::new()
+        .add(Dense::new(2, 16, &mut rng))
+        .add(tapegrad_nn::BatchNorm1d::new(16))
+        .add(ReLU)
+        .add(tapegrad_nn::Dropout::new(0.3, 11).unwrap())
+        .add(Dense::new(16, 2, &mut rng))
+}
+
+fn buffers(model: &impl Module<f32>) -> Vec<f32> {
+    let mut out = Vec::new();
+    model.visit_buffers(&mut |_, b| out.extend(b.iter().copied()));
+    out
+}
+
+#[test]
+fn an_interrupted_run_resumes_bit_for_bit_with_early_stopping_and_the_best_epoch() {
+    let (train, test) = (blobs(1), blobs(2));
+    let dir = std::env::temp_dir().join(format!("tapegrad-train-resume-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let trainer = Trainer::new()
+        .batch_size(16)
+        .quiet(true)
+        .early_stopping(6, 0.0)
+        .restore_best_weights(true)
+        .monitor(Monitor::Validation(Metric::Accuracy));
+    let adam = || Adam::builder().learning_rate(0.05).build().unwrap();
+    // The lr schedule lives in the callback: the checkpoint must carry the changed rate.
+    let decay = |end: tapegrad_train::EpochEnd<'_, f32, Sequential<f32>>| {
+        end.optimizer.set_learning_rate(end.optimizer.learning_rate() * 0.8);
+        Ok(true)
+    };
+
+    let (mut straight, mut opt) = (dropout_model(5), adam());
+    let whole = trainer
+        .clone()
+        .epochs(40)
+        .fit_with_callback(&mut straight, &mut opt, &train, Some(&test), decay)
+        .unwrap();
+
+    let resumable = trainer.clone().checkpoint_every_epoch(&dir).resume(true);
+    let mut lengths = Vec::new();
+    let mut model = dropout_model(5);
+    for stop_at in [2, 5, 9, 40] {
+        // A fresh process each time: a new model and optimizer, the state from the files.
+        model = dropout_model(5);
+        let mut opt = adam();
+        let history = resumable
+            .clone()
+            .epochs(stop_at)
+            .fit_with_callback(&mut model, &mut opt, &train, Some(&test), decay)
+            .unwrap();
+        lengths.push(history.epochs.len());
+        if stop_at == 40 {
+            assert_eq!(history.epochs.len(), whole.epochs.len());
+            for (a, b) in history.epochs.iter().zip(&whole.epochs) {
+                assert_eq!(
+                    (a.train_loss, a.validation_loss, a.learning_rate),
+                    (b.train_loss, b.validation_loss, b.learning_rate)
+                );
+            }
+        }
+    }
+    assert!(lengths[0] == 2 && lengths[1] == 5, "{lengths:?}");
+    assert_eq!(params(&model), params(&straight), "weights bit for bit");
+    assert_eq!(buffers(&model), buffers(&straight), "running statistics bit for bit");
+    assert!(whole.epochs.len() < 40, "early stopping happened: {}", whole.epochs.len());
+
+    // A checkpoint of another run's settings is refused, and nothing is changed.
+    let mut other = dropout_model(6);
+    let before = params(&other);
+    let err =
+        resumable.clone().seed(3).epochs(50).fit(&mut other, &mut adam(), &train, Some(&test)).unwrap_err();
+    assert!(err.to_string().contains("cannot resume from this checkpoint: it was made with seed 0"), "{err}");
+    assert_eq!(params(&other), before);
+    // So is a model of another shape (the weight file names the problem).
+    let mut rng = StdRng::seed_from_u64(0);
+    let mut wider =
+        Sequential::new().add(Dense::<f32>::new(2, 8, &mut rng)).add(ReLU).add(Dense::new(8, 2, &mut rng));
+    assert!(resumable.clone().epochs(50).fit(&mut wider, &mut adam(), &train, Some(&test)).is_err());
+    // A damaged checkpoint is an error, not a panic.
+    let model_file = dir.join("model.safetensors");
+    let bytes = std::fs::read(&model_file).unwrap();
+    std::fs::write(&model_file, &bytes[..bytes.len() / 2]).unwrap();
+    assert!(resumable
+        .clone()
+        .epochs(50)
+        .fit(&mut dropout_model(5), &mut adam(), &train, Some(&test))
+        .is_err());
+    // Resuming needs a directory.
+    let err = Trainer::new()
+        .quiet(true)
+        .resume(true)
+        .fit(&mut dropout_model(5), &mut adam(), &train, None)
+        .unwrap_err();
+    assert!(matches!(err, TrainError::InvalidSetting(_)), "{err:?}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
