@@ -188,6 +188,59 @@ pub fn clip_gradients<T: Float>(
     Ok(total)
 }
 
+/// Clips the gradients of `model`'s parameters in a [`Grads`] store in place, as
+/// `torch.nn.utils.clip_grad_norm_(model.parameters(), …)` does (or `clip_grad_value_`),
+/// and returns the total norm before clipping (`None` when clipping by value or not at
+/// all). The norm is over all of the model's parameter gradients together; parameters
+/// without a gradient count as zero. Use it to clip once and then step an optimizer that
+/// does not clip, or to log the norm.
+///
+/// # Errors
+/// [`OptimError::InvalidHyperparameter`] for a negative or non-finite threshold;
+/// [`OptimError::NonFiniteGradients`] when the norm is NaN or infinite, in which case the
+/// gradients are left as they were.
+///
+/// ```
+/// use ndarray::array;
+/// use tapegrad_nn::{Dense, Module};
+/// use tapegrad_optim::{clip_param_grads, GradientClipping};
+/// use tapegrad_tape::Tape;
+/// let model = Dense::from_arrays(array![[3.0f64], [4.0]], None);
+/// let tape = Tape::new();
+/// let loss = model.forward(&tape, tape.constant(array![[3.0, 4.0]]))?.sum();
+/// let mut grads = tape.backward(loss); // ∂L/∂W = xᵀ = [[3], [4]]: norm 5
+/// let total = clip_param_grads(&model, &mut grads, GradientClipping::Norm(1.0))?;
+/// assert_eq!(total, Some(5.0));
+/// let clipped = grads.param(&model.weight).unwrap();
+/// assert!((clipped[[0, 0]] - 0.6).abs() < 1e-12 && (clipped[[1, 0]] - 0.8).abs() < 1e-12);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn clip_param_grads<T: Float>(
+    model: &dyn Module<T>,
+    grads: &mut Grads<T>,
+    clipping: GradientClipping<T>,
+) -> Result<Option<T>, OptimError> {
+    clipping.validate("clip_param_grads")?;
+    let (clip, total) = clipping
+        .plan(|| {
+            let mut norms = Vec::new();
+            if let Some(norm) = clipping.tensor_norm() {
+                model.visit_params(&mut |_, param| norms.extend(grads.param(&param).map(|g| norm(&g))));
+            }
+            norms
+        })
+        .map_err(|norm| OptimError::NonFiniteGradients {
+            optimizer: "clip_param_grads",
+            norm: norm.to_f64(),
+        })?;
+    model.visit_params(&mut |_, param| {
+        if let Some(grad) = grads.param_mut(&param) {
+            clip.apply_in_place(grad);
+        }
+    });
+    Ok(total)
+}
+
 /// The largest absolute element of one gradient (NaN if it holds a NaN).
 pub(crate) fn max_abs<T: Float>(grad: &ArrayViewD<'_, T>) -> T {
     grad.iter().fold(T::zero(), |m, &g| crate::elementwise::nan_max(m, g.abs()))

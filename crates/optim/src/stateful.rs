@@ -54,12 +54,89 @@ pub trait UpdateRule<T: Float> {
 pub struct Stateful<T: Float, R: UpdateRule<T>> {
     config: R,
     states: BTreeMap<String, R::State>,
+    /// Parameter groups: name prefixes with their own hyperparameters, and each group's
+    /// learning rate as first set (schedules scale it with the base rate).
+    groups: Vec<Group<T, R>>,
+    /// The base learning rate when the groups were made, which their rates scale from.
+    base_learning_rate: T,
+}
+
+/// A parameter group: the names it covers and its hyperparameters.
+#[derive(Debug, Clone)]
+struct Group<T, R> {
+    prefixes: Vec<String>,
+    config: R,
+    learning_rate: T,
+}
+
+impl<T, R> Group<T, R> {
+    /// Whether `name` is one of the prefixes or starts with one and a dot.
+    fn covers(&self, name: &str) -> bool {
+        self.prefixes.iter().any(|prefix| {
+            name == prefix || (name.starts_with(prefix.as_str()) && name[prefix.len()..].starts_with('.'))
+        })
+    }
 }
 
 impl<T: Float, R: UpdateRule<T>> Stateful<T, R> {
     /// An optimizer with no state yet (what each config's `build()` returns).
     pub(crate) fn with_rule(config: R) -> Self {
-        Stateful { config, states: BTreeMap::new() }
+        let base_learning_rate = config.learning_rate();
+        Stateful { config, states: BTreeMap::new(), groups: Vec::new(), base_learning_rate }
+    }
+
+    /// Adds a parameter group (`torch.optim`'s `param_groups`): the parameters named by
+    /// `names` — a parameter's full name, or a prefix such as `"layers.0"` that covers
+    /// `layers.0.weight` and `layers.0.bias` — are updated with the hyperparameters of
+    /// `optimizer` (another optimizer of the same kind, built and checked as usual)
+    /// instead of this one's. A parameter takes the first group that covers it, or else
+    /// this optimizer's own hyperparameters.
+    ///
+    /// Learning-rate schedules scale every group with the base rate:
+    /// [`set_learning_rate`](Optimizer::set_learning_rate) multiplies each group's rate by
+    /// the same factor as the base rate (a group at a tenth of the base stays at a tenth).
+    /// Clipping is the base optimizer's, over all the parameters together.
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// use tapegrad_optim::{NamedParam, Optimizer, Sgd};
+    /// // A pretrained body learns ten times slower than the new head.
+    /// let mut sgd = Sgd::builder().learning_rate(0.1).build()?
+    ///     .group(["body"], Sgd::builder().learning_rate(0.01).build()?);
+    /// let (mut body, mut head) = (array![1.0], array![1.0]);
+    /// let _report = sgd.step_params(&mut [
+    ///     NamedParam::new("body.weight", &mut body, &array![1.0]),
+    ///     NamedParam::new("head.weight", &mut head, &array![1.0]),
+    /// ])?;
+    /// assert_eq!((body[0], head[0]), (0.99, 0.9));
+    /// sgd.set_learning_rate(0.05); // halves every group
+    /// assert_eq!(sgd.config_for("body.weight").learning_rate, 0.005);
+    /// # Ok::<(), tapegrad_optim::OptimError>(())
+    /// ```
+    pub fn group<S: Into<String>>(mut self, names: impl IntoIterator<Item = S>, optimizer: Self) -> Self {
+        let config = optimizer.config;
+        let learning_rate = config.learning_rate();
+        self.groups.push(Group {
+            prefixes: names.into_iter().map(Into::into).collect(),
+            config,
+            learning_rate,
+        });
+        self.base_learning_rate = self.config.learning_rate();
+        self
+    }
+
+    /// The hyperparameters that the parameter `name` is updated with: its group's, or
+    /// this optimizer's own.
+    ///
+    /// ```
+    /// let adam = tapegrad_optim::Adam::<f64>::builder().build()?
+    ///     .group(["embedding"], tapegrad_optim::Adam::builder().weight_decay(0.0).learning_rate(1e-2).build()?);
+    /// assert_eq!(adam.config_for("embedding.weight").learning_rate, 1e-2);
+    /// assert_eq!(adam.config_for("head.weight").learning_rate, 1e-3);
+    /// # Ok::<(), tapegrad_optim::OptimError>(())
+    /// ```
+    pub fn config_for(&self, name: &str) -> &R {
+        self.groups.iter().find(|group| group.covers(name)).map_or(&self.config, |group| &group.config)
     }
 
     /// The hyperparameters (the learning rate as last set).
@@ -105,6 +182,16 @@ impl<T: Float, R: UpdateRule<T>> Optimizer<T> for Stateful<T, R> {
     fn set_learning_rate(&mut self, learning_rate: T) {
         assert_learning_rate(R::NAME, learning_rate);
         self.config.set_learning_rate(learning_rate);
+        let base = self.base_learning_rate;
+        for group in &mut self.groups {
+            // Each group keeps its ratio to the base rate (a base of 0 leaves it as set).
+            let scaled = if base > T::zero() {
+                group.learning_rate * (learning_rate / base)
+            } else {
+                group.learning_rate
+            };
+            group.config.set_learning_rate(scaled);
+        }
     }
 
     fn clipping(&self) -> GradientClipping<T> {
@@ -113,11 +200,13 @@ impl<T: Float, R: UpdateRule<T>> Optimizer<T> for Stateful<T, R> {
 
     fn update_param(&mut self, name: &str, param: ArrayViewMutD<'_, T>, grad: ArrayViewD<'_, T>) {
         // Look up before inserting, so that a step allocates no key once states exist.
+        let config =
+            self.groups.iter().find(|group| group.covers(name)).map_or(&self.config, |group| &group.config);
         if !self.states.contains_key(name) {
-            self.states.insert(name.to_owned(), self.config.new_state(param.shape()));
+            self.states.insert(name.to_owned(), config.new_state(param.shape()));
         }
         let state = self.states.get_mut(name).expect("the state was inserted above");
-        self.config.update(param, grad, state);
+        config.update(param, grad, state);
     }
 
     fn export_state(&self) -> BTreeMap<String, StateEntry<T>> {

@@ -230,3 +230,56 @@ fn clip_gradients_without_an_optimizer() {
     assert_eq!(d, array![f64::INFINITY, 1.0]);
     assert!(clip_gradients(&mut [c.view_mut().into_dyn()], GradientClipping::Norm(-1.0)).is_err());
 }
+
+/// Issue 12: clipping a gradient store in place gives the same step as the optimizer's own
+/// clipping, for a scalar parameter too.
+#[test]
+fn clipping_a_grads_store_in_place_matches_the_optimizers_clipping() {
+    use ndarray::{array, Array0};
+    use tapegrad_optim::{clip_param_grads, GradientClipping, Optimizer, Sgd};
+    struct Two {
+        w: ndarray::Array1<f64>,
+        s: Array0<f64>,
+    }
+    impl tapegrad_nn::Module<f64> for Two {
+        fn forward<'t>(
+            &'t self,
+            tape: &'t tapegrad_tape::Tape<'t, f64>,
+            x: tapegrad_tape::Var<'t, f64>,
+        ) -> Result<tapegrad_tape::Var<'t, f64>, tapegrad_nn::NnError> {
+            Ok((x * tape.param(&self.w)).sum() * tape.param(&self.s))
+        }
+        fn visit_params<'a>(&'a self, visit: &mut dyn FnMut(&str, ndarray::ArrayViewD<'a, f64>)) {
+            visit("w", self.w.view().into_dyn());
+            visit("s", self.s.view().into_dyn());
+        }
+        fn visit_params_mut(&mut self, visit: &mut dyn FnMut(&str, ndarray::ArrayViewMutD<'_, f64>)) {
+            visit("w", self.w.view_mut().into_dyn());
+            visit("s", self.s.view_mut().into_dyn());
+        }
+    }
+    use tapegrad_nn::Module;
+    for clipping in
+        [GradientClipping::Norm(0.5), GradientClipping::InfNorm(0.5), GradientClipping::Value(0.5)]
+    {
+        let mut by_store = Two { w: array![1.0, -2.0], s: Array0::from_elem((), 3.0) };
+        let mut by_optimizer = Two { w: array![1.0, -2.0], s: Array0::from_elem((), 3.0) };
+        let x = array![0.5, 4.0];
+        let tape = tapegrad_tape::Tape::new();
+        let mut grads = tape.backward(by_store.forward(&tape, tape.constant(&x)).unwrap());
+        let total = clip_param_grads(&by_store, &mut grads, clipping).unwrap();
+        let mut plain = Sgd::builder().learning_rate(0.1).build().unwrap();
+        let _report = plain.step(&mut by_store, &grads).unwrap();
+
+        let tape = tapegrad_tape::Tape::new();
+        let grads = tape.backward(by_optimizer.forward(&tape, tape.constant(&x)).unwrap());
+        let mut clipping_sgd = Sgd::builder().learning_rate(0.1).clipping(clipping).build().unwrap();
+        let report = clipping_sgd.step(&mut by_optimizer, &grads).unwrap();
+        assert_eq!(
+            (by_store.w.clone(), by_store.s.clone()),
+            (by_optimizer.w.clone(), by_optimizer.s.clone()),
+            "{clipping:?}"
+        );
+        assert_eq!(total, report.total_norm, "{clipping:?}");
+    }
+}

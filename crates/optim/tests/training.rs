@@ -225,3 +225,59 @@ fn every_optimizer_leaves_frozen_parameters_untouched() {
         }
     }
 }
+
+/// Issue 12: parameter groups. Each parameter is updated with its group's
+/// hyperparameters, exactly as a separate optimizer with those settings would; schedules
+/// scale every group by the same factor.
+#[test]
+fn parameter_groups_update_each_parameter_with_its_groups_settings() {
+    use tapegrad_optim::{AdamW, RmsProp};
+    let grads = [array![0.5, -1.0], array![2.0, 0.25], array![-0.75, 1.5]];
+    let names = ["body.0.weight", "body.1.bias", "head.weight"];
+    // A grouped optimizer against two plain ones: body with one, head with the other.
+    macro_rules! check {
+        ($kind:ident, $base:expr, $body:expr) => {{
+            let mut grouped = $base.build().unwrap().group(["body"], $body.build().unwrap());
+            let (mut plain_head, mut plain_body) = ($base.build().unwrap(), $body.build().unwrap());
+            let mut params: Vec<Array1<f64>> = vec![array![1.0, 2.0], array![-1.0, 0.5], array![0.3, 0.3]];
+            let mut expected = params.clone();
+            for step in 0..3 {
+                if step == 2 {
+                    grouped.set_learning_rate(grouped.learning_rate() * 0.5);
+                    plain_head.set_learning_rate(plain_head.learning_rate() * 0.5);
+                    plain_body.set_learning_rate(plain_body.learning_rate() * 0.5);
+                }
+                let mut named: Vec<NamedParam<'_, f64>> = params
+                    .iter_mut()
+                    .zip(&grads)
+                    .zip(names)
+                    .map(|((p, g), name)| NamedParam::new(name, p, g))
+                    .collect();
+                let _report = grouped.step_params(&mut named).unwrap();
+                for ((p, g), name) in expected.iter_mut().zip(&grads).zip(names) {
+                    let optimizer: &mut dyn Optimizer<f64> =
+                        if name.starts_with("body.") { &mut plain_body } else { &mut plain_head };
+                    let _report = optimizer.step_params(&mut [NamedParam::new(name, p, g)]).unwrap();
+                }
+            }
+            assert_eq!(params, expected, "{}", stringify!($kind));
+        }};
+    }
+    check!(
+        Sgd,
+        Sgd::builder().learning_rate(0.1).momentum(0.9),
+        Sgd::builder().learning_rate(0.01).weight_decay(0.1)
+    );
+    check!(Adam, Adam::builder().learning_rate(0.1), Adam::builder().learning_rate(0.02).amsgrad(true));
+    check!(
+        AdamW,
+        AdamW::builder().learning_rate(0.1),
+        AdamW::builder().learning_rate(0.05).weight_decay(0.5)
+    );
+    check!(Adagrad, Adagrad::builder().learning_rate(0.1), Adagrad::builder().learning_rate(0.3));
+    check!(
+        RmsProp,
+        RmsProp::builder().learning_rate(0.01),
+        RmsProp::builder().learning_rate(0.001).centered(true)
+    );
+}

@@ -1,6 +1,6 @@
 //! `Grads`: the gradient store backward returns, separate from the tape and outliving it.
 
-use ndarray::{ArrayBase, ArrayD, ArrayViewD, Data, Dimension, Zip};
+use ndarray::{ArrayBase, ArrayD, ArrayViewD, ArrayViewMutD, Data, Dimension, Zip};
 
 use crate::params::SharedRegistry;
 use crate::value::scalar_view;
@@ -103,6 +103,39 @@ impl<T: Float> Grads<T> {
     {
         let (_, index) = self.params.find(array)?;
         self.view_at(index)
+    }
+
+    /// The gradient of a parameter, as [`param`](Grads::param) finds it, to change in
+    /// place (clip it, add noise, average it with another store's) before an optimizer
+    /// reads it.
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// let w = array![2.0, 3.0];
+    /// let mut grads = {
+    ///     let tape = tapegrad_tape::Tape::new();
+    ///     let loss = (tape.param(&w) * 10.0).sum();
+    ///     tape.backward(loss)
+    /// };
+    /// grads.param_mut(&w).unwrap().mapv_inplace(|g| g / 10.0);
+    /// assert_eq!(grads.param(&w).unwrap(), &array![1.0, 1.0].into_dyn());
+    /// ```
+    pub fn param_mut<S, D>(&mut self, array: &ArrayBase<S, D>) -> Option<ArrayViewMutD<'_, T>>
+    where
+        S: Data<Elem = T>,
+        D: Dimension,
+    {
+        let (_, index) = self.params.find(array)?;
+        // A bare number becomes a 0-d array, which can be lent mutably.
+        if let Some(Slot::Scalar(value)) = self.slots.get(index).copied() {
+            self.arrays.push(ArrayD::from_elem(ndarray::IxDyn(&[]), value));
+            let at = u32::try_from(self.arrays.len() - 1).expect("fewer than 2³² gradients");
+            self.slots[index] = Slot::Array(at);
+        }
+        match self.slots.get(index)? {
+            Slot::Array(at) => Some(self.arrays[*at as usize].view_mut()),
+            _ => None,
+        }
     }
 
     /// How many values received a gradient.
