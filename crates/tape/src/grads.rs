@@ -128,9 +128,11 @@ impl<T: Float> Grads<T> {
         let (_, index) = self.params.find(array)?;
         // A bare number becomes a 0-d array, which can be lent mutably.
         if let Some(Slot::Scalar(value)) = self.slots.get(index).copied() {
-            self.arrays.push(ArrayD::from_elem(ndarray::IxDyn(&[]), value));
-            let at = u32::try_from(self.arrays.len() - 1).expect("fewer than 2³² gradients");
-            self.slots[index] = Slot::Array(at);
+            // A store has fewer arrays than its tape has nodes, and nodes are counted in u32.
+            if let Ok(at) = u32::try_from(self.arrays.len()) {
+                self.arrays.push(ArrayD::from_elem(ndarray::IxDyn(&[]), value));
+                self.slots[index] = Slot::Array(at);
+            }
         }
         match self.slots.get(index)? {
             Slot::Array(at) => Some(self.arrays[*at as usize].view_mut()),
