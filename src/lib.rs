@@ -89,4 +89,6 @@ pub mod docs {
     pub struct LossesAndOptimizers;
     #[doc = include_str!("../docs/05-training-an-mlp.md")]
     pub struct TrainingAnMlp;
+    #[doc = include_str!("../docs/06-tables-to-models.md")]
+    pub struct TablesToModels;
 }
