@@ -54,6 +54,20 @@ impl PenguinNet {
     }
 }
 
+impl Parameters<f32> for PenguinNet {
+    fn visit_params<'a>(&'a self, visit: &mut dyn FnMut(&str, ArrayViewD<'a, f32>)) {
+        visit_child("island", &self.island, visit);
+        visit_child("sex", &self.sex, visit);
+        visit_child("body", &self.body, visit);
+    }
+
+    fn visit_params_mut(&mut self, visit: &mut dyn FnMut(&str, ArrayViewMutD<'_, f32>)) {
+        visit_child_mut("island", &mut self.island, visit);
+        visit_child_mut("sex", &mut self.sex, visit);
+        visit_child_mut("body", &mut self.body, visit);
+    }
+}
+
 impl Module<f32> for PenguinNet {
     fn forward<'t>(&'t self, tape: &'t Tape<'t, f32>, x: Var<'t, f32>) -> Result<Var<'t, f32>, NnError> {
         let rows = x.shape()[0];
@@ -61,16 +75,6 @@ impl Module<f32> for PenguinNet {
         let sex = self.sex.forward(tape, x.slice_axis(1, 1..2))?.reshape(&[rows, 1]);
         let measurements = x.slice_axis(1, 2..6);
         self.body.forward(tape, Var::concat(&[island, sex, measurements], 1))
-    }
-    fn visit_params<'a>(&'a self, visit: &mut dyn FnMut(&str, ArrayViewD<'a, f32>)) {
-        visit_child("island", &self.island, visit);
-        visit_child("sex", &self.sex, visit);
-        visit_child("body", &self.body, visit);
-    }
-    fn visit_params_mut(&mut self, visit: &mut dyn FnMut(&str, ArrayViewMutD<'_, f32>)) {
-        visit_child_mut("island", &mut self.island, visit);
-        visit_child_mut("sex", &mut self.sex, visit);
-        visit_child_mut("body", &mut self.body, visit);
     }
     fn visit_buffers(&self, visit: &mut dyn FnMut(&str, ArrayViewD<'_, f32>)) {
         visit_child_buffers("body", &self.body, visit);

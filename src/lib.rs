@@ -70,7 +70,7 @@ pub mod prelude {
     };
     pub use tapegrad_optim::{Adagrad, Adam, AdamW, GradientClipping, Optimizer, RmsProp, Sgd};
     pub use tapegrad_tape::gradcheck::{check_gradients, numeric_gradient, GradCheck};
-    pub use tapegrad_tape::{Float, Grads, Tape, TapeError, Var};
+    pub use tapegrad_tape::{Float, Grads, Parameters, Tape, TapeError, Var};
     pub use tapegrad_train::{History, Loss, Metric, Monitor, Progress, TrainError, Trainer};
 }
 

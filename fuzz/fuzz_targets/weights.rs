@@ -5,7 +5,7 @@
 mod common;
 
 use libfuzzer_sys::fuzz_target;
-use tapegrad::nn::{load_weights, Dense, Module, ReLU, Sequential};
+use tapegrad::nn::{load_weights, Dense, Parameters, ReLU, Sequential};
 
 fn model() -> Sequential<f32> {
     Sequential::new()
@@ -14,7 +14,7 @@ fn model() -> Sequential<f32> {
         .add(Dense::from_arrays(ndarray::Array2::from_elem((4, 2), -0.25), None))
 }
 
-fn params(model: &impl Module<f32>) -> Vec<u32> {
+fn params(model: &impl Parameters<f32>) -> Vec<u32> {
     let mut out = Vec::new();
     model.visit_params(&mut |_, p| out.extend(p.iter().map(|v| v.to_bits())));
     out

@@ -4,11 +4,15 @@
 use ndarray::{ArrayViewD, ArrayViewMutD};
 use tapegrad_tape::{Float, Tape, Var};
 
-use crate::{Module, NnError};
+use crate::{Module, NnError, Parameters};
 
 /// Implements `Module` for a parameterless layer whose forward is one `Var` method.
 macro_rules! parameterless {
     ($layer:ty, |$self_:ident, $x:ident| $body:expr) => {
+        impl<T: Float> Parameters<T> for $layer {
+            fn visit_params<'a>(&'a self, _visit: &mut dyn FnMut(&str, ArrayViewD<'a, T>)) {}
+            fn visit_params_mut(&mut self, _visit: &mut dyn FnMut(&str, ArrayViewMutD<'_, T>)) {}
+        }
         impl<T: Float> Module<T> for $layer {
             fn forward<'t>(
                 &'t self,
@@ -18,8 +22,6 @@ macro_rules! parameterless {
                 let ($self_, $x) = (self, input);
                 $body
             }
-            fn visit_params<'a>(&'a self, _visit: &mut dyn FnMut(&str, ArrayViewD<'a, T>)) {}
-            fn visit_params_mut(&mut self, _visit: &mut dyn FnMut(&str, ArrayViewMutD<'_, T>)) {}
         }
     };
 }

@@ -4,7 +4,7 @@ use ndarray::{Array1, Array2, ArrayViewD, ArrayViewMutD};
 use rand::Rng;
 use tapegrad_tape::{Float, Tape, Var};
 
-use crate::{Init, Module, NnError};
+use crate::{Init, Module, NnError, Parameters};
 
 /// A fully connected layer: `y = x · W + b` for a batch `x` of shape `[batch, in]`, with
 /// weight `W` of shape `[in, out]` and bias `b` of shape `[out]` (Keras's convention, no
@@ -16,7 +16,7 @@ use crate::{Init, Module, NnError};
 ///
 /// ```
 /// use ndarray::array;
-/// use tapegrad_nn::{Dense, Module};
+/// use tapegrad_nn::{Dense, Module, Parameters};
 /// use tapegrad_tape::Tape;
 ///
 /// let layer = Dense::from_arrays(array![[1.0, 0.0], [0.0, 2.0], [1.0, 1.0]], Some(array![0.5, -0.5]));
@@ -57,7 +57,7 @@ impl<T: Float> Dense<T> {
     ///
     /// ```
     /// use rand::SeedableRng;
-    /// use tapegrad_nn::{Dense, Init, Module};
+    /// use tapegrad_nn::{Dense, Init, Module, Parameters};
     /// let mut rng = rand::rngs::StdRng::seed_from_u64(1);
     /// let layer = Dense::<f64>::with_init(4, 3, Init::HeNormal, None, &mut rng);
     /// assert!(layer.bias.is_none());
@@ -129,6 +129,22 @@ impl<T: Float> Dense<T> {
     }
 }
 
+impl<T: Float> Parameters<T> for Dense<T> {
+    fn visit_params<'a>(&'a self, visit: &mut dyn FnMut(&str, ArrayViewD<'a, T>)) {
+        visit("weight", self.weight.view().into_dyn());
+        if let Some(bias) = &self.bias {
+            visit("bias", bias.view().into_dyn());
+        }
+    }
+
+    fn visit_params_mut(&mut self, visit: &mut dyn FnMut(&str, ArrayViewMutD<'_, T>)) {
+        visit("weight", self.weight.view_mut().into_dyn());
+        if let Some(bias) = &mut self.bias {
+            visit("bias", bias.view_mut().into_dyn());
+        }
+    }
+}
+
 impl<T: Float> Module<T> for Dense<T> {
     fn forward<'t>(&'t self, tape: &'t Tape<'t, T>, input: Var<'t, T>) -> Result<Var<'t, T>, NnError> {
         if !input.with_value(|x| x.ndim() == 2 && x.shape()[1] == self.inputs()) {
@@ -143,19 +159,5 @@ impl<T: Float> Module<T> for Dense<T> {
             Some(bias) => input.affine(&weight, &tape.param(bias)),
             None => input.matmul(&weight),
         })
-    }
-
-    fn visit_params<'a>(&'a self, visit: &mut dyn FnMut(&str, ArrayViewD<'a, T>)) {
-        visit("weight", self.weight.view().into_dyn());
-        if let Some(bias) = &self.bias {
-            visit("bias", bias.view().into_dyn());
-        }
-    }
-
-    fn visit_params_mut(&mut self, visit: &mut dyn FnMut(&str, ArrayViewMutD<'_, T>)) {
-        visit("weight", self.weight.view_mut().into_dyn());
-        if let Some(bias) = &mut self.bias {
-            visit("bias", bias.view_mut().into_dyn());
-        }
     }
 }

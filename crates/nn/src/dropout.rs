@@ -8,7 +8,7 @@ use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 use tapegrad_tape::{Float, Tape, Var};
 
-use crate::{Module, NnError, RandomState};
+use crate::{Module, NnError, Parameters, RandomState};
 
 /// Inverted dropout. In training mode, `y = x · m / (1 − p)` with a fresh mask
 /// `m ~ Bernoulli(1 − p)` per element per forward pass (the mask is a constant on the
@@ -119,6 +119,12 @@ impl Dropout {
     }
 }
 
+impl<T: Float> Parameters<T> for Dropout {
+    fn visit_params<'a>(&'a self, _visit: &mut dyn FnMut(&str, ArrayViewD<'a, T>)) {}
+
+    fn visit_params_mut(&mut self, _visit: &mut dyn FnMut(&str, ArrayViewMutD<'_, T>)) {}
+}
+
 impl<T: Float> Module<T> for Dropout {
     fn forward<'t>(&'t self, tape: &'t Tape<'t, T>, input: Var<'t, T>) -> Result<Var<'t, T>, NnError> {
         if !self.training || self.p == 0.0 {
@@ -138,10 +144,6 @@ impl<T: Float> Module<T> for Dropout {
         });
         Ok(input * tape.constant(mask))
     }
-
-    fn visit_params<'a>(&'a self, _visit: &mut dyn FnMut(&str, ArrayViewD<'a, T>)) {}
-
-    fn visit_params_mut(&mut self, _visit: &mut dyn FnMut(&str, ArrayViewMutD<'_, T>)) {}
 
     fn visit_random_states(&mut self, visit: &mut dyn FnMut(&str, &mut RandomState)) {
         visit("random", self.random.get_mut());

@@ -6,7 +6,7 @@ use rand::Rng;
 use rand_distr::{Distribution, StandardNormal};
 use tapegrad_tape::{Float, Tape, Var};
 
-use crate::{Module, NnError};
+use crate::{Module, NnError, Parameters};
 
 /// A table of `count` learned vectors of length `dim` (PyTorch's `Embedding`, Keras's
 /// `Embedding`): each input element is an index, replaced by its row of `weight`, so an
@@ -91,6 +91,16 @@ impl<T: Float> Embedding<T> {
     }
 }
 
+impl<T: Float> Parameters<T> for Embedding<T> {
+    fn visit_params<'a>(&'a self, visit: &mut dyn FnMut(&str, ArrayViewD<'a, T>)) {
+        visit("weight", self.weight.view().into_dyn());
+    }
+
+    fn visit_params_mut(&mut self, visit: &mut dyn FnMut(&str, ArrayViewMutD<'_, T>)) {
+        visit("weight", self.weight.view_mut().into_dyn());
+    }
+}
+
 impl<T: Float> Module<T> for Embedding<T> {
     fn forward<'t>(&'t self, tape: &'t Tape<'t, T>, input: Var<'t, T>) -> Result<Var<'t, T>, NnError> {
         let count = self.count();
@@ -115,13 +125,5 @@ impl<T: Float> Module<T> for Embedding<T> {
         shape.push(self.dim());
         let rows = tape.param(&self.weight).select(0, &indices)?;
         Ok(rows.reshape(&shape))
-    }
-
-    fn visit_params<'a>(&'a self, visit: &mut dyn FnMut(&str, ArrayViewD<'a, T>)) {
-        visit("weight", self.weight.view().into_dyn());
-    }
-
-    fn visit_params_mut(&mut self, visit: &mut dyn FnMut(&str, ArrayViewMutD<'_, T>)) {
-        visit("weight", self.weight.view_mut().into_dyn());
     }
 }

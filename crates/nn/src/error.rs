@@ -91,3 +91,12 @@ pub enum NnError {
     #[error(transparent)]
     Tape(#[from] tapegrad_tape::TapeError),
 }
+
+impl From<tapegrad_tape::FileError> for NnError {
+    fn from(err: tapegrad_tape::FileError) -> Self {
+        match err {
+            tapegrad_tape::FileError::Io { action, path, source } => NnError::Io { action, path, source },
+            tapegrad_tape::FileError::Corrupt { path, reason } => NnError::CorruptWeights { path, reason },
+        }
+    }
+}

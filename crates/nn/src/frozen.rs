@@ -3,7 +3,7 @@
 use ndarray::{ArrayViewD, ArrayViewMutD};
 use tapegrad_tape::{Float, Tape, Var};
 
-use crate::{Module, NnError};
+use crate::{Module, NnError, Parameters};
 
 /// A module whose parameters are frozen, all of them or the named ones: its forward
 /// pass records them with [`Tape::freeze`], so backward computes no gradient for them and
@@ -15,7 +15,7 @@ use crate::{Module, NnError};
 /// ```
 /// use ndarray::array;
 /// use rand::SeedableRng;
-/// use tapegrad_nn::{Dense, Frozen, Module, Sequential};
+/// use tapegrad_nn::{Dense, Frozen, Module, Sequential, Parameters};
 /// use tapegrad_tape::Tape;
 ///
 /// let mut rng = rand::rngs::StdRng::seed_from_u64(0);
@@ -93,6 +93,16 @@ impl<M> Frozen<M> {
     }
 }
 
+impl<T: Float, M: Module<T>> Parameters<T> for Frozen<M> {
+    fn visit_params<'a>(&'a self, visit: &mut dyn FnMut(&str, ArrayViewD<'a, T>)) {
+        self.inner.visit_params(visit);
+    }
+
+    fn visit_params_mut(&mut self, visit: &mut dyn FnMut(&str, ArrayViewMutD<'_, T>)) {
+        self.inner.visit_params_mut(visit);
+    }
+}
+
 impl<T: Float, M: Module<T>> Module<T> for Frozen<M> {
     fn forward<'t>(&'t self, tape: &'t Tape<'t, T>, input: Var<'t, T>) -> Result<Var<'t, T>, NnError> {
         self.inner.visit_params(&mut |name, param| {
@@ -101,14 +111,6 @@ impl<T: Float, M: Module<T>> Module<T> for Frozen<M> {
             }
         });
         self.inner.forward(tape, input)
-    }
-
-    fn visit_params<'a>(&'a self, visit: &mut dyn FnMut(&str, ArrayViewD<'a, T>)) {
-        self.inner.visit_params(visit);
-    }
-
-    fn visit_params_mut(&mut self, visit: &mut dyn FnMut(&str, ArrayViewMutD<'_, T>)) {
-        self.inner.visit_params_mut(visit);
     }
 
     fn visit_buffers(&self, visit: &mut dyn FnMut(&str, ArrayViewD<'_, T>)) {

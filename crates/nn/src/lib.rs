@@ -18,7 +18,6 @@
 #![warn(missing_docs, clippy::missing_panics_doc, clippy::missing_errors_doc)]
 
 mod activation;
-mod atomic;
 mod check;
 mod dense;
 mod dropout;
@@ -29,11 +28,9 @@ mod init;
 mod module;
 mod norm;
 mod sequential;
-mod tensor_file;
 mod weights;
 
 pub use activation::{LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh};
-pub use atomic::write_atomically;
 pub use check::check_module;
 pub use dense::Dense;
 pub use dropout::Dropout;
@@ -47,5 +44,7 @@ pub use module::{
 };
 pub use norm::{BatchNorm1d, LayerNorm};
 pub use sequential::Sequential;
-pub use tensor_file::{read_tensors, write_tensors, StoredTensor};
+/// The tensor files and atomic writes live in `tapegrad-tape` (so that `tapegrad-optim`
+/// needs no layers); re-exported here, where weights are saved.
+pub use tapegrad_tape::{read_tensors, write_atomically, write_tensors, Parameters, StoredTensor};
 pub use weights::{copy_params, load_weights, save_weights};

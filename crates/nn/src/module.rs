@@ -1,11 +1,13 @@
 //! The `Module` trait: a forward pass over a tape, and named access to parameters.
 
 use ndarray::{ArrayViewD, ArrayViewMutD};
-use tapegrad_tape::{Float, Tape, Var};
+use tapegrad_tape::{Float, Parameters, Tape, Var};
 
 use crate::NnError;
 
-/// A layer or a model: parameters it owns, and a forward pass that records onto a tape.
+/// A layer or a model: parameters it owns ([`Parameters`], the supertrait: named arrays
+/// visited in a fixed order), buffers and random states it may keep, and a forward pass
+/// that records onto a tape.
 ///
 /// Parameters are ordinary arrays owned by the module. `forward` borrows them onto the
 /// tape with [`Tape::param`] (no copy per step), and after `backward` each parameter's
@@ -13,8 +15,10 @@ use crate::NnError;
 /// itself — which is how optimizers pair parameters with gradients.
 ///
 /// Parameters have stable hierarchical names: a layer names its own (`weight`, `bias`),
-/// and a container prefixes its children's (`layers.0.weight`), as PyTorch's
-/// `named_parameters` does. Those names are the keys of saved weights and optimizer state.
+/// and a container prefixes its children's (`layers.0.weight`, with [`visit_child`]), as
+/// PyTorch's `named_parameters` does. Those names are the keys of saved weights and
+/// optimizer state. Optimizers need only the [`Parameters`] half, so they do not depend
+/// on layers.
 ///
 /// Modules are `Send`, so a model (and a `Sequential` of boxed layers) can be moved to
 /// another thread to train or serve there; keep per-module caches in `RefCell`, `Mutex`
@@ -22,20 +26,22 @@ use crate::NnError;
 ///
 /// ```
 /// use ndarray::{Array2, ArrayViewD, ArrayViewMutD};
-/// use tapegrad_nn::{Module, NnError};
+/// use tapegrad_nn::{Module, NnError, Parameters};
 /// use tapegrad_tape::{Float, Tape, Var};
 ///
 /// /// `y = x · s` with one learnable scale per feature.
 /// struct Scale<T> { scale: ndarray::Array1<T> }
-/// impl<T: Float> Module<T> for Scale<T> {
-///     fn forward<'t>(&'t self, tape: &'t Tape<'t, T>, x: Var<'t, T>) -> Result<Var<'t, T>, NnError> {
-///         Ok(x * tape.param(&self.scale))
-///     }
+/// impl<T: Float> Parameters<T> for Scale<T> {
 ///     fn visit_params<'a>(&'a self, visit: &mut dyn FnMut(&str, ArrayViewD<'a, T>)) {
 ///         visit("scale", self.scale.view().into_dyn());
 ///     }
 ///     fn visit_params_mut(&mut self, visit: &mut dyn FnMut(&str, ArrayViewMutD<'_, T>)) {
 ///         visit("scale", self.scale.view_mut().into_dyn());
+///     }
+/// }
+/// impl<T: Float> Module<T> for Scale<T> {
+///     fn forward<'t>(&'t self, tape: &'t Tape<'t, T>, x: Var<'t, T>) -> Result<Var<'t, T>, NnError> {
+///         Ok(x * tape.param(&self.scale))
 ///     }
 /// }
 ///
@@ -46,20 +52,13 @@ use crate::NnError;
 /// let y = layer.forward(&tape, tape.constant(ndarray::array![[1.0, 1.0]])).unwrap();
 /// assert_eq!(y.value(), ndarray::array![[2.0, 3.0]].into_dyn());
 /// ```
-pub trait Module<T: Float>: Send {
+pub trait Module<T: Float>: Parameters<T> + Send {
     /// Records the forward pass of a batch onto `tape` and returns the output.
     ///
     /// # Errors
     /// [`NnError::InputShape`] when the input's shape does not fit the layer, naming the
     /// layer and both shapes.
     fn forward<'t>(&'t self, tape: &'t Tape<'t, T>, input: Var<'t, T>) -> Result<Var<'t, T>, NnError>;
-
-    /// Calls `visit(name, parameter)` for every parameter, in a fixed order.
-    fn visit_params<'a>(&'a self, visit: &mut dyn FnMut(&str, ArrayViewD<'a, T>));
-
-    /// Calls `visit(name, parameter)` for every parameter, mutably, in the same order as
-    /// [`visit_params`](Module::visit_params).
-    fn visit_params_mut(&mut self, visit: &mut dyn FnMut(&str, ArrayViewMutD<'_, T>));
 
     /// Calls `visit(name, buffer)` for every buffer, in a fixed order: state that is saved
     /// and loaded with the weights but not trained, such as
@@ -110,20 +109,6 @@ pub trait Module<T: Float>: Send {
     fn set_training(&mut self, training: bool) {
         let _ = training;
     }
-
-    /// The total number of scalar parameters.
-    fn param_count(&self) -> usize {
-        let mut count = 0;
-        self.visit_params(&mut |_, p| count += p.len());
-        count
-    }
-
-    /// The parameters' names, in visiting order.
-    fn param_names(&self) -> Vec<String> {
-        let mut names = Vec::new();
-        self.visit_params(&mut |name, _| names.push(name.to_string()));
-        names
-    }
 }
 
 /// Visits `child`'s parameters with their names prefixed by `prefix` and a dot: what a
@@ -134,15 +119,12 @@ pub trait Module<T: Float>: Send {
 ///
 /// ```
 /// use ndarray::{ArrayViewD, ArrayViewMutD};
-/// use tapegrad_nn::{visit_child, visit_child_mut, Dense, Module, NnError};
+/// use tapegrad_nn::{visit_child, visit_child_mut, Dense, Module, NnError, Parameters};
 /// use tapegrad_tape::{Tape, Var};
 ///
 /// /// An encoder and a head, as a custom module.
 /// struct TwoPart { encoder: Dense<f64>, head: Dense<f64> }
-/// impl Module<f64> for TwoPart {
-///     fn forward<'t>(&'t self, tape: &'t Tape<'t, f64>, x: Var<'t, f64>) -> Result<Var<'t, f64>, NnError> {
-///         self.head.forward(tape, self.encoder.forward(tape, x)?.relu())
-///     }
+/// impl Parameters<f64> for TwoPart {
 ///     fn visit_params<'a>(&'a self, visit: &mut dyn FnMut(&str, ArrayViewD<'a, f64>)) {
 ///         visit_child("encoder", &self.encoder, visit);
 ///         visit_child("head", &self.head, visit);
@@ -150,6 +132,11 @@ pub trait Module<T: Float>: Send {
 ///     fn visit_params_mut(&mut self, visit: &mut dyn FnMut(&str, ArrayViewMutD<'_, f64>)) {
 ///         visit_child_mut("encoder", &mut self.encoder, visit);
 ///         visit_child_mut("head", &mut self.head, visit);
+///     }
+/// }
+/// impl Module<f64> for TwoPart {
+///     fn forward<'t>(&'t self, tape: &'t Tape<'t, f64>, x: Var<'t, f64>) -> Result<Var<'t, f64>, NnError> {
+///         self.head.forward(tape, self.encoder.forward(tape, x)?.relu())
 ///     }
 /// }
 /// let model = TwoPart {
@@ -160,7 +147,7 @@ pub trait Module<T: Float>: Send {
 /// ```
 pub fn visit_child<'a, T: Float>(
     prefix: impl std::fmt::Display,
-    child: &'a (impl Module<T> + ?Sized),
+    child: &'a (impl Parameters<T> + ?Sized),
     visit: &mut dyn FnMut(&str, ArrayViewD<'a, T>),
 ) {
     let mut full = NameBuffer::default();
@@ -265,7 +252,7 @@ impl RandomState {
 /// ```
 pub fn visit_child_mut<T: Float>(
     prefix: impl std::fmt::Display,
-    child: &mut (impl Module<T> + ?Sized),
+    child: &mut (impl Parameters<T> + ?Sized),
     visit: &mut dyn FnMut(&str, ArrayViewMutD<'_, T>),
 ) {
     let mut full = NameBuffer::default();

@@ -7,7 +7,7 @@ use std::cell::RefCell;
 use ndarray::{Array1, ArrayViewD, ArrayViewMutD, Axis};
 use tapegrad_tape::{Float, Tape, Var};
 
-use crate::{Module, NnError};
+use crate::{Module, NnError, Parameters};
 
 /// Checks a setting that must be a finite number in `[low, high]`.
 fn setting(
@@ -48,7 +48,7 @@ fn normalize<'t, T: Float>(x: Var<'t, T>, axis: usize, eps: T) -> (Var<'t, T>, V
 ///
 /// ```
 /// use ndarray::array;
-/// use tapegrad_nn::{LayerNorm, Module};
+/// use tapegrad_nn::{LayerNorm, Module, Parameters};
 /// use tapegrad_tape::Tape;
 /// let layer = LayerNorm::<f64>::new(4);
 /// let tape = Tape::new();
@@ -114,6 +114,18 @@ impl<T: Float> LayerNorm<T> {
     }
 }
 
+impl<T: Float> Parameters<T> for LayerNorm<T> {
+    fn visit_params<'a>(&'a self, visit: &mut dyn FnMut(&str, ArrayViewD<'a, T>)) {
+        visit("weight", self.weight.view().into_dyn());
+        visit("bias", self.bias.view().into_dyn());
+    }
+
+    fn visit_params_mut(&mut self, visit: &mut dyn FnMut(&str, ArrayViewMutD<'_, T>)) {
+        visit("weight", self.weight.view_mut().into_dyn());
+        visit("bias", self.bias.view_mut().into_dyn());
+    }
+}
+
 impl<T: Float> Module<T> for LayerNorm<T> {
     fn forward<'t>(&'t self, tape: &'t Tape<'t, T>, input: Var<'t, T>) -> Result<Var<'t, T>, NnError> {
         let shape = input.shape();
@@ -126,16 +138,6 @@ impl<T: Float> Module<T> for LayerNorm<T> {
         }
         let (normalized, _, _) = normalize(input, shape.len() - 1, self.eps);
         Ok(normalized * tape.param(&self.weight) + tape.param(&self.bias))
-    }
-
-    fn visit_params<'a>(&'a self, visit: &mut dyn FnMut(&str, ArrayViewD<'a, T>)) {
-        visit("weight", self.weight.view().into_dyn());
-        visit("bias", self.bias.view().into_dyn());
-    }
-
-    fn visit_params_mut(&mut self, visit: &mut dyn FnMut(&str, ArrayViewMutD<'_, T>)) {
-        visit("weight", self.weight.view_mut().into_dyn());
-        visit("bias", self.bias.view_mut().into_dyn());
     }
 }
 
@@ -325,6 +327,18 @@ impl<T: Float> BatchNorm1d<T> {
     }
 }
 
+impl<T: Float> Parameters<T> for BatchNorm1d<T> {
+    fn visit_params<'a>(&'a self, visit: &mut dyn FnMut(&str, ArrayViewD<'a, T>)) {
+        visit("weight", self.weight.view().into_dyn());
+        visit("bias", self.bias.view().into_dyn());
+    }
+
+    fn visit_params_mut(&mut self, visit: &mut dyn FnMut(&str, ArrayViewMutD<'_, T>)) {
+        visit("weight", self.weight.view_mut().into_dyn());
+        visit("bias", self.bias.view_mut().into_dyn());
+    }
+}
+
 impl<T: Float> Module<T> for BatchNorm1d<T> {
     fn forward<'t>(&'t self, tape: &'t Tape<'t, T>, input: Var<'t, T>) -> Result<Var<'t, T>, NnError> {
         let shape = input.shape();
@@ -348,16 +362,6 @@ impl<T: Float> Module<T> for BatchNorm1d<T> {
         let inv_std = tape
             .constant(self.running_var.borrow().mapv(|v| T::one() / (v + eps).sqrt()).insert_axis(Axis(0)));
         Ok((input - mean) * inv_std * gamma + beta)
-    }
-
-    fn visit_params<'a>(&'a self, visit: &mut dyn FnMut(&str, ArrayViewD<'a, T>)) {
-        visit("weight", self.weight.view().into_dyn());
-        visit("bias", self.bias.view().into_dyn());
-    }
-
-    fn visit_params_mut(&mut self, visit: &mut dyn FnMut(&str, ArrayViewMutD<'_, T>)) {
-        visit("weight", self.weight.view_mut().into_dyn());
-        visit("bias", self.bias.view_mut().into_dyn());
     }
 
     fn visit_buffers(&self, visit: &mut dyn FnMut(&str, ArrayViewD<'_, T>)) {

@@ -3,14 +3,14 @@
 use ndarray::{ArrayViewD, ArrayViewMutD};
 use tapegrad_tape::{Float, Tape, Var};
 
-use crate::{Module, NnError};
+use crate::{Module, NnError, Parameters};
 
 /// A stack of modules applied in order. Parameters are named `layers.{i}.{name}`
 /// (`layers.0.weight`), and an input-shape error names the failing layer's position.
 ///
 /// ```
 /// use rand::SeedableRng;
-/// use tapegrad_nn::{Dense, Module, ReLU, Sequential};
+/// use tapegrad_nn::{Dense, Module, ReLU, Sequential, Parameters};
 ///
 /// let mut rng = rand::rngs::StdRng::seed_from_u64(0);
 /// let model = Sequential::new()
@@ -95,7 +95,7 @@ impl<T: Float> Sequential<T> {
     /// The layer at `index` (its parameters are named `layers.{index}.…`), if there is one.
     ///
     /// ```
-    /// use tapegrad_nn::{Dense, Module, ReLU, Sequential};
+    /// use tapegrad_nn::{Dense, Module, ReLU, Sequential, Parameters};
     /// let model = Sequential::<f32>::new().add(Dense::from_arrays(ndarray::Array2::zeros((2, 3)), None)).add(ReLU);
     /// assert_eq!(model.get(0).unwrap().param_count(), 6);
     /// assert!(model.get(2).is_none());
@@ -123,7 +123,7 @@ impl<T: Float> Sequential<T> {
     /// The layers in order.
     ///
     /// ```
-    /// use tapegrad_nn::{Module, ReLU, Sequential, Tanh};
+    /// use tapegrad_nn::{Module, ReLU, Sequential, Tanh, Parameters};
     /// let model = Sequential::<f64>::new().add(ReLU).add(Tanh);
     /// assert_eq!(model.iter().count(), 2);
     /// assert!(model.iter().all(|layer| layer.param_count() == 0));
@@ -144,7 +144,7 @@ impl<T: Float> Sequential<T> {
     ///
     /// ```
     /// use rand::SeedableRng;
-    /// use tapegrad_nn::{Dense, Module, ReLU, Sequential};
+    /// use tapegrad_nn::{Dense, Module, ReLU, Sequential, Parameters};
     /// let mut rng = rand::rngs::StdRng::seed_from_u64(0);
     /// let mut model = Sequential::<f64>::new().add(Dense::new(2, 3, &mut rng)).add(ReLU).add(Dense::new(3, 1, &mut rng));
     /// model.set_trainable(0, false)?;
@@ -179,6 +179,20 @@ impl<T: Float> Sequential<T> {
     }
 }
 
+impl<T: Float> Parameters<T> for Sequential<T> {
+    fn visit_params<'a>(&'a self, visit: &mut dyn FnMut(&str, ArrayViewD<'a, T>)) {
+        for (i, layer) in self.layers.iter().enumerate() {
+            crate::visit_child(format_args!("layers.{i}"), &**layer, visit);
+        }
+    }
+
+    fn visit_params_mut(&mut self, visit: &mut dyn FnMut(&str, ArrayViewMutD<'_, T>)) {
+        for (i, layer) in self.layers.iter_mut().enumerate() {
+            crate::visit_child_mut(format_args!("layers.{i}"), &mut **layer, visit);
+        }
+    }
+}
+
 impl<T: Float> Module<T> for Sequential<T> {
     fn forward<'t>(&'t self, tape: &'t Tape<'t, T>, input: Var<'t, T>) -> Result<Var<'t, T>, NnError> {
         self.layers.iter().zip(&self.frozen).enumerate().try_fold(input, |x, (i, (layer, &frozen))| {
@@ -192,18 +206,6 @@ impl<T: Float> Module<T> for Sequential<T> {
                 other => other,
             })
         })
-    }
-
-    fn visit_params<'a>(&'a self, visit: &mut dyn FnMut(&str, ArrayViewD<'a, T>)) {
-        for (i, layer) in self.layers.iter().enumerate() {
-            crate::visit_child(format_args!("layers.{i}"), &**layer, visit);
-        }
-    }
-
-    fn visit_params_mut(&mut self, visit: &mut dyn FnMut(&str, ArrayViewMutD<'_, T>)) {
-        for (i, layer) in self.layers.iter_mut().enumerate() {
-            crate::visit_child_mut(format_args!("layers.{i}"), &mut **layer, visit);
-        }
     }
 
     fn visit_buffers(&self, visit: &mut dyn FnMut(&str, ArrayViewD<'_, T>)) {

@@ -20,7 +20,8 @@ use std::path::Path;
 use ndarray::{ArrayViewD, Dimension};
 use tapegrad_tape::Float;
 
-use crate::tensor_file::dtype_name;
+use tapegrad_tape::dtype_name;
+
 use crate::{read_tensors, write_tensors, Module, NnError};
 
 /// Saves every parameter and buffer (such as [`BatchNorm1d`](crate::BatchNorm1d)'s running
@@ -59,7 +60,7 @@ pub fn save_weights<T: Float, M: Module<T> + ?Sized>(
     model.visit_params(&mut |name, param| tensors.push((name.to_string(), param)));
     tensors.extend(buffers.iter().map(|(name, buffer)| (name.clone(), buffer.view())));
     let metadata = BTreeMap::from([("format".to_string(), "tapegrad".to_string())]);
-    write_tensors(path, tensors, metadata)
+    Ok(write_tensors(path, tensors, metadata)?)
 }
 
 /// Loads parameters saved by [`save_weights`] (or any safetensors file with the same
@@ -195,7 +196,7 @@ fn visitors_disagree(name: &str) -> ! {
 ///
 /// ```
 /// use rand::SeedableRng;
-/// use tapegrad_nn::{copy_params, Dense, Module, ReLU, Sequential};
+/// use tapegrad_nn::{copy_params, Dense, Module, ReLU, Sequential, Parameters};
 /// let mut rng = rand::rngs::StdRng::seed_from_u64(0);
 /// let single = Sequential::<f32>::new().add(Dense::new(3, 4, &mut rng)).add(ReLU).add(Dense::new(4, 2, &mut rng));
 /// let mut double = Sequential::<f64>::new().add(Dense::new(3, 4, &mut rng)).add(ReLU).add(Dense::new(4, 2, &mut rng));

@@ -5,8 +5,8 @@ use ndarray::{array, Array2, ArrayD, Dimension};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 use tapegrad_nn::{
-    check_module, Dense, Dropout, Init, LeakyReLU, LogSoftmax, Module, NnError, ReLU, Sequential, Sigmoid,
-    Softmax, Tanh,
+    check_module, Dense, Dropout, Init, LeakyReLU, LogSoftmax, Module, NnError, Parameters, ReLU, Sequential,
+    Sigmoid, Softmax, Tanh,
 };
 use tapegrad_tape::gradcheck::GradCheck;
 use tapegrad_tape::Tape;

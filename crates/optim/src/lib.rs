@@ -12,7 +12,7 @@
 //! | [`AdamW`] | `AdamW` (decoupled weight decay) | first and second moments |
 //!
 //! - Every optimizer implements [`Optimizer`]: [`step`](Optimizer::step) over a
-//!   [`Module`](tapegrad_nn::Module)'s named parameters with the [`Grads`](tapegrad_tape::Grads)
+//!   [`Parameters`](tapegrad_tape::Parameters)' named arrays (every `tapegrad_nn::Module`'s) with the [`Grads`](tapegrad_tape::Grads)
 //!   of a backward pass, or [`step_params`](Optimizer::step_params) over plain named arrays.
 //!   The update of one parameter is a pure function, `config.update(param, grad, &mut state)`,
 //!   with its algorithm as formulas in its doc; state is kept per parameter name, in plain

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use ndarray::{ArrayBase, ArrayViewD, ArrayViewMutD, Data, DataMut, Dimension};
-use tapegrad_nn::Module;
+use tapegrad_tape::Parameters;
 use tapegrad_tape::{Float, Grads};
 
 use crate::{GradientClipping, OptimError};
@@ -31,16 +31,18 @@ use crate::{GradientClipping, OptimError};
 ///
 /// ```
 /// use ndarray::{array, Array1, ArrayViewD, ArrayViewMutD};
-/// use tapegrad_nn::{Module, NnError};
+/// use tapegrad_tape::Parameters;
 /// use tapegrad_optim::{Optimizer, Sgd};
 /// use tapegrad_tape::{Tape, Var};
 ///
 /// /// `y = x · w`, elementwise.
 /// struct Scale { w: Array1<f64> }
-/// impl Module<f64> for Scale {
-///     fn forward<'t>(&'t self, tape: &'t Tape<'t, f64>, x: Var<'t, f64>) -> Result<Var<'t, f64>, NnError> {
-///         Ok(x * tape.param(&self.w))
+/// impl Scale {
+///     fn forward<'t>(&'t self, tape: &'t Tape<'t, f64>, x: Var<'t, f64>) -> Var<'t, f64> {
+///         x * tape.param(&self.w)
 ///     }
+/// }
+/// impl Parameters<f64> for Scale {
 ///     fn visit_params<'a>(&'a self, visit: &mut dyn FnMut(&str, ArrayViewD<'a, f64>)) {
 ///         visit("w", self.w.view().into_dyn());
 ///     }
@@ -53,7 +55,7 @@ use crate::{GradientClipping, OptimError};
 /// let mut sgd = Sgd::builder().learning_rate(0.25).build().unwrap();
 /// for _ in 0..2 {
 ///     let tape = Tape::new();
-///     let loss = model.forward(&tape, tape.constant(array![2.0, 2.0])).unwrap().square().sum();
+///     let loss = model.forward(&tape, tape.constant(array![2.0, 2.0])).square().sum();
 ///     let grads = tape.backward(loss); // ∂L/∂w = 2 (x w) x = 8 w
 ///     let _report = sgd.step(&mut model, &grads).unwrap();    // w ← w − 0.25 · 8 w = −w
 /// }
@@ -155,15 +157,17 @@ pub trait Optimizer<T: Float> {
     ///
     /// ```
     /// # use ndarray::{array, Array1, ArrayViewD, ArrayViewMutD};
-    /// # use tapegrad_nn::{Module, NnError};
+    /// # use tapegrad_tape::Parameters;
     /// # use tapegrad_tape::{Tape, Var};
     /// use tapegrad_optim::{Adam, Optimizer};
     /// /// `y = x + a`; `unused` never reaches the loss.
     /// struct Shift { a: Array1<f64>, unused: Array1<f64> }
-    /// impl Module<f64> for Shift {
-    ///     fn forward<'t>(&'t self, tape: &'t Tape<'t, f64>, x: Var<'t, f64>) -> Result<Var<'t, f64>, NnError> {
-    ///         Ok(x + tape.param(&self.a))
+    /// impl Shift {
+    ///     fn forward<'t>(&'t self, tape: &'t Tape<'t, f64>, x: Var<'t, f64>) -> Var<'t, f64> {
+    ///         x + tape.param(&self.a)
     ///     }
+    /// }
+    /// impl Parameters<f64> for Shift {
     ///     fn visit_params<'a>(&'a self, visit: &mut dyn FnMut(&str, ArrayViewD<'a, f64>)) {
     ///         visit("a", self.a.view().into_dyn());
     ///         visit("unused", self.unused.view().into_dyn());
@@ -176,14 +180,14 @@ pub trait Optimizer<T: Float> {
     /// let mut model = Shift { a: array![0.0], unused: array![7.0] };
     /// let mut adam = Adam::builder().learning_rate(0.1).build().unwrap();
     /// let tape = Tape::new();
-    /// let loss = model.forward(&tape, tape.constant(array![1.0])).unwrap().sum();
+    /// let loss = model.forward(&tape, tape.constant(array![1.0])).sum();
     /// let grads = tape.backward(loss);
     /// let report = adam.step(&mut model, &grads).unwrap();
     /// assert_eq!((report.updated, report.skipped), (1, vec!["unused".to_string()]));
     /// assert!((model.a[0] + 0.1).abs() < 1e-6); // Adam's first step moves by ≈ lr
     /// assert_eq!(model.unused[0], 7.0);
     /// ```
-    fn step(&mut self, model: &mut dyn Module<T>, grads: &Grads<T>) -> Result<StepReport<T>, OptimError> {
+    fn step(&mut self, model: &mut dyn Parameters<T>, grads: &Grads<T>) -> Result<StepReport<T>, OptimError> {
         // Norm clipping needs every gradient's norm before the first update; otherwise
         // the update pass is the only pass (a step that finds no gradient updates nothing,
         // so it can say so afterwards).

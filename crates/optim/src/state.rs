@@ -19,8 +19,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use ndarray::{ArrayD, Dimension};
-use tapegrad_nn::{read_tensors, write_tensors, Module, NnError};
 use tapegrad_tape::Float;
+use tapegrad_tape::{read_tensors, write_tensors, FileError, Parameters};
 use thiserror::Error;
 
 use crate::{AdagradState, AdamState, Optimizer, RmsPropState, SgdState};
@@ -206,7 +206,7 @@ pub(crate) fn import<T, S: SavedState<T>>(
 pub enum StateError {
     /// The file could not be read or written, or is not valid safetensors.
     #[error(transparent)]
-    File(#[from] NnError),
+    File(#[from] FileError),
     /// The file's contents do not fit this optimizer or model: every problem, one per line.
     #[error("{}: the optimizer state does not fit:\n  - {}", path.display(), problems.join("\n  - "))]
     Mismatch {
@@ -227,18 +227,22 @@ pub enum StateError {
 /// ```
 /// use tapegrad_optim::{load_state, save_state, Adam, Optimizer, StepReport};
 /// # use ndarray::{array, Array1, ArrayViewD, ArrayViewMutD};
-/// # use tapegrad_nn::{Module, NnError};
+/// # use tapegrad_tape::Parameters;
 /// # use tapegrad_tape::{Tape, Var};
 /// # struct Scale { w: Array1<f64> }
-/// # impl Module<f64> for Scale {
-/// #     fn forward<'t>(&'t self, tape: &'t Tape<'t, f64>, x: Var<'t, f64>) -> Result<Var<'t, f64>, NnError> { Ok(x * tape.param(&self.w)) }
+/// # impl Scale {
+/// #     fn forward<'t>(&'t self, tape: &'t Tape<'t, f64>, x: Var<'t, f64>) -> Var<'t, f64> {
+/// #         x * tape.param(&self.w)
+/// #     }
+/// # }
+/// # impl Parameters<f64> for Scale {
 /// #     fn visit_params<'a>(&'a self, visit: &mut dyn FnMut(&str, ArrayViewD<'a, f64>)) { visit("w", self.w.view().into_dyn()); }
 /// #     fn visit_params_mut(&mut self, visit: &mut dyn FnMut(&str, ArrayViewMutD<'_, f64>)) { visit("w", self.w.view_mut().into_dyn()); }
 /// # }
 /// let mut model = Scale { w: array![1.0, -2.0] };
 /// let mut adam = Adam::builder().learning_rate(0.1).build().unwrap();
 /// let tape = Tape::new();
-/// let loss = model.forward(&tape, tape.constant(array![1.0, 1.0])).unwrap().square().sum();
+/// let loss = model.forward(&tape, tape.constant(array![1.0, 1.0])).square().sum();
 /// let grads = tape.backward(loss);
 /// let _report = adam.step(&mut model, &grads).unwrap();
 ///
@@ -288,15 +292,14 @@ pub fn save_state<T: Float>(
 ///
 /// ```
 /// use tapegrad_optim::{load_state, Sgd, StateError};
-/// # use tapegrad_nn::Dense;
-/// let model = Dense::<f32>::from_arrays(ndarray::Array2::zeros((2, 2)), None);
+/// let model = std::collections::BTreeMap::from([("w".to_string(), ndarray::ArrayD::<f32>::zeros(vec![2, 2]))]);
 /// let mut sgd = Sgd::builder().build().unwrap();
 /// let missing = std::env::temp_dir().join("tapegrad-doc-no-such-state.safetensors");
 /// assert!(matches!(load_state(&mut sgd, &model, &missing), Err(StateError::File(_))));
 /// ```
 pub fn load_state<T: Float>(
     optimizer: &mut (impl Optimizer<T> + ?Sized),
-    model: &(impl Module<T> + ?Sized),
+    model: &(impl Parameters<T> + ?Sized),
     path: impl AsRef<Path>,
 ) -> Result<(), StateError> {
     let path = path.as_ref();

@@ -4,7 +4,6 @@
 mod common;
 
 use ndarray::array;
-use tapegrad_nn::Module;
 use tapegrad_optim::{global_grad_norm, Adam, GradientClipping, NamedParam, Optimizer, Sgd};
 use tapegrad_tape::Tape;
 
@@ -61,7 +60,7 @@ fn clip_by_global_norm_through_a_module() {
     let x = array![[1.0, 2.0]];
     let grads = {
         let tape = Tape::new();
-        let y = model.forward(&tape, tape.constant(&x)).unwrap();
+        let y = model.forward(&tape, tape.constant(&x));
         tape.backward(y.sum())
     };
     let total = global_grad_norm(&model, &grads);
@@ -150,7 +149,7 @@ fn a_step_that_would_update_nothing_is_an_error() {
     // Gradients of another model (an equal copy: parameters are found by their arrays).
     let grads = {
         let tape = Tape::new();
-        tape.backward(other.forward(&tape, tape.constant(&x)).unwrap().sum())
+        tape.backward(other.forward(&tape, tape.constant(&x)).sum())
     };
     let err = optimizer.step(&mut model, &grads).unwrap_err();
     assert_eq!(err, tapegrad_optim::OptimError::NoGradients { optimizer: "Sgd", parameters: 2 });
@@ -241,14 +240,16 @@ fn clipping_a_grads_store_in_place_matches_the_optimizers_clipping() {
         w: ndarray::Array1<f64>,
         s: Array0<f64>,
     }
-    impl tapegrad_nn::Module<f64> for Two {
+    impl Two {
         fn forward<'t>(
             &'t self,
             tape: &'t tapegrad_tape::Tape<'t, f64>,
             x: tapegrad_tape::Var<'t, f64>,
-        ) -> Result<tapegrad_tape::Var<'t, f64>, tapegrad_nn::NnError> {
-            Ok((x * tape.param(&self.w)).sum() * tape.param(&self.s))
+        ) -> tapegrad_tape::Var<'t, f64> {
+            (x * tape.param(&self.w)).sum() * tape.param(&self.s)
         }
+    }
+    impl tapegrad_tape::Parameters<f64> for Two {
         fn visit_params<'a>(&'a self, visit: &mut dyn FnMut(&str, ndarray::ArrayViewD<'a, f64>)) {
             visit("w", self.w.view().into_dyn());
             visit("s", self.s.view().into_dyn());
@@ -258,7 +259,6 @@ fn clipping_a_grads_store_in_place_matches_the_optimizers_clipping() {
             visit("s", self.s.view_mut().into_dyn());
         }
     }
-    use tapegrad_nn::Module;
     for clipping in
         [GradientClipping::Norm(0.5), GradientClipping::InfNorm(0.5), GradientClipping::Value(0.5)]
     {
@@ -266,13 +266,13 @@ fn clipping_a_grads_store_in_place_matches_the_optimizers_clipping() {
         let mut by_optimizer = Two { w: array![1.0, -2.0], s: Array0::from_elem((), 3.0) };
         let x = array![0.5, 4.0];
         let tape = tapegrad_tape::Tape::new();
-        let mut grads = tape.backward(by_store.forward(&tape, tape.constant(&x)).unwrap());
+        let mut grads = tape.backward(by_store.forward(&tape, tape.constant(&x)));
         let total = clip_param_grads(&by_store, &mut grads, clipping).unwrap();
         let mut plain = Sgd::builder().learning_rate(0.1).build().unwrap();
         let _report = plain.step(&mut by_store, &grads).unwrap();
 
         let tape = tapegrad_tape::Tape::new();
-        let grads = tape.backward(by_optimizer.forward(&tape, tape.constant(&x)).unwrap());
+        let grads = tape.backward(by_optimizer.forward(&tape, tape.constant(&x)));
         let mut clipping_sgd = Sgd::builder().learning_rate(0.1).clipping(clipping).build().unwrap();
         let report = clipping_sgd.step(&mut by_optimizer, &grads).unwrap();
         assert_eq!(

@@ -74,3 +74,33 @@ fn detail_suffix(detail: &str) -> String {
         format!(" ({detail})")
     }
 }
+
+/// A file that could not be written or read: the tensor files (weights, optimizer state)
+/// and everything else tapegrad saves atomically.
+///
+/// ```
+/// use tapegrad_tape::FileError;
+/// let err = FileError::Corrupt { path: "w.safetensors".into(), reason: "the header is cut short".into() };
+/// assert_eq!(err.to_string(), "w.safetensors: not a valid safetensors file: the header is cut short");
+/// ```
+#[derive(Debug, Error)]
+pub enum FileError {
+    /// A file could not be read or written.
+    #[error("cannot {action} {}: {source}", path.display())]
+    Io {
+        /// What was being done (`"read"`, `"create"`, `"rename into"`, …).
+        action: &'static str,
+        /// The file.
+        path: std::path::PathBuf,
+        /// The operating system's error.
+        source: std::io::Error,
+    },
+    /// A tensor file is truncated or not valid safetensors (or two tensors share a name).
+    #[error("{}: not a valid safetensors file: {reason}", path.display())]
+    Corrupt {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What is wrong, and at which offset where known.
+        reason: String,
+    },
+}

@@ -33,6 +33,7 @@
 #![warn(missing_docs, clippy::missing_panics_doc, clippy::missing_errors_doc)]
 
 mod anomaly;
+mod atomic;
 mod backward;
 mod error;
 mod float;
@@ -44,25 +45,30 @@ mod inspect;
 mod kernels;
 mod math;
 mod ops;
+mod parameters;
 mod params;
 mod pool;
 mod shape;
 mod store;
 mod tape;
+mod tensor_file;
 mod value;
 mod var;
 
 pub use anomaly::{Anomaly, Pass};
+pub use atomic::write_atomically;
 pub use backward::{Trace, TraceStep};
-pub use error::TapeError;
+pub use error::{FileError, TapeError};
 pub use float::Float;
 pub use gemm::{num_threads, set_num_threads};
 pub use gradcheck::BranchSignature;
 pub use grads::Grads;
 pub use ops::{broadcast_shape, sum_to_shape, Binary, BinaryFn, InputGrads, Op, ScalarGrads, Unary, UnaryFn};
+pub use parameters::Parameters;
 pub use pool::{recycle, zeros as pooled_zeros};
 pub use shape::checked_size;
 pub use tape::{NodeKind, Tape};
+pub use tensor_file::{dtype_name, read_tensors, write_tensors, StoredTensor};
 pub use value::Value;
 pub use var::{Var, VarId};
 

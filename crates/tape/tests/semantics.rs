@@ -96,7 +96,7 @@ fn a_value_that_did_not_influence_the_loss_has_no_gradient() {
     let grads = tape.backward(loss);
     assert!(grads.get(unused).is_none());
     assert!(grads.get(later).is_none());
-    assert_eq!(grads.get_or_zeros(unused), ArrayD::zeros(vec![1, 2]));
+    assert_eq!(grads.get_or_zeros(unused), ArrayD::<f64>::zeros(vec![1, 2]));
 }
 
 #[test]

@@ -31,8 +31,8 @@ pub(crate) struct Resumed<T> {
     pub(crate) best_weights: Option<Vec<ArrayD<T>>>,
 }
 
-fn io(path: &Path) -> impl Fn(NnError) -> TrainError + '_ {
-    move |err| match err {
+fn io<E: Into<NnError>>(path: &Path) -> impl Fn(E) -> TrainError + '_ {
+    move |err| match err.into() {
         NnError::Io { source, .. } => TrainError::Io { path: path.to_path_buf(), source },
         other => TrainError::Model(other),
     }

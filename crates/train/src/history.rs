@@ -296,7 +296,7 @@ impl History {
 /// [`tapegrad_nn::write_atomically`]: a kill leaves the old file or the new one whole.
 pub(crate) fn write(path: &Path, bytes: &[u8]) -> Result<(), TrainError> {
     tapegrad_nn::write_atomically(path, bytes).map_err(|err| match err {
-        tapegrad_nn::NnError::Io { source, .. } => TrainError::Io { path: path.to_path_buf(), source },
-        other => TrainError::Model(other),
+        tapegrad_tape::FileError::Io { source, .. } => TrainError::Io { path: path.to_path_buf(), source },
+        other => TrainError::Model(other.into()),
     })
 }

@@ -352,7 +352,7 @@ impl Trainer {
     /// ```
     /// use ndarray::array;
     /// use tapegrad_data::Dataset;
-    /// use tapegrad_nn::{Dense, Dropout, Module, Sequential, Tanh};
+    /// use tapegrad_nn::{Dense, Dropout, Module, Sequential, Tanh, Parameters};
     /// use tapegrad_optim::Adam;
     /// use tapegrad_train::Trainer;
     /// use rand::SeedableRng;

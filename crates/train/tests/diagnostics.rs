@@ -5,7 +5,7 @@ use ndarray::{array, Array2};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 use tapegrad_data::Dataset;
-use tapegrad_nn::{Dense, Module, ReLU, Sequential};
+use tapegrad_nn::{Dense, Parameters, ReLU, Sequential};
 use tapegrad_optim::{Adam, Sgd};
 use tapegrad_train::Trainer;
 

@@ -5,7 +5,7 @@ use ndarray::{array, Array2};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 use tapegrad_data::Dataset;
-use tapegrad_nn::{Dense, Module, ReLU, Sequential};
+use tapegrad_nn::{Dense, Module, Parameters, ReLU, Sequential};
 use tapegrad_optim::Adam;
 use tapegrad_train::{evaluate, TrainError, Trainer};
 
@@ -222,6 +222,18 @@ struct SqrtShift {
     s: ndarray::Array1<f32>,
 }
 
+impl Parameters<f32> for SqrtShift {
+    fn visit_params<'a>(&'a self, visit: &mut dyn FnMut(&str, ndarray::ArrayViewD<'a, f32>)) {
+        self.inner.visit_params(&mut |name, p| visit(&format!("inner.{name}"), p));
+        visit("s", self.s.view().into_dyn());
+    }
+
+    fn visit_params_mut(&mut self, visit: &mut dyn FnMut(&str, ndarray::ArrayViewMutD<'_, f32>)) {
+        self.inner.visit_params_mut(&mut |name, p| visit(&format!("inner.{name}"), p));
+        visit("s", self.s.view_mut().into_dyn());
+    }
+}
+
 impl Module<f32> for SqrtShift {
     fn forward<'t>(
         &'t self,
@@ -229,14 +241,6 @@ impl Module<f32> for SqrtShift {
         x: tapegrad_tape::Var<'t, f32>,
     ) -> Result<tapegrad_tape::Var<'t, f32>, tapegrad_nn::NnError> {
         Ok(self.inner.forward(tape, x)? + tape.param(&self.s).sqrt())
-    }
-    fn visit_params<'a>(&'a self, visit: &mut dyn FnMut(&str, ndarray::ArrayViewD<'a, f32>)) {
-        self.inner.visit_params(&mut |name, p| visit(&format!("inner.{name}"), p));
-        visit("s", self.s.view().into_dyn());
-    }
-    fn visit_params_mut(&mut self, visit: &mut dyn FnMut(&str, ndarray::ArrayViewMutD<'_, f32>)) {
-        self.inner.visit_params_mut(&mut |name, p| visit(&format!("inner.{name}"), p));
-        visit("s", self.s.view_mut().into_dyn());
     }
 }
 
@@ -544,4 +548,56 @@ fn an_interrupted_run_resumes_bit_for_bit_with_early_stopping_and_the_best_epoch
         .unwrap_err();
     assert!(matches!(err, TrainError::InvalidSetting(_)), "{err:?}");
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Issue 12: a frozen layer keeps its values bit for bit under every optimizer (weight
+/// decay included), while the layers before and after it train.
+#[test]
+fn every_optimizer_leaves_frozen_parameters_untouched() {
+    use rand::SeedableRng;
+    use tapegrad_nn::{Dense, Frozen, Sequential, Tanh};
+    use tapegrad_optim::{Adagrad, AdamW, Optimizer, RmsProp, Sgd};
+    let optimizers: Vec<(&str, Box<dyn Optimizer<f64>>)> = vec![
+        ("sgd", Box::new(Sgd::builder().learning_rate(0.1).momentum(0.9).build().unwrap())),
+        ("sgd weight decay", Box::new(Sgd::builder().learning_rate(0.1).weight_decay(0.1).build().unwrap())),
+        ("adagrad", Box::new(Adagrad::builder().learning_rate(0.1).build().unwrap())),
+        (
+            "rmsprop centered",
+            Box::new(RmsProp::builder().learning_rate(0.01).centered(true).momentum(0.9).build().unwrap()),
+        ),
+        ("adam amsgrad", Box::new(Adam::builder().learning_rate(0.05).amsgrad(true).build().unwrap())),
+        ("adamw", Box::new(AdamW::builder().learning_rate(0.05).build().unwrap())),
+    ];
+    for (name, mut optimizer) in optimizers {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(3);
+        let mut model = Sequential::new()
+            .add(Dense::<f64>::new(2, 3, &mut rng))
+            .add(Tanh)
+            .add(Frozen::new(Dense::new(3, 3, &mut rng)))
+            .add(Tanh)
+            .add(Dense::new(3, 1, &mut rng));
+        model.set_trainable(4, false).unwrap();
+        model.set_trainable(4, true).unwrap();
+        let snapshot = |model: &Sequential<f64>| {
+            let mut all = Vec::new();
+            model.visit_params(&mut |name, p| all.push((name.to_string(), p.to_owned())));
+            all
+        };
+        let before = snapshot(&model);
+        for _ in 0..5 {
+            let tape = tapegrad_tape::Tape::new();
+            let x = tape.constant(ndarray::array![[0.0, 1.0], [1.0, 0.0]]);
+            let loss = model.forward(&tape, x).unwrap().square().sum();
+            let grads = tape.backward(loss);
+            let report = optimizer.step(&mut model, &grads).unwrap();
+            assert_eq!(report.skipped, ["layers.2.weight", "layers.2.bias"], "{name}");
+        }
+        for ((param, old), (_, new)) in before.iter().zip(snapshot(&model)) {
+            if param.starts_with("layers.2.") {
+                assert_eq!(old, &new, "{name}: frozen {param} changed");
+            } else {
+                assert_ne!(old, &new, "{name}: {param} did not train");
+            }
+        }
+    }
 }

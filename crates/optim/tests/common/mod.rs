@@ -1,12 +1,12 @@
 //! Models and checks the integration tests share: a linear layer and a 2-4-1 MLP built
-//! from raw tape ops (no dependency on nn's layers), and a relative-closeness assertion.
+//! from raw tape ops and `Parameters` (optim does not depend on nn's layers), and a
+//! relative-closeness assertion.
 
 #![allow(dead_code)] // each test binary uses part of this
 
 use ndarray::{array, Array1, Array2, ArrayBase, ArrayViewD, ArrayViewMutD, Data, Dimension};
-use tapegrad_nn::{Module, NnError};
 use tapegrad_optim::Optimizer;
-use tapegrad_tape::{Float, Tape, Var};
+use tapegrad_tape::{Float, Parameters, Tape, Var};
 
 /// Asserts `|actual − expected| ≤ rel · max(|actual|, |expected|) + 1e-300` element-wise,
 /// printing the context and the worst element on failure.
@@ -45,10 +45,13 @@ pub struct Linear<T> {
     pub bias: Array1<T>,
 }
 
-impl<T: Float> Module<T> for Linear<T> {
-    fn forward<'t>(&'t self, tape: &'t Tape<'t, T>, x: Var<'t, T>) -> Result<Var<'t, T>, NnError> {
-        Ok(x.matmul(&tape.param(&self.weight)) + tape.param(&self.bias))
+impl<T: Float> Linear<T> {
+    pub fn forward<'t>(&'t self, tape: &'t Tape<'t, T>, x: Var<'t, T>) -> Var<'t, T> {
+        x.matmul(&tape.param(&self.weight)) + tape.param(&self.bias)
     }
+}
+
+impl<T: Float> Parameters<T> for Linear<T> {
     fn visit_params<'a>(&'a self, visit: &mut dyn FnMut(&str, ArrayViewD<'a, T>)) {
         visit("weight", self.weight.view().into_dyn());
         visit("bias", self.bias.view().into_dyn());
@@ -78,11 +81,14 @@ impl<T: Float> Mlp<T> {
     }
 }
 
-impl<T: Float> Module<T> for Mlp<T> {
-    fn forward<'t>(&'t self, tape: &'t Tape<'t, T>, x: Var<'t, T>) -> Result<Var<'t, T>, NnError> {
-        let hidden = self.hidden.forward(tape, x)?.tanh();
+impl<T: Float> Mlp<T> {
+    pub fn forward<'t>(&'t self, tape: &'t Tape<'t, T>, x: Var<'t, T>) -> Var<'t, T> {
+        let hidden = self.hidden.forward(tape, x).tanh();
         self.output.forward(tape, hidden)
     }
+}
+
+impl<T: Float> Parameters<T> for Mlp<T> {
     fn visit_params<'a>(&'a self, visit: &mut dyn FnMut(&str, ArrayViewD<'a, T>)) {
         self.hidden.visit_params(&mut |name, p| visit(&format!("hidden.{name}"), p));
         self.output.visit_params(&mut |name, p| visit(&format!("output.{name}"), p));
@@ -103,7 +109,7 @@ pub fn train_xor<T: Float>(optimizer: &mut dyn Optimizer<T>, steps: usize) -> (M
     for step in 0..steps {
         let (loss, grads) = {
             let tape = Tape::new();
-            let logits = model.forward(&tape, tape.constant(&x)).unwrap();
+            let logits = model.forward(&tape, tape.constant(&x));
             let loss = (logits.softplus() - logits * tape.constant(&y)).mean();
             (loss.item(), tape.backward(loss))
         };
@@ -121,6 +127,6 @@ pub fn train_xor<T: Float>(optimizer: &mut dyn Optimizer<T>, steps: usize) -> (M
 pub fn xor_predictions<T: Float>(model: &Mlp<T>) -> Vec<bool> {
     let x = array![[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]].mapv(T::from_f64);
     let tape = Tape::inference();
-    let logits = model.forward(&tape, tape.constant(&x)).unwrap().value();
+    let logits = model.forward(&tape, tape.constant(&x)).value();
     logits.iter().map(|&z| z > T::zero()).collect()
 }

@@ -1,7 +1,7 @@
 //! Named arrays in a safetensors file: written atomically, read with the file's framing
 //! checked so that a damaged file is an error naming the offset, never a panic. Model
-//! weights ([`save_weights`](crate::save_weights)) and optimizer state are both stored
-//! this way.
+//! weights (`tapegrad_nn::save_weights`) and optimizer state (`tapegrad_optim::save_state`)
+//! are both stored this way; it lives here, in the crate both build on.
 
 // Reached by data from outside (files): no unwrap, expect, panic, indexing or unchecked
 // arithmetic outside the tests (`docs/reliability.md`); each exception is local and says why.
@@ -20,11 +20,11 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::path::Path;
 
+use crate::{checked_size, Float};
 use ndarray::{ArrayD, ArrayViewD, IxDyn};
 use safetensors::tensor::{Dtype, SafeTensors, TensorView};
-use tapegrad_tape::{checked_size, Float};
 
-use crate::NnError;
+use crate::FileError;
 
 /// One tensor read from a file: its shape and dtype as stored, and its values when the
 /// dtype is the element type asked for.
@@ -33,8 +33,8 @@ use crate::NnError;
 /// use std::collections::BTreeMap;
 /// let path = std::env::temp_dir().join("tapegrad-doc-stored.safetensors");
 /// let a = ndarray::array![1.0f64, 2.0].into_dyn();
-/// tapegrad_nn::write_tensors(&path, [("a".to_string(), a.view())], BTreeMap::new()).unwrap();
-/// let (tensors, _) = tapegrad_nn::read_tensors::<f32>(&path).unwrap(); // ask for f32
+/// tapegrad_tape::write_tensors(&path, [("a".to_string(), a.view())], BTreeMap::new()).unwrap();
+/// let (tensors, _) = tapegrad_tape::read_tensors::<f32>(&path).unwrap(); // ask for f32
 /// let stored = &tensors["a"];
 /// assert_eq!((stored.shape.as_slice(), stored.dtype.as_str()), (&[2][..], "F64"));
 /// assert!(stored.values.is_none()); // an f64 tensor read as f32: reported, not converted
@@ -59,8 +59,13 @@ pub(crate) fn dtype_of<T: Float>() -> Dtype {
     }
 }
 
-/// `"F32"` or `"F64"`: how safetensors names `T`.
-pub(crate) fn dtype_name<T: Float>() -> String {
+/// `"F32"` or `"F64"`: how safetensors names `T` (and how [`StoredTensor::dtype`] names
+/// the dtype it found, to compare).
+///
+/// ```
+/// assert_eq!(tapegrad_tape::dtype_name::<f32>(), "F32");
+/// ```
+pub fn dtype_name<T: Float>() -> String {
     format!("{:?}", dtype_of::<T>())
 }
 
@@ -94,12 +99,12 @@ fn from_bytes<T: Float>(bytes: &[u8]) -> Vec<T> {
 /// on symlinks, permissions and read-only files).
 ///
 /// # Errors
-/// [`NnError::Io`] naming the path if it cannot be written or renamed;
-/// [`NnError::CorruptWeights`] if two tensors share a name.
+/// [`FileError::Io`] naming the path if it cannot be written or renamed;
+/// [`FileError::Corrupt`] if two tensors share a name.
 ///
 /// ```
 /// use std::collections::BTreeMap;
-/// use tapegrad_nn::{read_tensors, write_tensors};
+/// use tapegrad_tape::{read_tensors, write_tensors};
 /// let path = std::env::temp_dir().join("tapegrad-doc-tensors.safetensors");
 /// let a = ndarray::array![[1.0f32, 2.0]].into_dyn();
 /// let meta = BTreeMap::from([("note".to_string(), "hello".to_string())]);
@@ -113,7 +118,7 @@ pub fn write_tensors<'a, T: Float>(
     path: impl AsRef<Path>,
     tensors: impl IntoIterator<Item = (String, ArrayViewD<'a, T>)>,
     metadata: BTreeMap<String, String>,
-) -> Result<(), NnError> {
+) -> Result<(), FileError> {
     let path = path.as_ref();
     let tensors: Vec<(String, Vec<usize>, Vec<u8>)> = tensors
         .into_iter()
@@ -124,12 +129,12 @@ pub fn write_tensors<'a, T: Float>(
         .collect();
     let mut names = std::collections::BTreeSet::new();
     if let Some((name, _, _)) = tensors.iter().find(|(name, _, _)| !names.insert(name.as_str())) {
-        return Err(NnError::CorruptWeights {
+        return Err(FileError::Corrupt {
             path: path.to_path_buf(),
             reason: format!("two tensors are named `{name}`; each name must be unique"),
         });
     }
-    let corrupt = |e: safetensors::SafeTensorError| NnError::CorruptWeights {
+    let corrupt = |e: safetensors::SafeTensorError| FileError::Corrupt {
         path: path.to_path_buf(),
         reason: e.to_string(),
     };
@@ -150,24 +155,27 @@ pub fn write_tensors<'a, T: Float>(
 /// caller can report a mismatch.
 ///
 /// # Errors
-/// [`NnError::Io`] if the file cannot be read; [`NnError::CorruptWeights`] if it is
+/// [`FileError::Io`] if the file cannot be read; [`FileError::Corrupt`] if it is
 /// truncated or malformed, saying what is wrong at which offset.
 ///
 /// ```
 /// let path = std::env::temp_dir().join("tapegrad-doc-garbage.safetensors");
 /// std::fs::write(&path, b"not a safetensors file").unwrap();
-/// let err = tapegrad_nn::read_tensors::<f32>(&path).unwrap_err();
+/// let err = tapegrad_tape::read_tensors::<f32>(&path).unwrap_err();
 /// assert!(err.to_string().contains("not a valid safetensors file"), "{err}");
 /// # std::fs::remove_file(&path).unwrap();
 /// ```
 #[allow(clippy::type_complexity)]
 pub fn read_tensors<T: Float>(
     path: impl AsRef<Path>,
-) -> Result<(BTreeMap<String, StoredTensor<T>>, BTreeMap<String, String>), NnError> {
+) -> Result<(BTreeMap<String, StoredTensor<T>>, BTreeMap<String, String>), FileError> {
     let path = path.as_ref();
-    let bytes =
-        fs::read(path).map_err(|source| NnError::Io { action: "read", path: path.to_path_buf(), source })?;
-    let corrupt = |reason: String| NnError::CorruptWeights { path: path.to_path_buf(), reason };
+    let bytes = fs::read(path).map_err(|source| FileError::Io {
+        action: "read",
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let corrupt = |reason: String| FileError::Corrupt { path: path.to_path_buf(), reason };
     check_layout(&bytes).map_err(corrupt)?;
     let file = SafeTensors::deserialize(&bytes).map_err(|e| corrupt(e.to_string()))?;
     let (_, header) = SafeTensors::read_metadata(&bytes).map_err(|e| corrupt(e.to_string()))?;
@@ -186,7 +194,7 @@ pub fn read_tensors<T: Float>(
                 StoredTensor { shape: view.shape().to_vec(), dtype: format!("{:?}", view.dtype()), values };
             Ok((name, stored))
         })
-        .collect::<Result<_, NnError>>()?;
+        .collect::<Result<_, FileError>>()?;
     Ok((tensors, metadata))
 }
 

@@ -39,7 +39,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
 
-use crate::NnError;
+use crate::FileError;
 
 /// Makes every temporary name of this process unique.
 static COUNTER: AtomicU64 = AtomicU64::new(0);
@@ -54,27 +54,27 @@ fn temporary_prefix(file_name: &str) -> String {
 /// leftovers of killed saves removed).
 ///
 /// # Errors
-/// [`NnError::Io`] naming `path` (never the temporary file), the step that failed and the
+/// [`FileError::Io`] naming `path` (never the temporary file), the step that failed and the
 /// operating system's error: a missing directory, no permission, a read-only file, a full
 /// disk. On any error the file at `path` is unchanged and no temporary file is left
 /// behind.
 ///
 /// ```
 /// let path = std::env::temp_dir().join("tapegrad-doc-atomic.txt");
-/// tapegrad_nn::write_atomically(&path, b"first")?;
-/// tapegrad_nn::write_atomically(&path, b"second")?;
+/// tapegrad_tape::write_atomically(&path, b"first")?;
+/// tapegrad_tape::write_atomically(&path, b"second")?;
 /// assert_eq!(std::fs::read(&path)?, b"second");
 ///
 /// let missing = std::env::temp_dir().join("tapegrad-no-such-dir").join("x.txt");
-/// let err = tapegrad_nn::write_atomically(&missing, b"x").unwrap_err();
+/// let err = tapegrad_tape::write_atomically(&missing, b"x").unwrap_err();
 /// assert!(err.to_string().contains("tapegrad-no-such-dir/x.txt"), "{err}");
 /// # std::fs::remove_file(&path)?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-pub fn write_atomically(path: impl AsRef<Path>, bytes: &[u8]) -> Result<(), NnError> {
+pub fn write_atomically(path: impl AsRef<Path>, bytes: &[u8]) -> Result<(), FileError> {
     let path = path.as_ref();
     let named =
-        |action: &'static str, source: io::Error| NnError::Io { action, path: path.to_path_buf(), source };
+        |action: &'static str, source: io::Error| FileError::Io { action, path: path.to_path_buf(), source };
     let target = resolve_symlinks(path).map_err(|e| named("follow the symlink", e))?;
     let existing = match fs::metadata(&target) {
         Ok(metadata) => Some(metadata),

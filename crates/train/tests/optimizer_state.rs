@@ -1,4 +1,5 @@
-//! Optimizer state survives a save and a load exactly: N steps, save, load into fresh
+//! Optimizer state survives a save and a load exactly (with nn's layers, so here rather
+//! than in optim, which does not depend on them): N steps, save, load into fresh
 //! objects, M more steps gives bit for bit the parameters of N + M steps straight.
 
 use std::path::PathBuf;
@@ -159,10 +160,10 @@ fn tamper(
         &mut std::collections::BTreeMap<String, String>,
     ),
 ) {
-    let (tensors, mut metadata) = tapegrad_nn::read_tensors::<f32>(path).unwrap();
+    let (tensors, mut metadata) = tapegrad_tape::read_tensors::<f32>(path).unwrap();
     let mut arrays = tensors.into_iter().map(|(name, t)| (name, t.values.unwrap())).collect();
     edit(&mut arrays, &mut metadata);
-    tapegrad_nn::write_tensors(path, arrays.iter().map(|(n, a)| (n.clone(), a.view())), metadata).unwrap();
+    tapegrad_tape::write_tensors(path, arrays.iter().map(|(n, a)| (n.clone(), a.view())), metadata).unwrap();
 }
 
 /// Class 2 of issue 11: state that reads fine but would wreck the model — a step count
