@@ -3,6 +3,7 @@
 use ndarray::{ArrayD, ArrayViewD, ArrayViewMutD};
 use tapegrad_tape::Float;
 
+use crate::config::{shared_hyperparameters, shared_rule_methods};
 use crate::elementwise::step_ratio;
 use crate::error::{OptimError, Owner};
 use crate::kernels::for_each3;
@@ -46,17 +47,9 @@ impl<T: Float> Default for AdagradConfig<T> {
     }
 }
 
-impl<T: Float> AdagradConfig<T> {
-    /// Sets the learning rate `γ`.
-    ///
-    /// ```
-    /// assert_eq!(tapegrad_optim::Adagrad::<f64>::builder().learning_rate(0.5).learning_rate, 0.5);
-    /// ```
-    pub fn learning_rate(mut self, learning_rate: T) -> Self {
-        self.learning_rate = learning_rate;
-        self
-    }
+shared_hyperparameters!(AdagradConfig, "Adagrad");
 
+impl<T: Float> AdagradConfig<T> {
     /// Sets the learning-rate decay `η`.
     ///
     /// ```
@@ -64,16 +57,6 @@ impl<T: Float> AdagradConfig<T> {
     /// ```
     pub fn lr_decay(mut self, lr_decay: T) -> Self {
         self.lr_decay = lr_decay;
-        self
-    }
-
-    /// Sets the weight decay `λ`.
-    ///
-    /// ```
-    /// assert_eq!(tapegrad_optim::Adagrad::<f64>::builder().weight_decay(0.1).weight_decay, 0.1);
-    /// ```
-    pub fn weight_decay(mut self, weight_decay: T) -> Self {
-        self.weight_decay = weight_decay;
         self
     }
 
@@ -98,18 +81,6 @@ impl<T: Float> AdagradConfig<T> {
         self
     }
 
-    /// Sets gradient clipping.
-    ///
-    /// ```
-    /// use tapegrad_optim::{Adagrad, GradientClipping};
-    /// let config = Adagrad::<f64>::builder().clipping(GradientClipping::Value(1.0));
-    /// assert_eq!(config.clipping, GradientClipping::Value(1.0));
-    /// ```
-    pub fn clipping(mut self, clipping: GradientClipping<T>) -> Self {
-        self.clipping = clipping;
-        self
-    }
-
     /// Checks the hyperparameters as PyTorch does and makes the optimizer.
     ///
     /// # Errors
@@ -122,13 +93,11 @@ impl<T: Float> AdagradConfig<T> {
     /// assert_eq!(err.to_string(), "Adagrad: invalid lr_decay = -0.5 (must be finite and ≥ 0)");
     /// ```
     pub fn build(self) -> Result<Adagrad<T>, OptimError> {
+        self.validate_shared("Adagrad")?;
         let check = Owner::Optimizer("Adagrad");
-        check.non_negative("learning_rate", self.learning_rate)?;
         check.non_negative("lr_decay", self.lr_decay)?;
-        check.non_negative("weight_decay", self.weight_decay)?;
         check.non_negative("initial_accumulator_value", self.initial_accumulator_value)?;
         check.non_negative("eps", self.eps)?;
-        self.clipping.validate("Adagrad")?;
         Ok(Stateful::with_rule(self))
     }
 
@@ -225,17 +194,7 @@ impl<T: Float> UpdateRule<T> for AdagradConfig<T> {
     type State = AdagradState<T>;
     const NAME: &'static str = "Adagrad";
 
-    fn learning_rate(&self) -> T {
-        self.learning_rate
-    }
-
-    fn set_learning_rate(&mut self, learning_rate: T) {
-        self.learning_rate = learning_rate;
-    }
-
-    fn clipping(&self) -> GradientClipping<T> {
-        self.clipping
-    }
+    shared_rule_methods!();
 
     fn new_state(&self, shape: &[usize]) -> AdagradState<T> {
         AdagradConfig::new_state(self, shape)

@@ -3,6 +3,7 @@
 use ndarray::{ArrayD, ArrayViewD, ArrayViewMutD};
 use tapegrad_tape::Float;
 
+use crate::config::{shared_hyperparameters, shared_rule_methods};
 use crate::elementwise::{lerp, nan_max, step_ratio};
 use crate::error::{OptimError, Owner};
 use crate::kernels::{for_each4, for_each5};
@@ -47,17 +48,9 @@ impl<T: Float> Default for AdamConfig<T> {
     }
 }
 
-impl<T: Float> AdamConfig<T> {
-    /// Sets the learning rate `γ`.
-    ///
-    /// ```
-    /// assert_eq!(tapegrad_optim::Adam::<f64>::builder().learning_rate(0.1).learning_rate, 0.1);
-    /// ```
-    pub fn learning_rate(mut self, learning_rate: T) -> Self {
-        self.learning_rate = learning_rate;
-        self
-    }
+shared_hyperparameters!(AdamConfig, "Adam");
 
+impl<T: Float> AdamConfig<T> {
     /// Sets `β₁` and `β₂`, each in `[0, 1)`.
     ///
     /// ```
@@ -78,16 +71,6 @@ impl<T: Float> AdamConfig<T> {
         self
     }
 
-    /// Sets the L2 weight decay `λ` (added to the gradient, so it is rescaled by Adam).
-    ///
-    /// ```
-    /// assert_eq!(tapegrad_optim::Adam::<f64>::builder().weight_decay(1e-4).weight_decay, 1e-4);
-    /// ```
-    pub fn weight_decay(mut self, weight_decay: T) -> Self {
-        self.weight_decay = weight_decay;
-        self
-    }
-
     /// Switches AMSGrad on or off.
     ///
     /// ```
@@ -95,18 +78,6 @@ impl<T: Float> AdamConfig<T> {
     /// ```
     pub fn amsgrad(mut self, amsgrad: bool) -> Self {
         self.amsgrad = amsgrad;
-        self
-    }
-
-    /// Sets gradient clipping.
-    ///
-    /// ```
-    /// use tapegrad_optim::{Adam, GradientClipping};
-    /// let config = Adam::<f64>::builder().clipping(GradientClipping::Value(0.5));
-    /// assert_eq!(config.clipping, GradientClipping::Value(0.5));
-    /// ```
-    pub fn clipping(mut self, clipping: GradientClipping<T>) -> Self {
-        self.clipping = clipping;
         self
     }
 
@@ -127,13 +98,12 @@ impl<T: Float> AdamConfig<T> {
 
     /// The checks of `build`, shared with AdamW (which names itself in the errors).
     pub(crate) fn validate(&self, optimizer: &'static str) -> Result<(), OptimError> {
+        self.validate_shared(optimizer)?;
         let check = Owner::Optimizer(optimizer);
-        check.non_negative("learning_rate", self.learning_rate)?;
         check.non_negative("eps", self.eps)?;
         check.unit_interval("beta1", self.betas.0)?;
         check.unit_interval("beta2", self.betas.1)?;
-        check.non_negative("weight_decay", self.weight_decay)?;
-        self.clipping.validate(optimizer)
+        Ok(())
     }
 
     /// A fresh state for a parameter of this shape: zero moments, step 0.
@@ -271,17 +241,7 @@ impl<T: Float> UpdateRule<T> for AdamConfig<T> {
     type State = AdamState<T>;
     const NAME: &'static str = "Adam";
 
-    fn learning_rate(&self) -> T {
-        self.learning_rate
-    }
-
-    fn set_learning_rate(&mut self, learning_rate: T) {
-        self.learning_rate = learning_rate;
-    }
-
-    fn clipping(&self) -> GradientClipping<T> {
-        self.clipping
-    }
+    shared_rule_methods!();
 
     fn new_state(&self, shape: &[usize]) -> AdamState<T> {
         AdamConfig::new_state(self, shape)

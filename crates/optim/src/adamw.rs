@@ -3,7 +3,8 @@
 use ndarray::{ArrayViewD, ArrayViewMutD};
 use tapegrad_tape::Float;
 
-use crate::error::OptimError;
+use crate::config::{shared_hyperparameters, shared_rule_methods};
+use crate::error::{OptimError, Owner};
 use crate::kernels::for_each1;
 use crate::optimizer::assert_shapes;
 use crate::{AdamConfig, AdamState, GradientClipping, Stateful, UpdateRule};
@@ -47,17 +48,9 @@ impl<T: Float> Default for AdamWConfig<T> {
     }
 }
 
-impl<T: Float> AdamWConfig<T> {
-    /// Sets the learning rate `γ`.
-    ///
-    /// ```
-    /// assert_eq!(tapegrad_optim::AdamW::<f64>::builder().learning_rate(0.1).learning_rate, 0.1);
-    /// ```
-    pub fn learning_rate(mut self, learning_rate: T) -> Self {
-        self.learning_rate = learning_rate;
-        self
-    }
+shared_hyperparameters!(AdamWConfig, "AdamW");
 
+impl<T: Float> AdamWConfig<T> {
     /// Sets `β₁` and `β₂`, each in `[0, 1)`.
     ///
     /// ```
@@ -78,16 +71,6 @@ impl<T: Float> AdamWConfig<T> {
         self
     }
 
-    /// Sets the decoupled weight decay `λ`.
-    ///
-    /// ```
-    /// assert_eq!(tapegrad_optim::AdamW::<f64>::builder().weight_decay(0.1).weight_decay, 0.1);
-    /// ```
-    pub fn weight_decay(mut self, weight_decay: T) -> Self {
-        self.weight_decay = weight_decay;
-        self
-    }
-
     /// Switches AMSGrad on or off.
     ///
     /// ```
@@ -95,18 +78,6 @@ impl<T: Float> AdamWConfig<T> {
     /// ```
     pub fn amsgrad(mut self, amsgrad: bool) -> Self {
         self.amsgrad = amsgrad;
-        self
-    }
-
-    /// Sets gradient clipping.
-    ///
-    /// ```
-    /// use tapegrad_optim::{AdamW, GradientClipping};
-    /// let config = AdamW::<f64>::builder().clipping(GradientClipping::Norm(5.0));
-    /// assert_eq!(config.clipping, GradientClipping::Norm(5.0));
-    /// ```
-    pub fn clipping(mut self, clipping: GradientClipping<T>) -> Self {
-        self.clipping = clipping;
         self
     }
 
@@ -121,6 +92,7 @@ impl<T: Float> AdamWConfig<T> {
     /// assert_eq!(err.to_string(), "AdamW: invalid weight_decay = -0.1 (must be finite and ≥ 0)");
     /// ```
     pub fn build(self) -> Result<AdamW<T>, OptimError> {
+        self.validate_shared("AdamW")?;
         self.as_adam(self.weight_decay).validate("AdamW")?;
         Ok(Stateful::with_rule(self))
     }
@@ -210,17 +182,7 @@ impl<T: Float> UpdateRule<T> for AdamWConfig<T> {
     type State = AdamState<T>;
     const NAME: &'static str = "AdamW";
 
-    fn learning_rate(&self) -> T {
-        self.learning_rate
-    }
-
-    fn set_learning_rate(&mut self, learning_rate: T) {
-        self.learning_rate = learning_rate;
-    }
-
-    fn clipping(&self) -> GradientClipping<T> {
-        self.clipping
-    }
+    shared_rule_methods!();
 
     fn new_state(&self, shape: &[usize]) -> AdamState<T> {
         AdamWConfig::new_state(self, shape)

@@ -59,6 +59,7 @@ mod adagrad;
 mod adam;
 mod adamw;
 mod clip;
+mod config;
 mod early_stopping;
 mod elementwise;
 mod error;

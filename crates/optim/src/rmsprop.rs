@@ -3,6 +3,7 @@
 use ndarray::{ArrayD, ArrayViewD, ArrayViewMutD};
 use tapegrad_tape::Float;
 
+use crate::config::{shared_hyperparameters, shared_rule_methods};
 use crate::elementwise::{lerp, step_ratio};
 use crate::error::{OptimError, Owner};
 use crate::kernels::{for_each3, for_each4, for_each5};
@@ -50,17 +51,9 @@ impl<T: Float> Default for RmsPropConfig<T> {
     }
 }
 
-impl<T: Float> RmsPropConfig<T> {
-    /// Sets the learning rate `γ`.
-    ///
-    /// ```
-    /// assert_eq!(tapegrad_optim::RmsProp::<f64>::builder().learning_rate(0.1).learning_rate, 0.1);
-    /// ```
-    pub fn learning_rate(mut self, learning_rate: T) -> Self {
-        self.learning_rate = learning_rate;
-        self
-    }
+shared_hyperparameters!(RmsPropConfig, "RmsProp");
 
+impl<T: Float> RmsPropConfig<T> {
     /// Sets the smoothing constant `α`.
     ///
     /// ```
@@ -78,16 +71,6 @@ impl<T: Float> RmsPropConfig<T> {
     /// ```
     pub fn eps(mut self, eps: T) -> Self {
         self.eps = eps;
-        self
-    }
-
-    /// Sets the weight decay `λ`.
-    ///
-    /// ```
-    /// assert_eq!(tapegrad_optim::RmsProp::<f64>::builder().weight_decay(0.1).weight_decay, 0.1);
-    /// ```
-    pub fn weight_decay(mut self, weight_decay: T) -> Self {
-        self.weight_decay = weight_decay;
         self
     }
 
@@ -111,18 +94,6 @@ impl<T: Float> RmsPropConfig<T> {
         self
     }
 
-    /// Sets gradient clipping.
-    ///
-    /// ```
-    /// use tapegrad_optim::{GradientClipping, RmsProp};
-    /// let config = RmsProp::<f64>::builder().clipping(GradientClipping::Norm(1.0));
-    /// assert_eq!(config.clipping, GradientClipping::Norm(1.0));
-    /// ```
-    pub fn clipping(mut self, clipping: GradientClipping<T>) -> Self {
-        self.clipping = clipping;
-        self
-    }
-
     /// Checks the hyperparameters as PyTorch does, and more strictly where PyTorch's range
     /// lets the update turn NaN or diverge, and makes the optimizer.
     ///
@@ -136,13 +107,11 @@ impl<T: Float> RmsPropConfig<T> {
     /// assert_eq!(err.to_string(), "RmsProp: invalid alpha = NaN (must be in [0, 1])");
     /// ```
     pub fn build(self) -> Result<RmsProp<T>, OptimError> {
+        self.validate_shared("RmsProp")?;
         let check = Owner::Optimizer("RmsProp");
-        check.non_negative("learning_rate", self.learning_rate)?;
         check.non_negative("eps", self.eps)?;
         check.unit_interval("momentum", self.momentum)?;
-        check.non_negative("weight_decay", self.weight_decay)?;
         check.fraction("alpha", self.alpha)?;
-        self.clipping.validate("RmsProp")?;
         Ok(Stateful::with_rule(self))
     }
 
@@ -291,17 +260,7 @@ impl<T: Float> UpdateRule<T> for RmsPropConfig<T> {
     type State = RmsPropState<T>;
     const NAME: &'static str = "RmsProp";
 
-    fn learning_rate(&self) -> T {
-        self.learning_rate
-    }
-
-    fn set_learning_rate(&mut self, learning_rate: T) {
-        self.learning_rate = learning_rate;
-    }
-
-    fn clipping(&self) -> GradientClipping<T> {
-        self.clipping
-    }
+    shared_rule_methods!();
 
     fn new_state(&self, shape: &[usize]) -> RmsPropState<T> {
         RmsPropConfig::new_state(self, shape)

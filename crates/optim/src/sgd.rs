@@ -3,6 +3,7 @@
 use ndarray::{ArrayD, ArrayViewD, ArrayViewMutD};
 use tapegrad_tape::Float;
 
+use crate::config::{shared_hyperparameters, shared_rule_methods};
 use crate::error::{OptimError, Owner};
 use crate::kernels::{for_each2, for_each3};
 use crate::optimizer::assert_shapes;
@@ -46,17 +47,9 @@ impl<T: Float> Default for SgdConfig<T> {
     }
 }
 
-impl<T: Float> SgdConfig<T> {
-    /// Sets the learning rate `γ`.
-    ///
-    /// ```
-    /// assert_eq!(tapegrad_optim::Sgd::<f64>::builder().learning_rate(0.1).learning_rate, 0.1);
-    /// ```
-    pub fn learning_rate(mut self, learning_rate: T) -> Self {
-        self.learning_rate = learning_rate;
-        self
-    }
+shared_hyperparameters!(SgdConfig, "Sgd");
 
+impl<T: Float> SgdConfig<T> {
     /// Sets the momentum `μ`.
     ///
     /// ```
@@ -77,16 +70,6 @@ impl<T: Float> SgdConfig<T> {
         self
     }
 
-    /// Sets the weight decay `λ` (an L2 penalty `λθ` added to the gradient).
-    ///
-    /// ```
-    /// assert_eq!(tapegrad_optim::Sgd::<f64>::builder().weight_decay(1e-4).weight_decay, 1e-4);
-    /// ```
-    pub fn weight_decay(mut self, weight_decay: T) -> Self {
-        self.weight_decay = weight_decay;
-        self
-    }
-
     /// Switches Nesterov momentum on or off (on needs `μ > 0` and `τ = 0`).
     ///
     /// ```
@@ -94,18 +77,6 @@ impl<T: Float> SgdConfig<T> {
     /// ```
     pub fn nesterov(mut self, nesterov: bool) -> Self {
         self.nesterov = nesterov;
-        self
-    }
-
-    /// Sets gradient clipping.
-    ///
-    /// ```
-    /// use tapegrad_optim::{GradientClipping, Sgd};
-    /// let config = Sgd::<f64>::builder().clipping(GradientClipping::Norm(1.0));
-    /// assert_eq!(config.clipping, GradientClipping::Norm(1.0));
-    /// ```
-    pub fn clipping(mut self, clipping: GradientClipping<T>) -> Self {
-        self.clipping = clipping;
         self
     }
 
@@ -123,18 +94,16 @@ impl<T: Float> SgdConfig<T> {
     /// assert_eq!(err, OptimError::NesterovRequiresMomentum { momentum: 0.0, dampening: 0.0 });
     /// ```
     pub fn build(self) -> Result<Sgd<T>, OptimError> {
+        self.validate_shared("Sgd")?;
         let check = Owner::Optimizer("Sgd");
-        check.non_negative("learning_rate", self.learning_rate)?;
         check.unit_interval("momentum", self.momentum)?;
         check.finite("dampening", self.dampening)?;
-        check.non_negative("weight_decay", self.weight_decay)?;
         if self.nesterov && (self.momentum <= T::zero() || self.dampening != T::zero()) {
             return Err(OptimError::NesterovRequiresMomentum {
                 momentum: self.momentum.to_f64(),
                 dampening: self.dampening.to_f64(),
             });
         }
-        self.clipping.validate("Sgd")?;
         Ok(Stateful::with_rule(self))
     }
 
@@ -239,17 +208,7 @@ impl<T: Float> UpdateRule<T> for SgdConfig<T> {
     type State = SgdState<T>;
     const NAME: &'static str = "Sgd";
 
-    fn learning_rate(&self) -> T {
-        self.learning_rate
-    }
-
-    fn set_learning_rate(&mut self, learning_rate: T) {
-        self.learning_rate = learning_rate;
-    }
-
-    fn clipping(&self) -> GradientClipping<T> {
-        self.clipping
-    }
+    shared_rule_methods!();
 
     fn new_state(&self, _shape: &[usize]) -> SgdState<T> {
         SgdState::default()
