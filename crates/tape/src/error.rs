@@ -61,6 +61,20 @@ pub enum TapeError {
         /// The tensor's shape.
         shape: Vec<usize>,
     },
+    /// A gradient of a gradient was asked of an op whose backward cannot be recorded as
+    /// ops (see [`Op::backward_vars`](crate::Op::backward_vars)).
+    #[error(
+        "{op} (node {node}, recorded at {site}) has no differentiable backward: its gradient \
+         cannot be differentiated again (grad with create_graph)"
+    )]
+    NotTwiceDifferentiable {
+        /// The op.
+        op: &'static str,
+        /// Its node on the tape.
+        node: usize,
+        /// The source line that recorded it.
+        site: String,
+    },
     /// With anomaly detection on, the first NaN or infinity: where it was made (see
     /// [`Tape::try_backward`](crate::Tape::try_backward)).
     #[error("{0}")]

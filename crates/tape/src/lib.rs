@@ -41,6 +41,7 @@ mod gemm;
 pub mod gradcheck;
 mod grads;
 mod graph;
+mod higher;
 mod inspect;
 mod kernels;
 mod math;
@@ -63,7 +64,9 @@ pub use float::Float;
 pub use gemm::{num_threads, set_num_threads};
 pub use gradcheck::BranchSignature;
 pub use grads::Grads;
-pub use ops::{broadcast_shape, sum_to_shape, Binary, BinaryFn, InputGrads, Op, ScalarGrads, Unary, UnaryFn};
+pub use ops::{
+    broadcast_shape, sum_to_shape, Binary, BinaryFn, InputGrads, Op, ScalarGrads, Unary, UnaryFn, VarGrads,
+};
 pub use parameters::Parameters;
 pub use pool::{recycle, zeros as pooled_zeros};
 pub use shape::checked_size;

@@ -367,3 +367,150 @@ fn the_scalar_fast_path_agrees_with_the_array_path() {
         }
     }
 }
+
+// ---- Issue 13: gradients of gradients ----
+
+/// The gradient of `f` at `inputs` by the ordinary backward pass.
+fn first_order(
+    f: &impl for<'t> Fn(&'t Tape<'t, f64>, &[Var<'t, f64>]) -> Var<'t, f64>,
+    inputs: &[ArrayD<f64>],
+) -> Vec<ArrayD<f64>> {
+    let tape = Tape::new();
+    let vars: Vec<Var<'_, f64>> = inputs.iter().map(|x| tape.var(x.view())).collect();
+    let grads = tape.backward(f(&tape, &vars));
+    vars.iter().map(|&v| grads.get_or_zeros(v)).collect()
+}
+
+/// Checks second derivatives of `f`: the recorded gradient equals the ordinary one, and
+/// the Hessian-vector product along a fixed direction equals central differences of the
+/// ordinary gradient along it.
+fn check_second_order(
+    f: impl for<'t> Fn(&'t Tape<'t, f64>, &[Var<'t, f64>]) -> Var<'t, f64>,
+    inputs: &[ArrayD<f64>],
+) {
+    let directions: Vec<ArrayD<f64>> = inputs
+        .iter()
+        .enumerate()
+        .map(|(k, x)| {
+            ArrayD::from_shape_fn(x.raw_dim(), |i| {
+                0.5 - ((i.slice().iter().sum::<usize>() + 3 * k) % 4) as f64 * 0.3
+            })
+        })
+        .collect();
+    let tape = Tape::new();
+    let vars: Vec<Var<'_, f64>> = inputs.iter().map(|x| tape.var(x.view())).collect();
+    let output = f(&tape, &vars);
+    let recorded = tape.grad(output, &vars, true).unwrap();
+    for (g, expected) in recorded.iter().zip(first_order(&f, inputs)) {
+        let g = g.value();
+        assert!(
+            g.iter().zip(&expected).all(|(a, b)| (a - b).abs() <= 1e-12 * b.abs().max(1.0)),
+            "{g} vs {expected}"
+        );
+    }
+    let hv = tape.hessian_vector_product(output, &vars, &directions).unwrap();
+    let eps = 1e-5;
+    let shifted = |sign: f64| -> Vec<ArrayD<f64>> {
+        let moved: Vec<ArrayD<f64>> =
+            inputs.iter().zip(&directions).map(|(x, v)| x + &(v * (sign * eps))).collect();
+        first_order(&f, &moved)
+    };
+    let (plus, minus) = (shifted(1.0), shifted(-1.0));
+    for (k, ((hv, p), m)) in hv.iter().zip(&plus).zip(&minus).enumerate() {
+        let numeric = (p - m) / (2.0 * eps);
+        for ((index, &a), &n) in hv.indexed_iter().zip(numeric.iter()) {
+            assert!(
+                (a - n).abs() <= 1e-6 * a.abs().max(n.abs()) + 1e-7,
+                "input {k} {:?}: H·v {a}, numeric {n}",
+                index.slice()
+            );
+        }
+    }
+}
+
+#[test]
+fn second_derivatives_of_elementwise_ops_match_finite_differences() {
+    check_second_order(|_, v| weighted(v[0].tanh()), &[a23()]);
+    check_second_order(|_, v| weighted(v[0].sigmoid()), &[a23()]);
+    check_second_order(|_, v| weighted(v[0].softplus()), &[a23()]);
+    check_second_order(|_, v| weighted(v[0].log_sigmoid()), &[a23()]);
+    check_second_order(|_, v| weighted(v[0].exp()), &[a23()]);
+    check_second_order(|_, v| weighted(v[0].log()), &[positive23()]);
+    check_second_order(|_, v| weighted(v[0].sqrt()), &[positive23()]);
+    check_second_order(|_, v| weighted(v[0].powf(2.5)), &[positive23()]);
+    check_second_order(|_, v| weighted(v[0].square()), &[a23()]);
+    check_second_order(|_, v| weighted(v[0].abs() * v[0]), &[a23()]);
+    check_second_order(|_, v| weighted(v[0].relu().square()), &[a23()]);
+    check_second_order(|_, v| weighted(v[0].leaky_relu(0.1) * v[0]), &[a23()]);
+    check_second_order(|_, v| weighted(v[0].clamp(-1.0, 1.0).square()), &[a23()]);
+    check_second_order(|_, v| weighted((-v[0]).add_scalar(2.0).mul_scalar(3.0).square()), &[a23()]);
+}
+
+#[test]
+fn second_derivatives_of_binary_ops_with_broadcasting_match_finite_differences() {
+    for (a, b) in
+        [(a23(), a23().mapv(|v| v * 0.5 + 2.0)), (a23(), b3().mapv(|v| v + 3.0)), (b3(), positive23())]
+    {
+        check_second_order(|_, v| weighted((v[0] + v[1]).square()), &[a.clone(), b.clone()]);
+        check_second_order(|_, v| weighted((v[0] - v[1]).tanh()), &[a.clone(), b.clone()]);
+        check_second_order(|_, v| weighted(v[0] * v[1]), &[a.clone(), b.clone()]);
+        check_second_order(|_, v| weighted(v[0] / v[1]), &[a.clone(), b.clone()]);
+        check_second_order(|_, v| weighted(v[0].maximum(&v[1]) * v[0]), &[a.clone(), b.clone()]);
+        check_second_order(|_, v| weighted(v[0].minimum(&v[1]).square()), &[a.clone(), b.clone()]);
+    }
+}
+
+#[test]
+fn second_derivatives_through_shapes_reductions_and_products() {
+    let w = array![[0.5, -0.3], [0.2, 0.8], [-0.6, 0.1]].into_dyn();
+    let bias = array![0.1, -0.2].into_dyn();
+    check_second_order(|_, v| weighted(v[0].matmul(&v[1]).tanh()), &[a23(), w.clone()]);
+    check_second_order(
+        |_, v| weighted(v[0].affine(&v[1], &v[2]).sigmoid()),
+        &[a23(), w.clone(), bias.clone()],
+    );
+    check_second_order(|_, v| v[0].sum_axes(&[1], false).square().sum(), &[a23()]);
+    check_second_order(|_, v| v[0].mean_axes(&[0], true).exp().sum(), &[a23()]);
+    check_second_order(|_, v| weighted(v[0].reshape(&[3, 2]).t().tanh()), &[a23()]);
+    check_second_order(|_, v| weighted(v[0].broadcast_to(&[2, 3]).square() * v[0]), &[b3()]);
+    check_second_order(|_, v| weighted(Var::concat(&[v[0], v[0].square()], 0).tanh()), &[a23()]);
+    check_second_order(|_, v| weighted(v[0].slice_axis(1, 1..3).exp() * v[0].slice_axis(1, 0..2)), &[a23()]);
+    // A two-layer tanh network's Hessian with respect to its weights and its input.
+    check_second_order(
+        |_, v| weighted(v[0].affine(&v[1], &v[2]).tanh().matmul(&v[3])),
+        &[a23(), w, bias, array![[1.0], [-0.5]].into_dyn()],
+    );
+}
+
+#[test]
+fn derivatives_to_any_order_and_errors_that_name_the_op() {
+    // d⁴/dx⁴ of x⁵ = 120x, by four recorded gradients.
+    let tape = Tape::new();
+    let x = tape.var(array![0.5, -2.0]);
+    let mut y = x.powf(5.0).sum();
+    let mut derivatives = Vec::new();
+    for _ in 0..4 {
+        let derivative = tape.grad(y, &[x], true).unwrap()[0];
+        derivatives.push(derivative.value());
+        y = derivative.sum();
+    }
+    assert_eq!(derivatives[3], array![60.0, -240.0].into_dyn());
+    assert_eq!(derivatives[1], array![2.5, -160.0].into_dyn()); // 20x³
+                                                                // An input the output does not reach gets zeros.
+    let unused = tape.var(array![1.0, 2.0, 3.0]);
+    assert_eq!(tape.grad(x.sum(), &[unused], true).unwrap()[0].value(), ArrayD::<f64>::zeros(vec![3]));
+    // An op without a recorded backward is an error naming it and its line.
+    let tape = Tape::new();
+    let x = tape.var(array![[0.5, 1.0, -1.0]]);
+    let y = x.softmax(1).square().sum();
+    let err = tape.grad(y, &[x], true).unwrap_err();
+    assert!(
+        matches!(&err, tapegrad_tape::TapeError::NotTwiceDifferentiable { op: "softmax", .. }),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("softmax (node 1, recorded at crates/tape/tests/ops.rs:"), "{err}");
+    // Without create_graph it is an ordinary backward pass.
+    assert!(tape.grad(y, &[x], false).is_ok());
+    // The output must be 0-d.
+    assert!(tape.grad(x.square(), &[x], true).is_err());
+}

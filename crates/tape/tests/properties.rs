@@ -14,7 +14,7 @@
 
 use std::ops::RangeInclusive;
 
-use ndarray::{ArrayD, IxDyn};
+use ndarray::{ArrayD, Dimension, IxDyn};
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use proptest::test_runner::TestRunner;
@@ -740,5 +740,57 @@ proptest! {
     ) {
         let report = check_binary(&a, &b, &w, |a, b| a.matmul(&b));
         prop_assert!(report.passed(), "{report}");
+    }
+}
+
+/// A smooth composition of binary and unary ops, for second-derivative checks.
+fn smooth<'t>(v: &[Var<'t, f64>]) -> Var<'t, f64> {
+    ((v[0] * v[1]).tanh() + v[0].exp() / v[1] + (v[0] - v[1]).square().sigmoid()).sum()
+}
+
+/// `H·v` of `f` at `xs` by the recorded gradient, and by central differences of the
+/// ordinary gradient along `v`: both, for every input.
+fn hvp_both(
+    f: &dyn for<'t> Fn(&[Var<'t, f64>]) -> Var<'t, f64>,
+    xs: &[ArrayD<f64>],
+    vs: &[ArrayD<f64>],
+) -> Vec<(ArrayD<f64>, ArrayD<f64>)> {
+    let gradient = |at: &[ArrayD<f64>]| -> Vec<ArrayD<f64>> {
+        let tape = Tape::new();
+        let vars: Vec<Var<'_, f64>> = at.iter().map(|x| tape.var(x.view())).collect();
+        let grads = tape.backward(f(&vars));
+        vars.iter().map(|&v| grads.get_or_zeros(v)).collect()
+    };
+    let tape = Tape::new();
+    let vars: Vec<Var<'_, f64>> = xs.iter().map(|x| tape.var(x.view())).collect();
+    let analytic = tape.hessian_vector_product(f(&vars), &vars, vs).unwrap();
+    let eps = 1e-5;
+    let moved = |sign: f64| xs.iter().zip(vs).map(|(x, v)| x + &(v * (sign * eps))).collect::<Vec<_>>();
+    let (plus, minus) = (gradient(&moved(1.0)), gradient(&moved(-1.0)));
+    analytic.into_iter().zip(plus.iter().zip(&minus).map(|(p, m)| (p - m) / (2.0 * eps))).collect()
+}
+
+proptest! {
+    #![proptest_config(config(24))]
+
+    /// Issue 13: Hessian-vector products of smooth compositions over random shapes, with
+    /// broadcasting, against central differences of the ordinary gradient.
+    #[test]
+    fn hessian_vector_products_match_finite_differences(
+        (a, b) in broadcast_shapes().prop_flat_map(|(sa, sb)| (array_of(sa, -1.5f64..1.5), array_of(sb, 0.5f64..2.0))),
+        seed in 0u64..1000,
+    ) {
+        let direction = |x: &ArrayD<f64>, k: u64| {
+            ArrayD::from_shape_fn(x.raw_dim(), |i| {
+                let h = i.slice().iter().fold(seed + k, |acc, &n| acc.wrapping_mul(31).wrapping_add(n as u64));
+                (h % 7) as f64 / 7.0 - 0.4
+            })
+        };
+        let vs = [direction(&a, 1), direction(&b, 2)];
+        for (analytic, numeric) in hvp_both(&smooth, &[a.clone(), b.clone()], &vs) {
+            for (&x, &n) in analytic.iter().zip(&numeric) {
+                prop_assert!((x - n).abs() <= 1e-6 * x.abs().max(n.abs()) + 1e-6, "H·v {x}, numeric {n}");
+            }
+        }
     }
 }

@@ -117,6 +117,9 @@ impl<T: Float> UnaryFn<T> for TanhFn {
     fn derivative(&self, _x: T, y: T) -> T {
         T::one() - y * y
     }
+    fn derivative_var<'t>(&self, _x: Var<'t, T>, y: Var<'t, T>) -> Option<Var<'t, T>> {
+        Some(y.square().neg().add_scalar(T::one()))
+    }
 }
 
 /// `y = σ(x)`; `dy/dx = y (1 − y)`.
@@ -130,6 +133,9 @@ impl<T: Float> UnaryFn<T> for SigmoidFn {
     }
     fn derivative(&self, _x: T, y: T) -> T {
         y * (T::one() - y)
+    }
+    fn derivative_var<'t>(&self, _x: Var<'t, T>, y: Var<'t, T>) -> Option<Var<'t, T>> {
+        Some(y * y.neg().add_scalar(T::one()))
     }
 }
 
@@ -152,6 +158,9 @@ impl<T: Float> UnaryFn<T> for ReluFn {
     }
     fn branch(&self, x: T) -> Option<i8> {
         Some(sign_code(x))
+    }
+    fn piecewise_linear(&self) -> bool {
+        true
     }
 }
 
@@ -181,6 +190,9 @@ impl<T: Float> UnaryFn<T> for LeakyReluFn<T> {
     fn branch(&self, x: T) -> Option<i8> {
         Some(sign_code(x))
     }
+    fn piecewise_linear(&self) -> bool {
+        true
+    }
 }
 
 /// `y = ln σ(x) = min(x, 0) − ln(1 + e^(−|x|))`; `dy/dx = σ(−x)`.
@@ -195,6 +207,9 @@ impl<T: Float> UnaryFn<T> for LogSigmoidFn {
     fn derivative(&self, x: T, _y: T) -> T {
         stable_sigmoid(-x)
     }
+    fn derivative_var<'t>(&self, x: Var<'t, T>, _y: Var<'t, T>) -> Option<Var<'t, T>> {
+        Some(x.neg().sigmoid())
+    }
 }
 
 /// `y = ln(1 + eˣ) = max(x, 0) + ln(1 + e^(−|x|))`; `dy/dx = σ(x)`.
@@ -208,5 +223,8 @@ impl<T: Float> UnaryFn<T> for SoftplusFn {
     }
     fn derivative(&self, x: T, _y: T) -> T {
         stable_sigmoid(x)
+    }
+    fn derivative_var<'t>(&self, x: Var<'t, T>, _y: Var<'t, T>) -> Option<Var<'t, T>> {
+        Some(x.sigmoid())
     }
 }

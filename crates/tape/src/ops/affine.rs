@@ -4,7 +4,7 @@
 //! where bookkeeping rather than arithmetic is the cost, it removes a third of the nodes.
 
 use super::matmul::as2;
-use super::{grads, InputGrads, Op};
+use super::{grads, InputGrads, Op, VarGrads};
 use crate::gemm::{gemm, matmul};
 use crate::kernels::{reduce_to, Loop};
 use crate::{pool, Float, Var};
@@ -86,6 +86,19 @@ impl<T: Float> Op<T> for Affine {
             wanted[0].then(|| matmul(&g, &w.t()).into_dyn()),
             wanted[1].then(|| matmul(&x.t(), &g).into_dyn()),
             wanted[2].then(|| reduce_to(grad_output, inputs[2].shape())),
+        ])
+    }
+    fn backward_vars<'t>(
+        &self,
+        inputs: &[Var<'t, T>],
+        _y: Var<'t, T>,
+        grad_y: Var<'t, T>,
+    ) -> Option<VarGrads<'t, T>> {
+        let (x, w, b) = (inputs[0], inputs[1], inputs[2]);
+        Some(smallvec::smallvec![
+            Some(grad_y.matmul(&w.t())),
+            Some(x.t().matmul(&grad_y)),
+            Some(grad_y.sum_to(&b.shape())),
         ])
     }
 }

@@ -169,6 +169,9 @@ impl<T: Float> BinaryFn<T> for AddFn {
     fn constant_partials(&self) -> Option<(T, T)> {
         Some((T::one(), T::one()))
     }
+    fn piecewise_linear(&self) -> bool {
+        true
+    }
 }
 
 /// `y = a − b`; `∂y/∂a = 1`, `∂y/∂b = −1`.
@@ -186,6 +189,9 @@ impl<T: Float> BinaryFn<T> for SubFn {
     fn constant_partials(&self) -> Option<(T, T)> {
         Some((T::one(), -T::one()))
     }
+    fn piecewise_linear(&self) -> bool {
+        true
+    }
 }
 
 /// `y = a · b`; `∂y/∂a = b`, `∂y/∂b = a`.
@@ -199,6 +205,14 @@ impl<T: Float> BinaryFn<T> for MulFn {
     }
     fn partials(&self, a: T, b: T, _y: T) -> (T, T) {
         (b, a)
+    }
+    fn partials_var<'t>(
+        &self,
+        a: Var<'t, T>,
+        b: Var<'t, T>,
+        _y: Var<'t, T>,
+    ) -> Option<(Var<'t, T>, Var<'t, T>)> {
+        Some((b, a))
     }
 }
 
@@ -214,6 +228,14 @@ impl<T: Float> BinaryFn<T> for DivFn {
     fn partials(&self, a: T, b: T, _y: T) -> (T, T) {
         (T::one() / b, -a / (b * b))
     }
+    fn partials_var<'t>(
+        &self,
+        _a: Var<'t, T>,
+        b: Var<'t, T>,
+        y: Var<'t, T>,
+    ) -> Option<(Var<'t, T>, Var<'t, T>)> {
+        Some((b.powf(-T::one()), (y / b).neg()))
+    }
 }
 
 /// `y = −x`; `dy/dx = −1`.
@@ -227,6 +249,9 @@ impl<T: Float> UnaryFn<T> for NegFn {
     }
     fn derivative(&self, _x: T, _y: T) -> T {
         -T::one()
+    }
+    fn piecewise_linear(&self) -> bool {
+        true
     }
 }
 
@@ -245,6 +270,9 @@ impl<T: Float> UnaryFn<T> for AddScalarFn<T> {
     fn derivative(&self, _x: T, _y: T) -> T {
         T::one()
     }
+    fn piecewise_linear(&self) -> bool {
+        true
+    }
 }
 
 /// `y = c · x`; `dy/dx = c`.
@@ -261,5 +289,8 @@ impl<T: Float> UnaryFn<T> for MulScalarFn<T> {
     }
     fn derivative(&self, _x: T, _y: T) -> T {
         self.0
+    }
+    fn piecewise_linear(&self) -> bool {
+        true
     }
 }

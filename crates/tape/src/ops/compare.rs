@@ -105,6 +105,9 @@ impl<T: Float> BinaryFn<T> for ExtremumFn {
     fn branch(&self, a: T, b: T) -> Option<i8> {
         Some(sign_code(a - b))
     }
+    fn piecewise_linear(&self) -> bool {
+        true
+    }
 }
 
 /// `y = min(max(x, low), high)`; `dy/dx = 1[low ≤ x ≤ high]`.
@@ -132,5 +135,8 @@ impl<T: Float> UnaryFn<T> for ClampFn<T> {
     }
     fn branch(&self, x: T) -> Option<i8> {
         Some(sign_code(x - self.low) * 3 + sign_code(x - self.high))
+    }
+    fn piecewise_linear(&self) -> bool {
+        true
     }
 }

@@ -7,9 +7,9 @@
 use ndarray::{ArrayD, ArrayViewD, IxDyn, Zip};
 use smallvec::smallvec;
 
-use super::{check_broadcast, InputGrads, Op, ScalarGrads};
+use super::{check_broadcast, InputGrads, Op, ScalarGrads, VarGrads};
 use crate::kernels::{map, map3, reduce_to, zip_broadcast};
-use crate::{pool, Float};
+use crate::{pool, Float, Var};
 
 /// An elementwise function of one input: `y = f(x)` and its derivative `dy/dx`.
 ///
@@ -46,6 +46,23 @@ pub trait UnaryFn<T: Float>: 'static {
     fn branch(&self, x: T) -> Option<i8> {
         let _ = x;
         None
+    }
+
+    /// The derivative as a recorded value, for gradients of gradients: `derivative`
+    /// written with differentiable [`Var`] ops of `x` and `y` (so that its own derivative
+    /// is known too). `None` (the default): no second derivative on the tape, and asking
+    /// for one is an error naming the function. Piecewise-linear functions need not write
+    /// it: see [`piecewise_linear`](UnaryFn::piecewise_linear).
+    fn derivative_var<'t>(&self, x: Var<'t, T>, y: Var<'t, T>) -> Option<Var<'t, T>> {
+        let _ = (x, y);
+        None
+    }
+
+    /// Whether the derivative is piecewise constant (relu, abs, clamp, a scale): its
+    /// values, taken as constants, are then exact to any order (every higher derivative
+    /// is 0 wherever it exists). `false` by default.
+    fn piecewise_linear(&self) -> bool {
+        false
     }
 }
 
@@ -93,6 +110,25 @@ pub trait BinaryFn<T: Float>: 'static {
     fn branch(&self, a: T, b: T) -> Option<i8> {
         let _ = (a, b);
         None
+    }
+
+    /// The partial derivatives as recorded values, for gradients of gradients (as
+    /// [`UnaryFn::derivative_var`]): `(∂y/∂a, ∂y/∂b)` from differentiable ops of `a`, `b`
+    /// and `y`, each broadcastable to `y`'s shape. `None` by default.
+    fn partials_var<'t>(
+        &self,
+        a: Var<'t, T>,
+        b: Var<'t, T>,
+        y: Var<'t, T>,
+    ) -> Option<(Var<'t, T>, Var<'t, T>)> {
+        let _ = (a, b, y);
+        None
+    }
+
+    /// Whether both partials are piecewise constant (add, sub, maximum): their values are
+    /// then exact to any order. `false` by default.
+    fn piecewise_linear(&self) -> bool {
+        false
     }
 }
 
@@ -144,6 +180,24 @@ impl<T: Float, F: UnaryFn<T>> Op<T> for Unary<F> {
     fn backward_scalar(&self, inputs: &[T], output: T, grad_output: T) -> Option<ScalarGrads<T>> {
         let grad = grad_output * self.0.derivative(inputs[0], output);
         Some(ScalarGrads::from_buf_and_len([grad, T::zero()], 1))
+    }
+
+    fn backward_vars<'t>(
+        &self,
+        inputs: &[Var<'t, T>],
+        y: Var<'t, T>,
+        grad_output: Var<'t, T>,
+    ) -> Option<VarGrads<'t, T>> {
+        let x = inputs[0];
+        let derivative = if self.0.piecewise_linear() {
+            let values = x.with_value(|xv| {
+                y.with_value(|yv| Zip::from(xv).and(yv).map_collect(|&a, &b| self.0.derivative(a, b)))
+            });
+            x.tape().constant(values)
+        } else {
+            self.0.derivative_var(x, y)?
+        };
+        Some(smallvec![Some(grad_output * derivative)])
     }
 }
 
@@ -256,5 +310,38 @@ impl<T: Float, F: BinaryFn<T>> Op<T> for Binary<F> {
     fn backward_scalar(&self, inputs: &[T], output: T, grad_output: T) -> Option<ScalarGrads<T>> {
         let (da, db) = self.0.partials(inputs[0], inputs[1], output);
         Some(ScalarGrads::from_buf([grad_output * da, grad_output * db]))
+    }
+
+    fn backward_vars<'t>(
+        &self,
+        inputs: &[Var<'t, T>],
+        y: Var<'t, T>,
+        grad_output: Var<'t, T>,
+    ) -> Option<VarGrads<'t, T>> {
+        let (a, b) = (inputs[0], inputs[1]);
+        let (da, db) = if self.0.piecewise_linear() {
+            let (da, db) = a.with_value(|av| {
+                b.with_value(|bv| {
+                    y.with_value(|yv| {
+                        let shape = yv.shape();
+                        let (av, bv) = (av.broadcast(shape)?, bv.broadcast(shape)?);
+                        let da = Zip::from(&av)
+                            .and(&bv)
+                            .and(yv)
+                            .map_collect(|&a, &b, &y| self.0.partials(a, b, y).0);
+                        let db = Zip::from(&av)
+                            .and(&bv)
+                            .and(yv)
+                            .map_collect(|&a, &b, &y| self.0.partials(a, b, y).1);
+                        Some((da, db))
+                    })
+                })
+            })?;
+            (y.tape().constant(da), y.tape().constant(db))
+        } else {
+            self.0.partials_var(a, b, y)?
+        };
+        let (shape_a, shape_b) = (a.shape(), b.shape());
+        Some(smallvec![Some((grad_output * da).sum_to(&shape_a)), Some((grad_output * db).sum_to(&shape_b))])
     }
 }

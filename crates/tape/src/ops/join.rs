@@ -4,7 +4,7 @@ use std::ops::Range;
 
 use ndarray::{ArrayD, ArrayViewD, Axis, Slice};
 
-use super::{InputGrads, Op};
+use super::{InputGrads, Op, VarGrads};
 use crate::{Float, Var};
 
 impl<'t, T: Float> Var<'t, T> {
@@ -99,6 +99,25 @@ impl<T: Float> Op<T> for Concat {
             })
             .collect()
     }
+    fn backward_vars<'t>(
+        &self,
+        inputs: &[Var<'t, T>],
+        _y: Var<'t, T>,
+        grad_y: Var<'t, T>,
+    ) -> Option<VarGrads<'t, T>> {
+        let mut start = 0;
+        Some(
+            inputs
+                .iter()
+                .map(|x| {
+                    let len = x.shape()[self.axis];
+                    let part = grad_y.slice_axis(self.axis, start..start + len);
+                    start += len;
+                    Some(part)
+                })
+                .collect(),
+        )
+    }
 }
 
 /// `y = x[range]` along an axis; `∂L/∂x = ∂L/∂y` in that range, 0 elsewhere.
@@ -136,5 +155,34 @@ impl<T: Float> Op<T> for SliceAxis {
         let mut grad_x = ArrayD::zeros(inputs[0].raw_dim());
         grad_x.slice_axis_mut(Axis(self.axis), Slice::from(self.range.clone())).assign(grad_y);
         [Some(grad_x)].into_iter().collect()
+    }
+    fn backward_vars<'t>(
+        &self,
+        inputs: &[Var<'t, T>],
+        _y: Var<'t, T>,
+        grad_y: Var<'t, T>,
+    ) -> Option<VarGrads<'t, T>> {
+        // The gradient in its slot, zeros (constants) on either side.
+        let shape = inputs[0].shape();
+        let tape = grad_y.tape();
+        let zeros = |len: usize| {
+            let mut part = shape.clone();
+            part[self.axis] = len;
+            tape.constant(ArrayD::zeros(part))
+        };
+        let (before, after) = (self.range.start, shape[self.axis] - self.range.end);
+        let mut parts = Vec::with_capacity(3);
+        if before > 0 {
+            parts.push(zeros(before));
+        }
+        parts.push(grad_y);
+        if after > 0 {
+            parts.push(zeros(after));
+        }
+        Some(smallvec::smallvec![Some(if parts.len() == 1 {
+            grad_y
+        } else {
+            Var::concat(&parts, self.axis)
+        })])
     }
 }

@@ -5,7 +5,7 @@
 
 use ndarray::{Array3, ArrayD, ArrayView2, ArrayView3, ArrayViewD, Axis, CowArray, Ix2, Ix3};
 
-use super::{grads, InputGrads, Op};
+use super::{grads, InputGrads, Op, VarGrads};
 use crate::gemm::{gemm, matmul};
 use crate::{Float, Var};
 
@@ -166,5 +166,18 @@ impl<T: Float> Op<T> for MatMul {
                 ])
             }
         }
+    }
+    fn backward_vars<'t>(
+        &self,
+        inputs: &[Var<'t, T>],
+        _y: Var<'t, T>,
+        grad_y: Var<'t, T>,
+    ) -> Option<VarGrads<'t, T>> {
+        // 2-D only, for now: ∂L/∂A = G·Bᵀ, ∂L/∂B = Aᵀ·G.
+        let (a, b) = (inputs[0], inputs[1]);
+        if a.ndim() != 2 || b.ndim() != 2 {
+            return None;
+        }
+        Some(smallvec::smallvec![Some(grad_y.matmul(&b.t())), Some(a.t().matmul(&grad_y))])
     }
 }

@@ -7,7 +7,7 @@
 use ndarray::{ArrayD, ArrayViewD, Axis};
 use smallvec::SmallVec;
 
-use crate::Float;
+use crate::{Float, Var};
 
 pub(crate) mod activation;
 pub(crate) mod affine;
@@ -145,7 +145,29 @@ pub trait Op<T: Float>: 'static {
         let _ = (inputs, output, grad_output);
         None
     }
+
+    /// The backward pass recorded as ops on the tape, for gradients of gradients
+    /// ([`Tape::grad`](crate::Tape::grad) with `create_graph`): each input's `∂L/∂input`
+    /// from `grad_output`, built from differentiable [`Var`] ops, so that it can be
+    /// differentiated again (to any order, as long as the ops it uses can). `None` for an
+    /// input that gets no gradient.
+    ///
+    /// The default returns `None`: the op has no differentiable backward, and asking for
+    /// one is [`TapeError::NotTwiceDifferentiable`](crate::TapeError::NotTwiceDifferentiable)
+    /// naming the op — never a wrong answer.
+    fn backward_vars<'t>(
+        &self,
+        inputs: &[Var<'t, T>],
+        output: Var<'t, T>,
+        grad_output: Var<'t, T>,
+    ) -> Option<VarGrads<'t, T>> {
+        let _ = (inputs, output, grad_output);
+        None
+    }
 }
+
+/// The gradients an op's [`backward_vars`](Op::backward_vars) returns, one per input.
+pub type VarGrads<'t, T> = SmallVec<[Option<Var<'t, T>>; 3]>;
 
 /// The NumPy broadcast of two shapes: align trailing axes; each pair must be equal or
 /// contain a 1. `None` when they do not broadcast.

@@ -121,6 +121,9 @@ impl<T: Float> UnaryFn<T> for ExpFn {
     fn derivative(&self, _x: T, y: T) -> T {
         y
     }
+    fn derivative_var<'t>(&self, _x: Var<'t, T>, y: Var<'t, T>) -> Option<Var<'t, T>> {
+        Some(y)
+    }
 }
 
 /// `y = ln x`; `dy/dx = 1/x`.
@@ -135,6 +138,9 @@ impl<T: Float> UnaryFn<T> for LogFn {
     fn derivative(&self, x: T, _y: T) -> T {
         T::one() / x
     }
+    fn derivative_var<'t>(&self, x: Var<'t, T>, _y: Var<'t, T>) -> Option<Var<'t, T>> {
+        Some(x.powf(-T::one()))
+    }
 }
 
 /// `y = √x`; `dy/dx = 1/(2√x) = 1/(2y)`.
@@ -148,6 +154,9 @@ impl<T: Float> UnaryFn<T> for SqrtFn {
     }
     fn derivative(&self, _x: T, y: T) -> T {
         T::one() / (T::from_f64(2.0) * y)
+    }
+    fn derivative_var<'t>(&self, _x: Var<'t, T>, y: Var<'t, T>) -> Option<Var<'t, T>> {
+        Some(y.powf(-T::one()).mul_scalar(T::from_f64(0.5)))
     }
 }
 
@@ -165,6 +174,9 @@ impl<T: Float> UnaryFn<T> for PowfFn<T> {
     }
     fn derivative(&self, x: T, _y: T) -> T {
         self.0 * x.powf(self.0 - T::one())
+    }
+    fn derivative_var<'t>(&self, x: Var<'t, T>, _y: Var<'t, T>) -> Option<Var<'t, T>> {
+        Some(x.powf(self.0 - T::one()).mul_scalar(self.0))
     }
 }
 
@@ -197,6 +209,9 @@ impl<T: Float> UnaryFn<T> for SquareFn {
     fn derivative(&self, x: T, _y: T) -> T {
         x + x
     }
+    fn derivative_var<'t>(&self, x: Var<'t, T>, _y: Var<'t, T>) -> Option<Var<'t, T>> {
+        Some(x.mul_scalar(T::from_f64(2.0)))
+    }
 }
 
 /// `y = |x|`; `dy/dx = sign(x)`, with `sign(0) = 0`. Kink at 0.
@@ -213,5 +228,8 @@ impl<T: Float> UnaryFn<T> for AbsFn {
     }
     fn branch(&self, x: T) -> Option<i8> {
         Some(sign_code(x))
+    }
+    fn piecewise_linear(&self) -> bool {
+        true
     }
 }

@@ -9,7 +9,7 @@ use ndarray::{ArrayD, ArrayViewD, Axis, IxDyn, Zip};
 
 use smallvec::SmallVec;
 
-use super::{grads, InputGrads, Op};
+use super::{grads, InputGrads, Op, VarGrads};
 use crate::{pool, Float, Var};
 
 impl<'t, T: Float> Var<'t, T> {
@@ -40,6 +40,44 @@ impl<'t, T: Float> Var<'t, T> {
     #[track_caller]
     pub fn sum_axes(&self, axes: &[usize], keep_dims: bool) -> Var<'t, T> {
         self.tape.apply(Sum(Reduction::new(axes, keep_dims)), &[*self])
+    }
+
+    /// Sums broadcast axes away so the result has `shape` (PyTorch's `sum_to_size`): the
+    /// leading axes `shape` lacks, and the axes where `shape` has length 1. The gradient
+    /// of a broadcast is this. `∂L/∂x = ∂L/∂y` broadcast back to `x`'s shape.
+    ///
+    /// # Panics
+    /// If `shape` is not one that `x`'s shape broadcasts from (NumPy's rules, backwards).
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// let tape = tapegrad_tape::Tape::new();
+    /// let x = tape.var(array![[1.0, 2.0], [3.0, 4.0]]);
+    /// assert_eq!(x.sum_to(&[1, 2]).value(), array![[4.0, 6.0]].into_dyn());
+    /// assert_eq!(x.sum_to(&[2]).value(), array![4.0, 6.0].into_dyn());
+    /// assert_eq!(x.sum_to(&[2, 2]).value(), x.value());
+    /// ```
+    #[track_caller]
+    pub fn sum_to(&self, shape: &[usize]) -> Var<'t, T> {
+        let own = self.shape();
+        if own == shape {
+            return *self;
+        }
+        assert!(
+            own.len() >= shape.len()
+                && own.iter().rev().zip(shape.iter().rev()).all(|(&o, &s)| o == s || s == 1),
+            "sum_to: shape {own:?} does not reduce to {shape:?}"
+        );
+        let lead = own.len() - shape.len();
+        let mut axes: Vec<usize> = (0..lead).collect();
+        axes.extend(
+            shape
+                .iter()
+                .enumerate()
+                .filter(|&(i, &len)| len == 1 && own[lead + i] != 1)
+                .map(|(i, _)| lead + i),
+        );
+        self.sum_axes(&axes, true).reshape(shape)
     }
 
     /// Mean of all elements (composed: `sum() / n`). `∂L/∂x = ∂L/∂y / n`.
@@ -252,6 +290,21 @@ impl<T: Float> Op<T> for Sum {
         let grad_y = grad_y.as_standard_layout().into_owned();
         let grad_kept = self.0.kept_view(&grad_y, x.shape());
         grads([Some(grad_kept.broadcast(x.raw_dim()).expect("broadcasts").to_owned())])
+    }
+    fn backward_vars<'t>(
+        &self,
+        inputs: &[Var<'t, T>],
+        _y: Var<'t, T>,
+        grad_y: Var<'t, T>,
+    ) -> Option<VarGrads<'t, T>> {
+        // The reduced axes back as length 1, then spread over the input's shape.
+        let shape = inputs[0].shape();
+        let kept: Vec<usize> = shape
+            .iter()
+            .enumerate()
+            .map(|(axis, &len)| if self.0.axes.contains(&axis) { 1 } else { len })
+            .collect();
+        Some(smallvec::smallvec![Some(grad_y.reshape(&kept).broadcast_to(&shape))])
     }
 }
 

@@ -3,7 +3,9 @@
 
 use ndarray::{ArrayD, ArrayViewD, IxDyn};
 
-use super::{grads, InputGrads, Op};
+use smallvec::smallvec;
+
+use super::{grads, InputGrads, Op, VarGrads};
 use crate::kernels::reduce_to;
 use crate::{Float, Var};
 
@@ -131,6 +133,14 @@ impl<T: Float> Op<T> for Reshape {
         let x = &inputs[0];
         grads([Some(grad_y.to_shape(x.raw_dim()).expect("sizes agree").into_owned())])
     }
+    fn backward_vars<'t>(
+        &self,
+        inputs: &[Var<'t, T>],
+        _y: Var<'t, T>,
+        grad_y: Var<'t, T>,
+    ) -> Option<VarGrads<'t, T>> {
+        Some(smallvec![Some(grad_y.reshape(&inputs[0].shape()))])
+    }
 }
 
 /// `y = x` with axes reordered; `∂L/∂x = ∂L/∂y` with the inverse order.
@@ -169,6 +179,18 @@ impl<T: Float> Op<T> for Permute {
         }
         grads([Some(grad_y.clone().permuted_axes(inverse).as_standard_layout().into_owned())])
     }
+    fn backward_vars<'t>(
+        &self,
+        _x: &[Var<'t, T>],
+        _y: Var<'t, T>,
+        grad_y: Var<'t, T>,
+    ) -> Option<VarGrads<'t, T>> {
+        let mut inverse = vec![0; self.0.len()];
+        for (i, &a) in self.0.iter().enumerate() {
+            inverse[a] = i;
+        }
+        Some(smallvec![Some(grad_y.permute(&inverse))])
+    }
 }
 
 /// `y = x` repeated to a shape; `∂L/∂x = ∂L/∂y` summed over the repeated axes.
@@ -199,5 +221,13 @@ impl<T: Float> Op<T> for BroadcastTo {
     ) -> InputGrads<T> {
         let x = &inputs[0];
         grads([Some(reduce_to(grad_y, x.shape()))])
+    }
+    fn backward_vars<'t>(
+        &self,
+        inputs: &[Var<'t, T>],
+        _y: Var<'t, T>,
+        grad_y: Var<'t, T>,
+    ) -> Option<VarGrads<'t, T>> {
+        Some(smallvec![Some(grad_y.sum_to(&inputs[0].shape()))])
     }
 }

@@ -1,0 +1,160 @@
+//! Gradients of gradients: the backward pass recorded on the tape as ops
+//! ([`Tape::grad`] with `create_graph`), so it can be differentiated again; and the
+//! Hessian-vector product built on it.
+//!
+//! The first-order path ([`Tape::backward`]) is untouched: this is a second reverse loop
+//! that calls each op's [`backward_vars`](crate::Op::backward_vars) instead of its array
+//! backward.
+
+use ndarray::ArrayD;
+
+use crate::{Float, Tape, TapeError, Var};
+
+impl<'t, T: Float> Tape<'t, T> {
+    /// The gradients of `output` (a 0-d value) with respect to each of `inputs`, as
+    /// `Var`s on this tape (PyTorch's `torch.autograd.grad`). With `create_graph`, the
+    /// backward pass is recorded as ops, so the gradients can themselves be
+    /// differentiated — by [`backward`](Tape::backward) or by `grad` again, to any order:
+    /// a network's derivative with respect to its input inside a loss, a gradient penalty,
+    /// a Hessian. Without it, the gradients are constants (a plain backward pass).
+    ///
+    /// An input that `output` does not depend on gets zeros.
+    ///
+    /// # Errors
+    /// [`TapeError::NotTwiceDifferentiable`] naming the first op (and the line that recorded
+    /// it) whose backward cannot be recorded, with `create_graph`; nothing is then
+    /// returned, never a wrong answer. [`TapeError::ShapeMismatch`] if `output` is not 0-d.
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// let tape = tapegrad_tape::Tape::new();
+    /// let x = tape.var(array![1.0, 2.0]);
+    /// let y = x.powf(3.0).sum();                         // y = Σ x³
+    /// let dy = tape.grad(y, &[x], true)?[0];             // 3x², recorded
+    /// assert_eq!(dy.value(), array![3.0, 12.0].into_dyn());
+    /// let d2y = tape.grad(dy.sum(), &[x], true)?[0];     // 6x
+    /// assert_eq!(d2y.value(), array![6.0, 12.0].into_dyn());
+    /// let d3y = tape.grad(d2y.sum(), &[x], false)?[0];   // 6
+    /// assert_eq!(d3y.value(), array![6.0, 6.0].into_dyn());
+    /// # Ok::<(), tapegrad_tape::TapeError>(())
+    /// ```
+    #[track_caller]
+    pub fn grad(
+        &'t self,
+        output: Var<'t, T>,
+        inputs: &[Var<'t, T>],
+        create_graph: bool,
+    ) -> Result<Vec<Var<'t, T>>, TapeError> {
+        if output.ndim() != 0 {
+            return Err(TapeError::ShapeMismatch {
+                op: "grad",
+                expected: vec![],
+                actual: output.shape(),
+                detail: "the output must be a 0-d value (sum or mean it first)".into(),
+            });
+        }
+        if !create_graph {
+            let grads = self.backward(output);
+            return Ok(inputs.iter().map(|&x| self.constant(grads.get_or_zeros(x))).collect());
+        }
+        let mut grads: Vec<Option<Var<'t, T>>> = vec![None; output.index + 1];
+        grads[output.index] = Some(self.scalar(T::one()));
+        for i in (0..=output.index).rev() {
+            let Some(grad_output) = grads[i] else { continue };
+            let (op, input_indices, wanted, site) = {
+                let nodes = self.nodes.borrow();
+                let node = &nodes[i];
+                let Some(op) = node.op() else { continue };
+                let inputs = nodes.inputs(i).to_vec();
+                let wanted: Vec<bool> = inputs.iter().map(|&j| nodes[j].requires_grad).collect();
+                // SAFETY: an op lives as long as the tape's store: nodes are only ever
+                // appended, an `OpRef::Boxed`'s allocation does not move when the node list
+                // grows, and an `OpRef::Static` is 'static. The reference is used only while
+                // `self` (and so the store) is alive, and ops are never mutated.
+                let op: &'t dyn crate::Op<T> = unsafe { &*(op as *const dyn crate::Op<T>) };
+                (op, inputs, wanted, node.site)
+            };
+            if !wanted.iter().any(|&w| w) {
+                continue;
+            }
+            let input_vars: Vec<Var<'t, T>> = input_indices.iter().map(|&j| Var::new(self, j)).collect();
+            let Some(input_grads) = op.backward_vars(&input_vars, Var::new(self, i), grad_output) else {
+                return Err(TapeError::NotTwiceDifferentiable {
+                    op: op.name(),
+                    node: i,
+                    site: site.to_string(),
+                });
+            };
+            for ((&j, grad), want) in input_indices.iter().zip(input_grads).zip(wanted) {
+                let Some(grad) = grad.filter(|_| want) else { continue };
+                grads[j] = Some(match grads[j] {
+                    Some(total) => total + grad,
+                    None => grad,
+                });
+            }
+        }
+        Ok(inputs
+            .iter()
+            .map(|&x| match grads.get(x.index).copied().flatten() {
+                Some(grad) => grad,
+                None => self.constant(ArrayD::zeros(x.shape())),
+            })
+            .collect())
+    }
+
+    /// The Hessian of `output` (a 0-d value) with respect to `inputs`, times `vectors`
+    /// (one per input, of its shape): `H·v`, by differentiating `Σ ∇output · v` — two
+    /// backward passes, no Hessian formed. The building block of Newton-CG and of
+    /// curvature checks.
+    ///
+    /// # Errors
+    /// As [`grad`](Tape::grad); [`TapeError::ShapeMismatch`] if a vector's shape differs
+    /// from its input's.
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// let tape = tapegrad_tape::Tape::new();
+    /// let x = tape.var(array![1.0, 2.0]);
+    /// // f = x₀² x₁ + x₁³: H = [[2x₁, 2x₀], [2x₀, 6x₁]] = [[4, 2], [2, 12]] at (1, 2)
+    /// let (x0, x1) = (x.slice_axis(0, 0..1), x.slice_axis(0, 1..2));
+    /// let f = (x0.square() * x1).sum() + x1.powf(3.0).sum();
+    /// let hv = tape.hessian_vector_product(f, &[x], &[array![1.0, 0.0].into_dyn()])?;
+    /// assert_eq!(hv[0], array![4.0, 2.0].into_dyn());
+    /// let hv = tape.hessian_vector_product(f, &[x], &[array![0.0, 1.0].into_dyn()])?;
+    /// assert_eq!(hv[0], array![2.0, 12.0].into_dyn());
+    /// # Ok::<(), tapegrad_tape::TapeError>(())
+    /// ```
+    #[track_caller]
+    pub fn hessian_vector_product(
+        &'t self,
+        output: Var<'t, T>,
+        inputs: &[Var<'t, T>],
+        vectors: &[ArrayD<T>],
+    ) -> Result<Vec<ArrayD<T>>, TapeError> {
+        if inputs.len() != vectors.len() {
+            return Err(TapeError::ShapeMismatch {
+                op: "hessian_vector_product",
+                expected: vec![inputs.len()],
+                actual: vec![vectors.len()],
+                detail: "one vector per input".into(),
+            });
+        }
+        for (x, v) in inputs.iter().zip(vectors) {
+            if x.shape() != v.shape() {
+                return Err(TapeError::ShapeMismatch {
+                    op: "hessian_vector_product",
+                    expected: x.shape(),
+                    actual: v.shape().to_vec(),
+                    detail: "one vector per input, of its shape".into(),
+                });
+            }
+        }
+        let gradients = self.grad(output, inputs, true)?;
+        let mut dot = self.scalar(T::zero());
+        for (g, v) in gradients.iter().zip(vectors) {
+            dot = dot + (*g * self.constant(v.clone())).sum();
+        }
+        let hv = self.grad(dot, inputs, false)?;
+        Ok(hv.iter().map(|v| v.value()).collect())
+    }
+}
