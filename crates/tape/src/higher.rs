@@ -157,4 +157,99 @@ impl<'t, T: Float> Tape<'t, T> {
         let hv = self.grad(dot, inputs, false)?;
         Ok(hv.iter().map(|v| v.value()).collect())
     }
+
+    /// The Jacobian-vector product `J·v` of `output` with respect to `input` (forward
+    /// mode's directional derivative: how `output` moves when `input` moves along `v`), by
+    /// the double-VJP trick: `Jᵀu` is recorded for a placeholder `u`, and differentiating
+    /// `⟨Jᵀu, v⟩` with respect to `u` gives `J·v`. Two reverse passes, no Jacobian formed.
+    ///
+    /// # Errors
+    /// As [`grad`](Tape::grad); [`TapeError::ShapeMismatch`] if `v`'s shape is not
+    /// `input`'s.
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// let tape = tapegrad_tape::Tape::new();
+    /// let x = tape.var(array![1.0, 2.0]);
+    /// let y = x.square() * 3.0;                 // J = diag(6x) = diag(6, 12)
+    /// let jv = tape.jacobian_vector_product(y, x, &array![1.0, -1.0].into_dyn())?;
+    /// assert_eq!(jv, array![6.0, -12.0].into_dyn());
+    /// # Ok::<(), tapegrad_tape::TapeError>(())
+    /// ```
+    #[track_caller]
+    pub fn jacobian_vector_product(
+        &'t self,
+        output: Var<'t, T>,
+        input: Var<'t, T>,
+        v: &ArrayD<T>,
+    ) -> Result<ArrayD<T>, TapeError> {
+        if v.shape() != input.shape() {
+            return Err(TapeError::ShapeMismatch {
+                op: "jacobian_vector_product",
+                expected: input.shape(),
+                actual: v.shape().to_vec(),
+                detail: "the direction has the input's shape".into(),
+            });
+        }
+        let u = self.var(ArrayD::zeros(output.shape()));
+        let vjp = self.grad((output * u).sum(), &[input], true)?[0];
+        let jv = self.grad((vjp * self.constant(v.clone())).sum(), &[u], false)?[0];
+        Ok(jv.value())
+    }
+
+    /// The full Jacobian of `output` with respect to `input`, as a matrix of
+    /// `output.len()` rows and `input.len()` columns (both flattened in row-major order),
+    /// one reverse pass per row: for small problems and for checking.
+    ///
+    /// # Errors
+    /// As [`grad`](Tape::grad).
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// let tape = tapegrad_tape::Tape::new();
+    /// let x = tape.var(array![1.0, 2.0]);
+    /// let w = tape.constant(array![[1.0, 0.0, 2.0], [0.0, 3.0, 1.0]]);
+    /// let y = x.reshape(&[1, 2]).matmul(&w);    // J = Wᵀ
+    /// assert_eq!(tape.jacobian(y, x)?, array![[1.0, 0.0], [0.0, 3.0], [2.0, 1.0]]);
+    /// # Ok::<(), tapegrad_tape::TapeError>(())
+    /// ```
+    #[track_caller]
+    pub fn jacobian(
+        &'t self,
+        output: Var<'t, T>,
+        input: Var<'t, T>,
+    ) -> Result<ndarray::Array2<T>, TapeError> {
+        let (rows, cols) = (output.with_value(|y| y.len()), input.with_value(|x| x.len()));
+        let flat = output.reshape(&[rows]);
+        let mut jacobian = ndarray::Array2::zeros((rows, cols));
+        for (j, mut row) in jacobian.outer_iter_mut().enumerate() {
+            let element = flat.slice_axis(0, j..j + 1).sum();
+            let grad = self.grad(element, &[input], false)?[0].value();
+            row.assign(&ndarray::ArrayView1::from(grad.as_standard_layout().as_slice().unwrap_or(&[])));
+        }
+        Ok(jacobian)
+    }
+
+    /// The full Hessian of `output` (a 0-d value) with respect to `input`, as a symmetric
+    /// `n × n` matrix for `n = input.len()` (flattened in row-major order): the gradient
+    /// recorded once, then one reverse pass per row. For small problems: Newton's method,
+    /// curvature at a minimum, checking.
+    ///
+    /// # Errors
+    /// As [`grad`](Tape::grad).
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// let tape = tapegrad_tape::Tape::new();
+    /// let x = tape.var(array![1.0, 2.0]);
+    /// let (x0, x1) = (x.slice_axis(0, 0..1), x.slice_axis(0, 1..2));
+    /// let f = (x0.square() * x1).sum() + x1.powf(3.0).sum();
+    /// assert_eq!(tape.hessian(f, x)?, array![[4.0, 2.0], [2.0, 12.0]]);
+    /// # Ok::<(), tapegrad_tape::TapeError>(())
+    /// ```
+    #[track_caller]
+    pub fn hessian(&'t self, output: Var<'t, T>, input: Var<'t, T>) -> Result<ndarray::Array2<T>, TapeError> {
+        let gradient = self.grad(output, &[input], true)?[0];
+        self.jacobian(gradient, input)
+    }
 }

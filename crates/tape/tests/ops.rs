@@ -514,3 +514,53 @@ fn derivatives_to_any_order_and_errors_that_name_the_op() {
     // The output must be 0-d.
     assert!(tape.grad(x.square(), &[x], true).is_err());
 }
+
+#[test]
+fn jacobians_hessians_and_jvps_agree_with_each_other_and_finite_differences() {
+    fn f<'t>(tape: &'t Tape<'t, f64>, x: Var<'t, f64>) -> Var<'t, f64> {
+        let w = array![[0.5, -0.3, 0.9], [0.2, 0.8, -0.4]];
+        x.reshape(&[1, 2]).matmul(&tape.constant(w)).tanh()
+    }
+    fn loss<'t>(tape: &'t Tape<'t, f64>, x: Var<'t, f64>) -> Var<'t, f64> {
+        f(tape, x).square().sum() + x.exp().sum()
+    }
+    let x0 = array![0.7, -1.1];
+    // The Jacobian against central differences of each output.
+    let tape = Tape::new();
+    let x = tape.var(x0.clone());
+    let jacobian = tape.jacobian(f(&tape, x), x).unwrap();
+    let eps = 1e-6;
+    for k in 0..2 {
+        let mut e = x0.clone();
+        e[k] += eps;
+        let tp = Tape::new();
+        let plus = f(&tp, tp.var(e.clone())).value();
+        e[k] -= 2.0 * eps;
+        let tm = Tape::new();
+        let minus = f(&tm, tm.var(e)).value();
+        for j in 0..3 {
+            let numeric = (plus[[0, j]] - minus[[0, j]]) / (2.0 * eps);
+            assert!(
+                (jacobian[[j, k]] - numeric).abs() < 1e-8,
+                "J[{j}, {k}] {} vs {numeric}",
+                jacobian[[j, k]]
+            );
+        }
+    }
+    // J·v from the double-VJP trick equals the Jacobian times v.
+    let v = array![0.3, -2.0].into_dyn();
+    let jv = tape.jacobian_vector_product(f(&tape, x), x, &v).unwrap();
+    let expected = jacobian.dot(&array![0.3, -2.0]);
+    assert!(jv.iter().zip(&expected).all(|(a, b)| (a - b).abs() < 1e-12), "{jv} vs {expected}");
+    // The Hessian is symmetric and its columns are Hessian-vector products.
+    let hessian = tape.hessian(loss(&tape, x), x).unwrap();
+    assert!((hessian[[0, 1]] - hessian[[1, 0]]).abs() < 1e-12);
+    for k in 0..2 {
+        let mut basis = ArrayD::zeros(vec![2]);
+        basis[[k]] = 1.0;
+        let column = tape.hessian_vector_product(loss(&tape, x), &[x], &[basis]).unwrap().remove(0);
+        assert!(
+            (column[[0]] - hessian[[0, k]]).abs() < 1e-12 && (column[[1]] - hessian[[1, k]]).abs() < 1e-12
+        );
+    }
+}
