@@ -91,4 +91,6 @@ pub mod docs {
     pub struct TrainingAnMlp;
     #[doc = include_str!("../docs/06-tables-to-models.md")]
     pub struct TablesToModels;
+    #[doc = include_str!("../docs/07-gradients-of-gradients.md")]
+    pub struct GradientsOfGradients;
 }
