@@ -167,3 +167,45 @@ fn the_per_op_check_also_checks_the_scalar_fast_path() {
     // The value (3x vs 2x) and the gradient (5 vs the slope 3 of forward_scalar).
     assert_eq!(failing, ["output (scalar path vs forward)", "input 0 (node 0, scalar path)"]);
 }
+
+/// Issue 13: the second-order check passes correct second derivatives and catches a wrong
+/// one, element by element, while the first-order check (rightly) passes it.
+#[test]
+fn the_second_order_check_catches_a_wrong_recorded_derivative() {
+    use tapegrad_tape::{Unary, UnaryFn, Var};
+    /// `x³`, with a correct derivative and, if `wrong`, a recorded one that says `2x²`.
+    struct Cube {
+        wrong: bool,
+    }
+    impl UnaryFn<f64> for Cube {
+        fn name(&self) -> &'static str {
+            "cube"
+        }
+        fn value(&self, x: f64) -> f64 {
+            x * x * x
+        }
+        fn derivative(&self, x: f64, _y: f64) -> f64 {
+            3.0 * x * x
+        }
+        fn derivative_var<'t>(&self, x: Var<'t, f64>, _y: Var<'t, f64>) -> Option<Var<'t, f64>> {
+            Some(x.square().mul_scalar(if self.wrong { 2.0 } else { 3.0 }))
+        }
+    }
+    let inputs = [ndarray::array![0.5, -1.5, 2.0].into_dyn()];
+    fn right<'t>(tape: &'t Tape<'t, f64>, v: &[Var<'t, f64>]) -> Var<'t, f64> {
+        (tape.apply(Unary(Cube { wrong: false }), &[v[0]]) * v[0]).sum()
+    }
+    fn wrong<'t>(tape: &'t Tape<'t, f64>, v: &[Var<'t, f64>]) -> Var<'t, f64> {
+        (tape.apply(Unary(Cube { wrong: true }), &[v[0]]) * v[0]).sum()
+    }
+    let check = GradCheck::new();
+    assert!(check.check(wrong, &inputs).passed(), "first order is right");
+    let report = check.check_second_order(right, &inputs).unwrap();
+    assert!(report.passed(), "{report}");
+    let report = check.check_second_order(wrong, &inputs).unwrap();
+    assert!(!report.passed());
+    assert_eq!(report.failures().count(), 3, "{report}");
+    // f = x·cube(x): its recorded second derivative is off by the wrong factor.
+    let worst = report.worst().unwrap();
+    assert!(worst.abs_error > 0.1, "{report}");
+}

@@ -45,6 +45,7 @@
 
 mod per_op;
 mod report;
+mod second;
 
 pub use per_op::{OpCheck, OpCheckReport};
 pub use report::{ElementCheck, GradCheckReport, Status};

@@ -160,7 +160,7 @@ impl fmt::Display for OpCheckReport {
 
 /// A fixed pseudo-random cotangent in `±[0.5, 1.5)` (splitmix64, seeded by the node), so
 /// no output element is ignored and reruns give the same numbers.
-fn cotangent<T: Float>(shape: &[usize], seed: u64) -> ArrayD<T> {
+pub(super) fn cotangent<T: Float>(shape: &[usize], seed: u64) -> ArrayD<T> {
     let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15).wrapping_add(0x2545_F491_4F6C_DD1D);
     ArrayD::from_shape_simple_fn(shape, || {
         state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
