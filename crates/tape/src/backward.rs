@@ -223,7 +223,7 @@ impl<'t, T: Float> Tape<'t, T> {
     }
 
     #[track_caller]
-    fn check_own(&self, var: Var<'t, T>, op: &str) {
+    pub(crate) fn check_own(&self, var: Var<'t, T>, op: &str) {
         assert!(
             std::ptr::eq(var.tape, self),
             "{op}: the Var (node {}) belongs to tape {}, not to this tape ({})",

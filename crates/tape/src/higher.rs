@@ -25,6 +25,10 @@ impl<'t, T: Float> Tape<'t, T> {
     /// it) whose backward cannot be recorded, with `create_graph`; nothing is then
     /// returned, never a wrong answer. [`TapeError::ShapeMismatch`] if `output` is not 0-d.
     ///
+    /// # Panics
+    /// If `output` or an input belongs to another tape (a programmer error, named with the
+    /// node and both tapes).
+    ///
     /// ```
     /// use ndarray::array;
     /// let tape = tapegrad_tape::Tape::new();
@@ -45,6 +49,10 @@ impl<'t, T: Float> Tape<'t, T> {
         inputs: &[Var<'t, T>],
         create_graph: bool,
     ) -> Result<Vec<Var<'t, T>>, TapeError> {
+        self.check_own(output, "grad");
+        for &input in inputs {
+            self.check_own(input, "grad");
+        }
         if output.ndim() != 0 {
             return Err(TapeError::ShapeMismatch {
                 op: "grad",

@@ -483,6 +483,19 @@ fn second_derivatives_through_shapes_reductions_and_products() {
 }
 
 #[test]
+fn second_derivatives_of_softmax_reductions_and_pow_match_finite_differences() {
+    check_second_order(|_, v| weighted(v[0].softmax(1)), &[a23()]);
+    check_second_order(|_, v| weighted(v[0].softmax(0).square()), &[a23()]);
+    check_second_order(|_, v| weighted(v[0].log_softmax(1)), &[a23()]);
+    check_second_order(|_, v| weighted(v[0].log_sum_exp_axes(&[1], false)), &[a23()]);
+    check_second_order(|_, v| v[0].log_sum_exp().square(), &[a23()]);
+    check_second_order(|_, v| weighted(v[0].max_axes(&[1], true) * v[0]), &[a23()]);
+    check_second_order(|_, v| v[0].min().square() + v[0].max(), &[a23()]);
+    check_second_order(|_, v| weighted(v[0].pow(&v[1])), &[positive23(), a23()]);
+    check_second_order(|_, v| weighted(v[0].pow(&v[1])), &[positive23(), b3()]);
+}
+
+#[test]
 fn derivatives_to_any_order_and_errors_that_name_the_op() {
     // d⁴/dx⁴ of x⁵ = 120x, by four recorded gradients.
     let tape = Tape::new();
@@ -502,17 +515,20 @@ fn derivatives_to_any_order_and_errors_that_name_the_op() {
     // An op without a recorded backward is an error naming it and its line.
     let tape = Tape::new();
     let x = tape.var(array![[0.5, 1.0, -1.0]]);
-    let y = x.softmax(1).square().sum();
+    let y = x.gather(1, &array![[2usize]]).unwrap().square().sum();
     let err = tape.grad(y, &[x], true).unwrap_err();
-    assert!(
-        matches!(&err, tapegrad_tape::TapeError::NotTwiceDifferentiable { op: "softmax", .. }),
-        "{err:?}"
-    );
-    assert!(err.to_string().contains("softmax (node 1, recorded at crates/tape/tests/ops.rs:"), "{err}");
+    assert!(matches!(&err, tapegrad_tape::TapeError::NotTwiceDifferentiable { op: "gather", .. }), "{err:?}");
+    assert!(err.to_string().contains("gather (node 1, recorded at crates/tape/tests/ops.rs:"), "{err}");
+
     // Without create_graph it is an ordinary backward pass.
     assert!(tape.grad(y, &[x], false).is_ok());
     // The output must be 0-d.
     assert!(tape.grad(x.square(), &[x], true).is_err());
+    // pow with a base that is not positive is refused too (its first-order rules mask terms).
+    let tape = Tape::new();
+    let (a, b) = (tape.var(array![-2.0, 3.0]), tape.var(array![2.0, 0.5]));
+    let err = tape.grad(a.pow(&b).sum(), &[a, b], true).unwrap_err();
+    assert!(matches!(&err, tapegrad_tape::TapeError::NotTwiceDifferentiable { op: "pow", .. }), "{err:?}");
 }
 
 #[test]

@@ -195,6 +195,19 @@ impl<T: Float> BinaryFn<T> for PowFn {
         let by_base = if y == T::zero() { T::zero() } else { y * x.powf(y - T::one()) };
         (by_base, by_exponent)
     }
+    fn partials_var<'t>(
+        &self,
+        a: Var<'t, T>,
+        b: Var<'t, T>,
+        y: Var<'t, T>,
+    ) -> Option<(Var<'t, T>, Var<'t, T>)> {
+        // For positive bases only: at a ≤ 0 the first-order rules mask terms (PyTorch's
+        // conventions), which the formulas below would not; there it is an error instead.
+        if !a.with_value(|a| a.iter().all(|&v| v > T::zero())) {
+            return None;
+        }
+        Some((b * a.pow(&(b - T::one())), y * a.log()))
+    }
 }
 
 /// `y = x²`; `dy/dx = 2x`.

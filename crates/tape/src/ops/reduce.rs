@@ -371,4 +371,26 @@ impl<T: Float> Op<T> for ReduceExtremum {
         let extreme_b = extreme.broadcast(x.raw_dim())?;
         Some(x.iter().zip(extreme_b.iter()).map(|(&v, &m)| i8::from(v == m)).collect())
     }
+    fn backward_vars<'t>(
+        &self,
+        inputs: &[Var<'t, T>],
+        _y: Var<'t, T>,
+        grad_y: Var<'t, T>,
+    ) -> Option<VarGrads<'t, T>> {
+        // The gradient goes to the extreme elements, split among ties: a mask that is
+        // constant wherever it is defined, so exact to any order.
+        let x = inputs[0];
+        let shape = x.shape();
+        let mask = x.with_value(|xv| {
+            let extreme = self.kept(xv);
+            let extreme_b = extreme.broadcast(xv.raw_dim())?.to_owned();
+            let hits =
+                Zip::from(xv).and(&extreme_b).map_collect(|&v, &m| if v == m { T::one() } else { T::zero() });
+            let ties = self.reduction.fold_kept(&hits.view(), |a, b| a + b, T::zero());
+            let ties_b = ties.broadcast(xv.raw_dim())?.to_owned();
+            Some(Zip::from(&hits).and(&ties_b).map_collect(|&h, &k| h / k))
+        })?;
+        let kept = self.reduction.kept_shape(&shape);
+        Some(smallvec::smallvec![Some(grad_y.reshape(&kept).broadcast_to(&shape) * x.tape().constant(mask))])
+    }
 }

@@ -4,7 +4,7 @@
 use ndarray::{ArrayD, ArrayViewD, Axis, Zip};
 
 use super::reduce::Reduction;
-use super::{grads, InputGrads, Op};
+use super::{grads, InputGrads, Op, VarGrads};
 use crate::{pool, Float, Var};
 
 impl<'t, T: Float> Var<'t, T> {
@@ -127,6 +127,19 @@ impl<T: Float> Op<T> for LogSumExp {
         let grad_b = grad_kept.broadcast(x.raw_dim()).expect("kept dims broadcast");
         grads([Some(Zip::from(x).and(&y_b).and(&grad_b).map_collect(|&x, &y, &g| g * (x - y).exp()))])
     }
+    fn backward_vars<'t>(
+        &self,
+        inputs: &[Var<'t, T>],
+        y: Var<'t, T>,
+        grad_y: Var<'t, T>,
+    ) -> Option<VarGrads<'t, T>> {
+        // ∂L/∂x = g · exp(x − y), with y and g spread back over the reduced axes.
+        let x = inputs[0];
+        let shape = x.shape();
+        let kept = self.0.kept_shape(&shape);
+        let spread = |v: Var<'t, T>| v.reshape(&kept).broadcast_to(&shape);
+        Some(smallvec::smallvec![Some(spread(grad_y) * (x - spread(y)).exp())])
+    }
 }
 
 /// Softmax (`log: false`) or log-softmax (`log: true`) along one axis, shifted by the max.
@@ -186,5 +199,20 @@ impl<T: Float> Op<T> for Normalize {
             }
         }
         grads([Some(grad_x)])
+    }
+    fn backward_vars<'t>(
+        &self,
+        _inputs: &[Var<'t, T>],
+        y: Var<'t, T>,
+        grad_y: Var<'t, T>,
+    ) -> Option<VarGrads<'t, T>> {
+        // softmax: y · (g − Σ g·y); log_softmax: g − exp(y) · Σ g (sums over the axis).
+        let shape = y.shape();
+        let spread = |v: Var<'t, T>| v.broadcast_to(&shape);
+        Some(smallvec::smallvec![Some(if self.log {
+            grad_y - y.exp() * spread(grad_y.sum_axes(&[self.axis], true))
+        } else {
+            y * (grad_y - spread((grad_y * y).sum_axes(&[self.axis], true)))
+        })])
     }
 }
