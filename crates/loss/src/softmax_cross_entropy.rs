@@ -6,7 +6,7 @@
 
 use ndarray::{ArrayD, ArrayView1, ArrayViewD};
 use tapegrad_tape::smallvec::smallvec;
-use tapegrad_tape::{pooled_zeros, recycle, Float, InputGrads, Op};
+use tapegrad_tape::{pooled_zeros, recycle, Float, InputGrads, Op, Var, VarGrads};
 
 /// How the per-sample losses are reduced.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -100,5 +100,30 @@ impl<T: Float> Op<T> for SoftmaxCrossEntropy {
             }
         }
         smallvec![Some(grad_x)]
+    }
+
+    fn backward_vars<'t>(
+        &self,
+        inputs: &[Var<'t, T>],
+        _y: Var<'t, T>,
+        grad_output: Var<'t, T>,
+    ) -> Option<VarGrads<'t, T>> {
+        // ∂L/∂x = (softmax(x) − onehot(labels)) · g per row (g scaled by 1/n for the mean),
+        // as differentiable ops: softmax has a recorded backward; the one-hot is a constant.
+        let x = inputs[0];
+        let shape = x.shape();
+        let tape = x.tape();
+        let mut onehot = ArrayD::zeros(shape.clone());
+        for (n, &label) in self.labels.iter().enumerate() {
+            onehot[[n, label]] = T::one();
+        }
+        let per_row = match self.reduce {
+            Reduce::None => grad_output.reshape(&[shape[0], 1]),
+            Reduce::Sum => grad_output.reshape(&[1, 1]),
+            Reduce::Mean => {
+                grad_output.mul_scalar(T::one() / T::from_f64(self.labels.len() as f64)).reshape(&[1, 1])
+            }
+        };
+        Some(smallvec![Some((x.softmax(1) - tape.constant(onehot)) * per_row)])
     }
 }

@@ -176,3 +176,36 @@ fn cross_entropy_gradient_in_f32_with_f32_tolerances() {
         GradCheck::for_f32().check(|_, v| cross_entropy(v[0], &[2, 0], Reduction::Mean).unwrap(), &[logits]);
     assert!(report.passed(), "{report}");
 }
+
+/// The second-order check of `f` at `inputs` passes.
+fn second<F>(f: F, inputs: &[ArrayD<f64>])
+where
+    F: for<'t> Fn(&'t Tape<'t, f64>, &[Var<'t, f64>]) -> Var<'t, f64>,
+{
+    let report = GradCheck::new().check_second_order(f, inputs).unwrap();
+    assert!(report.passed(), "{report}");
+}
+
+/// Issue 13: the fused cross-entropy's recorded backward, and the regression and binary
+/// losses (composed of ops with recorded backwards), pass the second-order check in every
+/// reduction.
+#[test]
+fn second_derivatives_of_losses_pass_the_second_order_check() {
+    let logits = array![[0.3, -1.2, 0.8], [2.0, 0.7, -0.4]].into_dyn();
+    for reduction in REDUCTIONS {
+        second(
+            |_, v| scalar(cross_entropy(v[0], &[2, 0], reduction).unwrap(), reduction),
+            std::slice::from_ref(&logits),
+        );
+        second(
+            |_, v| scalar(mse(v[0], v[1], reduction).unwrap(), reduction),
+            &[prediction(), regression_target()],
+        );
+        second(
+            |_, v| {
+                scalar(binary_cross_entropy_with_logits(v[0], v[1].sigmoid(), reduction).unwrap(), reduction)
+            },
+            &[prediction(), regression_target()],
+        );
+    }
+}
