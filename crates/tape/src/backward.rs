@@ -63,6 +63,8 @@ pub struct TraceStep<T: Float> {
 pub struct Trace<T: Float> {
     /// The steps in the order they ran (reverse creation order).
     pub steps: Vec<TraceStep<T>>,
+    /// The names given to values ([`Var::named`](crate::Var::named)), by node.
+    pub labels: std::collections::BTreeMap<usize, String>,
 }
 
 impl<T: Float> fmt::Display for Trace<T> {
@@ -70,20 +72,30 @@ impl<T: Float> fmt::Display for Trace<T> {
         for step in &self.steps {
             let settings =
                 if step.describe.is_empty() { String::new() } else { format!("[{}]", step.describe) };
+            let named = |node: usize| match self.labels.get(&node) {
+                Some(name) => format!(" \"{name}\""),
+                None => String::new(),
+            };
+            // ∂L/∂x1 for a named value, ∂L/∂node3 otherwise.
+            let symbol = |node: usize| match self.labels.get(&node) {
+                Some(name) => name.clone(),
+                None => format!("node{node}"),
+            };
             writeln!(
                 f,
-                "node {} = {}{} (created at {}:{})",
+                "node {}{} = {}{} (created at {}:{})",
                 step.node,
+                named(step.node),
                 step.op,
                 settings,
                 step.site.file(),
                 step.site.line()
             )?;
-            writeln!(f, "    grad in  ∂L/∂node{} = {}", step.node, compact(&step.grad_output))?;
+            writeln!(f, "    grad in  ∂L/∂{} = {}", symbol(step.node), compact(&step.grad_output))?;
             for (input, grad) in &step.grad_inputs {
                 match grad {
-                    Some(grad) => writeln!(f, "    grad out ∂L/∂node{input} += {}", compact(grad))?,
-                    None => writeln!(f, "    grad out ∂L/∂node{input}: none (no gradient wanted)")?,
+                    Some(grad) => writeln!(f, "    grad out ∂L/∂{} += {}", symbol(*input), compact(grad))?,
+                    None => writeln!(f, "    grad out ∂L/∂{}: none (no gradient wanted)", symbol(*input))?,
                 }
             }
         }
@@ -205,7 +217,7 @@ impl<'t, T: Float> Tape<'t, T> {
         let seed = self.scalar_seed(loss);
         let mut steps = Vec::new();
         let grads = self.run_backward(loss, seed, Some(&mut steps));
-        (grads, Trace { steps })
+        (grads, Trace { steps, labels: self.labels.borrow().clone() })
     }
 
     #[track_caller]

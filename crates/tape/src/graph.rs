@@ -33,6 +33,7 @@ impl<'t, T: Float> Tape<'t, T> {
     /// ```
     pub fn to_dot(&self, grads: Option<&Grads<T>>) -> String {
         let nodes = self.nodes.borrow();
+        let labels = self.labels.borrow();
         let mut out =
             String::from("digraph tape {\n  rankdir=LR;\n  node [fontname=\"monospace\", fontsize=10];\n");
         for (i, node) in nodes.iter().enumerate() {
@@ -45,7 +46,9 @@ impl<'t, T: Float> Tape<'t, T> {
                 (None, NodeKind::Constant) => "constant".into(),
                 (None, NodeKind::Op) => "op (not recorded)".into(),
             };
-            let mut label = format!("#{i} {title}\\nshape {:?}", value.shape());
+            // Quoted; the quotes are escaped for DOT with the rest of the label below.
+            let name = labels.get(&i).map(|name| format!("\"{name}\" ")).unwrap_or_default();
+            let mut label = format!("#{i} {name}{title}\\nshape {:?}", value.shape());
             if value.len() <= SMALL {
                 let _ = write!(label, "\\nvalue {}", compact(&value.to_owned()));
                 if let Some(grad) = grads.and_then(|g| g.view_at(i)) {

@@ -93,6 +93,8 @@ pub struct Tape<'t, T: Float> {
     grad_enabled: Cell<bool>,
     /// Parameters frozen on this tape ([`Tape::freeze`]): recorded without a gradient.
     frozen: RefCell<Vec<ParamKey>>,
+    /// Names given to values ([`Var::named`]), by node, for traces and graphs.
+    pub(crate) labels: RefCell<std::collections::BTreeMap<usize, String>>,
     /// Whether values and gradients are checked for NaN and infinity as they are made.
     pub(crate) detecting: Cell<bool>,
     /// The first anomaly found while detecting.
@@ -122,6 +124,7 @@ impl<'t, T: Float> Tape<'t, T> {
             params: RefCell::new(TapeRegistry::new()),
             grad_enabled: Cell::new(true),
             frozen: RefCell::new(Vec::new()),
+            labels: RefCell::new(std::collections::BTreeMap::new()),
             detecting: Cell::new(false),
             anomaly: RefCell::new(None),
             borrows: PhantomData,

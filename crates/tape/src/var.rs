@@ -205,6 +205,38 @@ impl<'t, T: Float> Var<'t, T> {
         self.with_node(|node| node.kind)
     }
 
+    /// Gives this value a name (micrograd's `label=`), shown by
+    /// [`Tape::backward_trace`](crate::Tape::backward_trace) and
+    /// [`Tape::to_dot`](crate::Tape::to_dot), so the graph of a lesson reads like the
+    /// lesson. Returns the same `Var`, to chain; naming again replaces the name.
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// let tape = tapegrad_tape::Tape::new();
+    /// let x1 = tape.var(array![2.0]).named("x1");
+    /// let w1 = tape.var(array![-3.0]).named("w1");
+    /// let x1w1 = (x1 * w1).named("x1*w1");
+    /// assert_eq!(x1w1.name().as_deref(), Some("x1*w1"));
+    /// let (_, trace) = tape.backward_trace(x1w1.sum());
+    /// assert!(trace.to_string().contains("node 2 \"x1*w1\" = mul"), "{trace}");
+    /// assert!(trace.to_string().contains("∂L/∂x1 +="), "{trace}");
+    /// assert!(tape.to_dot(None).contains(r#"#0 \"x1\" var"#));
+    /// ```
+    pub fn named(self, name: &str) -> Var<'t, T> {
+        self.tape.labels.borrow_mut().insert(self.index, name.to_string());
+        self
+    }
+
+    /// The name given with [`named`](Var::named), if any.
+    ///
+    /// ```
+    /// let tape = tapegrad_tape::Tape::new();
+    /// assert_eq!(tape.var(ndarray::array![1.0]).name(), None);
+    /// ```
+    pub fn name(&self) -> Option<String> {
+        self.tape.labels.borrow().get(&self.index).cloned()
+    }
+
     /// A constant with the same value: gradients stop here (`x.detach()` in PyTorch,
     /// `stop_gradient` in JAX). The value is shared, not copied.
     ///
