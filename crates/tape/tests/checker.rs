@@ -208,4 +208,10 @@ fn the_second_order_check_catches_a_wrong_recorded_derivative() {
     // f = x·cube(x): its recorded second derivative is off by the wrong factor.
     let worst = report.worst().unwrap();
     assert!(worst.abs_error > 0.1, "{report}");
+    // Op by op, the wrong one is named; the others pass.
+    let per_op = check.check_ops_second_order(wrong, &inputs).unwrap();
+    let failing: Vec<&str> = per_op.failing_ops().map(|op| op.op).collect();
+    assert_eq!(failing, ["cube"], "{per_op}");
+    assert!(per_op.to_string().contains("cube"), "{per_op}");
+    assert!(check.check_ops_second_order(right, &inputs).unwrap().passed());
 }
