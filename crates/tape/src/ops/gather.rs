@@ -6,7 +6,7 @@
 
 use ndarray::{ArrayBase, ArrayD, ArrayViewD, Axis, Data, Dimension, IntoDimension, IxDyn};
 
-use super::{InputGrads, Op};
+use super::{InputGrads, Op, VarGrads};
 use crate::{pool, Float, TapeError, Var};
 
 impl<'t, T: Float> Var<'t, T> {
@@ -151,6 +151,15 @@ impl<T: Float> Op<T> for Gather {
         }
         [Some(grad_x)].into_iter().collect()
     }
+    fn backward_vars<'t>(
+        &self,
+        inputs: &[Var<'t, T>],
+        _y: Var<'t, T>,
+        grad_y: Var<'t, T>,
+    ) -> Option<VarGrads<'t, T>> {
+        let scatter = Scatter { axis: self.axis, index: self.index.clone(), shape: inputs[0].shape() };
+        Some(smallvec::smallvec![Some(grad_y.tape().apply(scatter, &[grad_y]))])
+    }
 }
 
 /// `y = x[indices]` along an axis; `∂L/∂x[indices[k]] += ∂L/∂y[k]`.
@@ -181,5 +190,96 @@ impl<T: Float> Op<T> for Select {
             slot += &grad_y.index_axis(Axis(self.axis), k);
         }
         [Some(grad_x)].into_iter().collect()
+    }
+    fn backward_vars<'t>(
+        &self,
+        inputs: &[Var<'t, T>],
+        _y: Var<'t, T>,
+        grad_y: Var<'t, T>,
+    ) -> Option<VarGrads<'t, T>> {
+        let add = IndexAdd { axis: self.axis, indices: self.indices.clone(), shape: inputs[0].shape() };
+        Some(smallvec::smallvec![Some(grad_y.tape().apply(add, &[grad_y]))])
+    }
+}
+
+/// Gather's backward as an op, for gradients of gradients: `y = zeros(shape)` with
+/// `y[p; axis ← index[p]] += g[p]`. Its own derivative is a gather, so it goes to any order.
+pub(crate) struct Scatter {
+    axis: usize,
+    index: ArrayD<usize>,
+    shape: Vec<usize>,
+}
+impl<T: Float> Op<T> for Scatter {
+    fn name(&self) -> &'static str {
+        "scatter_add"
+    }
+    fn describe(&self) -> String {
+        format!("axis={}, shape={:?}", self.axis, self.shape)
+    }
+    fn forward(&self, inputs: &[ArrayViewD<'_, T>]) -> ArrayD<T> {
+        let gather = Gather { axis: self.axis, index: self.index.clone() };
+        let shaped = ArrayD::<T>::zeros(self.shape.clone());
+        let grads = gather.backward(&[shaped.view()], &inputs[0], &inputs[0], &[true]);
+        grads.into_iter().next().flatten().unwrap_or(shaped)
+    }
+    fn backward(
+        &self,
+        _inputs: &[ArrayViewD<'_, T>],
+        _y: &ArrayViewD<'_, T>,
+        grad_y: &ArrayViewD<'_, T>,
+        _wanted: &[bool],
+    ) -> InputGrads<T> {
+        let gather = Gather { axis: self.axis, index: self.index.clone() };
+        [Some(gather.forward(std::slice::from_ref(grad_y)))].into_iter().collect()
+    }
+    fn backward_vars<'t>(
+        &self,
+        _inputs: &[Var<'t, T>],
+        _y: Var<'t, T>,
+        grad_y: Var<'t, T>,
+    ) -> Option<VarGrads<'t, T>> {
+        let gather = Gather { axis: self.axis, index: self.index.clone() };
+        Some(smallvec::smallvec![Some(grad_y.tape().apply(gather, &[grad_y]))])
+    }
+}
+
+/// Select's backward as an op: `y = zeros(shape)` with slice `indices[k]` along `axis`
+/// increased by slice `k` of `g`. Its own derivative is a select.
+pub(crate) struct IndexAdd {
+    axis: usize,
+    indices: Vec<usize>,
+    shape: Vec<usize>,
+}
+impl<T: Float> Op<T> for IndexAdd {
+    fn name(&self) -> &'static str {
+        "index_add"
+    }
+    fn describe(&self) -> String {
+        format!("axis={}, shape={:?}", self.axis, self.shape)
+    }
+    fn forward(&self, inputs: &[ArrayViewD<'_, T>]) -> ArrayD<T> {
+        let select = Select { axis: self.axis, indices: self.indices.clone() };
+        let shaped = ArrayD::<T>::zeros(self.shape.clone());
+        let grads = select.backward(&[shaped.view()], &inputs[0], &inputs[0], &[true]);
+        grads.into_iter().next().flatten().unwrap_or(shaped)
+    }
+    fn backward(
+        &self,
+        _inputs: &[ArrayViewD<'_, T>],
+        _y: &ArrayViewD<'_, T>,
+        grad_y: &ArrayViewD<'_, T>,
+        _wanted: &[bool],
+    ) -> InputGrads<T> {
+        let select = Select { axis: self.axis, indices: self.indices.clone() };
+        [Some(select.forward(std::slice::from_ref(grad_y)))].into_iter().collect()
+    }
+    fn backward_vars<'t>(
+        &self,
+        _inputs: &[Var<'t, T>],
+        _y: Var<'t, T>,
+        grad_y: Var<'t, T>,
+    ) -> Option<VarGrads<'t, T>> {
+        let select = Select { axis: self.axis, indices: self.indices.clone() };
+        Some(smallvec::smallvec![Some(grad_y.tape().apply(select, &[grad_y]))])
     }
 }

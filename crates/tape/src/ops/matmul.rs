@@ -173,11 +173,17 @@ impl<T: Float> Op<T> for MatMul {
         _y: Var<'t, T>,
         grad_y: Var<'t, T>,
     ) -> Option<VarGrads<'t, T>> {
-        // 2-D only, for now: ∂L/∂A = G·Bᵀ, ∂L/∂B = Aᵀ·G.
+        // ∂L/∂A = G·Bᵀ, ∂L/∂B = Aᵀ·G, batch by batch; a matrix B shared by every batch
+        // gets the sum over the batch, as one product of the batches stacked.
         let (a, b) = (inputs[0], inputs[1]);
-        if a.ndim() != 2 || b.ndim() != 2 {
-            return None;
-        }
-        Some(smallvec::smallvec![Some(grad_y.matmul(&b.t())), Some(a.t().matmul(&grad_y))])
+        let transpose = |v: Var<'t, T>| if v.ndim() == 3 { v.permute(&[0, 2, 1]) } else { v.t() };
+        let grad_b = match (a.ndim(), b.ndim()) {
+            (3, 2) => {
+                let (s, g) = (a.shape(), grad_y.shape());
+                a.reshape(&[s[0] * s[1], s[2]]).t().matmul(&grad_y.reshape(&[g[0] * g[1], g[2]]))
+            }
+            _ => transpose(a).matmul(&grad_y),
+        };
+        Some(smallvec::smallvec![Some(grad_y.matmul(&transpose(b))), Some(grad_b)])
     }
 }
