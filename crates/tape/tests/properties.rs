@@ -794,3 +794,49 @@ proptest! {
         }
     }
 }
+
+/// One built-in op (or short composition) per `which`, each smooth at `x` (inputs are
+/// kept positive where the op needs it), composed with a weighted sum.
+fn one_op<'t>(which: usize, axis: usize, v: &[Var<'t, f64>]) -> Var<'t, f64> {
+    let x = v[0];
+    let axis = axis % x.ndim().max(1);
+    let y = match which {
+        0 => x.tanh(),
+        1 => x.sigmoid(),
+        2 => x.softplus(),
+        3 => x.log_sigmoid(),
+        4 => x.exp(),
+        5 => x.square().add_scalar(1.0).log(),
+        6 => x.square().add_scalar(0.5).sqrt(),
+        7 => x.square().add_scalar(1.0).powf(1.5),
+        8 => x.softmax(axis),
+        9 => x.log_softmax(axis),
+        10 => x.log_sum_exp_axes(&[axis], true) * x,
+        11 => x.sum_axes(&[axis], true).tanh() * x,
+        12 => x.mean_axes(&[axis], false).square(),
+        13 => x.reshape(&[x.with_value(|a| a.len())]).tanh(),
+        14 => (x * x.tanh()).div_scalar(2.0),
+        _ => x.square().maximum(&x.mul_scalar(0.0).add_scalar(0.1)),
+    };
+    (y.square() + y).sum()
+}
+
+proptest! {
+    #![proptest_config(config(48))]
+
+    /// Issue 13: the Hessian-vector product of each built-in op over random shapes (and a
+    /// random axis for the reductions and softmaxes) against central differences.
+    #[test]
+    fn every_op_has_second_derivatives_that_match_finite_differences(
+        x in tensor(1..=3, -1.5f64..1.5),
+        which in 0usize..16,
+        axis in 0usize..3,
+    ) {
+        let v = ArrayD::from_shape_fn(x.raw_dim(), |i| 0.6 - (i.slice().iter().sum::<usize>() % 3) as f64 * 0.4);
+        for (analytic, numeric) in hvp_both(&|vars| one_op(which, axis, vars), std::slice::from_ref(&x), &[v]) {
+            for (&a, &n) in analytic.iter().zip(&numeric) {
+                prop_assert!((a - n).abs() <= 1e-6 * a.abs().max(n.abs()) + 1e-6, "op {which}: H·v {a}, numeric {n}");
+            }
+        }
+    }
+}
