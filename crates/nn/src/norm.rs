@@ -25,6 +25,26 @@ fn setting(
     }
 }
 
+/// γ and β, as both layers name them (`weight`, `bias`, as PyTorch does).
+fn visit_scale_shift<'a, T: Float>(
+    weight: &'a Array1<T>,
+    bias: &'a Array1<T>,
+    visit: &mut dyn FnMut(&str, ArrayViewD<'a, T>),
+) {
+    visit("weight", weight.view().into_dyn());
+    visit("bias", bias.view().into_dyn());
+}
+
+/// [`visit_scale_shift`], mutably.
+fn visit_scale_shift_mut<T: Float>(
+    weight: &mut Array1<T>,
+    bias: &mut Array1<T>,
+    visit: &mut dyn FnMut(&str, ArrayViewMutD<'_, T>),
+) {
+    visit("weight", weight.view_mut().into_dyn());
+    visit("bias", bias.view_mut().into_dyn());
+}
+
 /// `(x − mean) / √(var + ε)` over `axis` (kept as length 1), with the biased variance;
 /// also returns the mean and variance.
 fn normalize<'t, T: Float>(x: Var<'t, T>, axis: usize, eps: T) -> (Var<'t, T>, Var<'t, T>, Var<'t, T>) {
@@ -116,13 +136,11 @@ impl<T: Float> LayerNorm<T> {
 
 impl<T: Float> Parameters<T> for LayerNorm<T> {
     fn visit_params<'a>(&'a self, visit: &mut dyn FnMut(&str, ArrayViewD<'a, T>)) {
-        visit("weight", self.weight.view().into_dyn());
-        visit("bias", self.bias.view().into_dyn());
+        visit_scale_shift(&self.weight, &self.bias, visit);
     }
 
     fn visit_params_mut(&mut self, visit: &mut dyn FnMut(&str, ArrayViewMutD<'_, T>)) {
-        visit("weight", self.weight.view_mut().into_dyn());
-        visit("bias", self.bias.view_mut().into_dyn());
+        visit_scale_shift_mut(&mut self.weight, &mut self.bias, visit);
     }
 }
 
@@ -329,13 +347,11 @@ impl<T: Float> BatchNorm1d<T> {
 
 impl<T: Float> Parameters<T> for BatchNorm1d<T> {
     fn visit_params<'a>(&'a self, visit: &mut dyn FnMut(&str, ArrayViewD<'a, T>)) {
-        visit("weight", self.weight.view().into_dyn());
-        visit("bias", self.bias.view().into_dyn());
+        visit_scale_shift(&self.weight, &self.bias, visit);
     }
 
     fn visit_params_mut(&mut self, visit: &mut dyn FnMut(&str, ArrayViewMutD<'_, T>)) {
-        visit("weight", self.weight.view_mut().into_dyn());
-        visit("bias", self.bias.view_mut().into_dyn());
+        visit_scale_shift_mut(&mut self.weight, &mut self.bias, visit);
     }
 }
 
