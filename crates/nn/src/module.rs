@@ -112,7 +112,7 @@ pub trait Module<T: Float>: Parameters<T> + Send {
 }
 
 /// Visits `child`'s parameters with their names prefixed by `prefix` and a dot: what a
-/// container's or a custom module's [`visit_params`](Module::visit_params) does for each
+/// container's or a custom module's [`visit_params`](Parameters::visit_params) does for each
 /// child, so no module writes the prefixes by hand (and the names stay PyTorch's
 /// `named_parameters` form). Names are built in a stack buffer: no heap string per
 /// parameter for names under 96 bytes.
@@ -241,7 +241,7 @@ impl RandomState {
     }
 }
 
-/// [`visit_child`] for [`visit_params_mut`](Module::visit_params_mut).
+/// [`visit_child`] for [`visit_params_mut`](Parameters::visit_params_mut).
 ///
 /// ```
 /// use tapegrad_nn::{visit_child_mut, Dense};

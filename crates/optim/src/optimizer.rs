@@ -20,7 +20,7 @@ use crate::{GradientClipping, OptimError};
 ///
 /// The optimizer itself (`Adam`, …) holds the config and one state per parameter *name*
 /// (`"layers.0.weight"`), and implements this trait. [`step`](Optimizer::step) visits a
-/// [`Module`]'s parameters and finds each one's gradient with
+/// [`Parameters`](tapegrad_tape::Parameters) set (every `Module` is one) and finds each gradient with
 /// [`Grads::param`]; a parameter with no gradient is skipped, untouched, as PyTorch skips
 /// parameters whose `.grad` is `None`. [`step_params`](Optimizer::step_params) does the
 /// same for plain named arrays, without a `Module`. Both apply the optimizer's

@@ -3,6 +3,8 @@
 
 use std::path::PathBuf;
 
+#[cfg(doc)]
+use crate::{EpochRecord, History, TrainError};
 use crate::{Loss, Metric, Monitor};
 
 /// Whether to draw a progress bar.

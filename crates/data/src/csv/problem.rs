@@ -3,6 +3,9 @@
 
 use std::fmt;
 
+#[cfg(doc)]
+use crate::DataError;
+
 /// What is wrong with one line of a CSV file (the line and column are in
 /// [`DataError::Csv`]).
 ///

@@ -14,7 +14,7 @@ impl GradCheck {
     /// analytically, by recording `f`'s gradient with [`Tape::grad`] (`create_graph`)
     /// and running backward on `g`, and numerically, by central differences of `g`
     /// computed with the ordinary backward pass. A disagreement means some op's recorded
-    /// backward ([`Op::backward_vars`](crate::Op::backward_vars)) is wrong. Elements whose
+    /// backward ([`Op::backward_vars`]) is wrong. Elements whose
     /// perturbation crosses a relu/max/clamp kink are reported as kinks, as in
     /// [`check`](GradCheck::check).
     ///
