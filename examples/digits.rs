@@ -1,8 +1,9 @@
 //! Trains a small MLP on the bundled UCI handwritten digits (8×8 images, 10 classes):
-//! load the CSV, split 80/20 (stratified, seeded), standardise with the training set's
-//! statistics, train 64 → 64 → 10 with ReLU and Adam on mini-batches with a progress bar,
-//! report loss and accuracy each epoch, then save the weights as safetensors and the
-//! loss curve as CSV and SVG.
+//! load the CSV, hold out 20% as the test set (stratified, seeded) and carve a validation
+//! set from the rest, standardise with the training set's statistics, train 64 → 64 → 10
+//! with ReLU and Adam on mini-batches with a progress bar, report loss and accuracy on the
+//! validation set each epoch, report the test set once at the end, then save the weights
+//! as safetensors and the loss curve as CSV and SVG.
 //!
 //! Run it with `cargo run --release --example digits`. `Trainer` runs the loop; the loop
 //! itself, step by step, is in `docs/05-training-an-mlp.md`.
@@ -28,11 +29,19 @@ fn main() -> Result<(), Box<dyn Error>> {
 
     let mut rng = StdRng::seed_from_u64(7);
     let (train, test) = digits.split_stratified(0.2, &mut rng)?;
+    // The test set is looked at once, at the end; choices during training use a
+    // validation set carved from the training part.
+    let (train, validation) = train.split_stratified(0.15, &mut rng)?;
     let scaler = Standardizer::fit(train.features())?;
-    let (train, test) = (scaler.transform_dataset(&train)?, scaler.transform_dataset(&test)?);
+    let (train, validation, test) = (
+        scaler.transform_dataset(&train)?,
+        scaler.transform_dataset(&validation)?,
+        scaler.transform_dataset(&test)?,
+    );
     println!(
-        "train {} / test {} samples, standardised with the training set's mean and std",
+        "train {} / validation {} / test {} samples, standardised with the training set's mean and std",
         train.len(),
+        validation.len(),
         test.len()
     );
 
@@ -48,7 +57,7 @@ fn main() -> Result<(), Box<dyn Error>> {
 
     let start = Instant::now();
     let trainer = Trainer::new().epochs(30).batch_size(32).seed(7);
-    let history = trainer.fit(&mut model, &mut optimizer, &train, Some(&test))?;
+    let history = trainer.fit(&mut model, &mut optimizer, &train, Some(&validation))?;
     let (_, train_accuracy) = evaluate(&model, &train)?;
     let (test_loss, test_accuracy) = evaluate(&model, &test)?;
     println!(

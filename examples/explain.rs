@@ -31,11 +31,12 @@ fn neuron<'t>(
     w2: Var<'t, f64>,
     b: Var<'t, f64>,
 ) -> Neuron<'t> {
-    let x1w1 = x1 * w1;
-    let x2w2 = x2 * w2;
-    let sum = x1w1 + x2w2;
-    let n = sum + b;
-    let o = n.tanh();
+    // Named, as in micrograd's `label=`: the trace and the graph below use the names.
+    let x1w1 = (x1 * w1).named("x1·w1");
+    let x2w2 = (x2 * w2).named("x2·w2");
+    let sum = (x1w1 + x2w2).named("x1w1+x2w2");
+    let n = (sum + b).named("n");
+    let o = n.tanh().named("o");
     Neuron { x1w1, x2w2, sum, n, o }
 }
 
@@ -55,11 +56,11 @@ fn run() -> Result<(), String> {
     let w2 = arr0(1.0);
     let b = arr0(6.881_373_587_019_543); // micrograd's 6.8813735870195432, to f64 precision
     let tape = Tape::new();
-    let x1 = tape.var(arr0(2.0)); // inputs are `var`s, so they get gradients too
-    let x2 = tape.var(arr0(0.0));
-    let w1_var = tape.param(&w1);
-    let w2_var = tape.param(&w2);
-    let b_var = tape.param(&b);
+    let x1 = tape.var(arr0(2.0)).named("x1"); // inputs are `var`s, so they get gradients too
+    let x2 = tape.var(arr0(0.0)).named("x2");
+    let w1_var = tape.param(&w1).named("w1");
+    let w2_var = tape.param(&w2).named("w2");
+    let b_var = tape.param(&b).named("b");
     let neuron = neuron(x1, x2, w1_var, w2_var, b_var);
 
     println!("== 1. Forward pass: the tape, in creation order ==");
