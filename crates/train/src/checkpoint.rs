@@ -47,12 +47,24 @@ fn settings(trainer: &Trainer) -> String {
     format!("seed {}, batch size {}, drop_last {}", trainer.seed, trainer.batch_size, trainer.drop_last)
 }
 
-/// The model's tensors (parameters, then buffers), copied, with their names.
-fn tensors<T: Float, M: Module<T> + ?Sized>(model: &M) -> Vec<(String, ArrayD<T>)> {
-    let mut all = Vec::new();
-    model.visit_params(&mut |name, param| all.push((name.to_string(), param.to_owned())));
-    model.visit_buffers(&mut |name, buffer| all.push((name.to_string(), buffer.to_owned())));
-    all
+/// Copies of every parameter and buffer, in visiting order (names: [`tensor_names`]).
+pub(crate) fn snapshot<T: Float, M: Module<T> + ?Sized>(model: &M) -> Vec<ArrayD<T>> {
+    let mut arrays = Vec::new();
+    model.visit_params(&mut |_, param| arrays.push(param.to_owned()));
+    model.visit_buffers(&mut |_, buffer| arrays.push(buffer.to_owned()));
+    arrays
+}
+
+/// Puts a [`snapshot`] back.
+pub(crate) fn restore<T: Float, M: Module<T> + ?Sized>(model: &mut M, arrays: Vec<ArrayD<T>>) {
+    let mut arrays = arrays.into_iter();
+    let mut put = |mut target: ndarray::ArrayViewMutD<'_, T>| {
+        if let Some(array) = arrays.next().filter(|a| a.shape() == target.shape()) {
+            target.assign(&array);
+        }
+    };
+    model.visit_params_mut(&mut |_, param| put(param));
+    model.visit_buffers_mut(&mut |_, buffer| put(buffer));
 }
 
 /// Writes the checkpoint of epoch `epoch` into `dir`.
@@ -79,9 +91,9 @@ pub(crate) fn save<T: Float, M: Module<T>>(
         metadata.insert(format!("random.{name}"), format!("{} {}", state.seed, state.draws));
     });
     let model_path = dir.join(MODEL);
-    let all = tensors(&*model);
-    write_tensors(&model_path, all.iter().map(|(name, t)| (name.clone(), t.view())), metadata)
-        .map_err(io(&model_path))?;
+    let arrays = snapshot(&*model);
+    let named = tensor_names(&*model).into_iter().zip(arrays.iter().map(|a| a.view()));
+    write_tensors(&model_path, named, metadata).map_err(io(&model_path))?;
     // The checkpoint is whole: older optimizer files can go.
     if let Ok(entries) = std::fs::read_dir(dir) {
         for entry in entries.flatten() {
@@ -174,7 +186,7 @@ pub(crate) fn load<T: Float, M: Module<T>>(
     let optimizer_path = dir.join(metadata.get("optimizer_file").cloned().unwrap_or_default());
     // Everything is checked before anything changes: the weights first (validated whole by
     // load_weights), then the optimizer state against the model, then the random states.
-    let backup = tensors(&*model);
+    let backup = snapshot(&*model);
     load_weights(model, &model_path).map_err(io(&model_path))?;
     if let Err(err) = load_state(optimizer, &*model, &optimizer_path) {
         restore(model, backup);
@@ -187,18 +199,6 @@ pub(crate) fn load<T: Float, M: Module<T>>(
     });
     let best_weights = if trainer.restore_best { load_best(dir, &*model)? } else { None };
     Ok(Some(Resumed { epoch, history, best_weights }))
-}
-
-/// Puts back tensors taken by [`tensors`].
-fn restore<T: Float, M: Module<T> + ?Sized>(model: &mut M, backup: Vec<(String, ArrayD<T>)>) {
-    let mut values = backup.into_iter().map(|(_, value)| value);
-    let mut put = |mut target: ndarray::ArrayViewMutD<'_, T>| {
-        if let Some(value) = values.next() {
-            target.assign(&value);
-        }
-    };
-    model.visit_params_mut(&mut |_, p| put(p));
-    model.visit_buffers_mut(&mut |_, b| put(b));
 }
 
 /// The best epoch's tensors saved beside a checkpoint, in snapshot order.

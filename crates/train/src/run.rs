@@ -144,7 +144,7 @@ where
         if improves(value, best.value.map(|(v, _)| v), monitor.mode()) {
             best.value = Some((value, epoch));
             if trainer.restore_best {
-                let weights = snapshot(&*model);
+                let weights = checkpoint::snapshot(&*model);
                 if let Some(dir) = &trainer.checkpoint_dir {
                     checkpoint::save_best(dir, &weights, &names)?;
                 }
@@ -169,7 +169,7 @@ where
         }
     }
     if let Some(weights) = best.weights {
-        restore(model, weights);
+        checkpoint::restore(model, weights);
     }
     Ok(history)
 }
@@ -219,26 +219,6 @@ fn improves(value: f64, best: Option<f64>, mode: Mode) -> bool {
         (Some(best), Mode::Min) => value < best,
         (Some(best), Mode::Max) => value > best,
     }
-}
-
-/// Copies of every parameter and buffer, in visiting order.
-fn snapshot<T: Float, M: Module<T> + ?Sized>(model: &M) -> Vec<ArrayD<T>> {
-    let mut arrays = Vec::new();
-    model.visit_params(&mut |_, param| arrays.push(param.to_owned()));
-    model.visit_buffers(&mut |_, buffer| arrays.push(buffer.to_owned()));
-    arrays
-}
-
-/// Puts a [`snapshot`] back.
-fn restore<T: Float, M: Module<T> + ?Sized>(model: &mut M, arrays: Vec<ArrayD<T>>) {
-    let mut arrays = arrays.into_iter();
-    let mut put = |mut target: ndarray::ArrayViewMutD<'_, T>| {
-        if let Some(array) = arrays.next().filter(|a| a.shape() == target.shape()) {
-            target.assign(&array);
-        }
-    };
-    model.visit_params_mut(&mut |_, param| put(param));
-    model.visit_buffers_mut(&mut |_, buffer| put(buffer));
 }
 
 /// The metrics' values from their sums, in order.

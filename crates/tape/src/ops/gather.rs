@@ -113,6 +113,7 @@ where
 }
 
 /// `y[p] = x[p; axis ← index[p]]`; `∂L/∂x[p; axis ← index[p]] += ∂L/∂y[p]`.
+#[derive(Clone)]
 pub(crate) struct Gather {
     axis: usize,
     index: ArrayD<usize>,
@@ -157,12 +158,13 @@ impl<T: Float> Op<T> for Gather {
         _y: Var<'t, T>,
         grad_y: Var<'t, T>,
     ) -> Option<VarGrads<'t, T>> {
-        let scatter = Scatter { axis: self.axis, index: self.index.clone(), shape: inputs[0].shape() };
+        let scatter = Adjoint { op: self.clone(), name: "scatter_add", shape: inputs[0].shape() };
         Some(smallvec::smallvec![Some(grad_y.tape().apply(scatter, &[grad_y]))])
     }
 }
 
 /// `y = x[indices]` along an axis; `∂L/∂x[indices[k]] += ∂L/∂y[k]`.
+#[derive(Clone)]
 pub(crate) struct Select {
     axis: usize,
     indices: Vec<usize>,
@@ -197,30 +199,33 @@ impl<T: Float> Op<T> for Select {
         _y: Var<'t, T>,
         grad_y: Var<'t, T>,
     ) -> Option<VarGrads<'t, T>> {
-        let add = IndexAdd { axis: self.axis, indices: self.indices.clone(), shape: inputs[0].shape() };
+        let add = Adjoint { op: self.clone(), name: "index_add", shape: inputs[0].shape() };
         Some(smallvec::smallvec![Some(grad_y.tape().apply(add, &[grad_y]))])
     }
 }
 
-/// Gather's backward as an op, for gradients of gradients: `y = zeros(shape)` with
-/// `y[p; axis ← index[p]] += g[p]`. Its own derivative is a gather, so it goes to any order.
-pub(crate) struct Scatter {
-    axis: usize,
-    index: ArrayD<usize>,
+/// The adjoint of an indexing op — gather's backward (`scatter_add`) or select's
+/// (`index_add`) as an op of its own, for gradients of gradients: `y = zeros(shape)` with
+/// each element (or slice) of `g` added where the indexing op read it. Its own derivative
+/// is the indexing op again, so gradients go to any order.
+pub(crate) struct Adjoint<O> {
+    op: O,
+    name: &'static str,
     shape: Vec<usize>,
 }
-impl<T: Float> Op<T> for Scatter {
+impl<T: Float, O: Op<T> + Clone> Op<T> for Adjoint<O> {
     fn name(&self) -> &'static str {
-        "scatter_add"
+        self.name
     }
     fn describe(&self) -> String {
-        format!("axis={}, shape={:?}", self.axis, self.shape)
+        format!("{}, shape={:?}", self.op.describe(), self.shape)
     }
     fn forward(&self, inputs: &[ArrayViewD<'_, T>]) -> ArrayD<T> {
-        let gather = Gather { axis: self.axis, index: self.index.clone() };
-        let shaped = ArrayD::<T>::zeros(self.shape.clone());
-        let grads = gather.backward(&[shaped.view()], &inputs[0], &inputs[0], &[true]);
-        grads.into_iter().next().flatten().unwrap_or(shaped)
+        // The indexing op's backward reads only its input's shape: a broadcast zero has it.
+        let zero = ArrayD::<T>::zeros(IxDyn(&[]));
+        let shaped = zero.broadcast(IxDyn(&self.shape)).expect("a 0-d value broadcasts to any shape");
+        let grads = self.op.backward(&[shaped], &inputs[0], &inputs[0], &[true]);
+        grads.into_iter().next().flatten().unwrap_or_else(|| ArrayD::zeros(self.shape.clone()))
     }
     fn backward(
         &self,
@@ -229,8 +234,7 @@ impl<T: Float> Op<T> for Scatter {
         grad_y: &ArrayViewD<'_, T>,
         _wanted: &[bool],
     ) -> InputGrads<T> {
-        let gather = Gather { axis: self.axis, index: self.index.clone() };
-        [Some(gather.forward(std::slice::from_ref(grad_y)))].into_iter().collect()
+        [Some(self.op.forward(std::slice::from_ref(grad_y)))].into_iter().collect()
     }
     fn backward_vars<'t>(
         &self,
@@ -238,48 +242,6 @@ impl<T: Float> Op<T> for Scatter {
         _y: Var<'t, T>,
         grad_y: Var<'t, T>,
     ) -> Option<VarGrads<'t, T>> {
-        let gather = Gather { axis: self.axis, index: self.index.clone() };
-        Some(smallvec::smallvec![Some(grad_y.tape().apply(gather, &[grad_y]))])
-    }
-}
-
-/// Select's backward as an op: `y = zeros(shape)` with slice `indices[k]` along `axis`
-/// increased by slice `k` of `g`. Its own derivative is a select.
-pub(crate) struct IndexAdd {
-    axis: usize,
-    indices: Vec<usize>,
-    shape: Vec<usize>,
-}
-impl<T: Float> Op<T> for IndexAdd {
-    fn name(&self) -> &'static str {
-        "index_add"
-    }
-    fn describe(&self) -> String {
-        format!("axis={}, shape={:?}", self.axis, self.shape)
-    }
-    fn forward(&self, inputs: &[ArrayViewD<'_, T>]) -> ArrayD<T> {
-        let select = Select { axis: self.axis, indices: self.indices.clone() };
-        let shaped = ArrayD::<T>::zeros(self.shape.clone());
-        let grads = select.backward(&[shaped.view()], &inputs[0], &inputs[0], &[true]);
-        grads.into_iter().next().flatten().unwrap_or(shaped)
-    }
-    fn backward(
-        &self,
-        _inputs: &[ArrayViewD<'_, T>],
-        _y: &ArrayViewD<'_, T>,
-        grad_y: &ArrayViewD<'_, T>,
-        _wanted: &[bool],
-    ) -> InputGrads<T> {
-        let select = Select { axis: self.axis, indices: self.indices.clone() };
-        [Some(select.forward(std::slice::from_ref(grad_y)))].into_iter().collect()
-    }
-    fn backward_vars<'t>(
-        &self,
-        _inputs: &[Var<'t, T>],
-        _y: Var<'t, T>,
-        grad_y: Var<'t, T>,
-    ) -> Option<VarGrads<'t, T>> {
-        let select = Select { axis: self.axis, indices: self.indices.clone() };
-        Some(smallvec::smallvec![Some(grad_y.tape().apply(select, &[grad_y]))])
+        Some(smallvec::smallvec![Some(grad_y.tape().apply(self.op.clone(), &[grad_y]))])
     }
 }
