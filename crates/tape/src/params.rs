@@ -28,6 +28,7 @@ enum Layout {
 }
 
 impl Layout {
+    #[inline(always)]
     fn of(shape: &[usize], strides: &[isize]) -> Self {
         if shape.len() <= INLINE_AXES {
             // Element by element: at most four, and no `memcpy` call for them.
@@ -43,16 +44,44 @@ impl Layout {
             Layout::Heap { shape: shape.into(), strides: strides.into() }
         }
     }
+
+    /// Whether this is the layout `shape` and `strides` describe.
+    #[inline(always)]
+    fn matches(&self, shape: &[usize], strides: &[isize]) -> bool {
+        match self {
+            Layout::Inline { ndim, shape: fixed_shape, strides: fixed_strides } => {
+                let ndim = usize::from(*ndim);
+                ndim == shape.len() && fixed_shape[..ndim] == *shape && fixed_strides[..ndim] == *strides
+            }
+            Layout::Heap { shape: own_shape, strides: own_strides } => {
+                **own_shape == *shape && **own_strides == *strides
+            }
+        }
+    }
 }
 
-impl ParamKey {
-    /// The key of `array` (read once per lookup; for dynamic-rank arrays reading the
-    /// shape and strides is most of a lookup's cost).
-    pub(crate) fn of<S: Data, D: Dimension>(array: &ArrayBase<S, D>) -> Self {
-        ParamKey {
+/// A parameter's identity read off the array, without copying its layout: what lookups
+/// compare against the registered [`ParamKey`]s. (Building an owned key on the stack and
+/// moving it about cost more than the lookup in a scalar graph: copies of a struct
+/// written a word at a time and read back sixteen bytes at a time stall store
+/// forwarding.)
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct KeyRef<'a> {
+    address: usize,
+    len: usize,
+    shape: &'a [usize],
+    strides: &'a [isize],
+}
+
+impl<'a> KeyRef<'a> {
+    /// The identity of `array`.
+    #[inline(always)]
+    pub(crate) fn of<S: Data, D: Dimension>(array: &'a ArrayBase<S, D>) -> Self {
+        KeyRef {
             address: array.as_ptr() as usize,
             len: array.len(),
-            layout: Layout::of(array.shape(), array.strides()),
+            shape: array.shape(),
+            strides: array.strides(),
         }
     }
 
@@ -60,6 +89,20 @@ impl ParamKey {
     /// addresses may coincide).
     pub(crate) fn is_empty(&self) -> bool {
         self.len == 0
+    }
+
+    /// The owned key, to keep.
+    #[inline(always)]
+    pub(crate) fn to_key(self) -> ParamKey {
+        ParamKey { address: self.address, len: self.len, layout: Layout::of(self.shape, self.strides) }
+    }
+}
+
+impl ParamKey {
+    /// Whether this key identifies the array `key` was read from.
+    #[inline(always)]
+    pub(crate) fn matches(&self, key: &KeyRef<'_>) -> bool {
+        self.address == key.address && self.len == key.len && self.layout.matches(key.shape, key.strides)
     }
 }
 
@@ -163,30 +206,32 @@ pub(crate) struct ParamRegistry {
 impl ParamRegistry {
     /// The entry and node registered for `array`, if any.
     pub(crate) fn find<S: Data, D: Dimension>(&self, array: &ArrayBase<S, D>) -> Option<(usize, usize)> {
-        self.find_key(&ParamKey::of(array))
+        self.find_key(&KeyRef::of(array))
     }
 
     /// The entry and node registered under `key`, if any.
-    pub(crate) fn find_key(&self, key: &ParamKey) -> Option<(usize, usize)> {
+    pub(crate) fn find_key(&self, key: &KeyRef<'_>) -> Option<(usize, usize)> {
         let mut at = self.by_address.get(key.address)?;
         loop {
             let entry = &self.entries[at as usize];
-            if entry.key == *key {
+            if entry.key.matches(key) {
                 return Some((at as usize, entry.node));
             }
             at = entry.next?;
         }
     }
 
-    /// Registers the array with this key as node `node`. Empty arrays are not registered:
-    /// their data addresses may coincide.
-    pub(crate) fn insert(&mut self, key: ParamKey, node: usize) {
+    /// Registers the array with this key as node `node`, and the array object at `object`
+    /// as that entry. Empty arrays are not registered: their data addresses may coincide.
+    #[inline(always)]
+    pub(crate) fn insert(&mut self, key: KeyRef<'_>, node: usize, object: usize) {
         if key.is_empty() {
             return;
         }
         let at = u32::try_from(self.entries.len()).expect("fewer than 2³² parameters on one tape");
         let next = self.by_address.insert(key.address, at);
-        self.entries.push(Entry { key, node, next });
+        self.by_object.insert(object, at);
+        self.entries.push(Entry { key: key.to_key(), node, next });
     }
 
     /// Points an existing entry at a new node.
@@ -204,11 +249,6 @@ impl ParamRegistry {
     /// Remembers that the array object at `object` is entry `entry`.
     pub(crate) fn set_object(&mut self, object: usize, entry: usize) {
         self.by_object.insert(object, entry as u32);
-    }
-
-    /// The entry index the next `insert` will use.
-    pub(crate) fn next_entry(&self) -> usize {
-        self.entries.len()
     }
 
     /// Forgets every entry, keeping the memory.
@@ -347,11 +387,11 @@ mod tests {
         let big = Array5::<f64>::zeros((1, 2, 1, 2, 1));
         let cube = Array3::<f64>::zeros((2, 2, 2));
         let mut registry = ParamRegistry::default();
-        registry.insert(ParamKey::of(&w), 0);
-        registry.insert(ParamKey::of(&w.t()), 1);
-        registry.insert(ParamKey::of(&w.slice(s![0, ..])), 2);
-        registry.insert(ParamKey::of(&big), 3);
-        registry.insert(ParamKey::of(&cube), 4);
+        registry.insert(KeyRef::of(&w), 0, 10);
+        registry.insert(KeyRef::of(&w.t()), 1, 11);
+        registry.insert(KeyRef::of(&w.slice(s![0, ..])), 2, 12);
+        registry.insert(KeyRef::of(&big), 3, 13);
+        registry.insert(KeyRef::of(&cube), 4, 14);
         assert_eq!(registry.find(&w).map(|(_, node)| node), Some(0));
         assert_eq!(registry.find(&w.t()).map(|(_, node)| node), Some(1));
         assert_eq!(registry.find(&w.slice(s![0, ..])).map(|(_, node)| node), Some(2));
@@ -365,9 +405,9 @@ mod tests {
     fn a_shared_registry_is_copied_before_it_changes() {
         let (a, b) = (array![1.0f64], array![2.0f64]);
         let mut tape_registry = TapeRegistry::<f64>::new();
-        tape_registry.get_mut().insert(ParamKey::of(&a), 0);
+        tape_registry.get_mut().insert(KeyRef::of(&a), 0, 10);
         let shared = tape_registry.share();
-        tape_registry.get_mut().insert(ParamKey::of(&b), 1);
+        tape_registry.get_mut().insert(KeyRef::of(&b), 1, 11);
         assert_eq!(shared.find(&b), None);
         assert_eq!(tape_registry.get().find(&b).map(|(_, node)| node), Some(1));
         assert_eq!(shared.find(&a).map(|(_, node)| node), Some(0));

@@ -178,7 +178,6 @@ impl<T: Float> Store<T> {
     /// read goes through the tape.
     pub(crate) unsafe fn push(&mut self, value: Value<'_, T>, inputs: &[usize], origin: Origin<T>) -> usize {
         let stored = match value.0 {
-            Repr::Scalar(value) => Stored::Scalar(value),
             Repr::Owned(array) if array.ndim() == 0 => {
                 let value = array[[]];
                 pool::recycle(array);

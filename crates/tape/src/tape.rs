@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use ndarray::{ArrayBase, ArrayViewD, Data, Dimension};
 use smallvec::SmallVec;
 
-use crate::params::{ParamKey, TapeRegistry};
+use crate::params::{KeyRef, ParamKey, TapeRegistry};
 use crate::store::{OpRef, Origin, Store};
 use crate::{Anomaly, Float, Op, Pass, Value, Var};
 
@@ -309,7 +309,7 @@ impl<'t, T: Float> Tape<'t, T> {
     /// ```
     #[track_caller]
     pub fn scalar(&'t self, value: T) -> Var<'t, T> {
-        self.push_leaf(Value::scalar_value(value), false, NodeKind::Constant)
+        self.push_scalar_leaf(value, false, NodeKind::Constant)
     }
 
     /// A model parameter, borrowed for the tape's lifetime (never copied). Registering
@@ -333,47 +333,59 @@ impl<'t, T: Float> Tape<'t, T> {
         S: Data<Elem = T>,
         D: Dimension,
     {
-        let grad = self.is_grad_enabled();
-        // The array object itself first (borrowed for 't, it cannot move or change), then
-        // its data and layout (another view of the same parameter).
+        // The array object itself first (borrowed for 't, it cannot move or change), then,
+        // in `param_by_key`, its data and layout (another view of the same parameter).
         let object = array as *const ArrayBase<S, D> as usize;
         let by_object = self.params.borrow().get().find_object(object);
-        let (known, key) = match by_object {
-            Some(found) => (Some(found), None),
-            None => {
-                let key = ParamKey::of(array);
-                let found = self.params.borrow().get().find_key(&key);
-                if let Some((entry, _)) = found {
-                    self.params.borrow_mut().get_mut().set_object(object, entry);
-                }
-                (found, Some(key))
-            }
-        };
-        if let Some((entry, index)) = known {
-            // Reuse the node unless it was registered under `no_grad` and a gradient is
-            // wanted now: then a differentiable node replaces it from here on (unless the
-            // parameter is frozen).
-            if !grad || self.nodes.borrow()[index].requires_grad || self.is_frozen(&ParamKey::of(array)) {
-                return Var::new(self, index);
-            }
-            let var = self.push_leaf(array.into(), grad, NodeKind::Param);
-            self.params.borrow_mut().get_mut().set_node(entry, var.index);
-            return var;
+        match by_object {
+            Some((entry, index)) => self.known_param(array, entry, index),
+            None => self.param_by_key(array, object),
         }
-        let key = key.unwrap_or_else(|| ParamKey::of(array));
-        let grad = grad && !self.is_frozen(&key);
+    }
+
+    /// [`param`](Tape::param) for an array object not seen on this tape: found by its
+    /// data and layout, or registered. Out of line, and the key built once and moved
+    /// into the registry: copies of it through temporaries stalled store forwarding, a
+    /// quarter of a scalar graph's parameter time.
+    #[inline(never)]
+    #[track_caller]
+    fn param_by_key<S, D>(&'t self, array: &'t ArrayBase<S, D>, object: usize) -> Var<'t, T>
+    where
+        S: Data<Elem = T>,
+        D: Dimension,
+    {
+        let key = KeyRef::of(array);
+        let found = self.params.borrow().get().find_key(&key);
+        if let Some((entry, index)) = found {
+            self.params.borrow_mut().get_mut().set_object(object, entry);
+            return self.known_param(array, entry, index);
+        }
+        let grad = self.is_grad_enabled() && !self.is_frozen(&key);
         let var = match (array.ndim(), array.first()) {
             // A 0-d parameter is recorded as its number, without building a view.
-            (0, Some(&value)) => self.push_leaf(Value::scalar_value(value), grad, NodeKind::Param),
+            (0, Some(&value)) => self.push_scalar_leaf(value, grad, NodeKind::Param),
             _ => self.push_leaf(array.into(), grad, NodeKind::Param),
         };
-        if !key.is_empty() {
-            let mut params = self.params.borrow_mut();
-            let registry = params.get_mut();
-            let entry = registry.next_entry();
-            registry.insert(key, var.index);
-            registry.set_object(object, entry);
+        self.params.borrow_mut().get_mut().insert(key, var.index, object);
+        var
+    }
+
+    /// A registered parameter's node, reused unless it was registered under `no_grad`
+    /// and a gradient is wanted now: then a differentiable node replaces it from here on
+    /// (unless the parameter is frozen).
+    #[inline(always)]
+    #[track_caller]
+    fn known_param<S, D>(&'t self, array: &'t ArrayBase<S, D>, entry: usize, index: usize) -> Var<'t, T>
+    where
+        S: Data<Elem = T>,
+        D: Dimension,
+    {
+        let grad = self.is_grad_enabled();
+        if !grad || self.nodes.borrow()[index].requires_grad || self.is_frozen(&KeyRef::of(array)) {
+            return Var::new(self, index);
         }
+        let var = self.push_leaf(array.into(), grad, NodeKind::Param);
+        self.params.borrow_mut().get_mut().set_node(entry, var.index);
         var
     }
 
@@ -404,16 +416,16 @@ impl<'t, T: Float> Tape<'t, T> {
         S: Data<Elem = T>,
         D: Dimension,
     {
-        let key = ParamKey::of(array);
+        let key = KeyRef::of(array);
         if !key.is_empty() {
-            self.frozen.borrow_mut().push(key);
+            self.frozen.borrow_mut().push(key.to_key());
         }
     }
 
     /// Whether the parameter with this key was frozen on this tape.
-    fn is_frozen(&self, key: &ParamKey) -> bool {
+    fn is_frozen(&self, key: &KeyRef<'_>) -> bool {
         let frozen = self.frozen.borrow();
-        !frozen.is_empty() && frozen.contains(key)
+        !frozen.is_empty() && frozen.iter().any(|frozen| frozen.matches(key))
     }
 
     #[track_caller]
@@ -423,6 +435,28 @@ impl<'t, T: Float> Tape<'t, T> {
         // tape, which needs `'t` (see `Store::views`).
         let mut nodes = self.nodes_mut("a leaf (var, param or constant)");
         let index = unsafe { nodes.push(value, &[], origin) };
+        self.leaf_pushed(nodes, kind, index)
+    }
+
+    /// [`push_leaf`](Tape::push_leaf) for a bare number: no [`Value`] built and copied
+    /// (copying that enum, written as a number and read back as an array's words, stalled
+    /// store forwarding in every scalar leaf).
+    #[track_caller]
+    fn push_scalar_leaf(&'t self, value: T, requires_grad: bool, kind: NodeKind) -> Var<'t, T> {
+        let origin = Origin::leaf(requires_grad, kind, Location::caller());
+        let mut nodes = self.nodes_mut("a leaf (var, param or constant)");
+        let index = nodes.push_scalar(value, &[], origin);
+        self.leaf_pushed(nodes, kind, index)
+    }
+
+    /// The checks after a leaf is recorded, and its `Var`.
+    #[inline(always)]
+    fn leaf_pushed(
+        &'t self,
+        nodes: std::cell::RefMut<'_, Store<T>>,
+        kind: NodeKind,
+        index: usize,
+    ) -> Var<'t, T> {
         if self.detecting.get() {
             let kind = match kind {
                 NodeKind::Constant => "constant",

@@ -30,15 +30,9 @@ pub struct Value<'t, T: Float>(pub(crate) Repr<'t, T>);
 pub(crate) enum Repr<'t, T: Float> {
     Borrowed(ArrayViewD<'t, T>),
     Owned(ArrayD<T>),
-    Scalar(T),
 }
 
 impl<'t, T: Float> Value<'t, T> {
-    /// A 0-d value held as a bare number.
-    pub(crate) fn scalar_value(value: T) -> Self {
-        Value(Repr::Scalar(value))
-    }
-
     /// A view of the array.
     ///
     /// ```
@@ -49,7 +43,6 @@ impl<'t, T: Float> Value<'t, T> {
         match &self.0 {
             Repr::Borrowed(view) => view.view(),
             Repr::Owned(array) => array.view(),
-            Repr::Scalar(value) => scalar_view(value),
         }
     }
 
@@ -73,7 +66,6 @@ impl<'t, T: Float> Value<'t, T> {
     /// ```
     pub fn scalar(&self) -> Option<T> {
         match &self.0 {
-            Repr::Scalar(value) => Some(*value),
             Repr::Borrowed(view) if view.ndim() == 0 => view.first().copied(),
             Repr::Owned(array) if array.ndim() == 0 => array.first().copied(),
             _ => None,
