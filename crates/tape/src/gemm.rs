@@ -7,62 +7,11 @@
 //! 784-128-10 and 784-512-512-10 training steps' shapes it ran at 100–110 GFLOP/s on one
 //! AVX-512 core, `gemm` at 200–260 GFLOP/s (`docs/performance.md`).
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-
 use ndarray::{ArrayView2, ArrayViewMut2, Axis, ShapeBuilder};
+use smallvec::SmallVec;
 
+use crate::threads::{num_threads, run_parts};
 use crate::Float;
-
-/// `usize::MAX` until the first product reads the environment.
-static THREADS: AtomicUsize = AtomicUsize::new(usize::MAX);
-
-/// Lets tapegrad use up to `threads` threads for large matrix products (opt-in; the
-/// default is 1). `0` means one per thread of rayon's pool; more than the machine has
-/// cores counts as one per core.
-///
-/// Only the matrix products of big enough shapes are split (about 48·48·256
-/// multiply-adds and up); each thread computes its own blocks of the output with the same
-/// arithmetic as one thread would, so results are bit-identical for any thread count and a
-/// seeded run stays reproducible. The threads come from rayon's global pool (sized by
-/// `RAYON_NUM_THREADS` or the number of cores). The setting is process-wide; it changes
-/// how fast products run, never what they compute.
-///
-/// Without a call, the count comes from the environment the first time a product runs:
-/// `TAPEGRAD_NUM_THREADS`, else `RAYON_NUM_THREADS` (a program run with rayon's pool
-/// sized explicitly is asking for that many), else 1.
-///
-/// ```
-/// tapegrad_tape::set_num_threads(2);
-/// assert_eq!(tapegrad_tape::num_threads(), 2);
-/// tapegrad_tape::set_num_threads(1); // back to the default
-/// ```
-pub fn set_num_threads(threads: usize) {
-    THREADS.store(threads, Ordering::Relaxed);
-}
-
-/// The thread count for matrix products: as set with [`set_num_threads`], or read from
-/// the environment (see there), or 1.
-///
-/// ```
-/// println!("matrix products use up to {} threads", tapegrad_tape::num_threads());
-/// ```
-pub fn num_threads() -> usize {
-    match THREADS.load(Ordering::Relaxed) {
-        usize::MAX => {
-            let from_environment = ["TAPEGRAD_NUM_THREADS", "RAYON_NUM_THREADS"]
-                .iter()
-                .find_map(|name| std::env::var(name).ok()?.trim().parse::<usize>().ok())
-                .unwrap_or(1);
-            // Another thread may have set a count meanwhile; keep theirs.
-            match THREADS.compare_exchange(usize::MAX, from_environment, Ordering::Relaxed, Ordering::Relaxed)
-            {
-                Ok(_) => from_environment,
-                Err(set) => set,
-            }
-        }
-        threads => threads,
-    }
-}
 
 /// Whether an `[m, k] · [k, n]` product is worth splitting over threads: only with enough
 /// work per thread (about 16 million multiply-adds: below that, waking the pool cost more
@@ -145,7 +94,8 @@ pub(crate) fn gemm<T: Float>(
 }
 
 /// Runs the product as `parts` products of column blocks of `b` and `c` (or row blocks of
-/// `a` and `c` when `c` is too narrow), one per thread of rayon's pool.
+/// `a` and `c` when `c` is too narrow): the first on this thread, the others on
+/// tapegrad's helper threads ([`crate::threads`]).
 ///
 /// Why we cut the product ourselves rather than asking gemm to (`Parallelism::Rayon`): on
 /// W3's shapes at 2 threads gemm's own split ran `[256, 512] · [512, 512]ᵀ` in 510 µs
@@ -168,25 +118,32 @@ fn split<T: Float>(
     if parts <= 1 {
         return kernel(alpha, a, b, beta, c);
     }
-    let left = parts / 2;
-    let cut = |len: usize| (len * left / parts).div_ceil(ALIGN) * ALIGN;
-    if n >= parts * 2 * ALIGN || n >= m {
-        let at = cut(n).min(n);
-        let (b_left, b_right) = b.view().split_at(Axis(1), at);
-        let (mut c_left, mut c_right) = c.view_mut().split_at(Axis(1), at);
-        rayon::join(
-            || split(alpha, a, &b_left, beta, &mut c_left, left),
-            || split(alpha, a, &b_right, beta, &mut c_right, parts - left),
-        );
-    } else {
-        let at = cut(m).min(m);
-        let (a_top, a_bottom) = a.view().split_at(Axis(0), at);
-        let (mut c_top, mut c_bottom) = c.view_mut().split_at(Axis(0), at);
-        rayon::join(
-            || split(alpha, &a_top, b, beta, &mut c_top, left),
-            || split(alpha, &a_bottom, b, beta, &mut c_bottom, parts - left),
-        );
+    let by_columns = n >= parts * 2 * ALIGN || n >= m;
+    let len = if by_columns { n } else { m };
+    let mut blocks: SmallVec<[_; 8]> = SmallVec::new();
+    let (mut a_rest, mut b_rest, mut c_rest) = (a.view(), b.view(), c.view_mut());
+    let mut done = 0;
+    for part in 1..=parts {
+        let end =
+            if part == parts { len } else { (len * part / parts).div_ceil(ALIGN) * ALIGN }.clamp(done, len);
+        let axis = Axis(if by_columns { 1 } else { 0 });
+        let (c_block, c_after) = c_rest.split_at(axis, end - done);
+        c_rest = c_after;
+        let (a_block, b_block) = if by_columns {
+            let (b_block, b_after) = b_rest.split_at(axis, end - done);
+            b_rest = b_after;
+            (a.view(), b_block)
+        } else {
+            let (a_block, a_after) = a_rest.split_at(axis, end - done);
+            a_rest = a_after;
+            (a_block, b.view())
+        };
+        if end > done {
+            blocks.push((a_block, b_block, c_block));
+        }
+        done = end;
     }
+    run_parts(blocks.into_iter().map(|(a, b, mut c)| move || kernel(alpha, &a, &b, beta, &mut c)).collect());
 }
 
 /// One call into gemm's kernels, on this thread, for plain-strided operands.
@@ -290,10 +247,10 @@ mod tests {
         let b = filled(k, n, 5).mapv(|v| v as f32);
         let mut one = Array2::zeros((m, n));
         gemm(1.0, &a.view(), &b.view(), 0.0, &mut one.view_mut());
-        set_num_threads(2);
+        crate::set_num_threads(2);
         let mut two = Array2::zeros((m, n));
         gemm(1.0, &a.view(), &b.view(), 0.0, &mut two.view_mut());
-        set_num_threads(1);
+        crate::set_num_threads(1);
         assert_eq!(one, two);
     }
 

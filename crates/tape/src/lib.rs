@@ -53,6 +53,7 @@ mod shape;
 mod store;
 mod tape;
 mod tensor_file;
+mod threads;
 mod value;
 mod var;
 
@@ -61,7 +62,6 @@ pub use atomic::write_atomically;
 pub use backward::{Trace, TraceStep};
 pub use error::{FileError, TapeError};
 pub use float::Float;
-pub use gemm::{num_threads, set_num_threads};
 pub use gradcheck::BranchSignature;
 pub use grads::Grads;
 pub use ops::{
@@ -72,6 +72,7 @@ pub use pool::{recycle, zeros as pooled_zeros};
 pub use shape::checked_size;
 pub use tape::{NodeKind, Tape};
 pub use tensor_file::{dtype_name, read_tensors, write_tensors, StoredTensor};
+pub use threads::{num_threads, set_num_threads};
 pub use value::Value;
 pub use var::{Var, VarId};
 

@@ -1,0 +1,190 @@
+//! The threads large matrix products use when asked to (`set_num_threads`): the calling
+//! thread computes one part of a product and helper threads the others.
+//!
+//! Why helpers of our own that stay awake, rather than `rayon::join` on the global pool:
+//! `join` called from outside the pool hands both halves to pool threads and puts the
+//! caller to sleep, so every product waited for two sleeping threads to wake and then
+//! woke the caller. On the team's 2-core VM the second half started 34–47 µs after the
+//! call when the pool had been idle for 0–100 µs (and after 224 µs, run by the first
+//! thread itself, after 300 µs idle); a training step runs five such products between
+//! stretches of single-threaded work. With the caller doing its own part and a helper
+//! that spins between products, see `docs/performance.md` for what it bought.
+
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::time::{Duration, Instant};
+
+use smallvec::SmallVec;
+
+/// `usize::MAX` until the first product reads the environment.
+static THREADS: AtomicUsize = AtomicUsize::new(usize::MAX);
+
+/// Lets tapegrad use up to `threads` threads for large matrix products (opt-in; the
+/// default is 1). `0` means one per thread of rayon's pool; more than the machine has
+/// cores counts as one per core.
+///
+/// Only the matrix products of big enough shapes are split (about 48·48·256
+/// multiply-adds and up); each thread computes its own blocks of the output with the same
+/// arithmetic as one thread would, so results are bit-identical for any thread count and a
+/// seeded run stays reproducible. The calling thread computes one block and `threads − 1`
+/// helper threads of tapegrad's own the others; after a product the helpers keep looking
+/// for the next one for 2 ms (spinning, as OpenMP's runtimes do) before they sleep, so
+/// the products of a training step do not each wait for a sleeping thread to wake. The
+/// setting is process-wide; it changes how fast products run, never what they compute.
+///
+/// Without a call, the count comes from the environment the first time a product runs:
+/// `TAPEGRAD_NUM_THREADS`, else `RAYON_NUM_THREADS` (a program run with rayon's pool
+/// sized explicitly is asking for that many), else 1.
+///
+/// ```
+/// tapegrad_tape::set_num_threads(2);
+/// assert_eq!(tapegrad_tape::num_threads(), 2);
+/// tapegrad_tape::set_num_threads(1); // back to the default
+/// ```
+pub fn set_num_threads(threads: usize) {
+    THREADS.store(threads, Ordering::Relaxed);
+}
+
+/// The thread count for matrix products: as set with [`set_num_threads`], or read from
+/// the environment (see there), or 1.
+///
+/// ```
+/// println!("matrix products use up to {} threads", tapegrad_tape::num_threads());
+/// ```
+pub fn num_threads() -> usize {
+    match THREADS.load(Ordering::Relaxed) {
+        usize::MAX => {
+            let from_environment = ["TAPEGRAD_NUM_THREADS", "RAYON_NUM_THREADS"]
+                .iter()
+                .find_map(|name| std::env::var(name).ok()?.trim().parse::<usize>().ok())
+                .unwrap_or(1);
+            // Another thread may have set a count meanwhile; keep theirs.
+            match THREADS.compare_exchange(usize::MAX, from_environment, Ordering::Relaxed, Ordering::Relaxed)
+            {
+                Ok(_) => from_environment,
+                Err(set) => set,
+            }
+        }
+        threads => threads,
+    }
+}
+
+/// How long helpers keep looking for work after their last part before they sleep. A
+/// training step's single-threaded stretches between products (activations, the loss, the
+/// optimizer update) last well under this on the workloads of `docs/performance.md`.
+const STAY_AWAKE: Duration = Duration::from_millis(2);
+
+/// tapegrad's helper threads: a rayon pool of `threads − 1` threads (the caller is the
+/// other one), and how many of them are looking for work.
+struct Helpers {
+    pool: rayon::ThreadPool,
+    /// Helpers currently spinning for work.
+    awake: AtomicUsize,
+    /// When a part last finished, in nanoseconds since [`epoch`].
+    last_use: AtomicU64,
+}
+
+/// The clock helpers read.
+fn epoch() -> Instant {
+    static EPOCH: OnceLock<Instant> = OnceLock::new();
+    *EPOCH.get_or_init(Instant::now)
+}
+
+fn now() -> u64 {
+    u64::try_from(epoch().elapsed().as_nanos()).unwrap_or(u64::MAX)
+}
+
+impl Helpers {
+    /// The helpers for `count` extra threads, made (or remade, when the count changed) on
+    /// first use; `None` if the system would not start threads.
+    fn get(count: usize) -> Option<Arc<Helpers>> {
+        static HELPERS: Mutex<Option<Arc<Helpers>>> = Mutex::new(None);
+        let mut slot = HELPERS.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(helpers) = slot.as_ref().filter(|helpers| helpers.pool.current_num_threads() == count) {
+            return Some(Arc::clone(helpers));
+        }
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(count)
+            .thread_name(|at| format!("tapegrad-helper-{at}"))
+            .build()
+            .ok()?;
+        let helpers = Arc::new(Helpers { pool, awake: AtomicUsize::new(0), last_use: AtomicU64::new(now()) });
+        *slot = Some(Arc::clone(&helpers));
+        Some(helpers)
+    }
+
+    /// Marks this moment as the last use and, unless they already are, sets every helper
+    /// looking for work until [`STAY_AWAKE`] has passed without any.
+    fn stay_awake(self: &Arc<Self>) {
+        self.last_use.store(now(), Ordering::Relaxed);
+        let count = self.pool.current_num_threads();
+        if self.awake.compare_exchange(0, count, Ordering::AcqRel, Ordering::Relaxed).is_ok() {
+            let helpers = Arc::clone(self);
+            self.pool.spawn_broadcast(move |_| {
+                helpers.look_for_work();
+                helpers.awake.fetch_sub(1, Ordering::AcqRel);
+            });
+        }
+    }
+
+    /// On a helper thread: runs whatever part is handed to the pool, as soon as it is.
+    fn look_for_work(&self) {
+        let limit = u64::try_from(STAY_AWAKE.as_nanos()).unwrap_or(u64::MAX);
+        loop {
+            match rayon::yield_now() {
+                Some(rayon::Yield::Executed) => self.last_use.store(now(), Ordering::Relaxed),
+                _ => {
+                    for _ in 0..64 {
+                        std::hint::spin_loop();
+                    }
+                }
+            }
+            if now().saturating_sub(self.last_use.load(Ordering::Relaxed)) > limit {
+                return;
+            }
+        }
+    }
+}
+
+/// Counts a part as finished when dropped, so a part that panics is counted too (and the
+/// panic reaches the caller through rayon's scope).
+struct Finished<'a>(&'a AtomicUsize);
+
+impl Drop for Finished<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Release);
+    }
+}
+
+/// Runs every part and returns when all have finished: the first on this thread, the
+/// others on helper threads (one each). Without helpers (one part, or no threads to be
+/// had) the parts run here, one after another.
+pub(crate) fn run_parts<F: FnOnce() + Send>(parts: SmallVec<[F; 8]>) {
+    let helpers = match parts.len() {
+        0 | 1 => None,
+        count => Helpers::get(count - 1),
+    };
+    let Some(helpers) = helpers else {
+        parts.into_iter().for_each(|part| part());
+        return;
+    };
+    let mut parts = parts.into_iter();
+    let first = parts.next().expect("two parts or more");
+    let pending = AtomicUsize::new(parts.len());
+    helpers.pool.in_place_scope(|scope| {
+        for part in parts {
+            let pending = &pending;
+            scope.spawn(move |_| {
+                let _finished = Finished(pending);
+                part();
+            });
+        }
+        first();
+        helpers.stay_awake();
+        // Spin rather than sleep: the other parts end within microseconds of this one,
+        // and waking a sleeping thread takes tens of them.
+        while pending.load(Ordering::Acquire) != 0 {
+            std::hint::spin_loop();
+        }
+    });
+}
