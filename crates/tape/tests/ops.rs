@@ -533,23 +533,45 @@ fn derivatives_to_any_order_and_errors_that_name_the_op() {
                                                                 // An input the output does not reach gets zeros.
     let unused = tape.var(array![1.0, 2.0, 3.0]);
     assert_eq!(tape.grad(x.sum(), &[unused], true).unwrap()[0].value(), ArrayD::<f64>::zeros(vec![3]));
-    // An op without a recorded backward is an error naming it and its line.
+    // An op without a recorded backward is an error naming it and its line: pow's
+    // derivative with respect to its exponent at a base ≤ 0 (PyTorch's masked rule).
     let tape = Tape::new();
     let x = tape.var(array![[0.5, 1.0, -1.0]]);
-    let y = x.pow(&tape.constant(array![[2.0, 2.0, 2.0]])).sum();
-    let err = tape.grad(y, &[x], true).unwrap_err();
+    let exponent = tape.var(array![[2.0, 2.0, 2.0]]);
+    let y = x.pow(&exponent).sum();
+    let err = tape.grad(y, &[x, exponent], true).unwrap_err();
     assert!(matches!(&err, tapegrad_tape::TapeError::NotTwiceDifferentiable { op: "pow", .. }), "{err:?}");
     assert!(err.to_string().contains("pow (node 2, recorded at crates/tape/tests/ops.rs:"), "{err}");
 
     // Without create_graph it is an ordinary backward pass.
-    assert!(tape.grad(y, &[x], false).is_ok());
+    assert!(tape.grad(y, &[x, exponent], false).is_ok());
     // The output must be 0-d.
     assert!(tape.grad(x.square(), &[x], true).is_err());
-    // pow with a base that is not positive is refused too (its first-order rules mask terms).
+}
+
+#[test]
+fn pow_with_a_fixed_exponent_differentiates_twice_at_any_base() {
+    // Negative bases with integer exponents, zero bases, and the exponent 0 (whose
+    // derivative PyTorch takes as 0 everywhere, 0⁰ included), against finite differences.
+    let bases = array![[-1.5, -0.5, 0.7], [2.0, -2.0, 1.2]].into_dyn();
+    let exponents = array![[2.0, 3.0, 0.0], [4.0, 1.0, -2.0]];
+    check_second_order(move |tape, v| weighted(v[0].pow(&tape.constant(exponents.clone()))), &[bases]);
+    // At a base of exactly 0: d²/dx² xᵖ = p(p − 1)xᵖ⁻², so 0, 0, 2, 0 for p = 0, 1, 2, 3.
     let tape = Tape::new();
-    let (a, b) = (tape.var(array![-2.0, 3.0]), tape.var(array![2.0, 0.5]));
-    let err = tape.grad(a.pow(&b).sum(), &[a, b], true).unwrap_err();
-    assert!(matches!(&err, tapegrad_tape::TapeError::NotTwiceDifferentiable { op: "pow", .. }), "{err:?}");
+    let x = tape.var(array![0.0, 0.0, 0.0, 0.0]);
+    let p = tape.constant(array![0.0, 1.0, 2.0, 3.0]);
+    let first = tape.grad(x.pow(&p).sum(), &[x], true).unwrap()[0];
+    assert_eq!(first.value(), array![0.0, 1.0, 0.0, 0.0].into_dyn()); // p xᵖ⁻¹, 0 for p = 0
+    let second = tape.grad(first.sum(), &[x], true).unwrap()[0];
+    assert_eq!(second.value(), array![0.0, 0.0, 2.0, 0.0].into_dyn());
+    // A third derivative, at x = −1: d³/dx³ x⁴ = 24x = −24.
+    let tape = Tape::new();
+    let x = tape.var(array![-1.0]);
+    let mut y = x.pow(&tape.constant(array![4.0])).sum();
+    for _ in 0..3 {
+        y = tape.grad(y, &[x], true).unwrap()[0].sum();
+    }
+    assert_eq!(y.item(), -24.0);
 }
 
 #[test]

@@ -62,6 +62,12 @@ impl<'t, T: Float> Var<'t, T> {
     /// `x = 0` and `y ≥ 0` (PyTorch's choice: `0ʸ` is flat in `y` there). For `x < 0`
     /// the exponent's gradient is NaN (`ln x`), as in PyTorch.
     ///
+    /// Differentiable to any order ([`Tape::grad`](crate::Tape::grad) with
+    /// `create_graph`): everywhere for a fixed exponent (the masked terms stay masked),
+    /// and at positive bases when the exponent is differentiated too; the exponent's
+    /// masked derivative at a base ≤ 0 is
+    /// [`TapeError::NotTwiceDifferentiable`](crate::TapeError::NotTwiceDifferentiable).
+    ///
     /// # Panics
     /// If the shapes do not broadcast.
     ///
@@ -201,12 +207,24 @@ impl<T: Float> BinaryFn<T> for PowFn {
         b: Var<'t, T>,
         y: Var<'t, T>,
     ) -> Option<(Var<'t, T>, Var<'t, T>)> {
-        // For positive bases only: at a ≤ 0 the first-order rules mask terms (PyTorch's
-        // conventions), which the formulas below would not; there it is an error instead.
-        if !a.with_value(|a| a.iter().all(|&v| v > T::zero())) {
+        if a.with_value(|a| a.iter().all(|&v| v > T::zero())) {
+            return Some((b * a.pow(&(b - T::one())), y * a.log()));
+        }
+        // A base ≤ 0 somewhere: the first-order rules mask terms there (PyTorch's
+        // conventions). For a fixed exponent the mask is known now: `b · aᵇ⁻¹` with the
+        // exponent `b − 1` replaced by 1 where `b = 0`, so the factor stays finite (0⁻¹
+        // would make 0 · ∞) and the product is the rule's 0. The exponent's own
+        // derivative, `aᵇ · ln a` masked at `a = 0`, has no recorded form: asked for, it
+        // is an error (`NotTwiceDifferentiable`), never a wrong number.
+        if b.requires_grad() {
             return None;
         }
-        Some((b * a.pow(&(b - T::one())), y * a.log()))
+        let tape = b.tape();
+        let shifted = b.with_value(|b| b.mapv(|v| if v == T::zero() { T::one() } else { v - T::one() }));
+        let by_base = b * a.pow(&tape.constant(shifted));
+        // Not used (the exponent wants no gradient), and kept finite.
+        let by_exponent = tape.scalar(T::zero());
+        Some((by_base, by_exponent))
     }
 }
 
