@@ -58,7 +58,7 @@ where
         });
         (grads.get_or_zeros(x), param_grads, tape.branch_signature())
     };
-    let step = check.get_step();
+    let step = check.step_size();
     let mut elements = Vec::new();
 
     let mut x = input.clone();

@@ -136,10 +136,17 @@ impl<T: Float> Clip<T> {
     }
 }
 
-/// `√(Σ x²)` of a list of numbers (the norm of the per-tensor norms, as PyTorch stacks
-/// them), summed in f64: in f32, gradients of 10²⁰ — finite, and exactly what clipping is
-/// for — would square to infinity.
-pub(crate) fn l2_norm<T: Float>(values: impl IntoIterator<Item = T>) -> T {
+/// `√(Σ x²)` of a list of numbers — an array's elements, or per-tensor norms (whose norm
+/// is the global norm, as PyTorch stacks them) — summed in f64: in f32, gradients of
+/// 10²⁰ (finite, and exactly what clipping is for) would square to infinity. The norm
+/// every clipping and [`global_grad_norm`] use.
+///
+/// ```
+/// let g = ndarray::array![[3.0f32, 0.0], [0.0, 4.0]];
+/// assert_eq!(tapegrad_optim::l2_norm(g.iter().copied()), 5.0);
+/// assert_eq!(tapegrad_optim::l2_norm([1e20f32, 1e20]), 1e20 * 2f32.sqrt()); // no overflow
+/// ```
+pub fn l2_norm<T: Float>(values: impl IntoIterator<Item = T>) -> T {
     T::from_f64(values.into_iter().map(|v| v.to_f64() * v.to_f64()).sum::<f64>().sqrt())
 }
 
@@ -223,13 +230,7 @@ pub fn clip_param_grads<T: Float>(
 ) -> Result<Option<T>, OptimError> {
     clipping.validate("clip_param_grads")?;
     let (clip, total) = clipping
-        .plan(|| {
-            let mut norms = Vec::new();
-            if let Some(norm) = clipping.tensor_norm() {
-                model.visit_params(&mut |_, param| norms.extend(grads.param(&param).map(|g| norm(&g))));
-            }
-            norms
-        })
+        .plan(|| clipping.tensor_norm().map_or_else(Vec::new, |norm| param_grad_norms(model, grads, norm)))
         .map_err(|norm| OptimError::NonFiniteGradients {
             optimizer: "clip_param_grads",
             norm: norm.to_f64(),
@@ -288,11 +289,17 @@ pub(crate) fn grad_norm<T: Float>(grad: &ArrayViewD<'_, T>) -> T {
 /// assert_eq!(global_grad_norm(&model, &grads), 17.0f64.sqrt());
 /// ```
 pub fn global_grad_norm<T: Float>(model: &dyn Parameters<T>, grads: &Grads<T>) -> T {
+    l2_norm(param_grad_norms(model, grads, grad_norm))
+}
+
+/// The norm (by `norm`) of each of `model`'s parameter gradients in `grads`, in the order
+/// the model visits them; parameters without a gradient are left out (they count as 0).
+pub(crate) fn param_grad_norms<T: Float>(
+    model: &dyn Parameters<T>,
+    grads: &Grads<T>,
+    norm: fn(&ArrayViewD<'_, T>) -> T,
+) -> Vec<T> {
     let mut norms = Vec::new();
-    model.visit_params(&mut |_, param| {
-        if let Some(grad) = grads.param(&param) {
-            norms.push(grad_norm(&grad));
-        }
-    });
-    l2_norm(norms)
+    model.visit_params(&mut |_, param| norms.extend(grads.param(&param).map(|grad| norm(&grad))));
+    norms
 }

@@ -76,7 +76,7 @@ mod stateful;
 pub use adagrad::{Adagrad, AdagradConfig, AdagradState};
 pub use adam::{Adam, AdamConfig, AdamState};
 pub use adamw::{AdamW, AdamWConfig};
-pub use clip::{clip_gradients, clip_param_grads, global_grad_norm, GradientClipping};
+pub use clip::{clip_gradients, clip_param_grads, global_grad_norm, l2_norm, GradientClipping};
 pub use early_stopping::EarlyStopping;
 pub use error::OptimError;
 pub use mode::Mode;

@@ -6,6 +6,7 @@ use ndarray::{ArrayBase, ArrayViewD, ArrayViewMutD, Data, DataMut, Dimension};
 use tapegrad_tape::Parameters;
 use tapegrad_tape::{Float, Grads};
 
+use crate::clip::param_grad_norms;
 use crate::{GradientClipping, OptimError};
 
 /// Updates parameters in place from their gradients, as `torch.optim` does.
@@ -194,15 +195,8 @@ pub trait Optimizer<T: Float> {
         let (clip, total_norm) = self
             .clipping()
             .plan(|| {
-                let mut norms = Vec::new();
-                if let Some(norm) = self.clipping().tensor_norm() {
-                    model.visit_params(&mut |_, param| {
-                        if let Some(grad) = grads.param(&param) {
-                            norms.push(norm(&grad));
-                        }
-                    });
-                }
-                norms
+                let clipping = self.clipping();
+                clipping.tensor_norm().map_or_else(Vec::new, |norm| param_grad_norms(&*model, grads, norm))
             })
             .map_err(|norm| OptimError::NonFiniteGradients { optimizer: self.name(), norm: norm.to_f64() })?;
         let mut report = StepReport { updated: 0, skipped: Vec::new(), total_norm };

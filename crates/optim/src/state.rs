@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 
 use ndarray::{ArrayD, Dimension};
 use tapegrad_tape::Float;
-use tapegrad_tape::{read_tensors, write_tensors, FileError, Parameters};
+use tapegrad_tape::{read_tensors, write_tensors, FileError, Parameters, StoredTensor};
 use thiserror::Error;
 
 use crate::{AdagradState, AdamState, Optimizer, RmsPropState, SgdState};
@@ -305,9 +305,42 @@ pub fn load_state<T: Float>(
     let path = path.as_ref();
     let (tensors, metadata) = read_tensors::<T>(path)?;
     let mut problems = Vec::new();
+    let learning_rate = check_metadata::<T>(&metadata, optimizer.name(), &mut problems);
+    let mut shapes = BTreeMap::new();
+    model.visit_params(&mut |name, param| {
+        shapes.insert(name.to_string(), param.shape().to_vec());
+    });
+    let entries = state_entries(&metadata, tensors, &shapes, &mut problems);
+    if problems.is_empty() {
+        // Import into a copy first so that a state the optimizer rejects changes nothing.
+        let saved = optimizer.export_state();
+        if let Err(problem) = optimizer.import_state(entries) {
+            problems.push(problem);
+            if let Err(problem) = optimizer.import_state(saved) {
+                // Only an optimizer that refuses its own exported state gets here.
+                problems.push(format!("the previous state could not be restored: {problem}"));
+            }
+        }
+    }
+    match learning_rate {
+        Some(learning_rate) if problems.is_empty() => {
+            optimizer.set_learning_rate(T::from_f64(learning_rate));
+            Ok(())
+        }
+        _ => Err(StateError::Mismatch { path: path.to_path_buf(), problems }),
+    }
+}
+
+/// Checks the file's metadata against the optimizer (its name, a usable learning rate);
+/// returns the saved learning rate, and adds what is wrong to `problems`.
+fn check_metadata<T: Float>(
+    metadata: &BTreeMap<String, String>,
+    optimizer: &str,
+    problems: &mut Vec<String>,
+) -> Option<f64> {
     match metadata.get("optimizer") {
-        Some(name) if name == optimizer.name() => {}
-        Some(name) => problems.push(format!("saved by {name}, loading into {}", optimizer.name())),
+        Some(name) if name == optimizer => {}
+        Some(name) => problems.push(format!("saved by {name}, loading into {optimizer}")),
         None => problems.push("no `optimizer` in the metadata: not a tapegrad optimizer state file".into()),
     }
     let learning_rate = metadata.get("learning_rate").and_then(|lr| lr.parse::<f64>().ok());
@@ -319,11 +352,18 @@ pub fn load_state<T: Float>(
             T::NAME
         ));
     }
-    let mut shapes = BTreeMap::new();
-    model.visit_params(&mut |name, param| {
-        shapes.insert(name.to_string(), param.shape().to_vec());
-    });
+    learning_rate
+}
 
+/// Each saved parameter's state, from its step count (metadata `step.<name>`) and its
+/// buffers (tensors `<name>.<buffer>`), checked against the model's parameter `shapes`;
+/// what does not fit is added to `problems`.
+fn state_entries<T: Float>(
+    metadata: &BTreeMap<String, String>,
+    tensors: BTreeMap<String, StoredTensor<T>>,
+    shapes: &BTreeMap<String, Vec<usize>>,
+    problems: &mut Vec<String>,
+) -> BTreeMap<String, StateEntry<T>> {
     let mut entries: BTreeMap<String, StateEntry<T>> = BTreeMap::new();
     for (key, step) in metadata.iter().filter_map(|(k, v)| Some((k.strip_prefix("step.")?, v))) {
         match step.parse() {
@@ -361,22 +401,5 @@ pub fn load_state<T: Float>(
     for name in entries.keys().filter(|name| !shapes.contains_key(*name)) {
         problems.push(format!("`{name}`: has a step count but is not a parameter of the model"));
     }
-    if problems.is_empty() {
-        // Import into a copy first so that a state the optimizer rejects changes nothing.
-        let saved = optimizer.export_state();
-        if let Err(problem) = optimizer.import_state(entries) {
-            problems.push(problem);
-            if let Err(problem) = optimizer.import_state(saved) {
-                // Only an optimizer that refuses its own exported state gets here.
-                problems.push(format!("the previous state could not be restored: {problem}"));
-            }
-        }
-    }
-    match learning_rate {
-        Some(learning_rate) if problems.is_empty() => {
-            optimizer.set_learning_rate(T::from_f64(learning_rate));
-            Ok(())
-        }
-        _ => Err(StateError::Mismatch { path: path.to_path_buf(), problems }),
-    }
+    entries
 }

@@ -284,30 +284,10 @@ impl<'t, T: Float> Tape<'t, T> {
                         inputs.len()
                     );
                     if let Some(trace) = trace.as_mut() {
-                        trace.push(TraceStep {
-                            node: i,
-                            op: op.name(),
-                            describe: op.describe(),
-                            site: node.site,
-                            grad_output: ndarray::arr0(grad_output).into_dyn(),
-                            grad_inputs: inputs
-                                .iter()
-                                .zip(input_grads)
-                                .map(|(&j, &g)| {
-                                    (j, nodes[j].requires_grad.then(|| ndarray::arr0(g).into_dyn()))
-                                })
-                                .collect(),
-                        });
+                        trace_scalar_step(trace, &nodes, i, op, grad_output, input_grads);
                     }
                     if let Some(anomaly) = detecting {
-                        for (k, (&j, &grad)) in inputs.iter().zip(input_grads).enumerate() {
-                            if nodes[j].requires_grad && !grad.is_finite() && grad_output.is_finite() {
-                                let shapes = inputs.iter().map(|_| Vec::new()).collect();
-                                let found =
-                                    backward_anomaly(op.name(), i, node.site, shapes, k, vec![], grad);
-                                anomaly.borrow_mut().get_or_insert(found);
-                            }
-                        }
+                        check_scalar_grads(anomaly, &nodes, i, op, grad_output, input_grads);
                     }
                     for (&j, &grad) in inputs.iter().zip(input_grads) {
                         if nodes[j].requires_grad {
@@ -320,6 +300,55 @@ impl<'t, T: Float> Tape<'t, T> {
             array_step(&nodes, i, op, &mut grads, trace.as_deref_mut(), detecting);
         }
         grads
+    }
+}
+
+/// The trace's step for node `i` on the scalar path.
+#[cold]
+#[inline(never)]
+fn trace_scalar_step<T: Float>(
+    trace: &mut Vec<TraceStep<T>>,
+    nodes: &Store<T>,
+    i: usize,
+    op: &dyn Op<T>,
+    grad_output: T,
+    input_grads: &[T],
+) {
+    let node = &nodes[i];
+    trace.push(TraceStep {
+        node: i,
+        op: op.name(),
+        describe: op.describe(),
+        site: node.site,
+        grad_output: ndarray::arr0(grad_output).into_dyn(),
+        grad_inputs: nodes
+            .inputs(i)
+            .iter()
+            .zip(input_grads)
+            .map(|(&j, &g)| (j, nodes[j].requires_grad.then(|| ndarray::arr0(g).into_dyn())))
+            .collect(),
+    });
+}
+
+/// Anomaly detection for node `i` on the scalar path: the first non-finite gradient an
+/// op makes from a finite one is kept.
+#[cold]
+#[inline(never)]
+fn check_scalar_grads<T: Float>(
+    anomaly: &RefCell<Option<Anomaly>>,
+    nodes: &Store<T>,
+    i: usize,
+    op: &dyn Op<T>,
+    grad_output: T,
+    input_grads: &[T],
+) {
+    let inputs = nodes.inputs(i);
+    for (k, (&j, &grad)) in inputs.iter().zip(input_grads).enumerate() {
+        if nodes[j].requires_grad && !grad.is_finite() && grad_output.is_finite() {
+            let shapes = inputs.iter().map(|_| Vec::new()).collect();
+            let found = backward_anomaly(op.name(), i, nodes[i].site, shapes, k, vec![], grad);
+            anomaly.borrow_mut().get_or_insert(found);
+        }
     }
 }
 

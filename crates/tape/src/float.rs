@@ -2,6 +2,26 @@
 
 use ndarray::NdFloat;
 
+/// The element types [`Float`] covers, as a value to match on.
+///
+/// ```
+/// use tapegrad_tape::{Float, FloatKind};
+/// fn bytes<T: Float>() -> usize {
+///     match T::KIND {
+///         FloatKind::F32 => 4,
+///         FloatKind::F64 => 8,
+///     }
+/// }
+/// assert_eq!(bytes::<f64>(), 8);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FloatKind {
+    /// `f32`.
+    F32,
+    /// `f64`.
+    F64,
+}
+
 /// A floating-point element type the tape can differentiate: `f32` (training) or `f64`
 /// (gradient checks).
 ///
@@ -14,10 +34,13 @@ use ndarray::NdFloat;
 /// fn halve<T: Float>(x: T) -> T { x * T::from_f64(0.5) }
 /// assert_eq!(halve(3.0f32), 1.5);
 /// assert_eq!(<f64 as Float>::NAME, "f64");
+/// assert_eq!(<f32 as Float>::KIND, tapegrad_tape::FloatKind::F32);
 /// ```
 pub trait Float: NdFloat + std::iter::Sum + sealed::Sealed {
-    /// The type's name as written in Rust (`"f32"` or `"f64"`).
+    /// The type's name as written in Rust (`"f32"` or `"f64"`), for messages.
     const NAME: &'static str;
+    /// Which of the two types it is, for code that must choose (a file's dtype, a parser).
+    const KIND: FloatKind;
     /// Converts from `f64`, rounding to nearest for `f32`.
     fn from_f64(value: f64) -> Self;
     /// Converts to `f64` (exact for both types).
@@ -26,6 +49,7 @@ pub trait Float: NdFloat + std::iter::Sum + sealed::Sealed {
 
 impl Float for f32 {
     const NAME: &'static str = "f32";
+    const KIND: FloatKind = FloatKind::F32;
     fn from_f64(value: f64) -> Self {
         value as f32
     }
@@ -36,6 +60,7 @@ impl Float for f32 {
 
 impl Float for f64 {
     const NAME: &'static str = "f64";
+    const KIND: FloatKind = FloatKind::F64;
     fn from_f64(value: f64) -> Self {
         value
     }

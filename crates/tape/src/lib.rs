@@ -61,7 +61,7 @@ pub use anomaly::{Anomaly, Pass};
 pub use atomic::write_atomically;
 pub use backward::{Trace, TraceStep};
 pub use error::{FileError, TapeError};
-pub use float::Float;
+pub use float::{Float, FloatKind};
 pub use gradcheck::BranchSignature;
 pub use grads::Grads;
 pub use ops::{

@@ -20,7 +20,7 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::path::Path;
 
-use crate::{checked_size, Float};
+use crate::{checked_size, Float, FloatKind};
 use ndarray::{ArrayD, ArrayViewD, IxDyn};
 use safetensors::tensor::{Dtype, SafeTensors, TensorView};
 
@@ -52,10 +52,9 @@ pub struct StoredTensor<T> {
 
 /// The safetensors dtype of the element type `T`.
 pub(crate) fn dtype_of<T: Float>() -> Dtype {
-    if T::NAME == "f32" {
-        Dtype::F32
-    } else {
-        Dtype::F64
+    match T::KIND {
+        FloatKind::F32 => Dtype::F32,
+        FloatKind::F64 => Dtype::F64,
     }
 }
 
@@ -72,21 +71,21 @@ pub fn dtype_name<T: Float>() -> String {
 fn to_bytes<T: Float>(values: impl Iterator<Item = T>) -> Vec<u8> {
     let mut bytes = Vec::new();
     for v in values {
-        match dtype_of::<T>() {
-            Dtype::F32 => bytes.extend_from_slice(&(v.to_f64() as f32).to_le_bytes()),
-            _ => bytes.extend_from_slice(&v.to_f64().to_le_bytes()),
+        match T::KIND {
+            FloatKind::F32 => bytes.extend_from_slice(&(v.to_f64() as f32).to_le_bytes()),
+            FloatKind::F64 => bytes.extend_from_slice(&v.to_f64().to_le_bytes()),
         }
     }
     bytes
 }
 
 fn from_bytes<T: Float>(bytes: &[u8]) -> Vec<T> {
-    match dtype_of::<T>() {
-        Dtype::F32 => bytes
+    match T::KIND {
+        FloatKind::F32 => bytes
             .chunks_exact(4)
             .filter_map(|c| c.first_chunk::<4>().map(|b| T::from_f64(f64::from(f32::from_le_bytes(*b)))))
             .collect(),
-        _ => bytes
+        FloatKind::F64 => bytes
             .chunks_exact(8)
             .filter_map(|c| c.first_chunk::<8>().map(|b| T::from_f64(f64::from_le_bytes(*b))))
             .collect(),

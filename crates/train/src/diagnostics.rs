@@ -7,6 +7,7 @@ use std::fmt;
 
 use ndarray::ArrayD;
 use tapegrad_nn::Module;
+use tapegrad_optim::l2_norm;
 use tapegrad_tape::{Float, Grads, Tape};
 
 /// One epoch's gradient-health measurements (see [`Trainer::diagnostics`](crate::Trainer::diagnostics)).
@@ -110,10 +111,6 @@ pub(crate) struct DiagnosticsAccumulator {
     fired: Vec<Vec<bool>>,
 }
 
-fn l2_norm<'a, T: Float + 'a>(values: impl IntoIterator<Item = &'a T>) -> f64 {
-    values.into_iter().map(|&v| Float::to_f64(v).powi(2)).sum::<f64>().sqrt()
-}
-
 impl DiagnosticsAccumulator {
     pub(crate) fn new<T: Float, M: Module<T> + ?Sized>(model: &M) -> Self {
         let names = model.param_names();
@@ -150,7 +147,7 @@ impl DiagnosticsAccumulator {
         let mut i = 0;
         model.visit_params(&mut |_, param| {
             if let (Some(grad), Some(mean)) = (grads.param(&param), self.grad_norms.get_mut(i)) {
-                mean.add(l2_norm(grad.iter()));
+                mean.add(Float::to_f64(l2_norm(grad.iter().copied())));
             }
             i += 1;
         });
@@ -167,7 +164,7 @@ impl DiagnosticsAccumulator {
         let mut i = 0;
         model.visit_params(&mut |_, after| {
             if let (Some(before), Some(mean)) = (before.get(i), self.update_ratios.get_mut(i)) {
-                let weight = l2_norm(before);
+                let weight = Float::to_f64(l2_norm(before.iter().copied()));
                 if weight > 0.0 && before.shape() == after.shape() {
                     let change = after
                         .iter()

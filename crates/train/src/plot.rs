@@ -4,6 +4,7 @@
 
 use std::path::Path;
 
+use plotters::coord::types::{RangedCoordf64, RangedCoordusize};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
@@ -194,31 +195,8 @@ impl History {
         area: &DrawingArea<DB, Shift>,
         panel: Panel,
     ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
-        let first = self.epochs.iter().map(|e| e.epoch).min().unwrap_or(0);
-        let last = self.epochs.iter().map(|e| e.epoch).max().unwrap_or(0);
-        let (x_lo, x_hi) =
-            if first == last { (first.saturating_sub(1), last.saturating_add(1)) } else { (first, last) };
-        let x_span = (x_hi - x_lo) as f64;
-        let normalised = |(y_lo, y_hi): (f64, f64)| -> Vec<Vec<(f64, f64)>> {
-            let to_unit = |&(x, y): &(usize, f64)| ((x - x_lo) as f64 / x_span, (y - y_lo) / (y_hi - y_lo));
-            panel.series.iter().map(|s| s.points.iter().map(to_unit).collect()).collect()
-        };
-        // The legend goes in the corner the lines cross least; if they cross every corner,
-        // the y range grows (up for loss, down for accuracy) to leave a band for it.
-        let mut y_range = panel.y_range;
-        let (mut corner, crossed) = emptiest_corner(&normalised(y_range), &panel.legend_corners);
-        if crossed > 0 {
-            let (lo, hi) = y_range;
-            let extra = (hi - lo) * LEGEND_HEIGHT / (1.0 - LEGEND_HEIGHT);
-            y_range = match panel.room_for_legend {
-                Room::Above => (lo, hi + extra),
-                Room::Below if lo - extra >= 0.0 || lo < 0.0 => (lo - extra, hi),
-                Room::Below => (0.0, (hi + extra - lo).min(100.0)),
-            };
-            corner = emptiest_corner(&normalised(y_range), &panel.legend_corners).0;
-        }
-        let (y_lo, y_hi) = y_range;
-
+        let (x_lo, x_hi) = self.epoch_range();
+        let (corner, (y_lo, y_hi)) = legend_place(&panel, (x_lo, x_hi));
         let mut chart = ChartBuilder::on(area)
             .caption(&panel.caption, (FONT, 20))
             .margin(16)
@@ -241,7 +219,35 @@ impl History {
             .max_light_lines(4)
             .axis_style(RGBColor(90, 90, 90))
             .draw()?;
+        self.draw_lines(&mut chart, &panel)?;
+        chart
+            .configure_series_labels()
+            .position(corner)
+            .margin(12)
+            .label_font((FONT, 15))
+            .background_style(WHITE.mix(0.9))
+            .border_style(RGBColor(180, 180, 180))
+            .draw()?;
+        Ok(())
+    }
 
+    /// The epochs on the x axis: first to last, or one either side of a single epoch.
+    fn epoch_range(&self) -> (usize, usize) {
+        let first = self.epochs.iter().map(|e| e.epoch).min().unwrap_or(0);
+        let last = self.epochs.iter().map(|e| e.epoch).max().unwrap_or(0);
+        if first == last {
+            (first.saturating_sub(1), last.saturating_add(1))
+        } else {
+            (first, last)
+        }
+    }
+
+    /// The panel's series as lines, with a dot per epoch when there are few epochs.
+    fn draw_lines<'a, DB: DrawingBackend + 'a>(
+        &self,
+        chart: &mut ChartContext<'a, DB, Cartesian2d<RangedCoordusize, RangedCoordf64>>,
+        panel: &Panel,
+    ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
         let markers = self.epochs.len() <= MARKERS_UP_TO;
         for series in &panel.series {
             let colour = series.colour;
@@ -261,17 +267,32 @@ impl History {
                 chart.draw_series(series.points.iter().map(|&p| Circle::new(p, 3, colour.filled())))?;
             }
         }
-
-        chart
-            .configure_series_labels()
-            .position(corner)
-            .margin(12)
-            .label_font((FONT, 15))
-            .background_style(WHITE.mix(0.9))
-            .border_style(RGBColor(180, 180, 180))
-            .draw()?;
         Ok(())
     }
+}
+
+/// Where the legend goes, and the y range that leaves room for it: the corner the lines
+/// cross least; if they cross every corner, the y range grows (up for loss, down for
+/// accuracy) to leave a band for it.
+fn legend_place(panel: &Panel, (x_lo, x_hi): (usize, usize)) -> (SeriesLabelPosition, (f64, f64)) {
+    let x_span = (x_hi - x_lo) as f64;
+    let normalised = |(y_lo, y_hi): (f64, f64)| -> Vec<Vec<(f64, f64)>> {
+        let to_unit = |&(x, y): &(usize, f64)| ((x - x_lo) as f64 / x_span, (y - y_lo) / (y_hi - y_lo));
+        panel.series.iter().map(|s| s.points.iter().map(to_unit).collect()).collect()
+    };
+    let y_range = panel.y_range;
+    let (corner, crossed) = emptiest_corner(&normalised(y_range), &panel.legend_corners);
+    if crossed == 0 {
+        return (corner, y_range);
+    }
+    let (lo, hi) = y_range;
+    let extra = (hi - lo) * LEGEND_HEIGHT / (1.0 - LEGEND_HEIGHT);
+    let y_range = match panel.room_for_legend {
+        Room::Above => (lo, hi + extra),
+        Room::Below if lo - extra >= 0.0 || lo < 0.0 => (lo - extra, hi),
+        Room::Below => (0.0, (hi + extra - lo).min(100.0)),
+    };
+    (emptiest_corner(&normalised(y_range), &panel.legend_corners).0, y_range)
 }
 
 fn max_of(series: &[Series]) -> Option<f64> {

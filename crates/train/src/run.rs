@@ -79,61 +79,12 @@ where
         ),
         None => None,
     };
-    let mut best = Best { value: None, weights: None };
-    let mut history = History::default();
-    let (mut done, mut finished) = (0, false);
-    if trainer.resume {
-        let dir = trainer.checkpoint_dir.as_deref().ok_or_else(|| {
-            TrainError::InvalidSetting(
-                "resume(true) needs checkpoint_every_epoch(dir) to say where from".into(),
-            )
-        })?;
-        if let Some(resumed) = checkpoint::load(dir, trainer, model, optimizer)? {
-            // The early-stopping counters and the best epoch follow from the history.
-            for record in &resumed.history.epochs {
-                let value = monitor.value(record).unwrap_or(f64::NAN);
-                if improves(value, best.value.map(|(v, _)| v), monitor.mode()) {
-                    best.value = Some((value, record.epoch));
-                }
-                if stopper.as_mut().is_some_and(|stopper| stopper.step(value)) {
-                    // The checkpointed run had stopped early: it is finished.
-                    finished = true;
-                }
-            }
-            best.weights = resumed.best_weights;
-            done = resumed.epoch;
-            history = resumed.history;
-        }
-    }
+    let Start { mut history, mut best, done, finished } =
+        start(trainer, model, optimizer, monitor, stopper.as_mut())?;
     let names = checkpoint::tensor_names(&*model);
     let last = if finished { done } else { trainer.epochs };
     for epoch in done + 1..=last {
-        let start = Instant::now();
-        let learning_rate = optimizer.learning_rate().to_f64();
-        model.set_training(true);
-        // Each epoch's shuffle has its own generator, from the seed and the epoch, so a
-        // resumed run shuffles as the uninterrupted one would.
-        let mut rng = RandomState { seed: trainer.seed, draws: epoch as u64 }.generator();
-        let trained = train_epoch(trainer, model, optimizer, train, loss, epoch, &mut rng)?;
-        model.set_training(false);
-        let (validation_loss, validation_metrics) = match validation {
-            Some(data) => {
-                let (value, sums) = measure(&*model, data, loss)?;
-                (Some(value), collect(&metrics, &sums))
-            }
-            None => (None, Vec::new()),
-        };
-        let record = EpochRecord {
-            epoch,
-            train_loss: trained.loss,
-            train_metrics: collect(&metrics, &trained.sums),
-            validation_loss,
-            validation_metrics,
-            learning_rate,
-            duration: start.elapsed(),
-            diagnostics: trained.diagnostics,
-            skipped_batches: trained.skipped,
-        };
+        let record = run_epoch(trainer, model, optimizer, train, validation, loss, &metrics, epoch)?;
         if !trainer.quiet {
             println!("{}", epoch_line(&record, trainer.epochs));
             if let Some(diagnostics) = &record.diagnostics {
@@ -142,20 +93,7 @@ where
         }
         let value = monitor.value(&record).unwrap_or(f64::NAN);
         if improves(value, best.value.map(|(v, _)| v), monitor.mode()) {
-            best.value = Some((value, epoch));
-            if trainer.restore_best {
-                let weights = checkpoint::snapshot(&*model);
-                if let Some(dir) = &trainer.checkpoint_dir {
-                    checkpoint::save_best(dir, &weights, &names)?;
-                }
-                best.weights = Some(weights);
-            }
-            if let Some(path) = &trainer.checkpoint_best {
-                tapegrad_nn::save_weights(&*model, path).map_err(|err| match err {
-                    tapegrad_nn::NnError::Io { source, .. } => TrainError::Io { path: path.clone(), source },
-                    other => TrainError::Model(other),
-                })?;
-            }
+            keep_best(trainer, &*model, &mut best, (value, epoch), &names)?;
         }
         history.push(record);
         let stop = stopper.as_mut().is_some_and(|stopper| stopper.step(value));
@@ -172,6 +110,121 @@ where
         checkpoint::restore(model, weights);
     }
     Ok(history)
+}
+
+/// Where a run starts: from nothing, or (with `resume`) from the checkpoint, with the
+/// history, the best epoch and the early-stopping counters as the interrupted run left
+/// them; `finished` when that run had already stopped early.
+struct Start<T> {
+    history: History,
+    best: Best<T>,
+    done: usize,
+    finished: bool,
+}
+
+fn start<T: Float, M: Module<T>>(
+    trainer: &Trainer,
+    model: &mut M,
+    optimizer: &mut dyn Optimizer<T>,
+    monitor: Monitor,
+    mut stopper: Option<&mut EarlyStopping<f64>>,
+) -> Result<Start<T>, TrainError> {
+    let mut start = Start {
+        history: History::default(),
+        best: Best { value: None, weights: None },
+        done: 0,
+        finished: false,
+    };
+    if !trainer.resume {
+        return Ok(start);
+    }
+    let dir = trainer.checkpoint_dir.as_deref().ok_or_else(|| {
+        TrainError::InvalidSetting("resume(true) needs checkpoint_every_epoch(dir) to say where from".into())
+    })?;
+    let Some(resumed) = checkpoint::load(dir, trainer, model, optimizer)? else {
+        return Ok(start);
+    };
+    // The early-stopping counters and the best epoch follow from the history.
+    for record in &resumed.history.epochs {
+        let value = monitor.value(record).unwrap_or(f64::NAN);
+        if improves(value, start.best.value.map(|(v, _)| v), monitor.mode()) {
+            start.best.value = Some((value, record.epoch));
+        }
+        if stopper.as_mut().is_some_and(|stopper| stopper.step(value)) {
+            // The checkpointed run had stopped early: it is finished.
+            start.finished = true;
+        }
+    }
+    start.best.weights = resumed.best_weights;
+    start.done = resumed.epoch;
+    start.history = resumed.history;
+    Ok(start)
+}
+
+/// One epoch: training, then the validation measurements, as its record.
+#[allow(clippy::too_many_arguments)]
+fn run_epoch<T: Float, M: Module<T>, Y: TrainTargets<T>>(
+    trainer: &Trainer,
+    model: &mut M,
+    optimizer: &mut dyn Optimizer<T>,
+    train: &Dataset<T, Y>,
+    validation: Option<&Dataset<T, Y>>,
+    loss: &impl LossFn<T, Y>,
+    metrics: &[Metric],
+    epoch: usize,
+) -> Result<EpochRecord, TrainError> {
+    let start = Instant::now();
+    let learning_rate = optimizer.learning_rate().to_f64();
+    model.set_training(true);
+    // Each epoch's shuffle has its own generator, from the seed and the epoch, so a
+    // resumed run shuffles as the uninterrupted one would.
+    let mut rng = RandomState { seed: trainer.seed, draws: epoch as u64 }.generator();
+    let trained = train_epoch(trainer, model, optimizer, train, loss, epoch, &mut rng)?;
+    model.set_training(false);
+    let (validation_loss, validation_metrics) = match validation {
+        Some(data) => {
+            let (value, sums) = measure(&*model, data, loss)?;
+            (Some(value), collect(metrics, &sums))
+        }
+        None => (None, Vec::new()),
+    };
+    Ok(EpochRecord {
+        epoch,
+        train_loss: trained.loss,
+        train_metrics: collect(metrics, &trained.sums),
+        validation_loss,
+        validation_metrics,
+        learning_rate,
+        duration: start.elapsed(),
+        diagnostics: trained.diagnostics,
+        skipped_batches: trained.skipped,
+    })
+}
+
+/// A new best epoch: noted, its weights kept when they will be restored (and saved
+/// beside the checkpoint), and written to `checkpoint_best` when asked.
+fn keep_best<T: Float, M: Module<T>>(
+    trainer: &Trainer,
+    model: &M,
+    best: &mut Best<T>,
+    (value, epoch): (f64, usize),
+    names: &[String],
+) -> Result<(), TrainError> {
+    best.value = Some((value, epoch));
+    if trainer.restore_best {
+        let weights = checkpoint::snapshot(model);
+        if let Some(dir) = &trainer.checkpoint_dir {
+            checkpoint::save_best(dir, &weights, names)?;
+        }
+        best.weights = Some(weights);
+    }
+    if let Some(path) = &trainer.checkpoint_best {
+        tapegrad_nn::save_weights(model, path).map_err(|err| match err {
+            tapegrad_nn::NnError::Io { source, .. } => TrainError::Io { path: path.clone(), source },
+            other => TrainError::Model(other),
+        })?;
+    }
+    Ok(())
 }
 
 /// Refuses settings that cannot work; returns the monitor to watch.

@@ -96,7 +96,7 @@ impl Trainer {
     ///
     /// ```
     /// let trainer = tapegrad_train::Trainer::new();
-    /// assert_eq!(trainer.get_epochs(), 10);
+    /// assert_eq!(trainer.epoch_count(), 10);
     /// ```
     pub fn new() -> Self {
         Trainer {
@@ -122,7 +122,7 @@ impl Trainer {
     /// Sets the number of epochs.
     ///
     /// ```
-    /// assert_eq!(tapegrad_train::Trainer::new().epochs(3).get_epochs(), 3);
+    /// assert_eq!(tapegrad_train::Trainer::new().epochs(3).epoch_count(), 3);
     /// ```
     pub fn epochs(mut self, epochs: usize) -> Self {
         self.epochs = epochs;
@@ -132,8 +132,14 @@ impl Trainer {
     /// The number of epochs.
     ///
     /// ```
-    /// assert_eq!(tapegrad_train::Trainer::new().get_epochs(), 10);
+    /// assert_eq!(tapegrad_train::Trainer::new().epoch_count(), 10);
     /// ```
+    pub fn epoch_count(&self) -> usize {
+        self.epochs
+    }
+
+    #[doc(hidden)]
+    #[deprecated(note = "renamed to `epoch_count`")]
     pub fn get_epochs(&self) -> usize {
         self.epochs
     }

@@ -1,7 +1,7 @@
 //! One field at a time: numbers parsed straight to the element type, class labels as exact
 //! integers, and the words that usually mark a missing value.
 
-use tapegrad_tape::Float;
+use tapegrad_tape::{Float, FloatKind};
 
 use crate::{CsvProblem, MAX_CLASSES};
 
@@ -58,7 +58,10 @@ pub(super) fn parse_number<T: Float>(field: &str, name: &str, row: Row) -> Resul
     if field.is_empty() {
         return Err(CsvProblem::EmptyField);
     }
-    let parsed = if T::NAME == "f32" { field.parse::<f32>().map(f64::from) } else { field.parse::<f64>() };
+    let parsed = match T::KIND {
+        FloatKind::F32 => field.parse::<f32>().map(f64::from),
+        FloatKind::F64 => field.parse::<f64>(),
+    };
     let value = parsed.map_err(|_| not_a_number(field, name, row))?;
     if !value.is_finite() {
         return Err(if looks_missing(field) {

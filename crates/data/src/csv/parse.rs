@@ -298,20 +298,9 @@ impl<'a, T: Float> Table<'a, T> {
 
     /// Reads one data row into the features and targets, or drops it for a missing value.
     fn row(&mut self, line: usize, fields: &[Option<&str>]) -> Result<(), At> {
-        let Some((plan, interners, first_line)) = &mut self.plan else { return Ok(()) };
-        let first_line = *first_line;
+        let Some((plan, _, _)) = &self.plan else { return Ok(()) };
         if fields.len() != plan.width {
-            let count_line = self.count_line_as_data.take().filter(|(_, features)| {
-                self.rows == 1 && u64::try_from(fields.len()).ok() == features.checked_add(1)
-            });
-            return Err(match count_line {
-                Some((text, _)) => (first_line, None, CsvProblem::CountLineAsData { text }),
-                None => (
-                    line,
-                    None,
-                    CsvProblem::RaggedRow { expected: plan.width, found: fields.len(), first_line },
-                ),
-            });
+            return Err(self.ragged(line, fields.len()));
         }
         let row = match (self.rows, self.header_seen) {
             (0, false) => Row::FirstWithoutHeader,
@@ -319,6 +308,32 @@ impl<'a, T: Float> Table<'a, T> {
             _ => Row::Later,
         };
         self.rows = self.rows.saturating_add(1);
+        if self.has_missing(fields) {
+            self.dropped.push(line);
+            return Ok(());
+        }
+        self.read_row(line, fields, row)
+    }
+
+    /// The error for a row of `found` fields where the plan has another width: a ragged
+    /// row, or a count line (scikit-learn's first line) read as data.
+    fn ragged(&mut self, line: usize, found: usize) -> At {
+        let Some((plan, _, first_line)) = &self.plan else { unreachable!("checked by the caller") };
+        let count_line = self
+            .count_line_as_data
+            .take()
+            .filter(|(_, features)| self.rows == 1 && u64::try_from(found).ok() == features.checked_add(1));
+        match count_line {
+            Some((text, _)) => (*first_line, None, CsvProblem::CountLineAsData { text }),
+            None => {
+                (line, None, CsvProblem::RaggedRow { expected: plan.width, found, first_line: *first_line })
+            }
+        }
+    }
+
+    /// Whether a feature or target field of this row is one of the `missing` markers.
+    fn has_missing(&self, fields: &[Option<&str>]) -> bool {
+        let Some((plan, _, _)) = &self.plan else { return false };
         let missing = &self.options.missing;
         let is_missing = |&column: &usize| {
             fields
@@ -327,10 +342,12 @@ impl<'a, T: Float> Table<'a, T> {
                 .flatten()
                 .is_some_and(|field| missing.iter().any(|m| m.trim() == field))
         };
-        if plan.features.iter().chain(&plan.targets).any(is_missing) {
-            self.dropped.push(line);
-            return Ok(());
-        }
+        plan.features.iter().chain(&plan.targets).any(is_missing)
+    }
+
+    /// Parses a complete row's features and targets and appends them.
+    fn read_row(&mut self, line: usize, fields: &[Option<&str>], row: Row) -> Result<(), At> {
+        let Some((plan, interners, _)) = &mut self.plan else { return Ok(()) };
         let count_line_as_data = &self.count_line_as_data;
         let categorical_target =
             plan.targets.first().is_some_and(|&column| interners.get(column).is_some_and(Option::is_some));

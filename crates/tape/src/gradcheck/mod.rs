@@ -59,7 +59,7 @@ use crate::{Float, Tape, Var};
 /// ```
 /// use tapegrad_tape::gradcheck::GradCheck;
 /// let check = GradCheck::new().step(1e-7).atol(1e-6).rtol(1e-4).input_names(&["x"]);
-/// assert_eq!(check.get_step(), 1e-7);
+/// assert_eq!(check.step_size(), 1e-7);
 /// ```
 #[derive(Debug, Clone)]
 pub struct GradCheck {
@@ -80,7 +80,7 @@ impl GradCheck {
     ///
     /// ```
     /// let check = tapegrad_tape::gradcheck::GradCheck::new();
-    /// assert_eq!((check.get_step(), check.get_atol(), check.get_rtol()), (1e-6, 1e-5, 1e-3));
+    /// assert_eq!((check.step_size(), check.tolerances()), (1e-6, (1e-5, 1e-3)));
     /// ```
     pub fn new() -> Self {
         GradCheck { step: 1e-6, atol: 1e-5, rtol: 1e-3, names: Vec::new() }
@@ -103,7 +103,7 @@ impl GradCheck {
     ///
     /// ```
     /// let check = tapegrad_tape::gradcheck::GradCheck::new().step(1e-5);
-    /// assert_eq!(check.get_step(), 1e-5);
+    /// assert_eq!(check.step_size(), 1e-5);
     /// ```
     pub fn step(mut self, step: f64) -> Self {
         self.step = step;
@@ -114,7 +114,7 @@ impl GradCheck {
     ///
     /// ```
     /// let check = tapegrad_tape::gradcheck::GradCheck::new().atol(1e-8);
-    /// assert_eq!(check.get_atol(), 1e-8);
+    /// assert_eq!(check.tolerances().0, 1e-8);
     /// ```
     pub fn atol(mut self, atol: f64) -> Self {
         self.atol = atol;
@@ -125,7 +125,7 @@ impl GradCheck {
     ///
     /// ```
     /// let check = tapegrad_tape::gradcheck::GradCheck::new().rtol(1e-6);
-    /// assert_eq!(check.get_rtol(), 1e-6);
+    /// assert_eq!(check.tolerances().1, 1e-6);
     /// ```
     pub fn rtol(mut self, rtol: f64) -> Self {
         self.rtol = rtol;
@@ -148,26 +148,37 @@ impl GradCheck {
     /// The step `h`.
     ///
     /// ```
-    /// assert!(tapegrad_tape::gradcheck::GradCheck::new().get_step() > 0.0);
+    /// assert!(tapegrad_tape::gradcheck::GradCheck::new().step_size() > 0.0);
     /// ```
+    pub fn step_size(&self) -> f64 {
+        self.step
+    }
+
+    /// The tolerances `(atol, rtol)`: an element passes when
+    /// `|analytic − numeric| ≤ atol + rtol · |numeric|`.
+    ///
+    /// ```
+    /// let (atol, rtol) = tapegrad_tape::gradcheck::GradCheck::new().tolerances();
+    /// assert!(atol > 0.0 && rtol > 0.0);
+    /// ```
+    pub fn tolerances(&self) -> (f64, f64) {
+        (self.atol, self.rtol)
+    }
+
+    #[doc(hidden)]
+    #[deprecated(note = "renamed to `step_size`")]
     pub fn get_step(&self) -> f64 {
         self.step
     }
 
-    /// The absolute tolerance.
-    ///
-    /// ```
-    /// assert!(tapegrad_tape::gradcheck::GradCheck::new().get_atol() > 0.0);
-    /// ```
+    #[doc(hidden)]
+    #[deprecated(note = "use `tolerances().0`")]
     pub fn get_atol(&self) -> f64 {
         self.atol
     }
 
-    /// The relative tolerance.
-    ///
-    /// ```
-    /// assert!(tapegrad_tape::gradcheck::GradCheck::new().get_rtol() > 0.0);
-    /// ```
+    #[doc(hidden)]
+    #[deprecated(note = "use `tolerances().1`")]
     pub fn get_rtol(&self) -> f64 {
         self.rtol
     }

@@ -92,13 +92,13 @@ impl<T: Float> Op<T> for Affine {
         &self,
         inputs: &[Var<'t, T>],
         _y: Var<'t, T>,
-        grad_y: Var<'t, T>,
+        grad_output: Var<'t, T>,
     ) -> Option<VarGrads<'t, T>> {
         let (x, w, b) = (inputs[0], inputs[1], inputs[2]);
-        Some(smallvec::smallvec![
-            Some(grad_y.matmul(&w.t())),
-            Some(x.t().matmul(&grad_y)),
-            Some(grad_y.sum_to(&b.shape())),
-        ])
+        Some(grads([
+            Some(grad_output.matmul(&w.t())),
+            Some(x.t().matmul(&grad_output)),
+            Some(grad_output.sum_to(&b.shape())),
+        ]))
     }
 }

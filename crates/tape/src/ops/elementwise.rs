@@ -5,9 +5,8 @@
 //! scalar graphs. Both paths call the same two functions, so they agree by construction.
 
 use ndarray::{ArrayD, ArrayViewD, IxDyn, Zip};
-use smallvec::smallvec;
 
-use super::{check_broadcast, InputGrads, Op, ScalarGrads, VarGrads};
+use super::{check_broadcast, grads, InputGrads, Op, ScalarGrads, VarGrads};
 use crate::kernels::{map, map3, reduce_to, zip_broadcast};
 use crate::{pool, Float, Var};
 
@@ -169,7 +168,7 @@ impl<T: Float, F: UnaryFn<T>> Op<T> for Unary<F> {
         _wanted: &[bool],
     ) -> InputGrads<T> {
         let grad_x = map3(grad_output, &inputs[0], output, |g, x, y| g * self.0.derivative(x, y));
-        smallvec![Some(grad_x)]
+        grads([Some(grad_x)])
     }
     fn branches(&self, inputs: &[ArrayViewD<'_, T>]) -> Option<Vec<i8>> {
         inputs[0].iter().map(|&x| self.0.branch(x)).collect()
@@ -197,7 +196,7 @@ impl<T: Float, F: UnaryFn<T>> Op<T> for Unary<F> {
         } else {
             self.0.derivative_var(x, y)?
         };
-        Some(smallvec![Some(grad_output * derivative)])
+        Some(grads([Some(grad_output * derivative)]))
     }
 }
 
@@ -253,10 +252,10 @@ impl<T: Float, F: BinaryFn<T>> Op<T> for Binary<F> {
                 }
                 grad
             };
-            return smallvec![
+            return grads([
                 wanted[0].then(|| scaled(a.shape(), da)),
-                wanted[1].then(|| scaled(b.shape(), db))
-            ];
+                wanted[1].then(|| scaled(b.shape(), db)),
+            ]);
         }
         let out_shape = grad_output.raw_dim();
         let a_b = a.broadcast(out_shape.clone()).expect("broadcastable");
@@ -285,7 +284,7 @@ impl<T: Float, F: BinaryFn<T>> Op<T> for Binary<F> {
                     *da = g * pa;
                     *db = g * pb;
                 });
-            return smallvec![Some(to_operand(grad_a, a.shape())), Some(to_operand(grad_b, b.shape()))];
+            return grads([Some(to_operand(grad_a, a.shape())), Some(to_operand(grad_b, b.shape()))]);
         }
         let grad = |pick: fn((T, T)) -> T, shape: &[usize]| {
             let mut full = pool::scratch(grad_output.shape());
@@ -296,7 +295,7 @@ impl<T: Float, F: BinaryFn<T>> Op<T> for Binary<F> {
             );
             to_operand(full, shape)
         };
-        smallvec![wanted[0].then(|| grad(|p| p.0, a.shape())), wanted[1].then(|| grad(|p| p.1, b.shape()))]
+        grads([wanted[0].then(|| grad(|p| p.0, a.shape())), wanted[1].then(|| grad(|p| p.1, b.shape()))])
     }
     fn branches(&self, inputs: &[ArrayViewD<'_, T>]) -> Option<Vec<i8>> {
         let shape = super::broadcast_shape(inputs[0].shape(), inputs[1].shape())?;
@@ -342,6 +341,6 @@ impl<T: Float, F: BinaryFn<T>> Op<T> for Binary<F> {
             self.0.partials_var(a, b, y)?
         };
         let (shape_a, shape_b) = (a.shape(), b.shape());
-        Some(smallvec![Some((grad_output * da).sum_to(&shape_a)), Some((grad_output * db).sum_to(&shape_b))])
+        Some(grads([Some((grad_output * da).sum_to(&shape_a)), Some((grad_output * db).sum_to(&shape_b))]))
     }
 }

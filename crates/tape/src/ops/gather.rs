@@ -6,7 +6,7 @@
 
 use ndarray::{ArrayBase, ArrayD, ArrayViewD, Axis, Data, Dimension, IntoDimension, IxDyn};
 
-use super::{InputGrads, Op, VarGrads};
+use super::{grads, InputGrads, Op, VarGrads};
 use crate::{pool, Float, TapeError, Var};
 
 impl<'t, T: Float> Var<'t, T> {
@@ -140,7 +140,7 @@ impl<T: Float> Op<T> for Gather {
         &self,
         inputs: &[ArrayViewD<'_, T>],
         _y: &ArrayViewD<'_, T>,
-        grad_y: &ArrayViewD<'_, T>,
+        grad_output: &ArrayViewD<'_, T>,
         _wanted: &[bool],
     ) -> InputGrads<T> {
         let mut grad_x = pool::zeros(inputs[0].shape());
@@ -148,7 +148,7 @@ impl<T: Float> Op<T> for Gather {
         for (position, &i) in self.index.indexed_iter() {
             target.slice_mut().copy_from_slice(position.slice());
             target[self.axis] = i;
-            grad_x[&target] += grad_y[&position];
+            grad_x[&target] += grad_output[&position];
         }
         [Some(grad_x)].into_iter().collect()
     }
@@ -156,10 +156,10 @@ impl<T: Float> Op<T> for Gather {
         &self,
         inputs: &[Var<'t, T>],
         _y: Var<'t, T>,
-        grad_y: Var<'t, T>,
+        grad_output: Var<'t, T>,
     ) -> Option<VarGrads<'t, T>> {
         let scatter = Adjoint { op: self.clone(), name: "scatter_add", shape: inputs[0].shape() };
-        Some(smallvec::smallvec![Some(grad_y.tape().apply(scatter, &[grad_y]))])
+        Some(grads([Some(grad_output.tape().apply(scatter, &[grad_output]))]))
     }
 }
 
@@ -183,13 +183,13 @@ impl<T: Float> Op<T> for Select {
         &self,
         inputs: &[ArrayViewD<'_, T>],
         _y: &ArrayViewD<'_, T>,
-        grad_y: &ArrayViewD<'_, T>,
+        grad_output: &ArrayViewD<'_, T>,
         _wanted: &[bool],
     ) -> InputGrads<T> {
         let mut grad_x = pool::zeros(inputs[0].shape());
         for (k, &i) in self.indices.iter().enumerate() {
             let mut slot = grad_x.index_axis_mut(Axis(self.axis), i);
-            slot += &grad_y.index_axis(Axis(self.axis), k);
+            slot += &grad_output.index_axis(Axis(self.axis), k);
         }
         [Some(grad_x)].into_iter().collect()
     }
@@ -197,10 +197,10 @@ impl<T: Float> Op<T> for Select {
         &self,
         inputs: &[Var<'t, T>],
         _y: Var<'t, T>,
-        grad_y: Var<'t, T>,
+        grad_output: Var<'t, T>,
     ) -> Option<VarGrads<'t, T>> {
         let add = Adjoint { op: self.clone(), name: "index_add", shape: inputs[0].shape() };
-        Some(smallvec::smallvec![Some(grad_y.tape().apply(add, &[grad_y]))])
+        Some(grads([Some(grad_output.tape().apply(add, &[grad_output]))]))
     }
 }
 
@@ -231,17 +231,17 @@ impl<T: Float, O: Op<T> + Clone> Op<T> for Adjoint<O> {
         &self,
         _inputs: &[ArrayViewD<'_, T>],
         _y: &ArrayViewD<'_, T>,
-        grad_y: &ArrayViewD<'_, T>,
+        grad_output: &ArrayViewD<'_, T>,
         _wanted: &[bool],
     ) -> InputGrads<T> {
-        [Some(self.op.forward(std::slice::from_ref(grad_y)))].into_iter().collect()
+        [Some(self.op.forward(std::slice::from_ref(grad_output)))].into_iter().collect()
     }
     fn backward_vars<'t>(
         &self,
         _inputs: &[Var<'t, T>],
         _y: Var<'t, T>,
-        grad_y: Var<'t, T>,
+        grad_output: Var<'t, T>,
     ) -> Option<VarGrads<'t, T>> {
-        Some(smallvec::smallvec![Some(grad_y.tape().apply(self.op.clone(), &[grad_y]))])
+        Some(grads([Some(grad_output.tape().apply(self.op.clone(), &[grad_output]))]))
     }
 }

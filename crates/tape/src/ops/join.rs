@@ -4,7 +4,7 @@ use std::ops::Range;
 
 use ndarray::{ArrayD, ArrayViewD, Axis, Slice};
 
-use super::{InputGrads, Op, VarGrads};
+use super::{grads, InputGrads, Op, VarGrads};
 use crate::{Float, Var};
 
 impl<'t, T: Float> Var<'t, T> {
@@ -84,7 +84,7 @@ impl<T: Float> Op<T> for Concat {
         &self,
         inputs: &[ArrayViewD<'_, T>],
         _y: &ArrayViewD<'_, T>,
-        grad_y: &ArrayViewD<'_, T>,
+        grad_output: &ArrayViewD<'_, T>,
         wanted: &[bool],
     ) -> InputGrads<T> {
         let mut start = 0;
@@ -93,7 +93,7 @@ impl<T: Float> Op<T> for Concat {
             .zip(wanted)
             .map(|(x, &want)| {
                 let len = x.shape()[self.axis];
-                let part = grad_y.slice_axis(Axis(self.axis), Slice::from(start..start + len));
+                let part = grad_output.slice_axis(Axis(self.axis), Slice::from(start..start + len));
                 start += len;
                 want.then(|| part.to_owned())
             })
@@ -103,7 +103,7 @@ impl<T: Float> Op<T> for Concat {
         &self,
         inputs: &[Var<'t, T>],
         _y: Var<'t, T>,
-        grad_y: Var<'t, T>,
+        grad_output: Var<'t, T>,
     ) -> Option<VarGrads<'t, T>> {
         let mut start = 0;
         Some(
@@ -111,7 +111,7 @@ impl<T: Float> Op<T> for Concat {
                 .iter()
                 .map(|x| {
                     let len = x.shape()[self.axis];
-                    let part = grad_y.slice_axis(self.axis, start..start + len);
+                    let part = grad_output.slice_axis(self.axis, start..start + len);
                     start += len;
                     Some(part)
                 })
@@ -149,22 +149,22 @@ impl<T: Float> Op<T> for SliceAxis {
         &self,
         inputs: &[ArrayViewD<'_, T>],
         _y: &ArrayViewD<'_, T>,
-        grad_y: &ArrayViewD<'_, T>,
+        grad_output: &ArrayViewD<'_, T>,
         _wanted: &[bool],
     ) -> InputGrads<T> {
         let mut grad_x = ArrayD::zeros(inputs[0].raw_dim());
-        grad_x.slice_axis_mut(Axis(self.axis), Slice::from(self.range.clone())).assign(grad_y);
+        grad_x.slice_axis_mut(Axis(self.axis), Slice::from(self.range.clone())).assign(grad_output);
         [Some(grad_x)].into_iter().collect()
     }
     fn backward_vars<'t>(
         &self,
         inputs: &[Var<'t, T>],
         _y: Var<'t, T>,
-        grad_y: Var<'t, T>,
+        grad_output: Var<'t, T>,
     ) -> Option<VarGrads<'t, T>> {
         // The gradient in its slot, zeros (constants) on either side.
         let shape = inputs[0].shape();
-        let tape = grad_y.tape();
+        let tape = grad_output.tape();
         let zeros = |len: usize| {
             let mut part = shape.clone();
             part[self.axis] = len;
@@ -175,14 +175,10 @@ impl<T: Float> Op<T> for SliceAxis {
         if before > 0 {
             parts.push(zeros(before));
         }
-        parts.push(grad_y);
+        parts.push(grad_output);
         if after > 0 {
             parts.push(zeros(after));
         }
-        Some(smallvec::smallvec![Some(if parts.len() == 1 {
-            grad_y
-        } else {
-            Var::concat(&parts, self.axis)
-        })])
+        Some(grads([Some(if parts.len() == 1 { grad_output } else { Var::concat(&parts, self.axis) })]))
     }
 }

@@ -108,21 +108,21 @@ impl<T: Float> Op<T> for MatMul {
         &self,
         inputs: &[ArrayViewD<'_, T>],
         _y: &ArrayViewD<'_, T>,
-        grad_y: &ArrayViewD<'_, T>,
+        grad_output: &ArrayViewD<'_, T>,
         wanted: &[bool],
     ) -> InputGrads<T> {
         let a = &inputs[0];
         let b = &inputs[1];
         match (a.ndim(), b.ndim()) {
             (2, 2) => {
-                let g = as2(grad_y);
+                let g = as2(grad_output);
                 grads([
                     wanted[0].then(|| matmul(&g, &as2(b).t()).into_dyn()),
                     wanted[1].then(|| matmul(&as2(a).t(), &g).into_dyn()),
                 ])
             }
             (3, 2) => {
-                let g = flatten_batch(grad_y);
+                let g = flatten_batch(grad_output);
                 grads([
                     wanted[0].then(|| {
                         let grad_a = matmul(&g.view(), &as2(b).t());
@@ -131,47 +131,14 @@ impl<T: Float> Op<T> for MatMul {
                     wanted[1].then(|| matmul(&flatten_batch(a).t(), &g.view()).into_dyn()),
                 ])
             }
-            _ => {
-                let (a3, b3, g) = (as3(a), as3(b), as3(grad_y));
-                let batched = |shape: &[usize], f: &dyn Fn(usize, &mut ndarray::ArrayViewMut2<'_, T>)| {
-                    let mut out = Array3::zeros((shape[0], shape[1], shape[2]));
-                    for (i, mut slot) in out.axis_iter_mut(Axis(0)).enumerate() {
-                        f(i, &mut slot);
-                    }
-                    out.into_dyn()
-                };
-                grads([
-                    wanted[0].then(|| {
-                        batched(a.shape(), &|i, out| {
-                            gemm(
-                                T::one(),
-                                &g.index_axis(Axis(0), i),
-                                &b3.index_axis(Axis(0), i).t(),
-                                T::zero(),
-                                out,
-                            )
-                        })
-                    }),
-                    wanted[1].then(|| {
-                        batched(b.shape(), &|i, out| {
-                            gemm(
-                                T::one(),
-                                &a3.index_axis(Axis(0), i).t(),
-                                &g.index_axis(Axis(0), i),
-                                T::zero(),
-                                out,
-                            )
-                        })
-                    }),
-                ])
-            }
+            _ => batched_backward(a, b, grad_output, wanted),
         }
     }
     fn backward_vars<'t>(
         &self,
         inputs: &[Var<'t, T>],
         _y: Var<'t, T>,
-        grad_y: Var<'t, T>,
+        grad_output: Var<'t, T>,
     ) -> Option<VarGrads<'t, T>> {
         // ∂L/∂A = G·Bᵀ, ∂L/∂B = Aᵀ·G, batch by batch; a matrix B shared by every batch
         // gets the sum over the batch, as one product of the batches stacked.
@@ -179,11 +146,41 @@ impl<T: Float> Op<T> for MatMul {
         let transpose = |v: Var<'t, T>| if v.ndim() == 3 { v.permute(&[0, 2, 1]) } else { v.t() };
         let grad_b = match (a.ndim(), b.ndim()) {
             (3, 2) => {
-                let (s, g) = (a.shape(), grad_y.shape());
-                a.reshape(&[s[0] * s[1], s[2]]).t().matmul(&grad_y.reshape(&[g[0] * g[1], g[2]]))
+                let (s, g) = (a.shape(), grad_output.shape());
+                a.reshape(&[s[0] * s[1], s[2]]).t().matmul(&grad_output.reshape(&[g[0] * g[1], g[2]]))
             }
-            _ => transpose(a).matmul(&grad_y),
+            _ => transpose(a).matmul(&grad_output),
         };
-        Some(smallvec::smallvec![Some(grad_y.matmul(&transpose(b))), Some(grad_b)])
+        Some(grads([Some(grad_output.matmul(&transpose(b))), Some(grad_b)]))
     }
+}
+
+/// [`MatMul`]'s backward for batched operands (`[n, m, k] · [n, k, p]`): `G·Bᵀ` and
+/// `Aᵀ·G` batch by batch, each product into its slot of the result.
+fn batched_backward<T: Float>(
+    a: &ArrayViewD<'_, T>,
+    b: &ArrayViewD<'_, T>,
+    grad_output: &ArrayViewD<'_, T>,
+    wanted: &[bool],
+) -> InputGrads<T> {
+    let (a3, b3, g) = (as3(a), as3(b), as3(grad_output));
+    let batched = |shape: &[usize], f: &dyn Fn(usize, &mut ndarray::ArrayViewMut2<'_, T>)| {
+        let mut out = Array3::zeros((shape[0], shape[1], shape[2]));
+        for (i, mut slot) in out.axis_iter_mut(Axis(0)).enumerate() {
+            f(i, &mut slot);
+        }
+        out.into_dyn()
+    };
+    grads([
+        wanted[0].then(|| {
+            batched(a.shape(), &|i, out| {
+                gemm(T::one(), &g.index_axis(Axis(0), i), &b3.index_axis(Axis(0), i).t(), T::zero(), out)
+            })
+        }),
+        wanted[1].then(|| {
+            batched(b.shape(), &|i, out| {
+                gemm(T::one(), &a3.index_axis(Axis(0), i).t(), &g.index_axis(Axis(0), i), T::zero(), out)
+            })
+        }),
+    ])
 }

@@ -242,8 +242,9 @@ pub(crate) fn check_broadcast(shapes: &[&[usize]]) -> Result<(), String> {
     }
 }
 
-/// Collects per-input gradients into [`InputGrads`].
-pub(crate) fn grads<T, const N: usize>(list: [Option<ArrayD<T>>; N]) -> InputGrads<T> {
+/// Collects per-input gradients, one per input (`None`: no gradient for it), into
+/// [`InputGrads`] (arrays) or [`VarGrads`] (recorded values): the one way ops build them.
+pub(crate) fn grads<G, const N: usize>(list: [Option<G>; N]) -> SmallVec<[Option<G>; 3]> {
     list.into_iter().collect()
 }
 

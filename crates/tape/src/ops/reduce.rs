@@ -39,7 +39,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// ```
     #[track_caller]
     pub fn sum_axes(&self, axes: &[usize], keep_dims: bool) -> Var<'t, T> {
-        self.tape.apply(Sum(Reduction::new(axes, keep_dims)), &[*self])
+        self.tape.apply(Sum(ReducedAxes::new(axes, keep_dims)), &[*self])
     }
 
     /// Sums broadcast axes away so the result has `shape` (PyTorch's `sum_to_size`): the
@@ -136,7 +136,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// ```
     #[track_caller]
     pub fn max_axes(&self, axes: &[usize], keep_dims: bool) -> Var<'t, T> {
-        self.tape.apply(ReduceExtremum { reduction: Reduction::new(axes, keep_dims), max: true }, &[*self])
+        self.tape.apply(ReduceExtremum { reduction: ReducedAxes::new(axes, keep_dims), max: true }, &[*self])
     }
 
     /// Smallest element, as a 0-d value; ties share the gradient evenly.
@@ -163,7 +163,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// ```
     #[track_caller]
     pub fn min_axes(&self, axes: &[usize], keep_dims: bool) -> Var<'t, T> {
-        self.tape.apply(ReduceExtremum { reduction: Reduction::new(axes, keep_dims), max: false }, &[*self])
+        self.tape.apply(ReduceExtremum { reduction: ReducedAxes::new(axes, keep_dims), max: false }, &[*self])
     }
 }
 
@@ -176,17 +176,17 @@ impl<T: Float> Var<'_, T> {
 
 /// Which axes a reduction runs over, and whether they are kept as length 1.
 #[derive(Clone, Debug)]
-pub(crate) struct Reduction {
+pub(crate) struct ReducedAxes {
     /// Sorted ascending.
     pub(crate) axes: SmallVec<[usize; 4]>,
     pub(crate) keep_dims: bool,
 }
 
-impl Reduction {
+impl ReducedAxes {
     pub(crate) fn new(axes: &[usize], keep_dims: bool) -> Self {
         let mut axes: SmallVec<[usize; 4]> = SmallVec::from_slice(axes);
         axes.sort_unstable();
-        Reduction { axes, keep_dims }
+        ReducedAxes { axes, keep_dims }
     }
 
     pub(crate) fn describe(&self) -> String {
@@ -253,7 +253,7 @@ impl Reduction {
 }
 
 /// `y = Σ_axes x`; `∂L/∂x = ∂L/∂y` broadcast over the summed axes.
-pub(crate) struct Sum(pub(crate) Reduction);
+pub(crate) struct Sum(pub(crate) ReducedAxes);
 impl<T: Float> Op<T> for Sum {
     fn name(&self) -> &'static str {
         "sum"
@@ -277,25 +277,25 @@ impl<T: Float> Op<T> for Sum {
         &self,
         inputs: &[ArrayViewD<'_, T>],
         _y: &ArrayViewD<'_, T>,
-        grad_y: &ArrayViewD<'_, T>,
+        grad_output: &ArrayViewD<'_, T>,
         _wanted: &[bool],
     ) -> InputGrads<T> {
         let x = &inputs[0];
-        if grad_y.ndim() == 0 {
+        if grad_output.ndim() == 0 {
             // A whole-tensor sum: every element gets ∂L/∂y.
             let mut grad_x = pool::scratch(x.shape());
-            grad_x.fill(grad_y[[]]);
+            grad_x.fill(grad_output[[]]);
             return grads([Some(grad_x)]);
         }
-        let grad_y = grad_y.as_standard_layout().into_owned();
-        let grad_kept = self.0.kept_view(&grad_y, x.shape());
+        let grad_output = grad_output.as_standard_layout().into_owned();
+        let grad_kept = self.0.kept_view(&grad_output, x.shape());
         grads([Some(grad_kept.broadcast(x.raw_dim()).expect("broadcasts").to_owned())])
     }
     fn backward_vars<'t>(
         &self,
         inputs: &[Var<'t, T>],
         _y: Var<'t, T>,
-        grad_y: Var<'t, T>,
+        grad_output: Var<'t, T>,
     ) -> Option<VarGrads<'t, T>> {
         // The reduced axes back as length 1, then spread over the input's shape.
         let shape = inputs[0].shape();
@@ -304,13 +304,13 @@ impl<T: Float> Op<T> for Sum {
             .enumerate()
             .map(|(axis, &len)| if self.0.axes.contains(&axis) { 1 } else { len })
             .collect();
-        Some(smallvec::smallvec![Some(grad_y.reshape(&kept).broadcast_to(&shape))])
+        Some(grads([Some(grad_output.reshape(&kept).broadcast_to(&shape))]))
     }
 }
 
 /// `y = max_axes x` (or min); `∂L/∂x = ∂L/∂y · 1[x = y] / (number of ties)`.
 pub(crate) struct ReduceExtremum {
-    pub(crate) reduction: Reduction,
+    pub(crate) reduction: ReducedAxes,
     pub(crate) max: bool,
 }
 impl ReduceExtremum {
@@ -348,7 +348,7 @@ impl<T: Float> Op<T> for ReduceExtremum {
         &self,
         inputs: &[ArrayViewD<'_, T>],
         _y: &ArrayViewD<'_, T>,
-        grad_y: &ArrayViewD<'_, T>,
+        grad_output: &ArrayViewD<'_, T>,
         _wanted: &[bool],
     ) -> InputGrads<T> {
         let x = &inputs[0];
@@ -359,8 +359,8 @@ impl<T: Float> Op<T> for ReduceExtremum {
             Zip::from(x).and(&extreme_b).map_collect(|&v, &m| if v == m { T::one() } else { T::zero() });
         let ties = self.reduction.fold_kept(&mask.view(), |a, b| a + b, T::zero());
         let ties_b = ties.broadcast(shape.clone()).expect("kept dims broadcast");
-        let grad_y = grad_y.as_standard_layout().into_owned();
-        let grad_kept = self.reduction.kept_view(&grad_y, x.shape());
+        let grad_output = grad_output.as_standard_layout().into_owned();
+        let grad_kept = self.reduction.kept_view(&grad_output, x.shape());
         let grad_b = grad_kept.broadcast(shape).expect("kept dims broadcast");
         let grad_x = Zip::from(&mask).and(&ties_b).and(&grad_b).map_collect(|&m, &k, &g| m * g / k);
         grads([Some(grad_x)])
@@ -375,7 +375,7 @@ impl<T: Float> Op<T> for ReduceExtremum {
         &self,
         inputs: &[Var<'t, T>],
         _y: Var<'t, T>,
-        grad_y: Var<'t, T>,
+        grad_output: Var<'t, T>,
     ) -> Option<VarGrads<'t, T>> {
         // The gradient goes to the extreme elements, split among ties: a mask that is
         // constant wherever it is defined, so exact to any order.
@@ -391,6 +391,6 @@ impl<T: Float> Op<T> for ReduceExtremum {
             Some(Zip::from(&hits).and(&ties_b).map_collect(|&h, &k| h / k))
         })?;
         let kept = self.reduction.kept_shape(&shape);
-        Some(smallvec::smallvec![Some(grad_y.reshape(&kept).broadcast_to(&shape) * x.tape().constant(mask))])
+        Some(grads([Some(grad_output.reshape(&kept).broadcast_to(&shape) * x.tape().constant(mask))]))
     }
 }

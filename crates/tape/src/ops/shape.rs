@@ -3,8 +3,6 @@
 
 use ndarray::{ArrayD, ArrayViewD, IxDyn};
 
-use smallvec::smallvec;
-
 use super::{grads, InputGrads, Op, VarGrads};
 use crate::kernels::reduce_to;
 use crate::{Float, Var};
@@ -127,19 +125,19 @@ impl<T: Float> Op<T> for Reshape {
         &self,
         inputs: &[ArrayViewD<'_, T>],
         _y: &ArrayViewD<'_, T>,
-        grad_y: &ArrayViewD<'_, T>,
+        grad_output: &ArrayViewD<'_, T>,
         _wanted: &[bool],
     ) -> InputGrads<T> {
         let x = &inputs[0];
-        grads([Some(grad_y.to_shape(x.raw_dim()).expect("sizes agree").into_owned())])
+        grads([Some(grad_output.to_shape(x.raw_dim()).expect("sizes agree").into_owned())])
     }
     fn backward_vars<'t>(
         &self,
         inputs: &[Var<'t, T>],
         _y: Var<'t, T>,
-        grad_y: Var<'t, T>,
+        grad_output: Var<'t, T>,
     ) -> Option<VarGrads<'t, T>> {
-        Some(smallvec![Some(grad_y.reshape(&inputs[0].shape()))])
+        Some(grads([Some(grad_output.reshape(&inputs[0].shape()))]))
     }
 }
 
@@ -170,26 +168,26 @@ impl<T: Float> Op<T> for Permute {
         &self,
         _x: &[ArrayViewD<'_, T>],
         _y: &ArrayViewD<'_, T>,
-        grad_y: &ArrayViewD<'_, T>,
+        grad_output: &ArrayViewD<'_, T>,
         _wanted: &[bool],
     ) -> InputGrads<T> {
         let mut inverse = vec![0; self.0.len()];
         for (i, &a) in self.0.iter().enumerate() {
             inverse[a] = i;
         }
-        grads([Some(grad_y.clone().permuted_axes(inverse).as_standard_layout().into_owned())])
+        grads([Some(grad_output.clone().permuted_axes(inverse).as_standard_layout().into_owned())])
     }
     fn backward_vars<'t>(
         &self,
         _x: &[Var<'t, T>],
         _y: Var<'t, T>,
-        grad_y: Var<'t, T>,
+        grad_output: Var<'t, T>,
     ) -> Option<VarGrads<'t, T>> {
         let mut inverse = vec![0; self.0.len()];
         for (i, &a) in self.0.iter().enumerate() {
             inverse[a] = i;
         }
-        Some(smallvec![Some(grad_y.permute(&inverse))])
+        Some(grads([Some(grad_output.permute(&inverse))]))
     }
 }
 
@@ -216,18 +214,18 @@ impl<T: Float> Op<T> for BroadcastTo {
         &self,
         inputs: &[ArrayViewD<'_, T>],
         _y: &ArrayViewD<'_, T>,
-        grad_y: &ArrayViewD<'_, T>,
+        grad_output: &ArrayViewD<'_, T>,
         _wanted: &[bool],
     ) -> InputGrads<T> {
         let x = &inputs[0];
-        grads([Some(reduce_to(grad_y, x.shape()))])
+        grads([Some(reduce_to(grad_output, x.shape()))])
     }
     fn backward_vars<'t>(
         &self,
         inputs: &[Var<'t, T>],
         _y: Var<'t, T>,
-        grad_y: Var<'t, T>,
+        grad_output: Var<'t, T>,
     ) -> Option<VarGrads<'t, T>> {
-        Some(smallvec![Some(grad_y.sum_to(&inputs[0].shape()))])
+        Some(grads([Some(grad_output.sum_to(&inputs[0].shape()))]))
     }
 }

@@ -3,7 +3,7 @@
 
 use ndarray::{ArrayD, ArrayViewD, Axis, Zip};
 
-use super::reduce::Reduction;
+use super::reduce::ReducedAxes;
 use super::{grads, InputGrads, Op, VarGrads};
 use crate::{pool, Float, Var};
 
@@ -39,7 +39,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// ```
     #[track_caller]
     pub fn log_sum_exp_axes(&self, axes: &[usize], keep_dims: bool) -> Var<'t, T> {
-        self.tape.apply(LogSumExp(Reduction::new(axes, keep_dims)), &[*self])
+        self.tape.apply(LogSumExp(ReducedAxes::new(axes, keep_dims)), &[*self])
     }
 
     /// `log softmax(x)` along `axis`: `y = (x − m) − ln Σ e^(x − m)` with `m = max x`, so
@@ -59,7 +59,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// ```
     #[track_caller]
     pub fn log_softmax(&self, axis: usize) -> Var<'t, T> {
-        self.tape.apply(Normalize { axis, log: true }, &[*self])
+        self.tape.apply(Softmax { axis, log: true }, &[*self])
     }
 
     /// `softmax(x)ᵢ = e^(xᵢ − m) / Σⱼ e^(xⱼ − m)` along `axis`, with `m = max x` so it is
@@ -79,12 +79,12 @@ impl<'t, T: Float> Var<'t, T> {
     /// ```
     #[track_caller]
     pub fn softmax(&self, axis: usize) -> Var<'t, T> {
-        self.tape.apply(Normalize { axis, log: false }, &[*self])
+        self.tape.apply(Softmax { axis, log: false }, &[*self])
     }
 }
 
 /// `y = m + ln Σ_axes e^(x − m)`, `m = max_axes x`; `∂L/∂x = ∂L/∂y · e^(x − y)`.
-pub(crate) struct LogSumExp(pub(crate) Reduction);
+pub(crate) struct LogSumExp(pub(crate) ReducedAxes);
 impl LogSumExp {
     fn kept<T: Float>(&self, x: &ArrayViewD<'_, T>) -> ArrayD<T> {
         // The shift m only matters for stability; a non-finite max (all −∞, or +∞) is
@@ -117,12 +117,14 @@ impl<T: Float> Op<T> for LogSumExp {
         &self,
         inputs: &[ArrayViewD<'_, T>],
         y: &ArrayViewD<'_, T>,
-        grad_y: &ArrayViewD<'_, T>,
+        grad_output: &ArrayViewD<'_, T>,
         _wanted: &[bool],
     ) -> InputGrads<T> {
         let x = &inputs[0];
-        let (y, grad_y) = (y.as_standard_layout().into_owned(), grad_y.as_standard_layout().into_owned());
-        let (y_kept, grad_kept) = (self.0.kept_view(&y, x.shape()), self.0.kept_view(&grad_y, x.shape()));
+        let (y, grad_output) =
+            (y.as_standard_layout().into_owned(), grad_output.as_standard_layout().into_owned());
+        let (y_kept, grad_kept) =
+            (self.0.kept_view(&y, x.shape()), self.0.kept_view(&grad_output, x.shape()));
         let y_b = y_kept.broadcast(x.raw_dim()).expect("kept dims broadcast");
         let grad_b = grad_kept.broadcast(x.raw_dim()).expect("kept dims broadcast");
         grads([Some(Zip::from(x).and(&y_b).and(&grad_b).map_collect(|&x, &y, &g| g * (x - y).exp()))])
@@ -131,25 +133,25 @@ impl<T: Float> Op<T> for LogSumExp {
         &self,
         inputs: &[Var<'t, T>],
         y: Var<'t, T>,
-        grad_y: Var<'t, T>,
+        grad_output: Var<'t, T>,
     ) -> Option<VarGrads<'t, T>> {
         // ∂L/∂x = g · exp(x − y), with y and g spread back over the reduced axes.
         let x = inputs[0];
         let shape = x.shape();
         let kept = self.0.kept_shape(&shape);
         let spread = |v: Var<'t, T>| v.reshape(&kept).broadcast_to(&shape);
-        Some(smallvec::smallvec![Some(spread(grad_y) * (x - spread(y)).exp())])
+        Some(grads([Some(spread(grad_output) * (x - spread(y)).exp())]))
     }
 }
 
 /// Softmax (`log: false`) or log-softmax (`log: true`) along one axis, shifted by the max.
 /// Softmax: `y = e^(x − m) / Σ e^(x − m)`, `∂L/∂x = y · (∂L/∂y − Σ ∂L/∂y · y)`.
 /// Log-softmax: `y = (x − m) − ln Σ e^(x − m)`, `∂L/∂x = ∂L/∂y − e^y · Σ ∂L/∂y`.
-pub(crate) struct Normalize {
+pub(crate) struct Softmax {
     axis: usize,
     log: bool,
 }
-impl<T: Float> Op<T> for Normalize {
+impl<T: Float> Op<T> for Softmax {
     fn name(&self) -> &'static str {
         if self.log {
             "log_softmax"
@@ -161,7 +163,7 @@ impl<T: Float> Op<T> for Normalize {
         format!("axis={}", self.axis)
     }
     fn check_shapes(&self, shapes: &[&[usize]]) -> Result<(), String> {
-        Reduction::new(&[self.axis], true).check(shapes[0])
+        ReducedAxes::new(&[self.axis], true).check(shapes[0])
     }
     fn forward(&self, inputs: &[ArrayViewD<'_, T>]) -> ArrayD<T> {
         let mut y = pool::scratch(inputs[0].shape());
@@ -204,15 +206,15 @@ impl<T: Float> Op<T> for Normalize {
         &self,
         _inputs: &[Var<'t, T>],
         y: Var<'t, T>,
-        grad_y: Var<'t, T>,
+        grad_output: Var<'t, T>,
     ) -> Option<VarGrads<'t, T>> {
         // softmax: y · (g − Σ g·y); log_softmax: g − exp(y) · Σ g (sums over the axis).
         let shape = y.shape();
         let spread = |v: Var<'t, T>| v.broadcast_to(&shape);
-        Some(smallvec::smallvec![Some(if self.log {
-            grad_y - y.exp() * spread(grad_y.sum_axes(&[self.axis], true))
+        Some(grads([Some(if self.log {
+            grad_output - y.exp() * spread(grad_output.sum_axes(&[self.axis], true))
         } else {
-            y * (grad_y - spread((grad_y * y).sum_axes(&[self.axis], true)))
-        })])
+            y * (grad_output - spread((grad_output * y).sum_axes(&[self.axis], true)))
+        })]))
     }
 }

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use ndarray::{Array2, ArrayView2};
+use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
@@ -128,6 +129,9 @@ pub fn write_decision_boundary_svg(
     crate::history::write(path, svg.as_bytes())
 }
 
+/// A grid edge: from centre `(column, row)` to the right (`false`) or up (`true`).
+type Edge = (usize, usize, bool);
+
 /// What is drawn: the data, the plotted ranges and P(class 1) at each cell centre.
 struct Figure<'a, 'p> {
     points: ArrayView2<'p, f64>,
@@ -138,6 +142,9 @@ struct Figure<'a, 'p> {
     probabilities: &'a [f64],
     centre: &'a dyn Fn((f64, f64), usize) -> f64,
 }
+
+/// The chart the figure draws on: data coordinates on both axes.
+type Chart<'a, DB> = ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
 
 impl Figure<'_, '_> {
     fn draw<DB: DrawingBackend>(
@@ -153,8 +160,49 @@ impl Figure<'_, '_> {
             .x_label_area_size(52)
             .y_label_area_size(64)
             .build_cartesian_2d(x_lo..x_hi, y_lo..y_hi)?;
+        self.draw_regions(&mut chart)?;
+        chart
+            .configure_mesh()
+            .x_desc("x₁")
+            .y_desc("x₂")
+            .x_labels(10)
+            .y_labels(8)
+            .label_style((FONT, 14))
+            .axis_desc_style((FONT, 16))
+            .disable_mesh()
+            .axis_style(RGBColor(90, 90, 90))
+            .draw()?;
+        let boundary = self.contour();
+        if !boundary.is_empty() {
+            chart
+                .draw_series(
+                    boundary.into_iter().map(|line| PathElement::new(line, BOUNDARY.stroke_width(2))),
+                )?
+                .label("P(class 1) = 0.5")
+                .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], BOUNDARY.stroke_width(2)));
+        }
+        self.draw_points(&mut chart)?;
+        // The legend goes in the corner with the fewest points.
+        let unit = |(x, y): (f64, f64)| vec![((x - x_lo) / (x_hi - x_lo), (y - y_lo) / (y_hi - y_lo))];
+        let scattered: Vec<_> = self.of_class(0).chain(self.of_class(1)).map(unit).collect();
+        let (corner, _) = emptiest_corner(&scattered, &corners_from_top_right());
+        chart
+            .configure_series_labels()
+            .position(corner)
+            .margin(12)
+            .label_font((FONT, 15))
+            .background_style(WHITE.mix(0.92))
+            .border_style(RGBColor(180, 180, 180))
+            .draw()?;
+        Ok(())
+    }
 
-        // The background: per grid row, runs of cells of one shade as one rectangle.
+    /// The background: P(class 1) as a tint, per grid row in runs of cells of one shade,
+    /// each run one rectangle.
+    fn draw_regions<'a, DB: DrawingBackend + 'a>(
+        &self,
+        chart: &mut Chart<'a, DB>,
+    ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
         let cell = |range: (f64, f64), i: usize| range.0 + (range.1 - range.0) * i as f64 / GRID as f64;
         let shade = |p: f64| (p * SHADES).round() / SHADES;
         let mut cells = Vec::new();
@@ -174,41 +222,28 @@ impl Figure<'_, '_> {
             }
         }
         chart.draw_series(cells)?;
+        Ok(())
+    }
 
+    /// The points of one class.
+    fn of_class(&self, class: usize) -> impl Iterator<Item = (f64, f64)> + '_ {
+        self.points
+            .rows()
+            .into_iter()
+            .zip(self.labels)
+            .filter(move |(_, label)| **label == class)
+            .map(|(p, _)| (p[0], p[1]))
+    }
+
+    /// The data, as circles (class 0) and triangles (class 1). Each marker sits on a
+    /// slightly larger dark copy of itself: a thin edge that keeps it visible on its own
+    /// class's tint.
+    fn draw_points<'a, DB: DrawingBackend + 'a>(
+        &self,
+        chart: &mut Chart<'a, DB>,
+    ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
         chart
-            .configure_mesh()
-            .x_desc("x₁")
-            .y_desc("x₂")
-            .x_labels(10)
-            .y_labels(8)
-            .label_style((FONT, 14))
-            .axis_desc_style((FONT, 16))
-            .disable_mesh()
-            .axis_style(RGBColor(90, 90, 90))
-            .draw()?;
-
-        let boundary = self.contour();
-        if !boundary.is_empty() {
-            chart
-                .draw_series(
-                    boundary.into_iter().map(|line| PathElement::new(line, BOUNDARY.stroke_width(2))),
-                )?
-                .label("P(class 1) = 0.5")
-                .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], BOUNDARY.stroke_width(2)));
-        }
-
-        let of_class = |class: usize| {
-            self.points
-                .rows()
-                .into_iter()
-                .zip(self.labels)
-                .filter(move |(_, label)| **label == class)
-                .map(|(p, _)| (p[0], p[1]))
-        };
-        // Each marker sits on a slightly larger dark copy of itself: a thin edge that keeps
-        // it visible on its own class's tint.
-        chart
-            .draw_series(of_class(0).map(|p| {
+            .draw_series(self.of_class(0).map(|p| {
                 EmptyElement::at(p)
                     + Circle::new((0, 0), 6, EDGE.filled())
                     + Circle::new((0, 0), 5, CLASS_0.filled())
@@ -220,7 +255,7 @@ impl Figure<'_, '_> {
                     + Circle::new((0, 0), 5, CLASS_0.filled())
             });
         chart
-            .draw_series(of_class(1).map(|p| {
+            .draw_series(self.of_class(1).map(|p| {
                 EmptyElement::at(p)
                     + TriangleMarker::new((0, 0), 9, EDGE.filled())
                     + TriangleMarker::new((0, 0), 7, CLASS_1.filled())
@@ -231,19 +266,6 @@ impl Figure<'_, '_> {
                     + TriangleMarker::new((0, 0), 9, EDGE.filled())
                     + TriangleMarker::new((0, 0), 7, CLASS_1.filled())
             });
-
-        // The legend goes in the corner with the fewest points.
-        let unit = |(x, y): (f64, f64)| vec![((x - x_lo) / (x_hi - x_lo), (y - y_lo) / (y_hi - y_lo))];
-        let scattered: Vec<_> = of_class(0).chain(of_class(1)).map(unit).collect();
-        let (corner, _) = emptiest_corner(&scattered, &corners_from_top_right());
-        chart
-            .configure_series_labels()
-            .position(corner)
-            .margin(12)
-            .label_font((FONT, 15))
-            .background_style(WHITE.mix(0.92))
-            .border_style(RGBColor(180, 180, 180))
-            .draw()?;
         Ok(())
     }
 
@@ -251,11 +273,47 @@ impl Figure<'_, '_> {
     /// polylines in data coordinates.
     ///
     /// A crossing lies on a grid edge between two neighbouring centres whose P falls on
-    /// either side of 0.5; each square of four centres joins its crossings in pairs, and the
-    /// pairs are chained into lines through the edges they share.
+    /// either side of 0.5; each square of four centres joins its crossings in pairs
+    /// ([`crossings`](Self::crossings)), and the pairs are chained into lines through the
+    /// edges they share.
     fn contour(&self) -> Vec<Vec<(f64, f64)>> {
-        /// A grid edge: from centre `(column, row)` to the right (`false`) or up (`true`).
-        type Edge = (usize, usize, bool);
+        let mut neighbours = self.crossings();
+        let p = |column: usize, row: usize| self.probabilities[row * GRID + column];
+        let position = |&(column, row, up): &Edge| {
+            let (c1, r1) = if up { (column, row + 1) } else { (column + 1, row) };
+            let (p0, p1) = (p(column, row), p(c1, r1));
+            let t = (0.5 - p0) / (p1 - p0);
+            let x = (self.centre)(self.x_range, column);
+            let y = (self.centre)(self.y_range, row);
+            let x1 = (self.centre)(self.x_range, c1);
+            let y1 = (self.centre)(self.y_range, r1);
+            (x + (x1 - x) * t, y + (y1 - y) * t)
+        };
+        // Walk open lines from their ends first, then the closed loops that remain.
+        let mut starts: Vec<Edge> = neighbours.keys().copied().collect();
+        starts.sort_by_key(|edge| (neighbours[edge].len() != 1, *edge));
+        let mut lines = Vec::new();
+        for start in starts {
+            if neighbours[&start].is_empty() {
+                continue;
+            }
+            let mut line = vec![position(&start)];
+            let mut here = start;
+            while let Some(next) = neighbours.get_mut(&here).and_then(Vec::pop) {
+                if let Some(back) = neighbours.get_mut(&next) {
+                    back.retain(|edge| *edge != here);
+                }
+                line.push(position(&next));
+                here = next;
+            }
+            lines.push(line);
+        }
+        lines
+    }
+
+    /// Marching squares: for every grid edge the contour crosses, the crossed edges it
+    /// joins to (one or two) within the squares on either side.
+    fn crossings(&self) -> HashMap<Edge, Vec<Edge>> {
         let p = |column: usize, row: usize| self.probabilities[row * GRID + column];
         let above = |column: usize, row: usize| p(column, row) >= 0.5;
         let mut neighbours: HashMap<Edge, Vec<Edge>> = HashMap::new();
@@ -295,36 +353,7 @@ impl Figure<'_, '_> {
                 }
             }
         }
-        let position = |&(column, row, up): &Edge| {
-            let (c1, r1) = if up { (column, row + 1) } else { (column + 1, row) };
-            let (p0, p1) = (p(column, row), p(c1, r1));
-            let t = (0.5 - p0) / (p1 - p0);
-            let x = (self.centre)(self.x_range, column);
-            let y = (self.centre)(self.y_range, row);
-            let x1 = (self.centre)(self.x_range, c1);
-            let y1 = (self.centre)(self.y_range, r1);
-            (x + (x1 - x) * t, y + (y1 - y) * t)
-        };
-        // Walk open lines from their ends first, then the closed loops that remain.
-        let mut starts: Vec<Edge> = neighbours.keys().copied().collect();
-        starts.sort_by_key(|edge| (neighbours[edge].len() != 1, *edge));
-        let mut lines = Vec::new();
-        for start in starts {
-            if neighbours[&start].is_empty() {
-                continue;
-            }
-            let mut line = vec![position(&start)];
-            let mut here = start;
-            while let Some(next) = neighbours.get_mut(&here).and_then(Vec::pop) {
-                if let Some(back) = neighbours.get_mut(&next) {
-                    back.retain(|edge| *edge != here);
-                }
-                line.push(position(&next));
-                here = next;
-            }
-            lines.push(line);
-        }
-        lines
+        neighbours
     }
 }
 
