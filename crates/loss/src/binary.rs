@@ -1,7 +1,7 @@
 //! Binary cross-entropy, on probabilities (log terms clamped like PyTorch) and on logits
 //! (the stable form to train with).
 
-use tapegrad_tape::{Float, Var};
+use tapegrad_tape::{Float, Unary, UnaryFn, Var};
 
 use crate::error::{check_probabilities, check_same_shape};
 use crate::{LossError, Reduction};
@@ -12,6 +12,8 @@ const LOG_FLOOR: f64 = -100.0;
 /// Binary cross-entropy on probabilities, PyTorch's `BCELoss`:
 /// `lᵢ = −[yᵢ · log pᵢ + (1 − yᵢ) · log(1 − pᵢ)]` for predicted probabilities `p` and
 /// targets `y` (usually 0 or 1, any value in `[0, 1]` works), then reduced.
+/// `log(1 − p)` is computed as `ln_1p(−p)`, as in PyTorch, so a small `p` keeps its full
+/// relative precision.
 ///
 /// **Clamped logs.** As in PyTorch, each log term is clamped to `≥ −100`, so `p = 0` with
 /// `y = 1` gives a loss of 100, not infinity. The gradient is the tape's gradient of that
@@ -55,7 +57,7 @@ pub fn binary_cross_entropy<'t, T: Float>(
     check_same_shape(op, probabilities, target)?;
     check_probabilities(op, probabilities)?;
     let log_p = clamped_log(probabilities);
-    let log_not_p = clamped_log(one_minus(probabilities));
+    let log_not_p = clamped_log_one_minus(probabilities);
     let losses = (target * log_p + one_minus(target) * log_not_p).neg();
     Ok(reduction.apply(losses))
 }
@@ -108,14 +110,56 @@ fn one_minus<'t, T: Float>(v: Var<'t, T>) -> Var<'t, T> {
 /// mask replaces the term by −100, through which no gradient flows.
 fn clamped_log<'t, T: Float>(v: Var<'t, T>) -> Var<'t, T> {
     let floor = T::min_positive_value();
-    let log_floor = T::from_f64(LOG_FLOOR);
-    let log = v.clamp(floor, T::infinity()).log().clamp(log_floor, T::infinity());
     let below_floor = v.with_value(|values| values.mapv(|x| x < floor));
+    floored(v.clamp(floor, T::infinity()).log(), below_floor)
+}
+
+/// `max(log(1 − p), −100)`, with `log(1 − p)` computed as `ln_1p(−p)`, as PyTorch does.
+/// Forming `1 − p` first would round away the low bits of a small `p`: the term
+/// `−log(1 − p)` would be off by up to ε/p relative (5·10⁻¹¹ at `p = 10⁻⁶`, and 0 instead
+/// of 10⁻³⁰⁰ at `p = 10⁻³⁰⁰`), which a comparison with PyTorch's values found.
+///
+/// For `p ≤ 1`, `1 − p` is below the smallest normal float only at `p = 1`: there the term
+/// is −100 outright, with no gradient, as in [`clamped_log`]; `p` is first clamped below 1
+/// so that `ln_1p` and its derivative stay finite under that mask.
+fn clamped_log_one_minus<'t, T: Float>(p: Var<'t, T>) -> Var<'t, T> {
+    let floor = T::min_positive_value();
+    let below_floor = p.with_value(|values| values.mapv(|x| T::one() - x < floor));
+    let below_one = T::one() - T::epsilon() / T::from_f64(2.0); // the largest float below 1
+    let p = p.clamp(T::neg_infinity(), below_one);
+    floored(p.tape().apply(Unary(LogOneMinus), &[p]), below_floor)
+}
+
+/// `max(log, −100)`, and exactly −100, with no gradient, where `below_floor`.
+fn floored<'t, T: Float>(log: Var<'t, T>, below_floor: ndarray::ArrayD<bool>) -> Var<'t, T> {
+    let log_floor = T::from_f64(LOG_FLOOR);
+    let log = log.clamp(log_floor, T::infinity());
     if !below_floor.iter().any(|&below| below) {
         return log;
     }
-    let tape = v.tape();
+    let tape = log.tape();
     let keep = tape.constant(below_floor.mapv(|below| if below { T::zero() } else { T::one() }));
     let fill = tape.constant(below_floor.mapv(|below| if below { log_floor } else { T::zero() }));
     log * keep + fill
+}
+
+/// `y = log(1 − x)`, computed as `ln_1p(−x)`; `dy/dx = −1/(1 − x)`.
+struct LogOneMinus;
+
+impl<T: Float> UnaryFn<T> for LogOneMinus {
+    fn name(&self) -> &'static str {
+        "log_one_minus"
+    }
+
+    fn value(&self, x: T) -> T {
+        (-x).ln_1p()
+    }
+
+    fn derivative(&self, x: T, _y: T) -> T {
+        -(T::one() / (T::one() - x))
+    }
+
+    fn derivative_var<'t>(&self, x: Var<'t, T>, _y: Var<'t, T>) -> Option<Var<'t, T>> {
+        Some(one_minus(x).powf(-T::one()).neg())
+    }
 }
