@@ -104,7 +104,7 @@ fn kill_repeatedly(test: &str, kills: usize, budget: Duration) -> usize {
     while checked < kills && start.elapsed() < budget {
         let before = stamp(&weights);
         let mut child = Command::new(std::env::current_exe().unwrap())
-            .args(["--exact", "child_saves_until_killed", "--test-threads", "1"])
+            .args(["--exact", &child_test_name(), "--test-threads", "1"])
             .env(CHILD, &dir)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -166,4 +166,14 @@ fn every_file_is_whole_after_50_kills() {
 fn every_file_is_whole_after_1000_kills() {
     let checked = kill_repeatedly("1000", 1000, Duration::from_secs(600));
     assert_eq!(checked, 1000);
+}
+
+/// `child_saves_until_killed` as libtest names it in this binary: its module path after
+/// the crate's name (`crash::child_saves_until_killed` when this file is a module of the
+/// integration-test binary).
+fn child_test_name() -> String {
+    match module_path!().split_once("::") {
+        Some((_, module)) => format!("{module}::child_saves_until_killed"),
+        None => "child_saves_until_killed".to_string(),
+    }
 }

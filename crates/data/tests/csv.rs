@@ -1,9 +1,7 @@
 //! The CSV loader: good files in their variants, and every kind of bad line named by file,
 //! line and column. Each test writes its own small files; one loads the bundled digits.
 
-mod common;
-
-use common::{gzip, TempDir};
+use crate::common::{gzip, TempDir};
 use ndarray::array;
 use tapegrad_data::{CsvOptions, CsvProblem, CsvTable, DataError, Dataset};
 

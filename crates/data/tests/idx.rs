@@ -2,9 +2,7 @@
 //! and gzip round trips, wrong magic numbers, mismatched counts, truncation at every
 //! offset (an error, never a panic), and directories missing files.
 
-mod common;
-
-use common::{gzip, TempDir};
+use crate::common::{gzip, TempDir};
 use ndarray::array;
 use tapegrad_data::{load_idx, load_mnist, read_idx_images, read_idx_labels, DataError, IdxProblem};
 

@@ -209,7 +209,9 @@ fn second_derivatives_of_losses_pass_the_second_order_check() {
         );
         // On probabilities: log p and log(1 − p) (the latter its own op, ln_1p(−p)).
         second(
-            |_, v| scalar(binary_cross_entropy(v[0].sigmoid(), v[1].sigmoid(), reduction).unwrap(), reduction),
+            |_, v| {
+                scalar(binary_cross_entropy(v[0].sigmoid(), v[1].sigmoid(), reduction).unwrap(), reduction)
+            },
             &[prediction(), regression_target()],
         );
     }

@@ -1,13 +1,11 @@
 //! Gradient clipping as the optimizer step applies it: by value, and by one global norm over
 //! all the step's gradients (torch.nn.utils.clip_grad_norm_), reporting the norm before clipping.
 
-mod common;
-
 use ndarray::array;
 use tapegrad_optim::{global_grad_norm, Adam, GradientClipping, NamedParam, Optimizer, Sgd};
 use tapegrad_tape::Tape;
 
-use common::{assert_close, Linear};
+use crate::common::{assert_close, Linear};
 
 fn sgd(clipping: GradientClipping<f64>) -> Sgd<f64> {
     Sgd::builder().learning_rate(1.0).clipping(clipping).build().unwrap()

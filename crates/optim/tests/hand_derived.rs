@@ -2,12 +2,10 @@
 //! by hand from torch.optim's documented algorithm. Most run on
 //! `f(θ) = ½‖θ − t‖²`, whose gradient is `θ − t`; `√` values are left as formulas.
 
-mod common;
-
 use ndarray::{array, Array1};
 use tapegrad_optim::{Adagrad, Adam, AdamW, NamedParam, Optimizer, RmsProp, Sgd};
 
-use common::assert_close;
+use crate::common::assert_close;
 
 /// Two steps on f(θ) = ½‖θ − target‖² from `theta`; returns θ after each step.
 fn two_steps(

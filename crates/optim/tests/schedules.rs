@@ -1,15 +1,13 @@
 //! Learning-rate schedules against PyTorch's formulas, computed by hand for several epochs;
 //! schedules driving an optimizer between steps; ReduceLROnPlateau's behaviour.
 
-mod common;
-
 use ndarray::{array, Array1};
 use tapegrad_optim::{
     Adam, CosineAnnealingLr, ExponentialLr, LinearLr, LrSchedule, Mode, NamedParam, Optimizer,
     ReduceLrOnPlateau, Sgd, StepLr, ThresholdMode,
 };
 
-use common::assert_close;
+use crate::common::assert_close;
 
 fn rates(schedule: &dyn LrSchedule<f64>, epochs: usize) -> Array1<f64> {
     (0..epochs).map(|epoch| schedule.learning_rate(epoch)).collect()

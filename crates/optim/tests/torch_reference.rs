@@ -10,7 +10,6 @@
 //! Each PyTorch call sits next to the tapegrad call it maps to; the string is the one the
 //! data was generated from, and the test fails if the two drift apart.
 
-mod common;
 #[rustfmt::skip]
 #[path = "data/torch_optim.rs"]
 mod torch_optim;
@@ -22,7 +21,7 @@ use tapegrad_optim::{
 };
 use tapegrad_tape::Tape;
 
-use common::{assert_close, assert_close_scalar, Linear};
+use crate::common::{assert_close, assert_close_scalar, Linear};
 use torch_optim::{Case, Plateau, Schedule, B0, CASES, PLATEAUS, SCHEDULES, SOURCE, W0, X, Y};
 
 /// Parameters after each step: within 1e-10 relative of PyTorch's.

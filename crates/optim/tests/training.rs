@@ -1,13 +1,11 @@
 //! Every optimizer minimises a convex quadratic and trains a 2-4-1 MLP on XOR; steps over a
 //! set of `Parameters` skip parameters without gradients and keep state by parameter name.
 
-mod common;
-
 use ndarray::{array, Array1};
 use tapegrad_optim::{Adagrad, Adam, AdamW, NamedParam, Optimizer, RmsProp, Sgd};
 use tapegrad_tape::{Parameters, Tape};
 
-use common::{assert_close, train_xor, xor_predictions, Linear};
+use crate::common::{assert_close, train_xor, xor_predictions, Linear};
 
 /// One of each optimizer and variant, with a learning rate that suits `problem`.
 fn all_optimizers(problem: &str) -> Vec<(&'static str, Box<dyn Optimizer<f64>>)> {

@@ -1,0 +1,10 @@
+//! tapegrad-loss's integration tests, as one test binary: each file here is a module.
+//! (One binary per file meant a link per file; linking was most of a fresh `cargo test`.)
+//! Run one file's tests with `cargo test -p tapegrad-loss --test integration <file>::`.
+
+mod errors;
+mod fused;
+mod gradients;
+mod stability;
+mod torch_reference;
+mod values;
