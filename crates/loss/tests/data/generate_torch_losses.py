@@ -20,11 +20,15 @@ Mappings that are not one torch call:
   - hinge is not a torch loss: the reference is torch's autograd of its formula,
     relu(1 - target * input), reduced with torch's .mean() / .sum().
 """
-import math
 import warnings
 
 import torch
 import torch.nn.functional as F
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[4] / "tools"))
+from rust_literals import literal  # noqa: E402  (the shared literal writer, tools/)
 
 DTYPE = torch.float64
 SOURCE = "torch " + torch.__version__ + ", float64"
@@ -51,19 +55,6 @@ def random_labels(batch, classes):
 
 def tensor(rows):
     return torch.tensor(rows, dtype=DTYPE)
-
-
-def literal(value):
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(literal(v) for v in value) + "]"
-    if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
-    value = float(value)
-    if math.isnan(value):
-        return "f64::NAN"
-    if math.isinf(value):
-        return "f64::INFINITY" if value > 0 else "f64::NEG_INFINITY"
-    return repr(value)
 
 
 def flat(t):

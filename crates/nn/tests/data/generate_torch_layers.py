@@ -9,10 +9,14 @@ f64, so the literals are exact.
 
 Every gradient is of loss = sum(y * DY) for the layer's output y and a fixed upstream DY.
 """
-import math
 import textwrap
 
 import torch
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[4] / "tools"))
+from rust_literals import literal  # noqa: E402  (the shared literal writer, tools/)
 
 DTYPE = torch.float64
 SOURCE = "torch " + torch.__version__ + ", float64"
@@ -25,19 +29,6 @@ def randn(*shape, scale=1.0, shift=0.0):
     """Seeded normal samples, scaled and shifted, rounded to 4 decimals."""
     values = torch.randn(*shape, generator=generator, dtype=DTYPE) * scale + torch.tensor(shift, dtype=DTYPE)
     return torch.round(values, decimals=4)
-
-
-def literal(value):
-    if isinstance(value, list):
-        return "[" + ", ".join(literal(v) for v in value) + "]"
-    if isinstance(value, int):
-        return str(value)
-    value = float(value)
-    if math.isnan(value):
-        return "f64::NAN"
-    if math.isinf(value):
-        return "f64::INFINITY" if value > 0 else "f64::NEG_INFINITY"
-    return repr(value)
 
 
 def rust_type(shape, element="f64"):

@@ -22,10 +22,14 @@ The problem's numbers (X, Y, W0, B0) are those of the team's earlier reference f
 optim.json, kept as literals so the SGD, SGD_MOMENTUM and ADAM trajectories recorded from
 it come out exactly as before (the script asserts that the torch run reproduces them).
 """
-import math
 import warnings
 
 import torch
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[4] / "tools"))
+from rust_literals import literal  # noqa: E402  (the shared literal writer, tools/)
 
 DTYPE = torch.float64
 SOURCE = "torch " + torch.__version__ + ", float64"
@@ -183,19 +187,6 @@ DIFFERS_FROM = {
     "SGD_MOMENTUM_STEP_LR": "SGD_MOMENTUM",
     "ADAMW_LINEAR_LR": "ADAMW",
 }
-
-
-def literal(value):
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(literal(v) for v in value) + "]"
-    if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
-    value = float(value)
-    if math.isnan(value):
-        return "f64::NAN"
-    if math.isinf(value):
-        return "f64::INFINITY" if value > 0 else "f64::NEG_INFINITY"
-    return repr(value)
 
 
 def run(constructor, extra, amsgrad=None):

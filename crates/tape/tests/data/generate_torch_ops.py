@@ -11,24 +11,17 @@ w times the op's partial derivative, summed over broadcast axes):
   - torch.pow(x, y) with a tensor exponent, gradients wrt x and y: same shapes [2, 3];
     y [3] broadcast against x [2, 3]; and edge cases at x = 0 and negative x.
 """
-import math
 import textwrap
 
 import torch
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[4] / "tools"))
+from rust_literals import literal  # noqa: E402  (the shared literal writer, tools/)
 
 DTYPE = torch.float64
 SOURCE = "torch " + torch.__version__ + ", float64"
-
-
-def literal(value):
-    if isinstance(value, list):
-        return "[" + ", ".join(literal(v) for v in value) + "]"
-    value = float(value)
-    if math.isnan(value):
-        return "f64::NAN"
-    if math.isinf(value):
-        return "f64::INFINITY" if value > 0 else "f64::NEG_INFINITY"
-    return repr(value)
 
 
 def rust_type(shape):
@@ -51,7 +44,7 @@ out = [
 def const(name, tensor, doc=None):
     if doc:
         out.extend("/// " + line for line in textwrap.wrap(doc, 96))
-    out.append("pub const " + name + ": " + rust_type(list(tensor.shape)) + " = " + literal(tensor.tolist()) + ";")
+    out.append("pub const " + name + ": " + rust_type(list(tensor.shape)) + " = " + literal(tensor.tolist(), integers=False) + ";")
 
 
 def tensor(values, grad=False):
