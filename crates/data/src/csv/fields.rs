@@ -118,25 +118,25 @@ pub(super) fn parse_label(field: &str, name: &str, row: Row) -> Result<usize, Cs
 }
 
 /// A field read: a number, or an index (a class label or a category).
-pub(super) enum Value<T> {
+pub(super) enum Field<T> {
     Number(T),
     Id(usize),
 }
 
-impl<T: Float> Value<T> {
+impl<T: Float> Field<T> {
     pub(super) fn number(self) -> T {
         match self {
-            Value::Number(value) => value,
+            Field::Number(value) => value,
             // Ids are below MAX_CLASSES (2²⁰), exact in f32 and f64.
-            Value::Id(id) => T::from_f64(id as f64),
+            Field::Id(id) => T::from_f64(id as f64),
         }
     }
 
     pub(super) fn id(self) -> usize {
         match self {
-            Value::Id(id) => id,
+            Field::Id(id) => id,
             // `read(_, true)` gives ids only.
-            Value::Number(_) => 0,
+            Field::Number(_) => 0,
         }
     }
 }

@@ -7,7 +7,7 @@ use tapegrad_tape::Float;
 
 use super::categories::{renumber, with_interners, Interner};
 use super::columns::{plan, Plan};
-use super::fields::{count_like, parse_label, parse_number, shorten, Row, Value};
+use super::fields::{count_like, parse_label, parse_number, shorten, Field, Row};
 use super::table::TargetKind;
 use super::CsvOptions;
 use crate::{CsvProblem, DataError};
@@ -351,7 +351,7 @@ impl<'a, T: Float> Table<'a, T> {
         let count_line_as_data = &self.count_line_as_data;
         let categorical_target =
             plan.targets.first().is_some_and(|&column| interners.get(column).is_some_and(Option::is_some));
-        let mut read = |column: usize, as_label: bool| -> Result<Value<T>, At> {
+        let mut read = |column: usize, as_label: bool| -> Result<Field<T>, At> {
             let field = match fields.get(column) {
                 Some(Some(field)) => *field,
                 _ => return Err((line, Some(column), CsvProblem::NotUtf8)),
@@ -360,9 +360,9 @@ impl<'a, T: Float> Table<'a, T> {
             let value = match interners.get_mut(column) {
                 _ if field.contains(['\n', '\r']) => Err(CsvProblem::LineBreakInField),
                 _ if field.contains('"') => Err(CsvProblem::StrayQuote { text: shorten(field) }),
-                Some(Some(interner)) => interner.id(field, name).map(Value::Id),
-                _ if as_label => parse_label(field, name, row).map(Value::Id),
-                _ => parse_number::<T>(field, name, row).map(Value::Number),
+                Some(Some(interner)) => interner.id(field, name).map(Field::Id),
+                _ if as_label => parse_label(field, name, row).map(Field::Id),
+                _ => parse_number::<T>(field, name, row).map(Field::Number),
             };
             value.map_err(|problem| match (row, count_line_as_data) {
                 (Row::FirstWithoutHeader, Some((text, _))) => {

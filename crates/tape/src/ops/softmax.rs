@@ -59,7 +59,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// ```
     #[track_caller]
     pub fn log_softmax(&self, axis: usize) -> Var<'t, T> {
-        self.tape.apply(Softmax { axis, log: true }, &[*self])
+        self.tape.apply(SoftmaxAlong { axis, log: true }, &[*self])
     }
 
     /// `softmax(x)ᵢ = e^(xᵢ − m) / Σⱼ e^(xⱼ − m)` along `axis`, with `m = max x` so it is
@@ -79,7 +79,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// ```
     #[track_caller]
     pub fn softmax(&self, axis: usize) -> Var<'t, T> {
-        self.tape.apply(Softmax { axis, log: false }, &[*self])
+        self.tape.apply(SoftmaxAlong { axis, log: false }, &[*self])
     }
 }
 
@@ -147,11 +147,11 @@ impl<T: Float> Op<T> for LogSumExp {
 /// Softmax (`log: false`) or log-softmax (`log: true`) along one axis, shifted by the max.
 /// Softmax: `y = e^(x − m) / Σ e^(x − m)`, `∂L/∂x = y · (∂L/∂y − Σ ∂L/∂y · y)`.
 /// Log-softmax: `y = (x − m) − ln Σ e^(x − m)`, `∂L/∂x = ∂L/∂y − e^y · Σ ∂L/∂y`.
-pub(crate) struct Softmax {
+pub(crate) struct SoftmaxAlong {
     axis: usize,
     log: bool,
 }
-impl<T: Float> Op<T> for Softmax {
+impl<T: Float> Op<T> for SoftmaxAlong {
     fn name(&self) -> &'static str {
         if self.log {
             "log_softmax"
