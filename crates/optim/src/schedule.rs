@@ -17,7 +17,9 @@ use crate::Optimizer;
 /// rate: it starts from its own `base_lr` (PyTorch's `initial_lr`).
 ///
 /// PyTorch's `step()` computes the same rates recursively (multiplying the current rate);
-/// the two agree to rounding (about 1e-16 relative per epoch).
+/// the two agree to rounding: compared with torch 2.15's rates over 25 epochs, within
+/// 2e-14, most of it cosine annealing near its minimum, where the recursion drifts by about
+/// 7e-16 relative per epoch (`tests/torch_reference.rs`).
 ///
 /// ```
 /// use tapegrad_optim::{LrSchedule, Optimizer, Sgd, StepLr};
