@@ -7,8 +7,8 @@
 //! woke the caller. On the team's 2-core VM the second half started 34–47 µs after the
 //! call when the pool had been idle for 0–100 µs (and after 224 µs, run by the first
 //! thread itself, after 300 µs idle); a training step runs five such products between
-//! stretches of single-threaded work. With the caller doing its own part and a helper
-//! that spins between products, see `docs/performance.md` for what it bought.
+//! stretches of single-threaded work. Now the caller computes its own part and the
+//! helpers spin between products; `docs/performance.md` has what that bought.
 
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
