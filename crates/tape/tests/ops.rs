@@ -9,7 +9,7 @@ mod torch_ops;
 
 use ndarray::{arr1, arr2, array, ArrayD, ArrayViewD, Dimension};
 use tapegrad_tape::gradcheck::GradCheck;
-use tapegrad_tape::{Tape, Var};
+use tapegrad_tape::{InputGrads, Op, Tape, Var};
 use torch_ops::*;
 
 /// Checks the tape's gradient of `f` against central differences, and every op `f`
@@ -533,20 +533,81 @@ fn derivatives_to_any_order_and_errors_that_name_the_op() {
                                                                 // An input the output does not reach gets zeros.
     let unused = tape.var(array![1.0, 2.0, 3.0]);
     assert_eq!(tape.grad(x.sum(), &[unused], true).unwrap()[0].value(), ArrayD::<f64>::zeros(vec![3]));
-    // An op without a recorded backward is an error naming it and its line: pow's
-    // derivative with respect to its exponent at a base ≤ 0 (PyTorch's masked rule).
+    // An op without a recorded backward is an error naming it and its line.
+    struct Twice;
+    impl Op<f64> for Twice {
+        fn name(&self) -> &'static str {
+            "twice"
+        }
+        fn forward(&self, inputs: &[ArrayViewD<'_, f64>]) -> ArrayD<f64> {
+            inputs[0].mapv(|x| 2.0 * x)
+        }
+        fn backward(
+            &self,
+            _inputs: &[ArrayViewD<'_, f64>],
+            _output: &ArrayViewD<'_, f64>,
+            grad_output: &ArrayViewD<'_, f64>,
+            _wanted: &[bool],
+        ) -> InputGrads<f64> {
+            [Some(grad_output.mapv(|g| 2.0 * g))].into_iter().collect()
+        }
+    }
     let tape = Tape::new();
     let x = tape.var(array![[0.5, 1.0, -1.0]]);
-    let exponent = tape.var(array![[2.0, 2.0, 2.0]]);
-    let y = x.pow(&exponent).sum();
-    let err = tape.grad(y, &[x, exponent], true).unwrap_err();
-    assert!(matches!(&err, tapegrad_tape::TapeError::NotTwiceDifferentiable { op: "pow", .. }), "{err:?}");
-    assert!(err.to_string().contains("pow (node 2, recorded at crates/tape/tests/ops.rs:"), "{err}");
+    let y = tape.apply(Twice, &[x]).sum();
+    let err = tape.grad(y, &[x], true).unwrap_err();
+    assert!(matches!(&err, tapegrad_tape::TapeError::NotTwiceDifferentiable { op: "twice", .. }), "{err:?}");
+    assert!(err.to_string().contains("twice (node 1, recorded at crates/tape/tests/ops.rs:"), "{err}");
 
     // Without create_graph it is an ordinary backward pass.
-    assert!(tape.grad(y, &[x, exponent], false).is_ok());
+    assert!(tape.grad(y, &[x], false).is_ok());
     // The output must be 0-d.
     assert!(tape.grad(x.square(), &[x], true).is_err());
+}
+
+#[test]
+fn pow_differentiates_twice_at_bases_that_are_not_positive() {
+    // f = Σ w · aᵇ with both a and b differentiated, at masked points (a = 0 with b ≥ 0,
+    // b = 0), a positive base and a negative one. The expected second derivatives are
+    // PyTorch 2.15's (float64, `torch.autograd.grad` twice) where it gives a number; where
+    // it gives NaN through 0 · ∞ inside a masked term, the derivative of the masked rule,
+    // 0, is expected instead.
+    let w = array![1.1, 0.7, 0.9, 1.3];
+    let tape: Tape<'_, f64> = Tape::new();
+    let a = tape.var(array![0.0, 0.0, 2.0, -2.0]);
+    let b = tape.var(array![2.0, 0.0, -1.0, 3.0]);
+    let f = (a.pow(&b) * tape.constant(w.clone())).sum();
+    let [ga, gb] = tape.grad(f, &[a, b], true).unwrap()[..] else { unreachable!() };
+    // First order: w·b·aᵇ⁻¹ and w·aᵇ·ln a, masked to 0 at a = 0 (b ≥ 0) and b = 0; NaN for
+    // ln of the negative base, as in PyTorch.
+    let (ga_value, gb_value) = (ga.value(), gb.value());
+    assert_eq!((ga_value[0], ga_value[1]), (0.0, 0.0));
+    assert!((ga_value[2] - 0.9 * -0.25).abs() < 1e-15 && (ga_value[3] - 1.3 * 12.0).abs() < 1e-12);
+    assert_eq!((gb_value[0], gb_value[1]), (0.0, 0.0));
+    assert!((gb_value[2] - 0.9 * 0.5 * 2f64.ln()).abs() < 1e-15 && gb_value[3].is_nan());
+    // Second order, one row at a time: ∂(∂f/∂aᵢ)/∂(a, b) and ∂(∂f/∂bᵢ)/∂(a, b).
+    let row = |of_exponent: bool, i: usize| {
+        let g = if of_exponent { gb } else { ga };
+        let picked = g.slice_axis(0, i..i + 1).sum();
+        let h = tape.grad(picked, &[a, b], false).unwrap();
+        (h[0].value()[i], h[1].value()[i])
+    };
+    let close = |got: f64, want: f64| (got - want).abs() <= 1e-12 * want.abs().max(1.0);
+    // a = 0, b = 2: ∂²/∂a² = w·b(b − 1)aᵇ⁻² = 2w; the masked exponent terms give 0.
+    let (aa, ab) = row(false, 0);
+    assert!(close(aa, 2.2) && close(ab, 0.0), "{aa} {ab}");
+    assert_eq!(row(true, 0), (0.0, 0.0));
+    // b = 0: the rule's 0 everywhere (PyTorch: NaN on the diagonal).
+    assert_eq!(row(false, 1), (0.0, 0.0));
+    assert_eq!(row(true, 1), (0.0, 0.0));
+    // a = 2, b = −1: w·b(b − 1)aᵇ⁻², w·aᵇ⁻¹(1 + b ln a), w·aᵇ ln² a.
+    let (aa, ab) = row(false, 2);
+    let (ba, bb) = row(true, 2);
+    assert!(close(aa, 0.225) && close(ab, 0.069_041_884_374_012_32) && close(ba, ab), "{aa} {ab} {ba}");
+    assert!(close(bb, 0.216_203_856_263_190_64), "{bb}");
+    // a = −2, b = 3: ∂²/∂a² = w·b(b − 1)aᵇ⁻² = −15.6; everything through ln a is NaN.
+    let (aa, ab) = row(false, 3);
+    assert!(close(aa, -15.6) && ab.is_nan(), "{aa} {ab}");
 }
 
 #[test]

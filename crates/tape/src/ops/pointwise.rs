@@ -63,10 +63,9 @@ impl<'t, T: Float> Var<'t, T> {
     /// the exponent's gradient is NaN (`ln x`), as in PyTorch.
     ///
     /// Differentiable to any order ([`Tape::grad`](crate::Tape::grad) with
-    /// `create_graph`): everywhere for a fixed exponent (the masked terms stay masked),
-    /// and at positive bases when the exponent is differentiated too; the exponent's
-    /// masked derivative at a base ≤ 0 is
-    /// [`TapeError::NotTwiceDifferentiable`](crate::TapeError::NotTwiceDifferentiable).
+    /// `create_graph`), at any base: the masked terms stay masked (their derivatives are
+    /// 0), and where the first-order rule is NaN (`ln x` of a negative base) so are the
+    /// derivatives that involve it.
     ///
     /// # Panics
     /// If the shapes do not broadcast.
@@ -211,19 +210,40 @@ impl<T: Float> BinaryFn<T> for PowFn {
             return Some((b * a.pow(&(b - T::one())), y * a.log()));
         }
         // A base ≤ 0 somewhere: the first-order rules mask terms there (PyTorch's
-        // conventions). For a fixed exponent the mask is known now: `b · aᵇ⁻¹` with the
-        // exponent `b − 1` replaced by 1 where `b = 0`, so the factor stays finite (0⁻¹
-        // would make 0 · ∞) and the product is the rule's 0. The exponent's own
-        // derivative, `aᵇ · ln a` masked at `a = 0`, has no recorded form: asked for, it
-        // is an error (`NotTwiceDifferentiable`), never a wrong number.
-        if b.requires_grad() {
-            return None;
-        }
+        // conventions), and the masks are known now, so they are recorded as constants.
+        // Masked terms are computed on stand-ins that keep every factor finite (an
+        // exponent of 1, a base of 1) and then multiplied by 0: their derivatives, of any
+        // order, are exactly 0, never 0 · ∞.
         let tape = b.tape();
-        let shifted = b.with_value(|b| b.mapv(|v| if v == T::zero() { T::one() } else { v - T::one() }));
-        let by_base = b * a.pow(&tape.constant(shifted));
-        // Not used (the exponent wants no gradient), and kept finite.
-        let by_exponent = tape.scalar(T::zero());
+        if !b.requires_grad() {
+            // A fixed exponent: `b · aᵇ⁻¹` with the exponent `b − 1` replaced by 1 where
+            // `b = 0` (the product is the rule's 0 there, as `b` is).
+            let shifted = b.with_value(|b| b.mapv(|v| if v == T::zero() { T::one() } else { v - T::one() }));
+            let by_base = b * a.pow(&tape.constant(shifted));
+            // Not used (the exponent wants no gradient), and kept finite.
+            return Some((by_base, tape.scalar(T::zero())));
+        }
+        let (keep_base, keep_exponent) = a.with_value(|av| {
+            b.with_value(|bv| {
+                y.with_value(|yv| {
+                    let (av, bv) = (av.broadcast(yv.shape())?, bv.broadcast(yv.shape())?);
+                    let keep = |kept: bool| if kept { T::one() } else { T::zero() };
+                    let keep_base = bv.mapv(|b| keep(b != T::zero()));
+                    let keep_exponent = ndarray::Zip::from(&av)
+                        .and(&bv)
+                        .map_collect(|&a, &b| keep(a != T::zero() || b < T::zero()));
+                    Some((keep_base, keep_exponent))
+                })
+            })
+        })?;
+        let (keep_base, keep_exponent) = (tape.constant(keep_base), tape.constant(keep_exponent));
+        let one = T::one();
+        // `b · aᵇ⁻¹`, 0 where `b = 0`.
+        let shifted = (b - one) * keep_base + (keep_base.neg() + one);
+        let by_base = b * a.pow(&shifted) * keep_base;
+        // `aᵇ · ln a`, 0 where `a = 0` and `b ≥ 0`: there the base is 1 (1ᵇ · ln 1 = 0).
+        let safe = a * keep_exponent + (keep_exponent.neg() + one);
+        let by_exponent = safe.pow(&b) * safe.log() * keep_exponent;
         Some((by_base, by_exponent))
     }
 }
