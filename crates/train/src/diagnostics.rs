@@ -166,11 +166,9 @@ impl DiagnosticsAccumulator {
             if let (Some(before), Some(mean)) = (before.get(i), self.update_ratios.get_mut(i)) {
                 let weight = Float::to_f64(l2_norm(before.iter().copied()));
                 if weight > 0.0 && before.shape() == after.shape() {
-                    let change = after
-                        .iter()
-                        .zip(before)
-                        .map(|(&a, &b)| (Float::to_f64(a) - Float::to_f64(b)).powi(2));
-                    mean.add(change.sum::<f64>().sqrt() / weight);
+                    let change =
+                        l2_norm(after.iter().zip(before).map(|(&a, &b)| Float::to_f64(a) - Float::to_f64(b)));
+                    mean.add(change / weight);
                 }
             }
             i += 1;

@@ -215,14 +215,6 @@ impl<T: Float> BinaryFn<T> for PowFn {
         // exponent of 1, a base of 1) and then multiplied by 0: their derivatives, of any
         // order, are exactly 0, never 0 · ∞.
         let tape = b.tape();
-        if !b.requires_grad() {
-            // A fixed exponent: `b · aᵇ⁻¹` with the exponent `b − 1` replaced by 1 where
-            // `b = 0` (the product is the rule's 0 there, as `b` is).
-            let shifted = b.with_value(|b| b.mapv(|v| if v == T::zero() { T::one() } else { v - T::one() }));
-            let by_base = b * a.pow(&tape.constant(shifted));
-            // Not used (the exponent wants no gradient), and kept finite.
-            return Some((by_base, tape.scalar(T::zero())));
-        }
         let (keep_base, keep_exponent) = a.with_value(|av| {
             b.with_value(|bv| {
                 y.with_value(|yv| {
@@ -242,8 +234,14 @@ impl<T: Float> BinaryFn<T> for PowFn {
         let shifted = (b - one) * keep_base + (keep_base.neg() + one);
         let by_base = b * a.pow(&shifted) * keep_base;
         // `aᵇ · ln a`, 0 where `a = 0` and `b ≥ 0`: there the base is 1 (1ᵇ · ln 1 = 0).
-        let safe = a * keep_exponent + (keep_exponent.neg() + one);
-        let by_exponent = safe.pow(&b) * safe.log() * keep_exponent;
+        // Not recorded for a fixed exponent: nothing would read it, and `ln a` of a
+        // negative base would record a NaN (which anomaly detection would report).
+        let by_exponent = if b.requires_grad() {
+            let safe = a * keep_exponent + (keep_exponent.neg() + one);
+            safe.pow(&b) * safe.log() * keep_exponent
+        } else {
+            tape.scalar(T::zero())
+        };
         Some((by_base, by_exponent))
     }
 }
