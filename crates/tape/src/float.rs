@@ -76,17 +76,26 @@ pub(crate) mod sealed {
         /// `tanh`, vectorisable for `f32` ([`crate::math::tanh_f32`], within 2 ulp), the
         /// standard library's for `f64`.
         fn tanh_kernel(self) -> Self;
+        /// gemm's matrix-product kernel for this type, chosen for the CPU at run time
+        /// ([`crate::gemm`] calls it).
+        fn gemm_kernel() -> crate::gemm::GemmKernel<Self>;
     }
     impl Sealed for f32 {
         #[inline(always)]
         fn tanh_kernel(self) -> Self {
             crate::math::tanh_f32(self)
         }
+        fn gemm_kernel() -> crate::gemm::GemmKernel<Self> {
+            gemm_f32::gemm::f32::get_gemm_fn()
+        }
     }
     impl Sealed for f64 {
         #[inline(always)]
         fn tanh_kernel(self) -> Self {
             self.tanh()
+        }
+        fn gemm_kernel() -> crate::gemm::GemmKernel<Self> {
+            gemm_f64::gemm::f64::get_gemm_fn()
         }
     }
 }

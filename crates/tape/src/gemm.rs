@@ -1,7 +1,9 @@
 //! The matrix product every `matmul` and `linear` runs: `c ← α·a·b + β·c` through the
-//! `gemm` crate (the kernels faer and candle use), which picks the widest FMA the CPU has
-//! at run time — AVX-512 or AVX2 on x86-64, NEON on aarch64 — and packs strided operands
-//! itself, so transposed views cost no copy.
+//! `gemm` family's f32 and f64 kernels (`gemm-f32`, `gemm-f64`: the kernels faer and
+//! candle use), which pick the widest FMA the CPU has at run time — AVX-512 or AVX2 on
+//! x86-64, NEON on aarch64 — and pack strided operands themselves, so transposed views
+//! cost no copy. We call the two kernel crates directly: the `gemm` front end would also
+//! build its complex and f16 kernels, which no op uses.
 //!
 //! Why not ndarray's `dot`: its default kernel (matrixmultiply) stops at AVX2. On the
 //! 784-128-10 and 784-512-512-10 training steps' shapes it ran at 100–110 GFLOP/s on one
@@ -146,6 +148,32 @@ fn split<T: Float>(
     run_parts(blocks.into_iter().map(|(a, b, mut c)| move || kernel(alpha, &a, &b, beta, &mut c)).collect());
 }
 
+/// The signature of gemm's per-type kernels (`gemm_f64::gemm::f64::get_gemm_fn()` and
+/// its f32 twin): `m, n, k`, then `dst, dst_cs, dst_rs, read_dst`, `lhs, lhs_cs, lhs_rs`,
+/// `rhs, rhs_cs, rhs_rs`, `alpha, beta`, three conjugation flags and the parallelism; it
+/// computes `dst ← alpha·dst + beta·lhs·rhs`.
+pub(crate) type GemmKernel<T> = unsafe fn(
+    usize,
+    usize,
+    usize,
+    *mut T,
+    isize,
+    isize,
+    bool,
+    *const T,
+    isize,
+    isize,
+    *const T,
+    isize,
+    isize,
+    T,
+    T,
+    bool,
+    bool,
+    bool,
+    gemm_common::Parallelism,
+);
+
 /// One call into gemm's kernels, on this thread, for plain-strided operands.
 fn kernel<T: Float>(
     alpha: T,
@@ -161,13 +189,21 @@ fn kernel<T: Float>(
     let (a_rs, a_cs) = (a.strides()[0], a.strides()[1]);
     let (b_rs, b_cs) = (b.strides()[0], b.strides()[1]);
     let (c_rs, c_cs) = (c.strides()[0], c.strides()[1]);
+    // The kernels are written for a column-major destination: a row-major `c` is computed
+    // as `cᵀ = bᵀ·aᵀ`, the same memory with every row and column stride swapped (as the
+    // `gemm` crate's own front end does before calling them).
+    let (m, n, lhs, lhs_rs, lhs_cs, rhs, rhs_rs, rhs_cs, c_rs, c_cs) = if c_cs < c_rs {
+        (n, m, b.as_ptr(), b_cs, b_rs, a.as_ptr(), a_cs, a_rs, c_cs, c_rs)
+    } else {
+        (m, n, a.as_ptr(), a_rs, a_cs, b.as_ptr(), b_rs, b_cs, c_rs, c_cs)
+    };
     // SAFETY: the pointers and strides describe the three arrays exactly (m, n, k and the
-    // strides come from the views themselves), every stride is non-negative as checked
-    // above, `c` is borrowed mutably so it aliases neither input, and `T` is f32 or f64,
-    // the types gemm dispatches on. gemm computes `dst ← α·dst + β·lhs·rhs` and does not
-    // read `dst` when `read_dst` is false.
+    // strides come from the views themselves, transposed together), every stride is
+    // non-negative as checked by the caller, and `c` is borrowed mutably so it aliases
+    // neither input. The kernel computes `dst ← α·dst + β·lhs·rhs` and does not read
+    // `dst` when `read_dst` is false.
     unsafe {
-        gemm::gemm(
+        T::gemm_kernel()(
             m,
             n,
             k,
@@ -175,18 +211,18 @@ fn kernel<T: Float>(
             c_cs,
             c_rs,
             beta != T::zero(),
-            a.as_ptr(),
-            a_cs,
-            a_rs,
-            b.as_ptr(),
-            b_cs,
-            b_rs,
+            lhs,
+            lhs_cs,
+            lhs_rs,
+            rhs,
+            rhs_cs,
+            rhs_rs,
             beta,
             alpha,
             false,
             false,
             false,
-            gemm::Parallelism::None,
+            gemm_common::Parallelism::None,
         );
     }
 }
