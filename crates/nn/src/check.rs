@@ -43,6 +43,20 @@ pub fn check_module<M>(
 where
     M: Module<f64> + ?Sized,
 {
+    check_module_with(check, model, input, &loss)
+}
+
+/// The loss a module check applies to the model's output.
+type LossOf<'f> = &'f dyn for<'t> Fn(Var<'t, f64>) -> Var<'t, f64>;
+
+/// [`check_module`] with the loss as a trait object: compiled once per module type, not
+/// once per module type and loss closure.
+fn check_module_with<M: Module<f64> + ?Sized>(
+    check: &GradCheck,
+    model: &mut M,
+    input: &ArrayD<f64>,
+    loss: LossOf<'_>,
+) -> Result<GradCheckReport, NnError> {
     let mut buffers = Vec::new();
     model.visit_buffers(&mut |_, buffer| buffers.push(buffer.to_owned()));
     // Analytic gradients, and which side of every kink the unperturbed point is on.
@@ -65,9 +79,9 @@ where
     for (index, &analytic) in input_grad.indexed_iter() {
         let original = x[&index];
         x[&index] = original + step;
-        let plus = evaluate(model, &x, &loss)?;
+        let plus = evaluate(model, &x, loss)?;
         x[&index] = original - step;
-        let minus = evaluate(model, &x, &loss)?;
+        let minus = evaluate(model, &x, loss)?;
         x[&index] = original;
         let numeric = (plus.0 - minus.0) / ((original + step) - (original - step));
         let kink = plus.1 != base || minus.1 != base;
@@ -77,9 +91,9 @@ where
     for (k, (name, grad)) in param_grads.iter().enumerate() {
         for (index, &analytic) in grad.indexed_iter() {
             let original = set_element(model, k, &index, |v| v + step);
-            let plus = evaluate(model, input, &loss)?;
+            let plus = evaluate(model, input, loss)?;
             set_element(model, k, &index, |_| original - step);
-            let minus = evaluate(model, input, &loss)?;
+            let minus = evaluate(model, input, loss)?;
             set_element(model, k, &index, |_| original);
             let numeric = (plus.0 - minus.0) / ((original + step) - (original - step));
             let kink = plus.1 != base || minus.1 != base;
@@ -104,7 +118,7 @@ fn restore_buffers<M: Module<f64> + ?Sized>(model: &mut M, buffers: Vec<ArrayD<f
 fn evaluate<M: Module<f64> + ?Sized>(
     model: &M,
     x: &ArrayD<f64>,
-    loss: &impl for<'t> Fn(Var<'t, f64>) -> Var<'t, f64>,
+    loss: LossOf<'_>,
 ) -> Result<(f64, BranchSignature), NnError> {
     let tape = Tape::new();
     let value = loss(model.forward(&tape, tape.constant(x.view()))?);

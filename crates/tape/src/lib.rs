@@ -49,6 +49,10 @@ mod ops;
 mod parameters;
 mod params;
 mod pool;
+// Compiles the ops for f32 and f64 in this crate, for the crates that use them (see there).
+#[cfg(all(debug_assertions, not(test)))]
+#[doc(hidden)]
+pub mod prebuilt;
 mod shape;
 mod store;
 mod tape;

@@ -243,6 +243,10 @@ impl GradCheck {
         T: Float,
         F: for<'t> Fn(&'t Tape<'t, T>, &[Var<'t, T>]) -> Var<'t, T>,
     {
+        self.check_function(&f, inputs)
+    }
+
+    fn check_function<T: Float>(&self, f: Function<'_, T>, inputs: &[ArrayD<T>]) -> GradCheckReport {
         let (analytic, base_branches) = {
             let tape = Tape::new();
             let vars: Vec<Var<'_, T>> = inputs.iter().map(|x| tape.var(x.view())).collect();
@@ -255,7 +259,7 @@ impl GradCheck {
         let mut xs = inputs.to_vec();
         for (input, grad) in analytic.iter().enumerate() {
             for (index, &a) in grad.indexed_iter() {
-                let probe = central_difference(&f, &mut xs, input, &index, self.step);
+                let probe = central_difference(f, &mut xs, input, &index, self.step);
                 let kink = probe.branches.iter().any(|b| *b != base_branches);
                 elements.push(ElementCheck::new(
                     self.name(input),
@@ -309,15 +313,21 @@ where
     T: Float,
     F: for<'t> Fn(&'t Tape<'t, T>, &[Var<'t, T>]) -> Var<'t, T>,
 {
+    let f: Function<'_, T> = &f;
     let mut xs = inputs.to_vec();
     (0..inputs.len())
         .map(|input| {
             ArrayD::from_shape_fn(inputs[input].raw_dim(), |index| {
-                central_difference(&f, &mut xs, input, &index, step).slope
+                central_difference(f, &mut xs, input, &index, step).slope
             })
         })
         .collect()
 }
+
+/// A checked function, as the checkers hold it: the public entry points take any closure
+/// and pass it on as a trait object, so the checking code is compiled once per element
+/// type rather than once per closure (a test suite has hundreds of them).
+pub(crate) type Function<'f, T> = &'f dyn for<'t> Fn(&'t Tape<'t, T>, &[Var<'t, T>]) -> Var<'t, T>;
 
 /// One finite-difference probe: the slope, and the branch signatures at `x + h`, `x − h`.
 struct Probe {
@@ -327,17 +337,13 @@ struct Probe {
 
 /// Evaluates `f` at `x ± h` along one element (restoring it afterwards). The step
 /// actually taken is measured in `T`, so rounding of `x ± h` in f32 is accounted for.
-fn central_difference<T, F>(
-    f: &F,
+fn central_difference<T: Float>(
+    f: Function<'_, T>,
     xs: &mut [ArrayD<T>],
     input: usize,
     index: &ndarray::IxDyn,
     step: f64,
-) -> Probe
-where
-    T: Float,
-    F: for<'t> Fn(&'t Tape<'t, T>, &[Var<'t, T>]) -> Var<'t, T>,
-{
+) -> Probe {
     let original = xs[input][index];
     let plus = original + T::from_f64(step);
     let minus = original - T::from_f64(step);
@@ -350,11 +356,7 @@ where
     Probe { slope: (f_plus - f_minus) / width, branches: [branches_plus, branches_minus] }
 }
 
-fn evaluate<T, F>(f: &F, xs: &[ArrayD<T>]) -> (f64, BranchSignature)
-where
-    T: Float,
-    F: for<'t> Fn(&'t Tape<'t, T>, &[Var<'t, T>]) -> Var<'t, T>,
-{
+fn evaluate<T: Float>(f: Function<'_, T>, xs: &[ArrayD<T>]) -> (f64, BranchSignature) {
     let tape = Tape::new();
     let vars: Vec<Var<'_, T>> = xs.iter().map(|x| tape.var(x.view())).collect();
     let out = f(&tape, &vars);

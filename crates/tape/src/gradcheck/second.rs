@@ -4,7 +4,7 @@
 use ndarray::{ArrayD, ArrayViewD, Dimension};
 
 use super::per_op::cotangent;
-use super::{GradCheck, GradCheckReport, OpCheck, OpCheckReport};
+use super::{Function, GradCheck, GradCheckReport, OpCheck, OpCheckReport};
 use crate::{Float, InputGrads, Op, Tape, TapeError, Var, VarGrads};
 
 impl GradCheck {
@@ -41,6 +41,14 @@ impl GradCheck {
         T: Float,
         F: for<'t> Fn(&'t Tape<'t, T>, &[Var<'t, T>]) -> Var<'t, T>,
     {
+        self.check_second_order_of(&f, inputs)
+    }
+
+    fn check_second_order_of<T: Float>(
+        &self,
+        f: Function<'_, T>,
+        inputs: &[ArrayD<T>],
+    ) -> Result<GradCheckReport, TapeError> {
         let cotangents: Vec<ArrayD<T>> =
             inputs.iter().enumerate().map(|(k, x)| cotangent(x.shape(), 0xC0FFEE + k as u64)).collect();
         // g(x) = Σ_k ⟨∂f/∂x_k, u_k⟩ by the ordinary backward pass, and the branches taken.
@@ -175,6 +183,14 @@ impl GradCheck {
         T: Float,
         F: for<'t> Fn(&'t Tape<'t, T>, &[Var<'t, T>]) -> Var<'t, T>,
     {
+        self.check_ops_second_order_of(&f, inputs)
+    }
+
+    fn check_ops_second_order_of<T: Float>(
+        &self,
+        f: Function<'_, T>,
+        inputs: &[ArrayD<T>],
+    ) -> Result<OpCheckReport, TapeError> {
         let tape = Tape::new();
         let vars: Vec<Var<'_, T>> = inputs.iter().map(|x| tape.var(x.view())).collect();
         let _ = f(&tape, &vars);
@@ -188,8 +204,8 @@ impl GradCheck {
             // and unchanged; dropping a lent op frees nothing.
             let lent = Lent(unsafe { std::mem::transmute::<&dyn Op<T>, &'static dyn Op<T>>(op) });
             let seed = index as u64;
-            let report = self.check_second_order(
-                |t, v| {
+            let report = self.check_second_order_of(
+                &|t, v| {
                     let y = t.apply(lent.clone(), v);
                     (y * t.constant(cotangent::<T>(&y.shape(), seed))).sum()
                 },
