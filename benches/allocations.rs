@@ -1,7 +1,7 @@
 //! Heap allocations per training step, counted by a counting global allocator (not a
 //! timing: the counts are exact and repeatable), and the live heap over many steps.
 //!
-//!     cd benches && cargo bench --bench allocations
+//!     cargo bench --bench allocations
 //!
 //! Each workload warms up (the buffer pool fills), then counts the allocations of 200
 //! steps and reports the mean per step, and the bytes the process holds after the warm-up

@@ -2,7 +2,7 @@
 //! an inference tape (`Tape::inference()`: values only, nothing recorded for backward)
 //! against the same forward pass hand-written with ndarray into preallocated buffers.
 //!
-//!     cd benches && cargo bench --bench inference
+//!     cargo bench --bench inference
 
 mod common;
 

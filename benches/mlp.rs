@@ -3,8 +3,8 @@
 //! and the same arithmetic hand-written with ndarray and preallocated buffers. Compare
 //! times within a group (one run, one machine), not across machines.
 //!
-//!     cd benches && cargo bench --bench mlp
-//!     cd benches && TAPEGRAD_NUM_THREADS=2 cargo bench --bench mlp -- W3   # the opt-in threads
+//!     cargo bench --bench mlp
+//!     TAPEGRAD_NUM_THREADS=2 cargo bench --bench mlp -- W3   # the opt-in threads
 //!
 //! Before timing, each group checks that the three start from the same loss.
 

@@ -4,7 +4,7 @@
 //! products, so criterion's "elements/s" reads as FLOP/s: where tapegrad's rate meets the
 //! hand-written one, the step's cost is the arithmetic, not the framework.
 //!
-//!     cd benches && cargo bench --bench scaling
+//!     cargo bench --bench scaling
 //!     python3 tools/criterion_table.py scaling      # the table in docs/performance.md
 
 mod common;

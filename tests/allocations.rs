@@ -1,5 +1,5 @@
 //! A guard on the buffer pool: once a training loop is warm, a step allocates almost
-//! nothing and the live heap stays flat. `cargo bench --bench allocations` in `benches/` reports the
+//! nothing and the live heap stays flat. `cargo bench --bench allocations` reports the
 //! exact figures (W1 10 and W2 7 heap allocations a step on an AVX-512 machine, most of
 //! them inside the GEMM library's packing); the bounds here leave room for other CPUs'
 //! GEMM kernels, and would catch the pool breaking (W1 allocated 95 times a step before it).

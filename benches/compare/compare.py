@@ -42,8 +42,8 @@ def main():
     pin = (lambda: os.sched_setaffinity(0, cores)) if hasattr(os, "sched_setaffinity") else None
     first = {}
     if not args.skip_cargo:
-        subprocess.run(["cargo", "bench", "--bench", "mlp", "--no-run"], cwd=os.path.join(ROOT, "benches"), env=env, check=True)
-        out = subprocess.run(["cargo", "bench", "--bench", "mlp", "--", "--noplot"], cwd=os.path.join(ROOT, "benches"), env=env,
+        subprocess.run(["cargo", "bench", "--bench", "mlp", "--no-run"], cwd=ROOT, env=env, check=True)
+        out = subprocess.run(["cargo", "bench", "--bench", "mlp", "--", "--noplot"], cwd=ROOT, env=env,
                              preexec_fn=pin, capture_output=True, text=True, check=True).stdout
         for name, loss in re.findall(r"^(W\d [\d-]+): first loss ([\d.]+)", out, re.M):
             first[name] = float(loss)
