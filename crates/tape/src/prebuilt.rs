@@ -9,7 +9,8 @@
 //! makes sure there is: naming a function for `f32` and `f64` here compiles it in this
 //! crate. Optimised builds do not share generics (they inline across crates instead), so
 //! the list is compiled only with debug assertions, and not into this crate's own unit
-//! tests. Docs: `docs/DESIGN.md`, "Why a list of prebuilt functions?".
+//! tests. Why, and what it saved: `docs/DESIGN.md`, "Why a list of prebuilt functions, and
+//! trait objects in the gradient checkers?".
 //!
 //! A function missing from the list still works everywhere; it is only compiled again by
 //! each crate that calls it.
