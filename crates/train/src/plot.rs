@@ -220,15 +220,7 @@ impl History {
             .axis_style(RGBColor(90, 90, 90))
             .draw()?;
         self.draw_lines(&mut chart, &panel)?;
-        chart
-            .configure_series_labels()
-            .position(corner)
-            .margin(12)
-            .label_font((FONT, 15))
-            .background_style(WHITE.mix(0.9))
-            .border_style(RGBColor(180, 180, 180))
-            .draw()?;
-        Ok(())
+        draw_legend(&mut chart, corner, 0.9)
     }
 
     /// The epochs on the x axis: first to last, or one either side of a single epoch.
@@ -339,6 +331,22 @@ fn decimals_for(span: f64) -> usize {
     } else {
         2
     }
+}
+
+/// The charts' legend, in `corner`, on a white box of the given opacity.
+fn draw_legend<'a, DB: DrawingBackend + 'a, CT: CoordTranslate>(
+    chart: &mut ChartContext<'a, DB, CT>,
+    corner: SeriesLabelPosition,
+    opacity: f64,
+) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+    chart
+        .configure_series_labels()
+        .position(corner)
+        .margin(12)
+        .label_font((FONT, 15))
+        .background_style(WHITE.mix(opacity))
+        .border_style(RGBColor(180, 180, 180))
+        .draw()
 }
 
 fn corners_from_top_right() -> [SeriesLabelPosition; 4] {

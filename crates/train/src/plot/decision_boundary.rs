@@ -9,7 +9,9 @@ use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::{corners_from_top_right, emptiest_corner, FONT, TRAIN as CLASS_0, VALIDATION as CLASS_1};
+use super::{
+    corners_from_top_right, draw_legend, emptiest_corner, FONT, TRAIN as CLASS_0, VALIDATION as CLASS_1,
+};
 use crate::TrainError;
 
 /// The chart's size in pixels.
@@ -186,15 +188,7 @@ impl Figure<'_, '_> {
         let unit = |(x, y): (f64, f64)| vec![((x - x_lo) / (x_hi - x_lo), (y - y_lo) / (y_hi - y_lo))];
         let scattered: Vec<_> = self.of_class(0).chain(self.of_class(1)).map(unit).collect();
         let (corner, _) = emptiest_corner(&scattered, &corners_from_top_right());
-        chart
-            .configure_series_labels()
-            .position(corner)
-            .margin(12)
-            .label_font((FONT, 15))
-            .background_style(WHITE.mix(0.92))
-            .border_style(RGBColor(180, 180, 180))
-            .draw()?;
-        Ok(())
+        draw_legend(&mut chart, corner, 0.92)
     }
 
     /// The background: P(class 1) as a tint, per grid row in runs of cells of one shade,
