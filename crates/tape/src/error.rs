@@ -75,6 +75,24 @@ pub enum TapeError {
         /// The source line that recorded it.
         site: String,
     },
+    /// A derivative was asked with respect to a value that wants no gradient (a constant,
+    /// a detached value, a frozen parameter, or one recorded under `no_grad`): the tape
+    /// kept nothing to compute it with, and zeros would be a wrong answer, not a derivative.
+    #[error(
+        "{op}: input {input} (node {node}, recorded at {site}) wants no gradient (a constant, a \
+         detached or frozen value, or recorded under no_grad); record it with `tape.var` to \
+         differentiate with respect to it"
+    )]
+    NoGradient {
+        /// The operation that was asked for the derivative.
+        op: &'static str,
+        /// Its position in the list of inputs.
+        input: usize,
+        /// Its node on the tape.
+        node: usize,
+        /// The source line that recorded it.
+        site: String,
+    },
     /// With anomaly detection on, the first NaN or infinity: where it was made (see
     /// [`Tape::try_backward`](crate::Tape::try_backward)).
     #[error("{0}")]

@@ -21,6 +21,9 @@ impl<'t, T: Float> Tape<'t, T> {
     /// An input that `output` does not depend on gets zeros.
     ///
     /// # Errors
+    /// [`TapeError::NoGradient`] naming an input that wants no gradient (a constant, a
+    /// detached or frozen value, or one recorded under `no_grad`): its derivative was not
+    /// kept, and zeros would be wrong.
     /// [`TapeError::NotTwiceDifferentiable`] naming the first op (and the line that recorded
     /// it) whose backward cannot be recorded, with `create_graph`; nothing is then
     /// returned, never a wrong answer. [`TapeError::ShapeMismatch`] if `output` is not 0-d.
@@ -50,8 +53,12 @@ impl<'t, T: Float> Tape<'t, T> {
         create_graph: bool,
     ) -> Result<Vec<Var<'t, T>>, TapeError> {
         self.check_own(output, "grad");
-        for &input in inputs {
+        for (k, &input) in inputs.iter().enumerate() {
             self.check_own(input, "grad");
+            if !input.requires_grad() {
+                let site = self.nodes.borrow()[input.index].site.to_string();
+                return Err(TapeError::NoGradient { op: "grad", input: k, node: input.index, site });
+            }
         }
         if output.ndim() != 0 {
             return Err(TapeError::ShapeMismatch {
@@ -65,10 +72,17 @@ impl<'t, T: Float> Tape<'t, T> {
             let grads = self.backward(output);
             return Ok(inputs.iter().map(|&x| self.constant(grads.get_or_zeros(x))).collect());
         }
-        let mut grads: Vec<Option<Var<'t, T>>> = vec![None; output.index + 1];
-        grads[output.index] = Some(self.scalar(T::one()));
-        for i in (0..=output.index).rev() {
-            let Some(grad_output) = grads[i] else { continue };
+        // Gradients flow to lower indices only, so nodes below the lowest input cannot
+        // reach one: the walk stops there (a gradient inside a loop then costs the loop
+        // body, not the whole tape so far), and `grads[i - lowest]` is node i's.
+        let Some(lowest) = inputs.iter().map(|x| x.index).min() else { return Ok(Vec::new()) };
+        if lowest > output.index {
+            return Ok(inputs.iter().map(|&x| self.constant(ArrayD::zeros(x.shape()))).collect());
+        }
+        let mut grads: Vec<Option<Var<'t, T>>> = vec![None; output.index + 1 - lowest];
+        grads[output.index - lowest] = Some(self.scalar(T::one()));
+        for i in (lowest..=output.index).rev() {
+            let Some(grad_output) = grads[i - lowest] else { continue };
             let (op, input_indices, wanted, site) = {
                 let nodes = self.nodes.borrow();
                 let node = &nodes[i];
@@ -94,8 +108,8 @@ impl<'t, T: Float> Tape<'t, T> {
                 });
             };
             for ((&j, grad), want) in input_indices.iter().zip(input_grads).zip(wanted) {
-                let Some(grad) = grad.filter(|_| want) else { continue };
-                grads[j] = Some(match grads[j] {
+                let Some(grad) = grad.filter(|_| want && j >= lowest) else { continue };
+                grads[j - lowest] = Some(match grads[j - lowest] {
                     Some(total) => total + grad,
                     None => grad,
                 });
@@ -103,7 +117,7 @@ impl<'t, T: Float> Tape<'t, T> {
         }
         Ok(inputs
             .iter()
-            .map(|&x| match grads.get(x.index).copied().flatten() {
+            .map(|&x| match grads.get(x.index - lowest).copied().flatten() {
                 Some(grad) => grad,
                 None => self.constant(ArrayD::zeros(x.shape())),
             })

@@ -27,6 +27,10 @@
 //!   implement it to add your own.
 //! - [`gradcheck`] checks gradients against finite differences in f64, per input element
 //!   or per recorded op, and explains any disagreement.
+//! - [`Tape::grad`] records the backward pass for gradients of gradients; Jacobians,
+//!   Hessians and their products build on it, and [`Tape::batch_jacobian`],
+//!   [`Tape::grad_and_hessian_diagonal`] and [`Tape::jacobian_times`] use known structure
+//!   to take fewer passes. [`special`] has `ln Γ` for the constants of log-densities.
 //! - [`Tape::to_dot`] draws the graph for Graphviz; [`Tape::backward_trace`] writes out
 //!   the backward pass step by step.
 
@@ -54,7 +58,9 @@ mod pool;
 #[doc(hidden)]
 pub mod prebuilt;
 mod shape;
+pub mod special;
 mod store;
+mod structured;
 mod tape;
 mod tensor_file;
 mod threads;
@@ -69,7 +75,8 @@ pub use float::{Float, FloatKind};
 pub use gradcheck::BranchSignature;
 pub use grads::Grads;
 pub use ops::{
-    broadcast_shape, sum_to_shape, Binary, BinaryFn, InputGrads, Op, ScalarGrads, Unary, UnaryFn, VarGrads,
+    broadcast_shape, sum_to_shape, Binary, BinaryFn, InputGrads, Op, ScalarGrads, Triangle, Unary, UnaryFn,
+    VarGrads,
 };
 pub use parameters::Parameters;
 pub use pool::{recycle, zeros as pooled_zeros};

@@ -8,3 +8,4 @@ mod ops;
 mod properties;
 mod semantics;
 mod stability;
+mod structure;

@@ -5,7 +5,7 @@
 #[rustfmt::skip]
 #[allow(clippy::approx_constant)] // ln 2 appears as a value, as PyTorch computed it
 #[path = "data/torch_ops.rs"]
-mod torch_ops;
+pub(crate) mod torch_ops;
 
 use ndarray::{arr1, arr2, array, ArrayD, ArrayViewD, Dimension};
 use tapegrad_tape::gradcheck::GradCheck;
@@ -14,7 +14,10 @@ use torch_ops::*;
 
 /// Checks the tape's gradient of `f` against central differences, and every op `f`
 /// records on its own; panics with the printed reports on disagreement.
-fn check(f: impl for<'t> Fn(&'t Tape<'t, f64>, &[Var<'t, f64>]) -> Var<'t, f64>, inputs: &[ArrayD<f64>]) {
+pub(crate) fn check(
+    f: impl for<'t> Fn(&'t Tape<'t, f64>, &[Var<'t, f64>]) -> Var<'t, f64>,
+    inputs: &[ArrayD<f64>],
+) {
     let report = GradCheck::new().check(&f, inputs);
     assert!(report.passed(), "{report:#}");
     assert_eq!(report.kinks().count(), 0, "inputs were meant to be off kinks: {report:#}");
@@ -23,7 +26,7 @@ fn check(f: impl for<'t> Fn(&'t Tape<'t, f64>, &[Var<'t, f64>]) -> Var<'t, f64>,
 }
 
 /// A weighted sum, so every output element matters with a different weight.
-fn weighted<'t>(y: Var<'t, f64>) -> Var<'t, f64> {
+pub(crate) fn weighted<'t>(y: Var<'t, f64>) -> Var<'t, f64> {
     let n = y.with_value(|v| v.len());
     let weights = ArrayD::from_shape_fn(y.shape(), |i| {
         let flat: usize = i.slice().iter().fold(0, |acc, &k| acc * 7 + k);
@@ -32,13 +35,13 @@ fn weighted<'t>(y: Var<'t, f64>) -> Var<'t, f64> {
     (y * y.tape().constant(weights)).sum()
 }
 
-fn a23() -> ArrayD<f64> {
+pub(crate) fn a23() -> ArrayD<f64> {
     array![[0.3, -1.2, 0.7], [1.5, -0.4, 0.9]].into_dyn()
 }
-fn b3() -> ArrayD<f64> {
+pub(crate) fn b3() -> ArrayD<f64> {
     array![0.8, -1.1, 1.6].into_dyn()
 }
-fn positive23() -> ArrayD<f64> {
+pub(crate) fn positive23() -> ArrayD<f64> {
     array![[0.3, 1.2, 0.7], [1.5, 0.4, 2.9]].into_dyn()
 }
 
@@ -100,7 +103,7 @@ fn pow_with_a_tensor_exponent() {
 
 /// Whether tapegrad's `got` agrees with PyTorch's `want` to 1e-12 relative: NaN must meet
 /// NaN, an infinity the same infinity, and zero must be zero (of either sign).
-fn agrees_with_torch(got: f64, want: f64) -> bool {
+pub(crate) fn agrees_with_torch(got: f64, want: f64) -> bool {
     if want.is_nan() || want.is_infinite() {
         got.to_bits() == want.to_bits() || (want.is_nan() && got.is_nan())
     } else {
@@ -110,7 +113,7 @@ fn agrees_with_torch(got: f64, want: f64) -> bool {
 
 /// Panics, listing every disagreeing element, unless `got` matches PyTorch's `want` in
 /// shape and elementwise (see [`agrees_with_torch`]).
-fn assert_matches_torch(what: &str, got: ArrayViewD<'_, f64>, want: ArrayD<f64>) {
+pub(crate) fn assert_matches_torch(what: &str, got: ArrayViewD<'_, f64>, want: ArrayD<f64>) {
     assert_eq!(got.shape(), want.shape(), "{what}: shape");
     let bad: Vec<String> = (got.iter().zip(&want).enumerate())
         .filter(|&(_, (&g, &w))| !agrees_with_torch(g, w))
@@ -320,7 +323,7 @@ fn the_scalar_fast_path_agrees_with_the_array_path() {
     // 0-d values take the bare-number path; shape-[1] values take the array path. Both
     // must give identical values and gradients for every elementwise op.
     type Case = for<'t> fn(Var<'t, f64>, Var<'t, f64>) -> Var<'t, f64>;
-    let cases: [(&str, Case); 22] = [
+    let cases: [(&str, Case); 24] = [
         ("add", |a, b| a + b),
         ("sub", |a, b| a - b),
         ("mul", |a, b| a * b),
@@ -343,6 +346,8 @@ fn the_scalar_fast_path_agrees_with_the_array_path() {
         ("log_sigmoid", |a, _| a.log_sigmoid()),
         ("pow", |a, b| a.abs().pow(&b)),
         ("clamp", |a, _| a.clamp(0.5, 1.0)),
+        ("sin", |a, _| a.sin()),
+        ("cos", |a, _| a.cos()),
     ];
     for (name, f) in cases {
         for (a, b) in [(0.7, 1.3), (2.0, -0.4), (0.9, 0.9)] {
@@ -372,10 +377,10 @@ fn the_scalar_fast_path_agrees_with_the_array_path() {
 
 /// A function under test, as a trait object: the checks below are compiled once, not once
 /// per closure.
-type Function<'f> = &'f dyn for<'t> Fn(&'t Tape<'t, f64>, &[Var<'t, f64>]) -> Var<'t, f64>;
+pub(crate) type Function<'f> = &'f dyn for<'t> Fn(&'t Tape<'t, f64>, &[Var<'t, f64>]) -> Var<'t, f64>;
 
 /// The gradient of `f` at `inputs` by the ordinary backward pass.
-fn first_order(f: Function<'_>, inputs: &[ArrayD<f64>]) -> Vec<ArrayD<f64>> {
+pub(crate) fn first_order(f: Function<'_>, inputs: &[ArrayD<f64>]) -> Vec<ArrayD<f64>> {
     let tape = Tape::new();
     let vars: Vec<Var<'_, f64>> = inputs.iter().map(|x| tape.var(x.view())).collect();
     let grads = tape.backward(f(&tape, &vars));
@@ -385,7 +390,7 @@ fn first_order(f: Function<'_>, inputs: &[ArrayD<f64>]) -> Vec<ArrayD<f64>> {
 /// Checks second derivatives of `f`: the recorded gradient equals the ordinary one, and
 /// the Hessian-vector product along a fixed direction equals central differences of the
 /// ordinary gradient along it.
-fn check_second_order(
+pub(crate) fn check_second_order(
     f: impl for<'t> Fn(&'t Tape<'t, f64>, &[Var<'t, f64>]) -> Var<'t, f64>,
     inputs: &[ArrayD<f64>],
 ) {

@@ -80,6 +80,49 @@ impl<'t, T: Float> Var<'t, T> {
         check_indices("select", axis, shape[axis], &ndarray::aview1(indices))?;
         Ok(self.tape.apply(Select { axis, indices: indices.to_vec() }, &[*self]))
     }
+
+    /// The adjoint of [`select`](Var::select): zeros with `len` slices along `axis`, into
+    /// which `x`'s slice `k` is added at `indices[k]` (PyTorch's
+    /// `zeros(…).index_add(axis, indices, x)`; an index used twice gets both slices).
+    /// `∂L/∂x` is `∂L/∂y` selected at `indices`. With it a packed vector becomes a
+    /// matrix: [`fill_triangle`](Var::fill_triangle) is built on it.
+    ///
+    /// # Errors
+    /// [`TapeError::AxisOutOfRange`]; [`TapeError::ShapeMismatch`] if `indices` does not
+    /// have one entry per slice of `x` along `axis`; [`TapeError::IndexOutOfRange`] for an
+    /// index `≥ len`.
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// let tape = tapegrad_tape::Tape::new();
+    /// let x = tape.var(array![[1.0, 2.0], [3.0, 4.0]]);
+    /// let y = x.index_add(1, &[2, 0], 3).unwrap();     // column 0 → 2, column 1 → 0
+    /// assert_eq!(y.value(), array![[2.0, 0.0, 1.0], [4.0, 0.0, 3.0]].into_dyn());
+    /// let w = tape.constant(array![[1.0, 10.0, 100.0], [1.0, 10.0, 100.0]]);
+    /// let grads = tape.backward((y * w).sum());
+    /// assert_eq!(grads.get(x).unwrap(), &array![[100.0, 1.0], [100.0, 1.0]].into_dyn());
+    /// assert!(x.index_add(1, &[0, 3], 3).is_err());
+    /// ```
+    #[track_caller]
+    pub fn index_add(&self, axis: usize, indices: &[usize], len: usize) -> Result<Var<'t, T>, TapeError> {
+        let shape = self.shape();
+        check_axis("index_add", axis, &shape)?;
+        if indices.len() != shape[axis] {
+            let mut expected = shape.clone();
+            expected[axis] = indices.len();
+            return Err(TapeError::ShapeMismatch {
+                op: "index_add",
+                expected,
+                actual: shape,
+                detail: format!("one index per slice along axis {axis}"),
+            });
+        }
+        check_indices("index_add", axis, len, &ndarray::aview1(indices))?;
+        let mut out_shape = shape;
+        out_shape[axis] = len;
+        let select = Select { axis, indices: indices.to_vec() };
+        Ok(self.tape.apply(Adjoint { op: select, name: "index_add", shape: out_shape }, &[*self]))
+    }
 }
 
 fn check_axis(op: &'static str, axis: usize, shape: &[usize]) -> Result<(), TapeError> {

@@ -19,10 +19,14 @@ pub(crate) mod join;
 pub(crate) mod matmul;
 pub(crate) mod pointwise;
 pub(crate) mod reduce;
+pub(crate) mod scan;
 pub(crate) mod shape;
 pub(crate) mod softmax;
+pub(crate) mod triangle;
+pub(crate) mod trig;
 
 pub use elementwise::{Binary, BinaryFn, Unary, UnaryFn};
+pub use triangle::Triangle;
 
 /// The gradients of a scalar fast path ([`Op::backward_scalar`]): one number per input.
 ///

@@ -10,6 +10,11 @@ w times the op's partial derivative, summed over broadcast axes):
   - torch.nn.functional.logsigmoid over inputs from -800 to 800: value and d/dx.
   - torch.pow(x, y) with a tensor exponent, gradients wrt x and y: same shapes [2, 3];
     y [3] broadcast against x [2, 3]; and edge cases at x = 0 and negative x.
+  - torch.sin and torch.cos from -10 to 10: value, d/dx and the second derivative (the
+    gradient of the weighted first derivative, create_graph).
+  - torch.cumsum along each axis of a [2, 3] input: value and d/dx.
+  - torch.lgamma and torch.special.multigammaln (plain values, no gradient) at points
+    from -3.5 to 171, poles and p = 1..5 included.
 """
 import textwrap
 
@@ -103,5 +108,49 @@ for name, doc, xs, ys, ws in pow_cases:
     const(name + "_Z", z.detach(), "The values z = x^y.")
     const(name + "_DX", x.grad, "d loss / d x = w · y · x^(y−1).")
     const(name + "_DY", y.grad, "d loss / d y = w · x^y · ln x.")
+
+# sin and cos: value, first derivative (w · f'(x)) and second (w · f''(x), by
+# differentiating the recorded first derivative summed).
+trig_x = [-10.0, -3.0, -1.5707963267948966, -0.5, 0.0, 0.25, 1.0, 2.5, 3.141592653589793, 10.0]
+trig_w = [0.5, -1.25, 2.0, 0.75, -0.3, 1.5, -2.5, 0.9, 1.1, -0.6]
+for name, fn in [("SIN", torch.sin), ("COS", torch.cos)]:
+    x = tensor(trig_x, grad=True)
+    w = tensor(trig_w)
+    y = fn(x)
+    (dx,) = torch.autograd.grad((y * w).sum(), x, create_graph=True)
+    (ddx,) = torch.autograd.grad(dx.sum(), x)
+    out.append("")
+    out.append("/// `torch." + name.lower() + "(x)`; loss = sum(y * w): value, d/dx and the d/dx of sum(d/dx).")
+    if name == "SIN":
+        const("TRIG_X", x.detach())
+        const("TRIG_W", w)
+    const(name + "_Y", y.detach())
+    const(name + "_DX", dx.detach())
+    const(name + "_DDX", ddx)
+
+# cumsum along each axis of a [2, 3] input, loss = sum(y * w).
+cum_x = [[0.3, -1.2, 0.7], [1.5, -0.4, 0.9]]
+cum_w = [[0.8, -1.1, 1.6], [0.35, 2.2, -0.65]]
+out.append("")
+out.append("/// `torch.cumsum(x, axis)` of a [2, 3] input; loss = sum(y * w).")
+const("CUMSUM_X", tensor(cum_x))
+const("CUMSUM_W", tensor(cum_w))
+for axis in (0, 1):
+    x = tensor(cum_x, grad=True)
+    y = torch.cumsum(x, axis)
+    (y * tensor(cum_w)).sum().backward()
+    const("CUMSUM_%d_Y" % axis, y.detach())
+    const("CUMSUM_%d_DX" % axis, x.grad)
+
+# ln Γ and the multivariate ln Γ_p.
+gamma_x = [-3.5, -2.5, -0.5, 1e-8, 0.1, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 7.25, 10.0, 33.3, 100.5, 171.0]
+out.append("")
+out.append("/// `torch.lgamma(x)` (ln |Γ(x)|).")
+const("LGAMMA_X", tensor(gamma_x))
+const("LGAMMA_Y", torch.lgamma(tensor(gamma_x)))
+mv_a = [3.0, 5.5, 17.0, 40.25]
+out.append("/// `torch.special.multigammaln(a, p)` for p = 1..5 (rows) at each a (columns).")
+const("MULTIGAMMALN_A", tensor(mv_a))
+const("MULTIGAMMALN", torch.stack([torch.special.multigammaln(tensor(mv_a), p) for p in range(1, 6)]))
 
 print("\n".join(out))
