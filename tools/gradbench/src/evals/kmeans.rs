@@ -1,0 +1,106 @@
+//! `kmeans`: the k-means cost `f(C) = Σᵢ minⱼ |Cⱼ − Pᵢ|²` and Newton's direction
+//! `∇f / diag(∇²f)` for the centroids. The squared distances of all points to all centroids
+//! are one matrix product, `|Pᵢ|² + |Cⱼ|² − 2 Pᵢ·Cⱼ`; the minimum over centroids routes each
+//! point's gradient to its nearest centroid. The Hessian is diagonal (each coordinate of a
+//! centroid meets only itself), so its diagonal is one Hessian-vector product with ones
+//! ([`Tape::grad_and_hessian_diagonal`]), taken together with the gradient.
+
+use ndarray::Array2;
+use serde_json::{json, Value};
+use tapegrad::tape::{Tape, Var};
+
+use crate::input::{checked_elements, error, field, matrix, Result};
+use crate::protocol::Evaluation;
+
+/// `Σᵢ minⱼ |Cⱼ − Pᵢ|²` on the centroids' tape.
+fn cost<'t>(points: &'t Array2<f64>, centroids: Var<'t, f64>) -> Var<'t, f64> {
+    let tape = centroids.tape();
+    let p = tape.constant(points);
+    let point_norms = p.square().sum_axes(&[1], true); // [n, 1]
+    let centroid_norms = centroids.square().sum_axes(&[1], false); // [k]
+    let distances = point_norms + centroid_norms - p.matmul(&centroids.t()) * 2.0; // [n, k]
+    distances.min_axes(&[1], false).sum()
+}
+
+/// The cost, on an inference tape.
+///
+/// ```
+/// use ndarray::array;
+/// let points = array![[0.0, 0.0], [1.0, 0.0], [4.0, 4.0]];
+/// let centroids = array![[0.0, 0.0], [4.0, 5.0]];
+/// // nearest squared distances: 0, 1, 1
+/// assert_eq!(tapegrad_gradbench::evals::kmeans::objective(&points, &centroids), 2.0);
+/// ```
+pub fn objective(points: &Array2<f64>, centroids: &Array2<f64>) -> f64 {
+    let tape = Tape::inference();
+    cost(points, tape.constant(centroids)).item()
+}
+
+/// Newton's direction `∇f / diag(∇²f)` for the centroids.
+///
+/// ```
+/// use ndarray::array;
+/// let points = array![[0.0, 0.0], [1.0, 0.0], [4.0, 4.0]];
+/// let centroids = array![[0.0, 0.0], [4.0, 5.0]];
+/// // Centroid 0 owns two points: ∇ = 2·(2C₀ − P₀ − P₁) = (−2, 0), diag = 2·2 = 4: (−0.5, 0).
+/// // Centroid 1 owns one: ∇ = 2·(C₁ − P₂) = (0, 2), diag = 2: (0, 1). The step −dir lands
+/// // each centroid on its points' mean.
+/// let dir = tapegrad_gradbench::evals::kmeans::direction(&points, &centroids).unwrap();
+/// assert_eq!(dir, array![[-0.5, 0.0], [0.0, 1.0]]);
+/// ```
+///
+/// # Errors
+/// As [`Tape::grad_and_hessian_diagonal`].
+pub fn direction(points: &Array2<f64>, centroids: &Array2<f64>) -> Result<Array2<f64>> {
+    let tape = Tape::new();
+    let c = tape.var(centroids);
+    let (gradient, diagonal) = tape.grad_and_hessian_diagonal(cost(points, c), c)?;
+    let direction = gradient / diagonal;
+    Ok(direction.into_dimensionality().expect("the centroids' shape"))
+}
+
+/// Reads `points` `[n, d]` and `centroids` `[k, d]`, both non-empty.
+///
+/// # Errors
+/// Naming the field that is missing, ragged, empty or of another width.
+///
+/// ```
+/// let input = serde_json::json!({"points": [[0.0, 1.0]], "centroids": [[1.0]]});
+/// assert!(tapegrad_gradbench::evals::kmeans::read(&input).is_err());
+/// ```
+pub fn read(input: &Value) -> Result<(Array2<f64>, Array2<f64>)> {
+    let points = matrix(field(input, "points")?, "points", None)?;
+    let d = points.ncols();
+    let centroids = matrix(field(input, "centroids")?, "centroids", Some(d))?;
+    if points.is_empty() || centroids.is_empty() {
+        return Err(error(
+            "`points` and `centroids` must each hold at least one point of at least one dimension",
+        ));
+    }
+    checked_elements("n × k", &[points.nrows(), centroids.nrows()])?;
+    Ok((points, centroids))
+}
+
+/// Evaluates `cost` or `dir`.
+///
+/// # Errors
+/// As [`read`], or an unknown function.
+///
+/// ```
+/// let input = serde_json::json!({"points": [[0.0], [2.0]], "centroids": [[0.5]]});
+/// let out = tapegrad_gradbench::evals::kmeans::evaluate("dir", &input).unwrap();
+/// // ∇ = 2·(2·0.5 − 2) = −2, diag = 4
+/// assert_eq!(out.output, serde_json::json!([[-0.5]]));
+/// ```
+pub fn evaluate(function: &str, input: &Value) -> Result<Evaluation> {
+    let (points, centroids) = read(input)?;
+    match function {
+        "cost" => Evaluation::timed(input, || Ok(objective(&points, &centroids)), |y| json!(y)),
+        "dir" => Evaluation::timed(
+            input,
+            || direction(&points, &centroids),
+            |dir| json!(dir.rows().into_iter().map(|r| r.to_vec()).collect::<Vec<_>>()),
+        ),
+        _ => Err(super::unknown_function("kmeans", function, &["cost", "dir"])),
+    }
+}
