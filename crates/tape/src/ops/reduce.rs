@@ -214,18 +214,39 @@ impl ReducedAxes {
         kept
     }
 
-    /// Folds `x` over the reduced axes with `fold(axis view) -> value`, keeping them as 1.
+    /// Folds `x` over the reduced axes with `fold(accumulated, element)` from `init`,
+    /// keeping them as length 1.
+    ///
+    /// Each axis is folded the way its layout favours: along contiguous lanes when it is
+    /// the last axis or longer than what remains (a whole vector, a row's maximum), across
+    /// whole sub-arrays otherwise (a column's, where each step is a vectorised row). One
+    /// element at a time across sub-arrays, ndarray's `fold_axis` over a vector's only
+    /// axis, cost 70 ns an element.
     pub(crate) fn fold_kept<T: Float>(
         &self,
         x: &ArrayViewD<'_, T>,
         fold: impl Fn(T, T) -> T,
         init: T,
     ) -> ArrayD<T> {
-        let mut out = x.to_owned();
-        for &axis in self.axes.iter().rev() {
-            out = out.fold_axis(Axis(axis), init, |&acc, &v| fold(acc, v)).insert_axis(Axis(axis));
+        if self.axes.len() == x.ndim() {
+            if let Some(data) = x.as_slice_memory_order() {
+                let value = data.iter().fold(init, |acc, &v| fold(acc, v));
+                return ArrayD::from_elem(IxDyn(&vec![1; x.ndim()]), value);
+            }
         }
-        out
+        let mut out: Option<ArrayD<T>> = None;
+        for &axis in self.axes.iter().rev() {
+            let source = out.as_ref().map_or_else(|| x.view(), |o| o.view());
+            let len = source.len_of(Axis(axis));
+            let rest = source.len() / len.max(1);
+            let reduced = if axis + 1 == source.ndim() || rest <= len {
+                source.map_axis(Axis(axis), |lane| lane.iter().fold(init, |acc, &v| fold(acc, v)))
+            } else {
+                source.fold_axis(Axis(axis), init, |&acc, &v| fold(acc, v))
+            };
+            out = Some(reduced.insert_axis(Axis(axis)));
+        }
+        out.unwrap_or_else(|| x.to_owned())
     }
 
     /// Removes the kept length-1 axes unless `keep_dims`.
