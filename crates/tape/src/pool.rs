@@ -30,15 +30,24 @@ use crate::Float;
 
 /// Spare array memory kept per thread and element type.
 pub(crate) const MAX_SPARE_BYTES: usize = 64 << 20;
-/// Spare buffers of one length kept per thread and element type.
+/// Spare buffers of one length kept per thread and element type: at least this many,
+/// and as many small ones as fill [`MAX_SPARE_BYTES_PER_LENGTH`] (a recurrent net's tape
+/// holds hundreds of thousands of arrays of one small length).
 pub(crate) const MAX_SPARE_PER_LENGTH: usize = 64;
+/// The spare memory one length may hold, when that is more than [`MAX_SPARE_PER_LENGTH`]
+/// buffers.
+pub(crate) const MAX_SPARE_BYTES_PER_LENGTH: usize = MAX_SPARE_BYTES / 8;
 /// Lengths the spare-buffer map tracks before it forgets the emptied ones.
 const MAX_LENGTHS: usize = 256;
 /// Spare lists of each kind kept per thread and element type.
 const MAX_SPARE_LISTS: usize = 4;
-/// A list (or registry) whose memory exceeds this is freed rather than kept: one huge tape
-/// must not pin its size for the rest of the thread's life.
+/// A list (or registry) larger than this is kept only while tapes keep filling it (the
+/// repeated runs of one big computation): one huge tape must not pin its size for the
+/// rest of the thread's life. A registry above it is not kept.
 const MAX_SPARE_LIST_BYTES: usize = 16 << 20;
+/// How many lists in a row may come back less than a quarter full from a list larger than
+/// [`MAX_SPARE_LIST_BYTES`] before such lists are freed instead of kept.
+const MAX_IDLE_BIG_LISTS: usize = 8;
 
 /// Hashes a length with one multiplication.
 #[derive(Default)]
@@ -62,6 +71,9 @@ impl Hasher for LengthHasher {
 pub(crate) struct Workspace<T: Float> {
     buffers: HashMap<usize, Vec<Vec<T>>, BuildHasherDefault<LengthHasher>>,
     spare_bytes: usize,
+    /// Lists given back in a row that were larger than [`MAX_SPARE_LIST_BYTES`] but less
+    /// than a quarter full.
+    idle_big_lists: usize,
     nodes: Vec<Vec<Node<T>>>,
     edges: Vec<Vec<usize>>,
     arrays: Vec<Vec<ArrayD<T>>>,
@@ -78,6 +90,7 @@ impl<T: Float> Default for Workspace<T> {
         Workspace {
             buffers: HashMap::default(),
             spare_bytes: 0,
+            idle_big_lists: 0,
             nodes: Vec::new(),
             edges: Vec::new(),
             arrays: Vec::new(),
@@ -148,7 +161,7 @@ pub(crate) fn give_buffer<T: Float>(buffer: Vec<T>) {
             w.buffers.retain(|_, spares| !spares.is_empty());
         }
         let spares = w.buffers.entry(buffer.len()).or_default();
-        if spares.len() < MAX_SPARE_PER_LENGTH {
+        if spares.len() < MAX_SPARE_PER_LENGTH || (spares.len() + 1) * bytes <= MAX_SPARE_BYTES_PER_LENGTH {
             spares.push(buffer);
             w.spare_bytes += bytes;
         }
@@ -193,18 +206,36 @@ pub fn recycle<T: Float>(array: ArrayD<T>) {
     give_buffer(array.into_raw_vec_and_offset().0);
 }
 
-/// An empty list with the capacity a previous tape needed.
+/// An empty list with the largest capacity a previous tape left: a tape cannot know its
+/// length in advance, and growing a list page by page costs more than holding a big one.
 fn take_list<T: Float, E>(pick: impl FnOnce(&mut Workspace<T>) -> &mut Vec<Vec<E>>) -> Vec<E> {
-    with(|w: &mut Workspace<T>| pick(w).pop()).flatten().unwrap_or_default()
+    with(|w: &mut Workspace<T>| {
+        let lists = pick(w);
+        let largest = (0..lists.len()).max_by_key(|&i| lists[i].capacity())?;
+        Some(lists.swap_remove(largest))
+    })
+    .flatten()
+    .unwrap_or_default()
 }
 
-/// Keeps an emptied list's capacity for the next tape.
+/// Keeps an emptied list's capacity for the next tape. A list beyond
+/// [`MAX_SPARE_LIST_BYTES`] is kept too while tapes keep filling it (a million-node tape
+/// built again and again would otherwise fault in its memory afresh each time), and freed
+/// once [`MAX_IDLE_BIG_LISTS`] in a row come back from such lists less than a quarter full.
 fn give_list<T: Float, E>(mut list: Vec<E>, pick: impl FnOnce(&mut Workspace<T>) -> &mut Vec<Vec<E>>) {
+    let used = list.len() * size_of::<E>();
     list.clear();
-    if list.capacity() == 0 || list.capacity() * size_of::<E>() > MAX_SPARE_LIST_BYTES {
+    let bytes = list.capacity() * size_of::<E>();
+    if bytes == 0 {
         return;
     }
     with(move |w: &mut Workspace<T>| {
+        if bytes > MAX_SPARE_LIST_BYTES {
+            w.idle_big_lists = if used < bytes / 4 { w.idle_big_lists + 1 } else { 0 };
+            if w.idle_big_lists > MAX_IDLE_BIG_LISTS {
+                return;
+            }
+        }
         let lists = pick(w);
         if lists.len() < MAX_SPARE_LISTS {
             lists.push(list);
@@ -338,10 +369,23 @@ mod tests {
     }
 
     #[test]
-    fn huge_lists_are_not_kept() {
-        let huge: Vec<usize> = Vec::with_capacity(MAX_SPARE_LIST_BYTES / size_of::<usize>() + 1);
-        give_edge_list::<f64>(huge);
-        assert_eq!(edge_list::<f64>().capacity(), 0);
+    fn huge_lists_are_kept_while_filled_and_freed_when_idle() {
+        let length = MAX_SPARE_LIST_BYTES / size_of::<usize>() + 1;
+        // A huge tape built again and again gets its list back.
+        for _ in 0..2 * MAX_IDLE_BIG_LISTS {
+            let mut list = edge_list::<f32>();
+            list.resize(length, 0);
+            give_edge_list::<f32>(list);
+        }
+        assert!(edge_list::<f32>().capacity() >= length);
+        // Small tapes after it: the huge list goes after MAX_IDLE_BIG_LISTS of them.
+        let mut list = vec![0usize; length];
+        for _ in 0..=MAX_IDLE_BIG_LISTS + 1 {
+            list.truncate(10);
+            give_edge_list::<f32>(list);
+            list = edge_list::<f32>();
+        }
+        assert!(list.capacity() < length, "{}", list.capacity());
     }
 
     #[test]
