@@ -8,8 +8,8 @@
 //! The next step, with the same shapes, finds every buffer it needs.
 //!
 //! The workspace is bounded: at most [`MAX_SPARE_BYTES`] of spare array memory and
-//! [`MAX_SPARE_PER_LENGTH`] spare buffers of any one length per thread and element type,
-//! and lists of at most `MAX_SPARE_LIST_BYTES` each. When the array memory is full, the
+//! [`MAX_SPARE_PER_LENGTH`] spare buffers of any one length per thread and element type;
+//! lists above `MAX_SPARE_LIST_BYTES` are kept only while tapes keep filling them. When the array memory is full, the
 //! spares of other lengths are freed to make room (shapes a program no longer uses, say an
 //! evaluation pass's, must not keep it full for good); beyond that, buffers are freed as
 //! usual. A steady training loop holds about one step's working set. Reuse never changes
@@ -30,13 +30,10 @@ use crate::Float;
 
 /// Spare array memory kept per thread and element type.
 pub(crate) const MAX_SPARE_BYTES: usize = 64 << 20;
-/// Spare buffers of one length kept per thread and element type: at least this many,
-/// and as many small ones as fill [`MAX_SPARE_BYTES_PER_LENGTH`] (a recurrent net's tape
-/// holds hundreds of thousands of arrays of one small length).
-pub(crate) const MAX_SPARE_PER_LENGTH: usize = 64;
-/// The spare memory one length may hold, when that is more than [`MAX_SPARE_PER_LENGTH`]
-/// buffers.
-pub(crate) const MAX_SPARE_BYTES_PER_LENGTH: usize = MAX_SPARE_BYTES / 8;
+/// Spare buffers of one length kept per thread and element type, at most: a recurrent
+/// net's tape holds hundreds of thousands of arrays of one small length, an ODE solver's
+/// hundreds of one large length. The bytes bound them first.
+pub(crate) const MAX_SPARE_PER_LENGTH: usize = 1 << 20;
 /// Lengths the spare-buffer map tracks before it forgets the emptied ones.
 const MAX_LENGTHS: usize = 256;
 /// Spare lists of each kind kept per thread and element type.
@@ -161,7 +158,7 @@ pub(crate) fn give_buffer<T: Float>(buffer: Vec<T>) {
             w.buffers.retain(|_, spares| !spares.is_empty());
         }
         let spares = w.buffers.entry(buffer.len()).or_default();
-        if spares.len() < MAX_SPARE_PER_LENGTH || (spares.len() + 1) * bytes <= MAX_SPARE_BYTES_PER_LENGTH {
+        if spares.len() < MAX_SPARE_PER_LENGTH {
             spares.push(buffer);
             w.spare_bytes += bytes;
         }
@@ -340,12 +337,13 @@ mod tests {
     #[test]
     fn the_workspace_is_bounded() {
         let len = 1 << 16;
-        let kept: Vec<Vec<f64>> = (0..MAX_SPARE_PER_LENGTH + 5).map(|_| vec![0.0; len]).collect();
+        let fit = MAX_SPARE_BYTES / (len * size_of::<f64>());
+        let kept: Vec<Vec<f64>> = (0..fit + 5).map(|_| vec![0.0; len]).collect();
         for buffer in kept {
             give_buffer(buffer);
         }
         let count = with(|w: &mut Workspace<f64>| w.buffers[&len].len()).unwrap();
-        assert_eq!(count, MAX_SPARE_PER_LENGTH);
+        assert_eq!(count, fit);
         give_buffer(vec![0.0f64; MAX_SPARE_BYTES / 8 + 1]);
         let bytes = with(|w: &mut Workspace<f64>| w.spare_bytes).unwrap();
         assert!(bytes <= MAX_SPARE_BYTES);
