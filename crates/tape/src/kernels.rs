@@ -90,6 +90,25 @@ pub(crate) fn map<T: Float>(x: &ArrayViewD<'_, T>, f: impl Fn(T) -> T) -> ArrayD
     out
 }
 
+/// `f(a, b)` for every element of two arrays of one shape (either may be a broadcast
+/// view), as a new array from the pool.
+pub(crate) fn map2<T: Float>(a: &ArrayViewD<'_, T>, b: &ArrayViewD<'_, T>, f: impl Fn(T, T) -> T) -> ArrayD<T> {
+    let mut out = pool::scratch(a.shape());
+    match (a.as_slice(), b.as_slice()) {
+        (Some(a), Some(b)) => {
+            let out = out.as_slice_mut().expect("scratch arrays are standard layout");
+            Loop::Zip { out, a, b, f: |a, b, _| f(a, b) }.run();
+        }
+        _ => Zip::from(&mut out).and(a).and(b).for_each(|o, &a, &b| *o = f(a, b)),
+    }
+    out
+}
+
+/// A standard-layout copy of `x` (a slice, a broadcast, a transpose) from the pool.
+pub(crate) fn copy<T: Float>(x: &ArrayViewD<'_, T>) -> ArrayD<T> {
+    map(x, |v| v)
+}
+
 /// `f(a, b, c)` for every element of three arrays of one shape, as a new array.
 pub(crate) fn map3<T: Float>(
     a: &ArrayViewD<'_, T>,
@@ -164,7 +183,7 @@ pub(crate) fn zip_broadcast<T: Float>(
 /// `shape` has a 1. A copy when the shapes agree.
 pub(crate) fn reduce_to<T: Float>(full: &ArrayViewD<'_, T>, shape: &[usize]) -> ArrayD<T> {
     if full.shape() == shape {
-        return map(full, |v| v);
+        return copy(full);
     }
     if let Some(data) = full.as_slice() {
         if repeats_along_leading_axes(shape, full.shape()) {

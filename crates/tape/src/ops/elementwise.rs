@@ -190,7 +190,7 @@ impl<T: Float, F: UnaryFn<T>> Op<T> for Unary<F> {
         let x = inputs[0];
         let derivative = if self.0.piecewise_linear() {
             let values = x.with_value(|xv| {
-                y.with_value(|yv| Zip::from(xv).and(yv).map_collect(|&a, &b| self.0.derivative(a, b)))
+                y.with_value(|yv| crate::kernels::map2(xv, yv, |a, b| self.0.derivative(a, b)))
             });
             x.tape().constant(values)
         } else {

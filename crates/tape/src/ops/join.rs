@@ -78,7 +78,16 @@ impl<T: Float> Op<T> for Concat {
         Ok(())
     }
     fn forward(&self, inputs: &[ArrayViewD<'_, T>]) -> ArrayD<T> {
-        ndarray::concatenate(Axis(self.axis), inputs).expect("shapes checked")
+        let mut shape = inputs[0].shape().to_vec();
+        shape[self.axis] = inputs.iter().map(|x| x.shape()[self.axis]).sum();
+        let mut out = crate::pool::scratch(&shape);
+        let mut start = 0;
+        for x in inputs {
+            let len = x.shape()[self.axis];
+            out.slice_axis_mut(Axis(self.axis), Slice::from(start..start + len)).assign(x);
+            start += len;
+        }
+        out
     }
     fn backward(
         &self,
@@ -95,7 +104,7 @@ impl<T: Float> Op<T> for Concat {
                 let len = x.shape()[self.axis];
                 let part = grad_output.slice_axis(Axis(self.axis), Slice::from(start..start + len));
                 start += len;
-                want.then(|| part.to_owned())
+                want.then(|| crate::kernels::copy(&part))
             })
             .collect()
     }
@@ -143,7 +152,7 @@ impl<T: Float> Op<T> for SliceAxis {
         }
     }
     fn forward(&self, inputs: &[ArrayViewD<'_, T>]) -> ArrayD<T> {
-        inputs[0].slice_axis(Axis(self.axis), Slice::from(self.range.clone())).to_owned()
+        crate::kernels::copy(&inputs[0].slice_axis(Axis(self.axis), Slice::from(self.range.clone())))
     }
     fn backward(
         &self,
@@ -152,7 +161,7 @@ impl<T: Float> Op<T> for SliceAxis {
         grad_output: &ArrayViewD<'_, T>,
         _wanted: &[bool],
     ) -> InputGrads<T> {
-        let mut grad_x = ArrayD::zeros(inputs[0].raw_dim());
+        let mut grad_x = crate::pool::zeros(inputs[0].shape());
         grad_x.slice_axis_mut(Axis(self.axis), Slice::from(self.range.clone())).assign(grad_output);
         [Some(grad_x)].into_iter().collect()
     }

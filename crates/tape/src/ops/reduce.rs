@@ -5,11 +5,12 @@
 //! as length 1 (so the result broadcasts against the input), without it they are removed.
 //! The whole-tensor forms (`sum()`, `mean()`, …) return a 0-d value.
 
-use ndarray::{ArrayD, ArrayViewD, Axis, IxDyn, Zip};
+use ndarray::{ArrayD, ArrayViewD, Axis, IxDyn};
 
 use smallvec::SmallVec;
 
 use super::{grads, InputGrads, Op, VarGrads};
+use crate::kernels::{copy, map2, map3};
 use crate::{pool, Float, Var};
 
 impl<'t, T: Float> Var<'t, T> {
@@ -376,14 +377,15 @@ impl<T: Float> Op<T> for ReduceExtremum {
         let shape = x.raw_dim();
         let extreme = self.kept(x);
         let extreme_b = extreme.broadcast(shape.clone()).expect("kept dims broadcast");
-        let mask =
-            Zip::from(x).and(&extreme_b).map_collect(|&v, &m| if v == m { T::one() } else { T::zero() });
+        let mask = map2(x, &extreme_b, |v, m| if v == m { T::one() } else { T::zero() });
         let ties = self.reduction.fold_kept(&mask.view(), |a, b| a + b, T::zero());
         let ties_b = ties.broadcast(shape.clone()).expect("kept dims broadcast");
-        let grad_output = grad_output.as_standard_layout().into_owned();
+        let grad_output = copy(grad_output);
         let grad_kept = self.reduction.kept_view(&grad_output, x.shape());
         let grad_b = grad_kept.broadcast(shape).expect("kept dims broadcast");
-        let grad_x = Zip::from(&mask).and(&ties_b).and(&grad_b).map_collect(|&m, &k, &g| m * g / k);
+        let grad_x = map3(&mask.view(), &ties_b, &grad_b, |m, k, g| m * g / k);
+        pool::recycle(mask);
+        pool::recycle(grad_output);
         grads([Some(grad_x)])
     }
     fn branches(&self, inputs: &[ArrayViewD<'_, T>]) -> Option<Vec<i8>> {
@@ -404,12 +406,13 @@ impl<T: Float> Op<T> for ReduceExtremum {
         let shape = x.shape();
         let mask = x.with_value(|xv| {
             let extreme = self.kept(xv);
-            let extreme_b = extreme.broadcast(xv.raw_dim())?.to_owned();
-            let hits =
-                Zip::from(xv).and(&extreme_b).map_collect(|&v, &m| if v == m { T::one() } else { T::zero() });
+            let extreme_b = extreme.broadcast(xv.raw_dim())?;
+            let hits = map2(xv, &extreme_b, |v, m| if v == m { T::one() } else { T::zero() });
             let ties = self.reduction.fold_kept(&hits.view(), |a, b| a + b, T::zero());
-            let ties_b = ties.broadcast(xv.raw_dim())?.to_owned();
-            Some(Zip::from(&hits).and(&ties_b).map_collect(|&h, &k| h / k))
+            let ties_b = ties.broadcast(xv.raw_dim())?;
+            let mask = map2(&hits.view(), &ties_b, |h, k| h / k);
+            pool::recycle(hits);
+            Some(mask)
         })?;
         let kept = self.reduction.kept_shape(&shape);
         Some(grads([Some(grad_output.reshape(&kept).broadcast_to(&shape) * x.tape().constant(mask))]))

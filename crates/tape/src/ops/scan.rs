@@ -124,7 +124,7 @@ pub(crate) struct CumSum {
 
 impl CumSum {
     fn run<T: Float>(&self, x: &ArrayViewD<'_, T>) -> ArrayD<T> {
-        let mut y = x.to_owned();
+        let mut y = crate::kernels::copy(x);
         let mut view = y.view_mut();
         if self.reverse {
             view.invert_axis(Axis(self.axis));

@@ -208,7 +208,7 @@ impl<T: Float> Op<T> for BroadcastTo {
     }
     fn forward(&self, inputs: &[ArrayViewD<'_, T>]) -> ArrayD<T> {
         let x = &inputs[0];
-        x.broadcast(IxDyn(&self.0)).expect("checked").to_owned()
+        crate::kernels::copy(&x.broadcast(IxDyn(&self.0)).expect("checked"))
     }
     fn backward(
         &self,

@@ -3,6 +3,7 @@
 
 use ndarray::{ArrayD, ArrayViewD, Axis, Zip};
 
+use crate::kernels::{copy, map2, map3};
 use super::reduce::ReducedAxes;
 use super::{grads, InputGrads, Op, VarGrads};
 use crate::{pool, Float, Var};
@@ -94,8 +95,9 @@ impl LogSumExp {
                 .fold_kept(x, T::max, T::neg_infinity())
                 .mapv(|m| if m.is_finite() { m } else { T::zero() });
         let shift_b = shift.broadcast(x.raw_dim()).expect("kept dims broadcast");
-        let shifted = Zip::from(x).and(&shift_b).map_collect(|&v, &m| (v - m).exp());
+        let shifted = map2(x, &shift_b, |v, m| (v - m).exp());
         let total = self.0.fold_kept(&shifted.view(), |a, b| a + b, T::zero());
+        crate::pool::recycle(shifted);
         Zip::from(&total).and(&shift).map_collect(|&s, &m| m + s.ln())
     }
 }
@@ -121,13 +123,15 @@ impl<T: Float> Op<T> for LogSumExp {
         _wanted: &[bool],
     ) -> InputGrads<T> {
         let x = &inputs[0];
-        let (y, grad_output) =
-            (y.as_standard_layout().into_owned(), grad_output.as_standard_layout().into_owned());
+        let (y, grad_output) = (copy(y), copy(grad_output));
         let (y_kept, grad_kept) =
             (self.0.kept_view(&y, x.shape()), self.0.kept_view(&grad_output, x.shape()));
         let y_b = y_kept.broadcast(x.raw_dim()).expect("kept dims broadcast");
         let grad_b = grad_kept.broadcast(x.raw_dim()).expect("kept dims broadcast");
-        grads([Some(Zip::from(x).and(&y_b).and(&grad_b).map_collect(|&x, &y, &g| g * (x - y).exp()))])
+        let grad_x = map3(x, &y_b, &grad_b, |x, y, g| g * (x - y).exp());
+        crate::pool::recycle(y);
+        crate::pool::recycle(grad_output);
+        grads([Some(grad_x)])
     }
     fn backward_vars<'t>(
         &self,
