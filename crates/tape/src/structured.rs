@@ -91,14 +91,32 @@ impl<'t, T: Float> Tape<'t, T> {
             input_widths.push((width, full));
         }
         for column in 0..columns {
-            let mut seed = ArrayD::zeros(IxDyn(&[batch, columns]));
+            let mut seed = crate::pool::zeros(&[batch, columns]);
             seed.index_axis_mut(Axis(1), column).fill(T::one());
             let seed = seed.into_shape_with_order(IxDyn(&out_shape)).expect("same length");
             let grads = self.backward_with_seed(output, seed)?;
             for ((&input, result), (width, _)) in inputs.iter().zip(&mut results).zip(&input_widths) {
                 let Some(grad) = grads.get(input) else { continue };
-                let grad = grad.to_shape((batch, *width)).expect("the input's own length");
-                result.index_axis_mut(Axis(1), column).assign(&grad);
+                let width = *width;
+                let out = result.as_slice_mut().expect("a fresh array");
+                match grad.as_slice() {
+                    // Row b's width entries go to [b, column, ..]: a strided copy of slices.
+                    Some(grad) if width == 1 => {
+                        for (b, &value) in grad.iter().enumerate() {
+                            out[b * columns + column] = value;
+                        }
+                    }
+                    Some(grad) => {
+                        for (b, row) in grad.chunks_exact(width.max(1)).enumerate().take(batch) {
+                            let at = (b * columns + column) * width;
+                            out[at..at + width].copy_from_slice(&row[..width]);
+                        }
+                    }
+                    None => {
+                        let grad = grad.to_shape((batch, width)).expect("the input's own length");
+                        result.index_axis_mut(Axis(1), column).assign(&grad);
+                    }
+                }
             }
         }
         Ok(results

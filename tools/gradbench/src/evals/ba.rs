@@ -13,7 +13,7 @@
 //! The blocks are then laid out as the eval's compressed sparse rows, as the `manual`
 //! tool does in its timed loop.
 
-use ndarray::{Array1, Array2, ArrayView1, Axis};
+use ndarray::{Array1, Array2};
 use serde_json::{json, Value};
 use tapegrad::tape::{Tape, Var};
 
@@ -45,21 +45,15 @@ pub struct Problem {
 }
 
 /// The 15 columns one observation reads, `[p]` each, on the tape (variables, so that their
-/// blocks can be read off): camera parameters 0–10, point 11–13, weight 14.
+/// blocks can be read off): camera parameters 0–10, point 11–13, weight 14. Gathered
+/// straight into columns: a column's values are contiguous, as the vectorised ops want.
 fn columns<'t>(tape: &'t Tape<'t, f64>, problem: &Problem, differentiate: bool) -> Vec<Var<'t, f64>> {
-    let cameras = problem.cameras.select(Axis(0), &problem.camera_of); // [p, 11]
-    let points = problem.points.select(Axis(0), &problem.point_of); // [p, 3]
-    let leaf = |column: ArrayView1<'_, f64>| {
-        let column = column.to_owned();
-        if differentiate {
-            tape.var(column)
-        } else {
-            tape.constant(column)
-        }
-    };
-    let mut out: Vec<Var<'t, f64>> = cameras.columns().into_iter().map(leaf).collect();
-    out.extend(points.columns().into_iter().map(leaf));
-    out.push(leaf(problem.weights.view()));
+    let leaf = |column: Array1<f64>| if differentiate { tape.var(column) } else { tape.constant(column) };
+    let gather = |table: &Array2<f64>, rows: &[usize], j: usize| rows.iter().map(|&r| table[[r, j]]).collect();
+    let mut out: Vec<Var<'t, f64>> =
+        (0..CAMERA_PARAMETERS).map(|j| leaf(gather(&problem.cameras, &problem.camera_of, j))).collect();
+    out.extend((0..3).map(|j| leaf(gather(&problem.points, &problem.point_of, j))));
+    out.push(leaf(problem.weights.clone()));
     out
 }
 
@@ -180,6 +174,11 @@ pub fn jacobian(problem: &Problem) -> Result<SparseJacobian> {
     let weight = c[14];
     let weight_error = 1.0 - weight.square();
     let weight_blocks = tape.batch_jacobian(weight_error, &[weight])?; // [p]
+    fn slice(block: &ndarray::ArrayD<f64>) -> &[f64] {
+        block.as_slice().expect("batch_jacobian returns standard layout")
+    }
+    let blocks: Vec<&[f64]> = blocks.iter().map(slice).collect(); // 15 × (p · 2)
+    let weight_blocks = slice(&weight_blocks[0]);
     let (n, m, p) = (problem.cameras.nrows(), problem.points.nrows(), problem.weights.len());
     let per_row = CAMERA_PARAMETERS + 3 + 1;
     let mut rows = Vec::with_capacity(3 * p + 1);
@@ -187,25 +186,26 @@ pub fn jacobian(problem: &Problem) -> Result<SparseJacobian> {
     let mut vals = Vec::with_capacity(2 * per_row * p + p);
     rows.push(0);
     for i in 0..p {
-        let camera = problem.camera_of[i];
-        let point = problem.point_of[i];
+        // The observation's 15 columns: its camera's 11, its point's 3, its weight.
+        let (camera, point) = (problem.camera_of[i], problem.point_of[i]);
+        let mut columns = [0; CAMERA_PARAMETERS + 4];
+        for (k, column) in columns.iter_mut().enumerate() {
+            *column = match k {
+                0..=10 => CAMERA_PARAMETERS * camera + k,
+                11..=13 => CAMERA_PARAMETERS * n + 3 * point + (k - 11),
+                _ => CAMERA_PARAMETERS * n + 3 * m + i,
+            };
+        }
         for residual in 0..2 {
             rows.push(rows.last().copied().unwrap_or(0) + per_row);
-            for (k, block) in blocks.iter().enumerate() {
-                let column = match k {
-                    0..=10 => CAMERA_PARAMETERS * camera + k,
-                    11..=13 => CAMERA_PARAMETERS * n + 3 * point + (k - 11),
-                    _ => CAMERA_PARAMETERS * n + 3 * m + i,
-                };
-                cols.push(column);
-                vals.push(block[[i, residual]]);
-            }
+            cols.extend_from_slice(&columns);
+            vals.extend(blocks.iter().map(|block| block[2 * i + residual]));
         }
     }
     for i in 0..p {
         rows.push(rows.last().copied().unwrap_or(0) + 1);
         cols.push(CAMERA_PARAMETERS * n + 3 * m + i);
-        vals.push(weight_blocks[0][[i]]);
+        vals.push(weight_blocks[i]);
     }
     Ok(SparseJacobian { rows, cols, vals })
 }
