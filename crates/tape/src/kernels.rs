@@ -92,7 +92,11 @@ pub(crate) fn map<T: Float>(x: &ArrayViewD<'_, T>, f: impl Fn(T) -> T) -> ArrayD
 
 /// `f(a, b)` for every element of two arrays of one shape (either may be a broadcast
 /// view), as a new array from the pool.
-pub(crate) fn map2<T: Float>(a: &ArrayViewD<'_, T>, b: &ArrayViewD<'_, T>, f: impl Fn(T, T) -> T) -> ArrayD<T> {
+pub(crate) fn map2<T: Float>(
+    a: &ArrayViewD<'_, T>,
+    b: &ArrayViewD<'_, T>,
+    f: impl Fn(T, T) -> T,
+) -> ArrayD<T> {
     let mut out = pool::scratch(a.shape());
     match (a.as_slice(), b.as_slice()) {
         (Some(a), Some(b)) => {

@@ -111,8 +111,9 @@ fn spoilers() -> Vec<Option<Value>> {
     ]
 }
 
-/// Every field of `input` (and of objects inside it, two levels deep) spoiled in every way:
-/// the reply is JSON with a `success` flag, and nothing panics.
+/// Every field of `input` (and of objects inside it, two levels deep) spoiled in every way
+/// (`saddle` and `particle` only with what is not a number: any number is a valid start,
+/// and a far one takes long): the reply is JSON with a `success` flag, and nothing panics.
 fn never_panics(module: &str, function: &str, input: &Value) {
     let mut paths: Vec<Vec<String>> = Vec::new();
     if let Value::Object(map) = input {
@@ -129,7 +130,15 @@ fn never_panics(module: &str, function: &str, input: &Value) {
         }
     }
     for path in paths {
+        let numbers_are_valid = matches!(module, "saddle" | "particle");
         for spoiler in spoilers() {
+            if numbers_are_valid
+                && spoiler.as_ref().is_some_and(|v| {
+                    v.is_number() || v.as_array().is_some_and(|a| a.iter().all(Value::is_array))
+                })
+            {
+                continue;
+            }
             let mut spoiled = input.clone();
             let (last, parents) = path.split_last().unwrap();
             let mut target = &mut spoiled;
@@ -174,8 +183,8 @@ fn spoiled_inputs_never_panic() {
             json!({"main_params": [[0.1, 0.2, 0.3, 0.4], [0.5, 0.6, 0.7, 0.8]],
             "extra_params": [[1.0], [0.5], [0.1]], "state": [[0.1], [0.2]], "sequence": [[1.0], [0.0], [1.0]]}),
         ),
-        ("saddle", "rf", json!({"start": [0.5, 0.5]})),
-        ("particle", "rr", json!({"w": 0.1})),
+        ("saddle", "rf", json!({"start": [2e-5, 2e-5]})),
+        ("particle", "rr", json!({"w": 0.2071918746486116})),
         (
             "ba",
             "jacobian",

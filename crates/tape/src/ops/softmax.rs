@@ -3,9 +3,9 @@
 
 use ndarray::{ArrayD, ArrayViewD, Axis, Zip};
 
-use crate::kernels::{copy, map2, map3};
 use super::reduce::ReducedAxes;
 use super::{grads, InputGrads, Op, VarGrads};
+use crate::kernels::{copy, map2, map3};
 use crate::{pool, Float, Var};
 
 impl<'t, T: Float> Var<'t, T> {

@@ -49,7 +49,8 @@ pub struct Problem {
 /// straight into columns: a column's values are contiguous, as the vectorised ops want.
 fn columns<'t>(tape: &'t Tape<'t, f64>, problem: &Problem, differentiate: bool) -> Vec<Var<'t, f64>> {
     let leaf = |column: Array1<f64>| if differentiate { tape.var(column) } else { tape.constant(column) };
-    let gather = |table: &Array2<f64>, rows: &[usize], j: usize| rows.iter().map(|&r| table[[r, j]]).collect();
+    let gather =
+        |table: &Array2<f64>, rows: &[usize], j: usize| rows.iter().map(|&r| table[[r, j]]).collect();
     let mut out: Vec<Var<'t, f64>> =
         (0..CAMERA_PARAMETERS).map(|j| leaf(gather(&problem.cameras, &problem.camera_of, j))).collect();
     out.extend((0..3).map(|j| leaf(gather(&problem.points, &problem.point_of, j))));
@@ -202,10 +203,10 @@ pub fn jacobian(problem: &Problem) -> Result<SparseJacobian> {
             vals.extend(blocks.iter().map(|block| block[2 * i + residual]));
         }
     }
-    for i in 0..p {
+    for (i, &derivative) in weight_blocks.iter().enumerate() {
         rows.push(rows.last().copied().unwrap_or(0) + 1);
         cols.push(CAMERA_PARAMETERS * n + 3 * m + i);
-        vals.push(weight_blocks[i]);
+        vals.push(derivative);
     }
     Ok(SparseJacobian { rows, cols, vals })
 }

