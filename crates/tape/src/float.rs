@@ -76,6 +76,9 @@ pub(crate) mod sealed {
         /// `tanh`, vectorisable for `f32` ([`crate::math::tanh_f32`], within 2 ulp), the
         /// standard library's for `f64`.
         fn tanh_kernel(self) -> Self;
+        /// `exp`, vectorisable for `f64` ([`crate::math::exp_f64`], within 1 ulp of glibc),
+        /// the standard library's for `f32`.
+        fn exp_kernel(self) -> Self;
         /// gemm's matrix-product kernel for this type, chosen for the CPU at run time
         /// ([`crate::gemm`] calls it).
         fn gemm_kernel() -> crate::gemm::GemmKernel<Self>;
@@ -85,6 +88,10 @@ pub(crate) mod sealed {
         fn tanh_kernel(self) -> Self {
             crate::math::tanh_f32(self)
         }
+        #[inline(always)]
+        fn exp_kernel(self) -> Self {
+            self.exp()
+        }
         fn gemm_kernel() -> crate::gemm::GemmKernel<Self> {
             gemm_f32::gemm::f32::get_gemm_fn()
         }
@@ -93,6 +100,10 @@ pub(crate) mod sealed {
         #[inline(always)]
         fn tanh_kernel(self) -> Self {
             self.tanh()
+        }
+        #[inline(always)]
+        fn exp_kernel(self) -> Self {
+            crate::math::exp_f64(self)
         }
         fn gemm_kernel() -> crate::gemm::GemmKernel<Self> {
             gemm_f64::gemm::f64::get_gemm_fn()

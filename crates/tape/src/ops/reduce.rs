@@ -231,7 +231,7 @@ impl ReducedAxes {
     ) -> ArrayD<T> {
         if self.axes.len() == x.ndim() {
             if let Some(data) = x.as_slice_memory_order() {
-                let value = data.iter().fold(init, |acc, &v| fold(acc, v));
+                let value = crate::kernels::fold_lanes(data, init, &fold);
                 return ArrayD::from_elem(IxDyn(&vec![1; x.ndim()]), value);
             }
         }
@@ -241,7 +241,10 @@ impl ReducedAxes {
             let len = source.len_of(Axis(axis));
             let rest = source.len() / len.max(1);
             let reduced = if axis + 1 == source.ndim() || rest <= len {
-                source.map_axis(Axis(axis), |lane| lane.iter().fold(init, |acc, &v| fold(acc, v)))
+                source.map_axis(Axis(axis), |lane| match lane.as_slice() {
+                    Some(data) => crate::kernels::fold_lanes(data, init, &fold),
+                    None => lane.iter().fold(init, |acc, &v| fold(acc, v)),
+                })
             } else {
                 source.fold_axis(Axis(axis), init, |&acc, &v| fold(acc, v))
             };
