@@ -346,20 +346,20 @@ impl<T: Float, F: BinaryFn<T>> Op<T> for Binary<F> {
         grad_output: Var<'t, T>,
     ) -> Option<VarGrads<'t, T>> {
         let (a, b) = (inputs[0], inputs[1]);
+        let (shape_a, shape_b) = (a.shape(), b.shape());
+        if let Some((da, db)) = self.0.constant_partials() {
+            // + and −: the gradients are ∂L/∂y itself, scaled, with no partials to record.
+            let scaled = |d: T| if d == T::one() { grad_output } else { grad_output.mul_scalar(d) };
+            return Some(grads([Some(scaled(da).sum_to(&shape_a)), Some(scaled(db).sum_to(&shape_b))]));
+        }
         let (da, db) = if self.0.piecewise_linear() {
             let (da, db) = a.with_value(|av| {
                 b.with_value(|bv| {
                     y.with_value(|yv| {
                         let shape = yv.shape();
                         let (av, bv) = (av.broadcast(shape)?, bv.broadcast(shape)?);
-                        let da = Zip::from(&av)
-                            .and(&bv)
-                            .and(yv)
-                            .map_collect(|&a, &b, &y| self.0.partials(a, b, y).0);
-                        let db = Zip::from(&av)
-                            .and(&bv)
-                            .and(yv)
-                            .map_collect(|&a, &b, &y| self.0.partials(a, b, y).1);
+                        let da = crate::kernels::map3(&av, &bv, yv, |a, b, y| self.0.partials(a, b, y).0);
+                        let db = crate::kernels::map3(&av, &bv, yv, |a, b, y| self.0.partials(a, b, y).1);
                         Some((da, db))
                     })
                 })
@@ -368,7 +368,6 @@ impl<T: Float, F: BinaryFn<T>> Op<T> for Binary<F> {
         } else {
             self.0.partials_var(a, b, y)?
         };
-        let (shape_a, shape_b) = (a.shape(), b.shape());
         Some(grads([Some((grad_output * da).sum_to(&shape_a)), Some((grad_output * db).sum_to(&shape_b))]))
     }
 }
