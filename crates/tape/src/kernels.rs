@@ -91,6 +91,13 @@ pub(crate) fn fold_lanes<T: Float>(data: &[T], init: T, fold: impl Fn(T, T) -> T
     total
 }
 
+/// `total[i] = f(total[i], x[i])`, vectorised.
+pub(crate) fn update<T: Float>(total: &mut [T], x: &[T], f: impl Fn(T, T) -> T) {
+    if !x.is_empty() {
+        Loop::Update { total, x, f: |t, v, _| f(t, v) }.run()
+    }
+}
+
 /// `total[i] += grad[i]`.
 pub(crate) fn add_assign<T: Float>(total: &mut [T], grad: &[T]) {
     if !grad.is_empty() {
@@ -165,6 +172,19 @@ fn repeats_along_leading_axes(small: &[usize], big: &[usize]) -> bool {
     small.len() <= big.len() && small == &big[big.len() - small.len()..]
 }
 
+/// When `small` is `big` with its trailing axes (from some axis on) set to 1, so that each
+/// of `small`'s numbers meets one contiguous block of `big`: the block's length, if it is
+/// long enough to be worth a vectorised pass of its own.
+fn repeats_along_trailing_axes(small: &[usize], big: &[usize]) -> Option<usize> {
+    if small.len() != big.len() {
+        return None;
+    }
+    let kept = small.iter().zip(big).take_while(|(s, b)| s == b).count();
+    let inner: usize = big[kept..].iter().product();
+    let fits = small[kept..].iter().all(|&s| s == 1) && inner >= 16;
+    fits.then_some(inner)
+}
+
 /// `f(a, b)` elementwise under NumPy broadcasting, as a new array of the broadcast shape.
 ///
 /// # Panics
@@ -192,6 +212,28 @@ pub(crate) fn zip_broadcast<T: Float>(
             let mut out = pool::scratch(b.shape());
             let out_data = out.as_slice_mut().expect("scratch arrays are standard layout");
             Loop::Rows { out: out_data, a: b_data, row: a_data, row_first: true, f: |a, b, _| f(a, b) }.run();
+            return out;
+        }
+    }
+    if let (Some(a_data), Some(b_data)) = (a.as_slice(), b.as_slice()) {
+        // One operand holds one number per block of the other's trailing axes (`[k, d, n]`
+        // with `[k, d, 1]`): each block is one vectorised pass with that number.
+        if let Some(inner) = repeats_along_trailing_axes(b.shape(), a.shape()) {
+            let mut out = pool::scratch(a.shape());
+            let out_data = out.as_slice_mut().expect("scratch arrays are standard layout");
+            for ((out, a), &b) in out_data.chunks_exact_mut(inner).zip(a_data.chunks_exact(inner)).zip(b_data)
+            {
+                Loop::Map { out, x: a, f: |a, _, _| f(a, b) }.run();
+            }
+            return out;
+        }
+        if let Some(inner) = repeats_along_trailing_axes(a.shape(), b.shape()) {
+            let mut out = pool::scratch(b.shape());
+            let out_data = out.as_slice_mut().expect("scratch arrays are standard layout");
+            for ((out, b), &a) in out_data.chunks_exact_mut(inner).zip(b_data.chunks_exact(inner)).zip(a_data)
+            {
+                Loop::Map { out, x: b, f: |b, _, _| f(a, b) }.run();
+            }
             return out;
         }
     }
@@ -240,7 +282,10 @@ mod tests {
 
     #[test]
     fn broadcasting_fast_paths_match_the_general_rule() {
-        let pairs: [(&[usize], &[usize]); 8] = [
+        let pairs: [(&[usize], &[usize]); 11] = [
+            (&[2, 3, 20], &[2, 3, 1]),
+            (&[2, 1], &[2, 40]),
+            (&[3, 20, 1], &[3, 20, 1]),
             (&[4, 3], &[3]),
             (&[3], &[4, 3]),
             (&[4, 3], &[1, 3]),

@@ -299,3 +299,37 @@ fn ln_gamma_and_multivariate_ln_gamma_match_torch() {
     assert!(ln_gamma(f64::NAN).is_nan());
     assert!((ln_gamma(4.0f32) - 6f32.ln()).abs() < 1e-6);
 }
+
+#[test]
+fn reductions_over_any_axes_match_ndarray_and_broadcasts_match_the_rule() {
+    // Folds along lanes, rows into rows, and across sub-arrays all give ndarray's values.
+    let x = ArrayD::from_shape_fn(IxDyn(&[3, 4, 5]), |i| ((i[0] * 7 + i[1] * 3 + i[2]) % 11) as f64 - 4.5);
+    let tape = Tape::new();
+    let v = tape.var(x.clone());
+    for axes in [&[0][..], &[1], &[2], &[0, 1], &[1, 2], &[0, 2], &[0, 1, 2]] {
+        let mut sum = x.clone();
+        let mut max = x.clone();
+        for &axis in axes.iter().rev() {
+            sum = sum.sum_axis(ndarray::Axis(axis));
+            max = max.fold_axis(ndarray::Axis(axis), f64::NEG_INFINITY, |&a, &b| a.max(b));
+        }
+        let close = |a: &ArrayD<f64>, b: &ArrayD<f64>| a.iter().zip(b).all(|(p, q)| (p - q).abs() < 1e-12);
+        assert!(close(&v.sum_axes(axes, false).value(), &sum), "sum over {axes:?}");
+        assert_eq!(v.max_axes(axes, false).value(), max, "max over {axes:?}");
+        let lse = v.log_sum_exp_axes(axes, false).value();
+        let expected = {
+            let mut e = x.mapv(f64::exp);
+            for &axis in axes.iter().rev() {
+                e = e.sum_axis(ndarray::Axis(axis));
+            }
+            e.mapv(f64::ln)
+        };
+        assert!(close(&lse, &expected), "log_sum_exp over {axes:?}");
+    }
+    // A number per block of trailing axes, on either side.
+    let a = ArrayD::from_shape_fn(IxDyn(&[2, 3, 20]), |i| (i[0] * 60 + i[1] * 20 + i[2]) as f64);
+    let b = ArrayD::from_shape_fn(IxDyn(&[2, 3, 1]), |i| (i[0] * 3 + i[1]) as f64 * 0.5);
+    let (va, vb) = (tape.var(a.clone()), tape.var(b.clone()));
+    assert_eq!((va - vb).value(), &a - &b);
+    assert_eq!((vb - va).value(), &b - &a);
+}

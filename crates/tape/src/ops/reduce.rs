@@ -240,6 +240,28 @@ impl ReducedAxes {
             let source = out.as_ref().map_or_else(|| x.view(), |o| o.view());
             let len = source.len_of(Axis(axis));
             let rest = source.len() / len.max(1);
+            let inner: usize = source.shape()[axis + 1..].iter().product();
+            if let (Some(data), true) = (source.as_slice(), inner > 1 && len > 0) {
+                // Contiguous, with whole rows after the axis: fold row into row, each a
+                // vectorised pass (a mixture's sum over dimensions, its maximum over
+                // components), instead of ndarray's element-wise walk across sub-arrays.
+                let mut kept = source.shape().to_vec();
+                kept[axis] = 1;
+                let mut reduced = crate::pool::scratch(&kept);
+                let total = reduced.as_slice_mut().expect("scratch arrays are standard layout");
+                let block = len * inner;
+                for (total, block) in total.chunks_exact_mut(inner).zip(data.chunks_exact(block)) {
+                    total.copy_from_slice(&block[..inner]);
+                    for row in block[inner..].chunks_exact(inner) {
+                        crate::kernels::update(total, row, &fold);
+                    }
+                }
+                if let Some(previous) = out.take() {
+                    crate::pool::recycle(previous);
+                }
+                out = Some(reduced);
+                continue;
+            }
             let reduced = if axis + 1 == source.ndim() || rest <= len {
                 source.map_axis(Axis(axis), |lane| match lane.as_slice() {
                     Some(data) => crate::kernels::fold_lanes(data, init, &fold),
