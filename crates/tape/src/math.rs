@@ -68,18 +68,14 @@ fn exp_negative(x: f32) -> f32 {
 /// neither overflows nor goes subnormal before the product does.
 #[inline(always)]
 pub(crate) fn exp_f64(x: f64) -> f64 {
-    const LN2_HI: f64 = 6.931_471_803_691_238_164_9e-1; // ln 2 with its low 32 bits zero
-    const LN2_LO: f64 = 1.908_214_929_270_587_700_0e-10; // ln 2 − LN2_HI
-    const ROUND: f64 = 6_755_399_441_055_744.0; // 1.5 · 2⁵²: adding it rounds to an integer
-                                                // Beyond these eˣ is ∞ or 0 whatever k is; clamping keeps 2ᵏ's halves in range (a NaN
-                                                // fails both comparisons and passes through).
-    let x = if x > 709.9 {
-        709.9
-    } else if x < -745.2 {
-        -745.2
-    } else {
-        x
-    };
+    // ln 2 with its low 32 bits zero, and ln 2 − LN2_HI (fdlibm's constants).
+    const LN2_HI: f64 = f64::from_bits(0x3fe6_2e42_fee0_0000);
+    const LN2_LO: f64 = f64::from_bits(0x3dea_39ef_3579_3c76);
+    // 1.5 · 2⁵²: adding it rounds to an integer.
+    const ROUND: f64 = 6_755_399_441_055_744.0;
+    // Beyond these eˣ is ∞ or 0 whatever k is; clamping keeps 2ᵏ's halves in range (a NaN
+    // passes through).
+    let x = x.clamp(-745.2, 709.9);
     let k = (x * std::f64::consts::LOG2_E + ROUND) - ROUND;
     let r = (x - k * LN2_HI) - k * LN2_LO;
     // eʳ − 1 = r + r²/2! + … + r¹³/13!, by Horner.
