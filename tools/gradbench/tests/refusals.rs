@@ -31,6 +31,7 @@ fn named_problems_are_named() {
         ("det", "primal", json!({"A": [], "ell": 40}), "`ell` = 40 is larger"),
         ("ode", "primal", json!({"x": [1.0], "s": 0}), "must be positive"),
         ("ode", "gradient", json!({"x": [1.0], "s": 1u64 << 33}), "`s`"),
+        ("ode", "gradient", json!({"x": vec![1.0; 1000], "s": 100_000}), "n · s = 100000000"),
         (
             "kmeans",
             "cost",

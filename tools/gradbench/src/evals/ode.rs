@@ -14,6 +14,9 @@ use crate::protocol::Evaluation;
 
 /// The most steps one evaluation may take.
 pub const MAX_STEPS: usize = 1_000_000;
+/// The largest `n · s` accepted: the tape keeps about 30 vectors of `n` per step, so this
+/// is up to 8 GB (GradBench's largest default, `n = 100,000, s = 100`, is 10⁷).
+pub const MAX_TAPE: usize = 1 << 25;
 
 /// `y(2)` after `steps` RK4 steps, recorded on `x`'s tape.
 fn solve<'t>(x: Var<'t, f64>, steps: usize) -> Var<'t, f64> {
@@ -66,8 +69,8 @@ pub fn gradient(x: &Array1<f64>, steps: usize) -> Array1<f64> {
 /// Evaluates `primal` or `gradient` at `input.x` with `input.s` steps.
 ///
 /// # Errors
-/// A missing field, an empty `x`, `s = 0`, more than [`MAX_STEPS`] steps or a tape beyond
-/// [`MAX_ELEMENTS`](crate::input::MAX_ELEMENTS) values per component, or an unknown function.
+/// A missing field, an empty `x`, `s = 0`, more than [`MAX_STEPS`] steps, `n · s` beyond
+/// [`MAX_TAPE`], or an unknown function.
 ///
 /// ```
 /// let input = serde_json::json!({"x": [1.5], "s": 2});
@@ -84,8 +87,13 @@ pub fn evaluate(function: &str, input: &Value) -> Result<Evaluation> {
             x.len()
         )));
     }
-    // The gradient's tape keeps about 30 vectors of x's length per step.
-    checked_elements("30 · n · s", &[30, x.len(), steps])?;
+    // The tape keeps about 30 vectors of x's length per step: n · s up to 2²⁵ is up to 8 GB.
+    let size = checked_elements("n · s", &[x.len(), steps])?;
+    if size > MAX_TAPE {
+        return Err(error(format_args!(
+            "n · s = {size}: the tape would keep about 30 vectors of n per step, more than this tool accepts (n · s ≤ {MAX_TAPE})"
+        )));
+    }
     match function {
         "primal" => Evaluation::timed(input, || Ok(primal(&x, steps)), |y| json!(y.to_vec())),
         "gradient" => Evaluation::timed(input, || Ok(gradient(&x, steps)), |g| json!(g.to_vec())),
