@@ -1,5 +1,5 @@
 //! The two ways to take a gradient that `saddle` and `particle` ask for in every nesting:
-//! reverse (`r`: one backward pass, [`Tape::grad`]) and forward (`f`: one Jacobian-vector
+//! reverse (`r`: one backward pass, [`Tape::grad`](tapegrad::tape::Tape::grad)) and forward (`f`: one Jacobian-vector
 //! product per input coordinate).
 //!
 //! tapegrad has no forward mode yet, so a forward product here is computed by the tape in
