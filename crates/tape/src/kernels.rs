@@ -218,23 +218,25 @@ pub(crate) fn zip_broadcast<T: Float>(
     if let (Some(a_data), Some(b_data)) = (a.as_slice(), b.as_slice()) {
         // One operand holds one number per block of the other's trailing axes (`[k, d, n]`
         // with `[k, d, 1]`): each block is one vectorised pass with that number.
+        let blocks =
+            |big: &ArrayViewD<'_, T>, big_data: &[T], small_data: &[T], inner: usize, big_first: bool| {
+                let mut out = pool::scratch(big.shape());
+                let out_data = out.as_slice_mut().expect("scratch arrays are standard layout");
+                for ((out, x), &s) in
+                    out_data.chunks_exact_mut(inner).zip(big_data.chunks_exact(inner)).zip(small_data)
+                {
+                    match big_first {
+                        true => Loop::Map { out, x, f: |v, _, _| f(v, s) }.run(),
+                        false => Loop::Map { out, x, f: |v, _, _| f(s, v) }.run(),
+                    }
+                }
+                out
+            };
         if let Some(inner) = repeats_along_trailing_axes(b.shape(), a.shape()) {
-            let mut out = pool::scratch(a.shape());
-            let out_data = out.as_slice_mut().expect("scratch arrays are standard layout");
-            for ((out, a), &b) in out_data.chunks_exact_mut(inner).zip(a_data.chunks_exact(inner)).zip(b_data)
-            {
-                Loop::Map { out, x: a, f: |a, _, _| f(a, b) }.run();
-            }
-            return out;
+            return blocks(a, a_data, b_data, inner, true);
         }
         if let Some(inner) = repeats_along_trailing_axes(a.shape(), b.shape()) {
-            let mut out = pool::scratch(b.shape());
-            let out_data = out.as_slice_mut().expect("scratch arrays are standard layout");
-            for ((out, b), &a) in out_data.chunks_exact_mut(inner).zip(b_data.chunks_exact(inner)).zip(a_data)
-            {
-                Loop::Map { out, x: b, f: |b, _, _| f(a, b) }.run();
-            }
-            return out;
+            return blocks(b, b_data, a_data, inner, false);
         }
     }
     let shape = crate::broadcast_shape(a.shape(), b.shape()).expect("shapes checked before forward");

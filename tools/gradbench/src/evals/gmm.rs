@@ -193,10 +193,7 @@ pub fn evaluate(function: &str, input: &Value) -> Result<Evaluation> {
         "jacobian" => Evaluation::timed(
             input,
             || Ok(jacobian(&parameters, &data)),
-            |g| {
-                let rows = |a: &Array2<f64>| a.rows().into_iter().map(|r| r.to_vec()).collect::<Vec<_>>();
-                json!({"alpha": g.alpha.to_vec(), "mu": rows(&g.mu), "q": rows(&g.q), "l": rows(&g.l)})
-            },
+            |g| json!({"alpha": g.alpha.to_vec(), "mu": super::rows(&g.mu), "q": super::rows(&g.q), "l": super::rows(&g.l)}),
         ),
         _ => Err(super::unknown_function("gmm", function, &["objective", "jacobian"])),
     }

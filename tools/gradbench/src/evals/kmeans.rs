@@ -96,11 +96,7 @@ pub fn evaluate(function: &str, input: &Value) -> Result<Evaluation> {
     let (points, centroids) = read(input)?;
     match function {
         "cost" => Evaluation::timed(input, || Ok(objective(&points, &centroids)), |y| json!(y)),
-        "dir" => Evaluation::timed(
-            input,
-            || direction(&points, &centroids),
-            |dir| json!(dir.rows().into_iter().map(|r| r.to_vec()).collect::<Vec<_>>()),
-        ),
+        "dir" => Evaluation::timed(input, || direction(&points, &centroids), |dir| json!(super::rows(&dir))),
         _ => Err(super::unknown_function("kmeans", function, &["cost", "dir"])),
     }
 }

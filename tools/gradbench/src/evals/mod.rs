@@ -55,6 +55,11 @@ pub fn evaluate(module: &str, function: &str, input: &Value) -> Result<Evaluatio
     }
 }
 
+/// A matrix as a list of its rows, as the evals' outputs lay matrices out.
+pub(crate) fn rows(matrix: &ndarray::Array2<f64>) -> Vec<Vec<f64>> {
+    matrix.rows().into_iter().map(|row| row.to_vec()).collect()
+}
+
 /// The error for a function `module` does not have.
 pub(crate) fn unknown_function(module: &str, function: &str, known: &[&str]) -> crate::input::ToolError {
     error(format_args!("module `{module}` has no function `{function}` (it has {})", known.join(", ")))

@@ -235,11 +235,7 @@ pub fn evaluate(function: &str, input: &Value) -> Result<Evaluation> {
     let hand = read(input)?;
     match function {
         "objective" => Evaluation::timed(input, || Ok(objective(&hand)), |r| json!(r.to_vec())),
-        "jacobian" => Evaluation::timed(
-            input,
-            || jacobian(&hand),
-            |j| json!(j.rows().into_iter().map(|r| r.to_vec()).collect::<Vec<_>>()),
-        ),
+        "jacobian" => Evaluation::timed(input, || jacobian(&hand), |j| json!(super::rows(&j))),
         _ => Err(super::unknown_function("ht", function, &["objective", "jacobian"])),
     }
 }
