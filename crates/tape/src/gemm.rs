@@ -16,12 +16,14 @@ use crate::threads::{num_threads, run_parts};
 use crate::Float;
 
 /// Whether an `[m, k] · [k, n]` product is worth splitting over threads: only with enough
-/// work per thread (about 16 million multiply-adds: below that, waking the pool cost more
-/// than it saved on the 784-128-10 step), and never for a short inner dimension (with `k`
-/// below 64, packing dominates: two threads ran a 256×10 · 10×512 product three times
-/// slower than one).
+/// work per thread (about 8 million multiply-adds: the 784-128-10 step's 6.4 million at
+/// batch 64 is not split, and gained nothing when it was; since the helper threads stay
+/// awake between products, the 784-256-10 step's 12.8 million run at 2 threads in 0.61–0.83
+/// of their 1-thread time, against 1.00 with the 16 million of before), and never for a
+/// short inner dimension (with `k` below 64, packing dominates: two threads ran a
+/// 256×10 · 10×512 product three times slower than one).
 fn splits(m: usize, n: usize, k: usize) -> bool {
-    k >= 64 && m.saturating_mul(n).saturating_mul(k) >= 1 << 24
+    k >= 64 && m.saturating_mul(n).saturating_mul(k) >= 1 << 23
 }
 
 /// How many parts to cut one product into: the thread count (clamped to the machine's
