@@ -1,6 +1,6 @@
 //! `det`: the determinant of an `ℓ × ℓ` matrix by expansion by minors along the first row
 //! (cmpad's `det_by_minor`), recursively, on single numbers: the tape records every
-//! product and sum of the `O(ℓ!)` expansion as its own node (about 2.4 million for
+//! product and sum of the `O(ℓ!)` expansion as its own node (about a million for
 //! `ℓ = 9`), a micrograd-sized graph at a scale micrograd never meets. The gradient is the
 //! matrix of cofactors, by backpropagation.
 //!
@@ -15,8 +15,8 @@ use tapegrad::tape::{Tape, Var};
 use crate::input::{count, error, field, vector, Result};
 use crate::protocol::Evaluation;
 
-/// The largest `ℓ` accepted: `ℓ = 11` records about 217 million nodes, `ℓ = 12` would record
-/// 2.6 billion.
+/// The largest `ℓ` accepted: `ℓ = 11` records about 108 million nodes (a 10 GB tape to
+/// differentiate), `ℓ = 12` would record 1.3 billion.
 pub const MAX_ELL: usize = 11;
 
 /// The determinant of the `size × size` minor whose rows and columns are chained from
