@@ -9,10 +9,10 @@
 //!
 //! The workspace is bounded: at most [`MAX_SPARE_BYTES`] of spare array memory and
 //! [`MAX_SPARE_PER_LENGTH`] spare buffers of any one length per thread and element type;
-//! lists above `MAX_SPARE_LIST_BYTES` are kept only while tapes keep filling them. When the array memory is full, the
-//! spares of other lengths are freed to make room (shapes a program no longer uses, say an
-//! evaluation pass's, must not keep it full for good); beyond that, buffers are freed as
-//! usual. A steady training loop holds about one step's working set. Reuse never changes
+//! lists above `MAX_SPARE_LIST_BYTES` are kept only while tapes keep filling them. When
+//! the array memory is full, the spares of other lengths are freed to make room (shapes a
+//! program no longer uses, say an evaluation pass's, must not keep it full for good);
+//! beyond that, buffers are freed as usual. A steady training loop holds about one step's working set. Reuse never changes
 //! a result: a buffer taken from the pool is overwritten in full before anything reads it.
 
 use std::any::{Any, TypeId};

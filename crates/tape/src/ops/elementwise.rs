@@ -222,6 +222,49 @@ impl<T: Float, F: UnaryFn<T>> Op<T> for Unary<F> {
 /// ```
 pub struct Binary<F>(pub F);
 
+impl<F> Binary<F> {
+    /// The gradients in one pass over plain slices, when nothing broadcasts and every
+    /// operand is contiguous (ndarray's five- and six-way `Zip` over n-d views cost several
+    /// times the arithmetic); `None` otherwise.
+    fn backward_over_slices<T: Float>(
+        &self,
+        a: &ArrayViewD<'_, T>,
+        b: &ArrayViewD<'_, T>,
+        output: &ArrayViewD<'_, T>,
+        grad_output: &ArrayViewD<'_, T>,
+        wanted: &[bool],
+    ) -> Option<InputGrads<T>>
+    where
+        F: BinaryFn<T>,
+    {
+        if a.shape() != grad_output.shape() || b.shape() != grad_output.shape() {
+            return None;
+        }
+        let (g, av, bv, y) = (grad_output.as_slice()?, a.as_slice()?, b.as_slice()?, output.as_slice()?);
+        let partials = |i: usize| self.0.partials(av[i], bv[i], y[i]);
+        let one = |pick: fn((T, T)) -> T| {
+            let mut grad = pool::scratch(grad_output.shape());
+            let out = grad.as_slice_mut().expect("scratch arrays are standard layout");
+            out.iter_mut().enumerate().for_each(|(i, d)| *d = g[i] * pick(partials(i)));
+            grad
+        };
+        Some(match (wanted[0], wanted[1]) {
+            (true, true) => {
+                let (mut grad_a, mut grad_b) =
+                    (pool::scratch(grad_output.shape()), pool::scratch(grad_output.shape()));
+                let da = grad_a.as_slice_mut().expect("scratch arrays are standard layout");
+                let db = grad_b.as_slice_mut().expect("scratch arrays are standard layout");
+                for (i, (da, db)) in da.iter_mut().zip(db).enumerate() {
+                    let (pa, pb) = partials(i);
+                    (*da, *db) = (g[i] * pa, g[i] * pb);
+                }
+                grads([Some(grad_a), Some(grad_b)])
+            }
+            (want_a, want_b) => grads([want_a.then(|| one(|p| p.0)), want_b.then(|| one(|p| p.1))]),
+        })
+    }
+}
+
 impl<T: Float, F: BinaryFn<T>> Op<T> for Binary<F> {
     fn name(&self) -> &'static str {
         self.0.name()
@@ -257,6 +300,9 @@ impl<T: Float, F: BinaryFn<T>> Op<T> for Binary<F> {
                 wanted[1].then(|| scaled(b.shape(), db)),
             ]);
         }
+        if let Some(grads) = self.backward_over_slices(a, b, output, grad_output, wanted) {
+            return grads;
+        }
         let out_shape = grad_output.raw_dim();
         let a_b = a.broadcast(out_shape.clone()).expect("broadcastable");
         let b_b = b.broadcast(out_shape).expect("broadcastable");
@@ -269,34 +315,6 @@ impl<T: Float, F: BinaryFn<T>> Op<T> for Binary<F> {
             pool::recycle(full);
             reduced
         };
-        let same_shape = a.shape() == grad_output.shape() && b.shape() == grad_output.shape();
-        if let (true, Some(g), Some(av), Some(bv), Some(y)) =
-            (same_shape, grad_output.as_slice(), a.as_slice(), b.as_slice(), output.as_slice())
-        {
-            // No broadcasting and every operand contiguous: one pass over plain slices
-            // (ndarray's six-way Zip over n-d views cost several times the arithmetic).
-            let partials = |i: usize| self.0.partials(av[i], bv[i], y[i]);
-            let one = |pick: fn((T, T)) -> T| {
-                let mut grad = pool::scratch(grad_output.shape());
-                let out = grad.as_slice_mut().expect("scratch arrays are standard layout");
-                out.iter_mut().enumerate().for_each(|(i, d)| *d = g[i] * pick(partials(i)));
-                grad
-            };
-            return match (wanted[0], wanted[1]) {
-                (true, true) => {
-                    let (mut grad_a, mut grad_b) =
-                        (pool::scratch(grad_output.shape()), pool::scratch(grad_output.shape()));
-                    let da = grad_a.as_slice_mut().expect("scratch arrays are standard layout");
-                    let db = grad_b.as_slice_mut().expect("scratch arrays are standard layout");
-                    for (i, (da, db)) in da.iter_mut().zip(db).enumerate() {
-                        let (pa, pb) = partials(i);
-                        (*da, *db) = (g[i] * pa, g[i] * pb);
-                    }
-                    grads([Some(grad_a), Some(grad_b)])
-                }
-                (want_a, want_b) => grads([want_a.then(|| one(|p| p.0)), want_b.then(|| one(|p| p.1))]),
-            };
-        }
         if wanted[0] && wanted[1] {
             // Both gradients in one pass, so `partials` runs once per element.
             let mut grad_a = pool::scratch(grad_output.shape());
