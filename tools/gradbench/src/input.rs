@@ -33,6 +33,11 @@ impl From<tapegrad::tape::TapeError> for ToolError {
 }
 
 /// Shorthand for the tool's results.
+///
+/// ```
+/// fn half(x: f64) -> tapegrad_gradbench::input::Result<f64> { Ok(x / 2.0) }
+/// assert_eq!(half(3.0), Ok(1.5));
+/// ```
 pub type Result<T> = std::result::Result<T, ToolError>;
 
 /// A [`ToolError`] from anything printable.
@@ -47,6 +52,11 @@ pub fn error(message: impl fmt::Display) -> ToolError {
 
 /// The largest number of elements any one input or intermediate array may have (2²⁸
 /// doubles, 2 GiB): sizes beyond it are refused before anything is allocated.
+///
+/// ```
+/// use tapegrad_gradbench::input::{checked_elements, MAX_ELEMENTS};
+/// assert!(checked_elements("x", &[MAX_ELEMENTS]).is_ok() && checked_elements("x", &[MAX_ELEMENTS + 1]).is_err());
+/// ```
 pub const MAX_ELEMENTS: usize = 1 << 28;
 
 /// Field `name` of an object.

@@ -16,6 +16,11 @@ use crate::input::{count, error, field, number, Result, ToolError};
 
 /// How often to run a function: at least `min_runs` times, and until the runs add up to
 /// `min_seconds` (the eval's `min_runs` and `min_seconds`; once, when it gives neither).
+///
+/// ```
+/// let runs = tapegrad_gradbench::protocol::Runs { min_runs: 2, min_seconds: 0.0 };
+/// assert_eq!(runs.repeat(|| Ok(())).unwrap().1.len(), 2);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Runs {
     /// At least this many runs.
@@ -25,8 +30,18 @@ pub struct Runs {
 }
 
 /// The most runs one evaluate may ask for.
+///
+/// ```
+/// use tapegrad_gradbench::protocol::{Runs, MAX_RUNS};
+/// assert!(Runs::from_input(&serde_json::json!({"min_runs": MAX_RUNS + 1})).is_err());
+/// ```
 pub const MAX_RUNS: usize = 1_000_000;
 /// The longest one evaluate may ask to keep running, in seconds (an hour).
+///
+/// ```
+/// use tapegrad_gradbench::protocol::{Runs, MAX_SECONDS};
+/// assert!(Runs::from_input(&serde_json::json!({"min_seconds": MAX_SECONDS * 2.0})).is_err());
+/// ```
 pub const MAX_SECONDS: f64 = 3600.0;
 
 impl Runs {
@@ -90,6 +105,11 @@ impl Runs {
 }
 
 /// An evaluated function: its output and each run's time.
+///
+/// ```
+/// let out = tapegrad_gradbench::evals::evaluate("hello", "double", &serde_json::json!(2.0)).unwrap();
+/// assert_eq!((out.output, out.timings.len()), (serde_json::json!(4.0), 1));
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct Evaluation {
     /// The function's result, as the eval's protocol lays it out.

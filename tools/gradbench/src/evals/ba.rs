@@ -21,13 +21,28 @@ use crate::input::{checked_elements, count, error, field, number, vector, Result
 use crate::protocol::Evaluation;
 
 /// Camera parameters per camera.
+///
+/// ```
+/// assert_eq!(tapegrad_gradbench::evals::ba::CAMERA_PARAMETERS, 3 + 3 + 1 + 2 + 2);
+/// ```
 pub const CAMERA_PARAMETERS: usize = 11;
 /// The most observations (and cameras, and points) accepted: ADBench's largest file has
 /// 9.1 million observations.
+///
+/// ```
+/// let input = serde_json::json!({"n": 1, "m": 1, "p": 20_000_001, "cam": [], "x": [], "w": 1, "feat": []});
+/// assert!(tapegrad_gradbench::evals::ba::read(&input).is_err());
+/// ```
 pub const MAX_OBSERVATIONS: usize = 20_000_000;
 
 /// The problem, with the eval's duplication undone into full arrays (outside the timed
 /// runs, as `manual`'s input parsing does).
+///
+/// ```
+/// let input = serde_json::json!({"n": 2, "m": 1, "p": 3, "cam": vec![0.5; 11], "x": [1, 2, 3], "w": 1, "feat": [0, 0]});
+/// let problem = tapegrad_gradbench::evals::ba::read(&input).unwrap();
+/// assert_eq!((problem.cameras.dim(), problem.points.dim(), problem.weights.len()), ((2, 11), (1, 3), 3));
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct Problem {
     /// `[n, 11]`: rotation (3), centre (3), focal length, principal point (2), distortion (2).
@@ -138,6 +153,14 @@ pub fn objective(problem: &Problem) -> (Array2<f64>, Array1<f64>) {
 /// The Jacobian in compressed sparse rows, as the eval lays it out: rows `2i`, `2i + 1`
 /// (observation `i`'s residuals) hold 15 entries each (its camera's 11 columns, its
 /// point's 3, its weight's 1), then one row per weight error.
+///
+/// ```
+/// let input = serde_json::json!({"n": 1, "m": 1, "p": 2, "cam": [0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0], "x": [1, 2, 4], "w": 1, "feat": [0, 0]});
+/// let j = tapegrad_gradbench::evals::ba::jacobian(&tapegrad_gradbench::evals::ba::read(&input).unwrap()).unwrap();
+/// // 2 observations: 4 residual rows of 15 entries, then 2 weight rows of 1
+/// assert_eq!(j.rows, vec![0, 15, 30, 45, 60, 61, 62]);
+/// assert_eq!((j.cols.len(), j.vals.len()), (62, 62));
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct SparseJacobian {
     /// Row starts (`rows + 1` entries).

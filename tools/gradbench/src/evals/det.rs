@@ -17,6 +17,11 @@ use crate::protocol::Evaluation;
 
 /// The largest `ℓ` accepted: `ℓ = 11` records about 108 million nodes (a 10 GB tape to
 /// differentiate), `ℓ = 12` would record 1.3 billion.
+///
+/// ```
+/// let input = serde_json::json!({"A": vec![1.0; 144], "ell": 12});
+/// assert!(tapegrad_gradbench::evals::det::evaluate("primal", &input).is_err());
+/// ```
 pub const MAX_ELL: usize = 11;
 
 /// The determinant of the `size × size` minor whose rows and columns are chained from

@@ -20,6 +20,13 @@ use crate::input::{checked_elements, count, error, field, matrix, number, vector
 use crate::protocol::Evaluation;
 
 /// The independent variables: the gradient has one of each.
+///
+/// ```
+/// let input = serde_json::json!({"d": 3, "k": 2, "n": 1, "x": [[0, 0, 0]], "m": 0, "gamma": 1,
+///     "alpha": [0, 0], "mu": [[0, 0, 0], [1, 1, 1]], "q": [[0, 0, 0], [0, 0, 0]], "l": [[1, 2, 3], [4, 5, 6]]});
+/// let (parameters, _) = tapegrad_gradbench::evals::gmm::read(&input).unwrap();
+/// assert_eq!(parameters.l.dim(), (2, 3)); // D(D − 1)/2 = 3 entries per component
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct Parameters {
     /// Mixture weights' logits, `[K]`.
@@ -33,6 +40,13 @@ pub struct Parameters {
 }
 
 /// The data and the prior's settings.
+///
+/// ```
+/// let input = serde_json::json!({"d": 1, "k": 1, "n": 2, "x": [[0.5], [1.5]], "m": 2, "gamma": 0.5,
+///     "alpha": [0], "mu": [[0]], "q": [[0]], "l": [[]]});
+/// let (_, data) = tapegrad_gradbench::evals::gmm::read(&input).unwrap();
+/// assert_eq!((data.x.nrows(), data.m, data.gamma), (2, 2, 0.5));
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct Data {
     /// Points, `[N, D]`.

@@ -20,6 +20,13 @@ use crate::protocol::Evaluation;
 /// input, output and change gates), `extra` is `[3, b]` (input weights, output weights,
 /// output bias), `state` is `[2l, b]` (per layer: hidden, then cell), `sequence` is
 /// `[c, b]` (one character's bits per row).
+///
+/// ```
+/// let input = serde_json::json!({"main_params": [[0, 0, 0, 0], [0, 0, 0, 0]],
+///     "extra_params": [[1], [0], [0]], "state": [[0], [0]], "sequence": [[1], [0], [1]]});
+/// let lstm = tapegrad_gradbench::evals::lstm::read(&input).unwrap();
+/// assert_eq!((lstm.main.nrows() / 2, lstm.extra.ncols(), lstm.sequence.nrows()), (1, 1, 3)); // l, b, c
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct Input {
     /// `[2l, 4b]`.

@@ -23,6 +23,10 @@ use crate::input::{error, Result};
 use crate::protocol::Evaluation;
 
 /// The modules this tool defines.
+///
+/// ```
+/// assert_eq!(tapegrad_gradbench::evals::MODULES.len(), 12);
+/// ```
 pub const MODULES: &[&str] =
     &["hello", "lse", "llsq", "gmm", "lstm", "ode", "det", "kmeans", "saddle", "particle", "ba", "ht"];
 

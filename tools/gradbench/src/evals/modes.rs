@@ -14,6 +14,14 @@ use tapegrad::tape::Var;
 use crate::input::{error, Result};
 
 /// Which mode computes a gradient.
+///
+/// ```
+/// use tapegrad_gradbench::evals::modes::Mode;
+/// let tape = tapegrad::tape::Tape::new();
+/// let x = tape.var(ndarray::array![3.0]);
+/// let y = x.powf(3.0).sum();                                   // dy/dx = 3x² = 27
+/// assert_eq!(Mode::Forward.gradient(y, x).unwrap().value(), Mode::Reverse.gradient(y, x).unwrap().value());
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
     /// Forward: one Jacobian-vector product per coordinate (here by double VJP).

@@ -13,9 +13,18 @@ use crate::input::{checked_elements, count, error, field, vector, Result};
 use crate::protocol::Evaluation;
 
 /// The most steps one evaluation may take.
+///
+/// ```
+/// let input = serde_json::json!({"x": [1.0], "s": 1_000_001});
+/// assert!(tapegrad_gradbench::evals::ode::evaluate("primal", &input).is_err());
+/// ```
 pub const MAX_STEPS: usize = 1_000_000;
 /// The largest `n · s` accepted: the tape keeps about 30 vectors of `n` per step, so this
 /// is up to 8 GB (GradBench's largest default, `n = 100,000, s = 100`, is 10⁷).
+///
+/// ```
+/// assert!(100_000 * 100 <= tapegrad_gradbench::evals::ode::MAX_TAPE); // GradBench's largest default
+/// ```
 pub const MAX_TAPE: usize = 1 << 25;
 
 /// `y(2)` after `steps` RK4 steps, recorded on `x`'s tape.

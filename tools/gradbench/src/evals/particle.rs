@@ -21,6 +21,13 @@ use crate::protocol::Evaluation;
 
 /// The most Euler steps one trajectory may take before it is declared lost: 1,000 time
 /// units (the eval's particle lands after about 15).
+///
+/// ```
+/// // With the moving charge a light-year away, only the one at (10, 0) acts, and it repels:
+/// // the particle never comes down to the axis.
+/// let err = tapegrad_gradbench::evals::particle::miss_distance(-1e15).unwrap_err();
+/// assert!(err.to_string().contains("did not reach the x axis"), "{err}");
+/// ```
 pub const MAX_STEPS: usize = 10_000;
 
 /// `x₀(t_f)²` for the control `w`, recorded on `w`'s tape, with the force's gradient in

@@ -12,9 +12,22 @@ use crate::input::{error, Result};
 
 /// The most steps one descent may take: a NaN gradient never shrinks, and would otherwise
 /// halve the rate forever.
+///
+/// ```
+/// use tapegrad_gradbench::evals::solver::argmin;
+/// // A NaN gradient never shrinks: the descent gives up with an error instead of looping.
+/// let result = argmin(|_: &Vec<f64>| Ok(0.0), |_: &Vec<f64>| Ok(vec![f64::NAN]), vec![0.0]);
+/// assert!(result.is_err());
+/// ```
 pub const MAX_ITERATIONS: usize = 1_000_000;
 
 /// A point the solver can move: a step against a direction, and sizes read as numbers.
+///
+/// ```
+/// use tapegrad_gradbench::evals::solver::Point;
+/// let x = vec![3.0, 4.0];
+/// assert_eq!((x.norm(), x.step(0.5, &vec![2.0, 2.0]), x.negated()), (5.0, vec![2.0, 3.0], vec![-3.0, -4.0]));
+/// ```
 pub trait Point: Clone {
     /// `self − rate · direction`.
     fn step(&self, rate: f64, direction: &Self) -> Self;
@@ -27,6 +40,11 @@ pub trait Point: Clone {
 }
 
 /// A point as plain numbers.
+///
+/// ```
+/// let x: tapegrad_gradbench::evals::solver::Numbers = vec![1.0, 2.0];
+/// assert_eq!(x.len(), 2);
+/// ```
 pub type Numbers = Vec<f64>;
 
 impl Point for Numbers {
@@ -46,6 +64,14 @@ impl Point for Numbers {
 
 /// A point recorded on a tape (a 1-D value): steps are recorded, so the end point is a
 /// differentiable function of whatever the start and the gradients depend on.
+///
+/// ```
+/// use tapegrad_gradbench::evals::solver::{Point, Recorded};
+/// let tape = tapegrad::tape::Tape::new();
+/// let x = Recorded(tape.var(ndarray::array![3.0, 4.0]));
+/// let moved = x.step(1.0, &x);                                 // x − x = 0, recorded
+/// assert_eq!((x.norm(), moved.norm()), (5.0, 0.0));
+/// ```
 #[derive(Clone, Copy)]
 pub struct Recorded<'t>(pub Var<'t, f64>);
 

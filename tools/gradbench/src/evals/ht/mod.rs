@@ -198,6 +198,30 @@ fn flat_input(hand: &Hand) -> Array1<f64> {
 }
 
 /// The residuals, on an inference tape.
+///
+/// ```
+/// # use ndarray::{array, Array2, Array3};
+/// # use tapegrad_gradbench::evals::ht::Hand;
+/// # let bones = 21;
+/// # let identity = Array3::from_shape_fn((bones, 4, 4), |(_, i, j)| f64::from(u8::from(i == j)));
+/// # let hand = Hand {
+/// #     parents: (0..bones).map(|b| b.checked_sub(1)).collect(),
+/// #     base_relatives: identity.clone(),
+/// #     inverse_base_absolutes: identity,
+/// #     base_positions: array![[1.0], [2.0], [3.0], [1.0]],
+/// #     weights: Array2::from_elem((bones, 1), 1.0 / bones as f64),
+/// #     triangles: vec![],
+/// #     is_mirrored: false,
+/// #     correspondences: vec![0],
+/// #     points: array![[1.0, 2.0, 3.0]],
+/// #     theta: vec![0.0; 26],
+/// #     us: Array2::zeros((0, 0)),
+/// # };
+/// // A hand at rest (every transform the identity, θ = 0) leaves its one vertex where it
+/// // was, on the observed point: no residual.
+/// let residuals = tapegrad_gradbench::evals::ht::objective(&hand);
+/// assert!(residuals.iter().all(|r| r.abs() < 1e-12), "{residuals}");
+/// ```
 pub fn objective(hand: &Hand) -> Array1<f64> {
     let tape = Tape::inference();
     let z = flat_input(hand);
@@ -209,6 +233,30 @@ pub fn objective(hand: &Hand) -> Array1<f64> {
 ///
 /// # Errors
 /// As [`Tape::jacobian_times`].
+///
+/// ```
+/// # use ndarray::{array, Array2, Array3};
+/// # use tapegrad_gradbench::evals::ht::Hand;
+/// # let bones = 21;
+/// # let identity = Array3::from_shape_fn((bones, 4, 4), |(_, i, j)| f64::from(u8::from(i == j)));
+/// # let hand = Hand {
+/// #     parents: (0..bones).map(|b| b.checked_sub(1)).collect(),
+/// #     base_relatives: identity.clone(),
+/// #     inverse_base_absolutes: identity,
+/// #     base_positions: array![[1.0], [2.0], [3.0], [1.0]],
+/// #     weights: Array2::from_elem((bones, 1), 1.0 / bones as f64),
+/// #     triangles: vec![],
+/// #     is_mirrored: false,
+/// #     correspondences: vec![0],
+/// #     points: array![[1.0, 2.0, 3.0]],
+/// #     theta: vec![0.0; 26],
+/// #     us: Array2::zeros((0, 0)),
+/// # };
+/// // θ₃..θ₅ translate the whole hand: each residual moves against its own coordinate.
+/// let j = tapegrad_gradbench::evals::ht::jacobian(&hand).unwrap();
+/// assert_eq!(j.dim(), (3, 26));
+/// assert_eq!((j[[0, 3]], j[[1, 4]], j[[2, 5]], j[[0, 4]]), (-1.0, -1.0, -1.0, 0.0));
+/// ```
 pub fn jacobian(hand: &Hand) -> Result<Array2<f64>> {
     let tape = Tape::new();
     let z_values = flat_input(hand);
@@ -231,6 +279,11 @@ pub fn jacobian(hand: &Hand) -> Result<Array2<f64>> {
 ///
 /// # Errors
 /// As [`read`], or an unknown function.
+///
+/// ```
+/// let err = tapegrad_gradbench::evals::ht::evaluate("objective", &serde_json::json!({})).unwrap_err();
+/// assert_eq!(err.to_string(), "missing field `data`");
+/// ```
 pub fn evaluate(function: &str, input: &Value) -> Result<Evaluation> {
     let hand = read(input)?;
     match function {

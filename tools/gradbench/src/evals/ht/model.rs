@@ -10,12 +10,41 @@ use crate::input::{array, checked_elements, error, field, indices, matrix, vecto
 
 /// How many pose parameters the model reads: global rotation (3), translation (3), and
 /// four per finger for five fingers.
+///
+/// ```
+/// assert_eq!(tapegrad_gradbench::evals::ht::POSE_PARAMETERS, 3 + 3 + 4 * 5);
+/// ```
 pub const POSE_PARAMETERS: usize = 26;
 /// The fewest bones that hold the fingers' pose columns (the last finger writes column 23
 /// of the `3 × (bones + 3)` pose matrix).
+///
+/// ```
+/// assert_eq!(tapegrad_gradbench::evals::ht::model::MIN_BONES + 3, 24);
+/// ```
 pub const MIN_BONES: usize = 21;
 
 /// A hand tracking problem.
+///
+/// ```
+/// # use ndarray::{array, Array2, Array3};
+/// # use tapegrad_gradbench::evals::ht::Hand;
+/// # let bones = 21;
+/// # let identity = Array3::from_shape_fn((bones, 4, 4), |(_, i, j)| f64::from(u8::from(i == j)));
+/// # let hand = Hand {
+/// #     parents: (0..bones).map(|b| b.checked_sub(1)).collect(),
+/// #     base_relatives: identity.clone(),
+/// #     inverse_base_absolutes: identity,
+/// #     base_positions: array![[1.0], [2.0], [3.0], [1.0]],
+/// #     weights: Array2::from_elem((bones, 1), 1.0 / bones as f64),
+/// #     triangles: vec![],
+/// #     is_mirrored: false,
+/// #     correspondences: vec![0],
+/// #     points: array![[1.0, 2.0, 3.0]],
+/// #     theta: vec![0.0; 26],
+/// #     us: Array2::zeros((0, 0)),
+/// # };
+/// assert_eq!((hand.bones(), hand.is_complicated()), (21, false));
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct Hand {
     /// Each bone's parent, earlier in the list, or `None` for a root.
@@ -45,11 +74,53 @@ pub struct Hand {
 
 impl Hand {
     /// Whether points lie on triangles (given by `us`) rather than at vertices.
+    ///
+    /// ```
+    /// # use ndarray::{array, Array2, Array3};
+    /// # use tapegrad_gradbench::evals::ht::Hand;
+    /// # let bones = 21;
+    /// # let identity = Array3::from_shape_fn((bones, 4, 4), |(_, i, j)| f64::from(u8::from(i == j)));
+    /// # let hand = Hand {
+    /// #     parents: (0..bones).map(|b| b.checked_sub(1)).collect(),
+    /// #     base_relatives: identity.clone(),
+    /// #     inverse_base_absolutes: identity,
+    /// #     base_positions: array![[1.0], [2.0], [3.0], [1.0]],
+    /// #     weights: Array2::from_elem((bones, 1), 1.0 / bones as f64),
+    /// #     triangles: vec![],
+    /// #     is_mirrored: false,
+    /// #     correspondences: vec![0],
+    /// #     points: array![[1.0, 2.0, 3.0]],
+    /// #     theta: vec![0.0; 26],
+    /// #     us: Array2::zeros((0, 0)),
+    /// # };
+    /// assert!(!hand.is_complicated());
+    /// ```
     pub fn is_complicated(&self) -> bool {
         !self.us.is_empty()
     }
 
     /// The number of bones.
+    ///
+    /// ```
+    /// # use ndarray::{array, Array2, Array3};
+    /// # use tapegrad_gradbench::evals::ht::Hand;
+    /// # let bones = 21;
+    /// # let identity = Array3::from_shape_fn((bones, 4, 4), |(_, i, j)| f64::from(u8::from(i == j)));
+    /// # let hand = Hand {
+    /// #     parents: (0..bones).map(|b| b.checked_sub(1)).collect(),
+    /// #     base_relatives: identity.clone(),
+    /// #     inverse_base_absolutes: identity,
+    /// #     base_positions: array![[1.0], [2.0], [3.0], [1.0]],
+    /// #     weights: Array2::from_elem((bones, 1), 1.0 / bones as f64),
+    /// #     triangles: vec![],
+    /// #     is_mirrored: false,
+    /// #     correspondences: vec![0],
+    /// #     points: array![[1.0, 2.0, 3.0]],
+    /// #     theta: vec![0.0; 26],
+    /// #     us: Array2::zeros((0, 0)),
+    /// # };
+    /// assert_eq!(hand.bones(), 21);
+    /// ```
     pub fn bones(&self) -> usize {
         self.parents.len()
     }
@@ -80,6 +151,12 @@ fn transforms(value: &Value, what: &str, n: usize) -> Result<Array3<f64>> {
 /// # Errors
 /// Naming the first field that is missing, of the wrong shape, or holds an index out of
 /// range (a parent that is not earlier, a vertex or triangle that does not exist).
+///
+/// ```
+/// let input = serde_json::json!({"data": {"model": {"bone_names": ["wrist"]}}});
+/// let err = tapegrad_gradbench::evals::ht::read(&input).unwrap_err();
+/// assert!(err.to_string().contains("the model has 1 bones"), "{err}");
+/// ```
 pub fn read(input: &Value) -> Result<Hand> {
     let data = field(input, "data")?;
     let model = field(data, "model")?;
