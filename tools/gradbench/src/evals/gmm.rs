@@ -163,8 +163,9 @@ pub fn read(input: &Value) -> Result<(Parameters, Data)> {
     if d == 0 || k == 0 {
         return Err(error(format_args!("`d` = {d} and `k` = {k} must both be at least 1")));
     }
-    // The batched product Q·Xᵀ is [K, D, N].
+    // The batched product Q·Xᵀ is [K, D, N], and the factors Q are [K, D, D].
     checked_elements("k × d × n", &[k, d, n])?;
+    checked_elements("k × d × d", &[k, d, d])?;
     let x = matrix(field(input, "x")?, "x", Some(d))?;
     let alpha = vector(field(input, "alpha")?, "alpha")?;
     let mu = matrix(field(input, "mu")?, "mu", Some(d))?;
