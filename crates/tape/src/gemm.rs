@@ -12,7 +12,7 @@
 use ndarray::{ArrayView2, ArrayViewMut2, Axis, ShapeBuilder};
 use smallvec::SmallVec;
 
-use crate::threads::{num_threads, run_parts};
+use crate::threads::run_parts;
 use crate::Float;
 
 /// Whether an `[m, k] · [k, n]` product is worth splitting over threads: only with enough
@@ -32,18 +32,7 @@ fn parts(m: usize, n: usize, k: usize) -> usize {
     if !splits(m, n, k) {
         return 1;
     }
-    // More parts than cores only adds overhead (and a stray huge count must not cut a
-    // product into thousands of slivers). Asking the system for the core count reads
-    // files, so it is asked once.
-    static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
-    match num_threads() {
-        1 => 1,
-        threads => {
-            let cores = *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-            let threads = if threads == 0 { rayon::current_num_threads() } else { threads };
-            threads.min(cores).max(1)
-        }
-    }
+    crate::threads::usable()
 }
 
 /// Whether gemm can read this operand in place: every stride positive, or its axis of

@@ -10,6 +10,7 @@
 //! element, so they give the same results. Outputs come from the buffer pool.
 
 use ndarray::{ArrayD, ArrayViewD, IxDyn, Zip};
+use smallvec::SmallVec;
 
 use crate::{pool, Float};
 
@@ -32,10 +33,104 @@ pub(crate) enum Loop<'a, T, F> {
     Update { total: &'a mut [T], x: &'a [T], f: F },
 }
 
-impl<T: Float, F: Fn(T, T, T) -> T> Loop<'_, T, F> {
-    /// Runs the loop.
+/// Loops over at least this many elements are split across threads when
+/// [`set_num_threads`](crate::set_num_threads) allows more than one (PyTorch's grain for
+/// elementwise work is the same 2¹⁵).
+const SPLIT_FROM: usize = 1 << 15;
+
+impl<T: Float, F: Fn(T, T, T) -> T + Sync> Loop<'_, T, F> {
+    /// Runs the loop: on this thread, or for a long loop when threads are allowed, in
+    /// contiguous parts on tapegrad's threads ([`crate::threads`]). Each element is
+    /// computed by the same arithmetic either way, so the results are bit-identical for
+    /// every thread count.
     pub(crate) fn run(self) {
-        pulp::Arch::new().dispatch(self)
+        let (len, unit) = self.extent();
+        let parts =
+            if len >= SPLIT_FROM { crate::threads::usable().min(len.div_ceil(SPLIT_FROM)) } else { 1 };
+        if parts <= 1 || unit == 0 {
+            return pulp::Arch::new().dispatch(self);
+        }
+        let mut whole = self;
+        let pieces = whole.split(parts, unit);
+        crate::threads::run_parts(
+            pieces.into_iter().map(|piece| move || pulp::Arch::new().dispatch(piece)).collect(),
+        )
+    }
+
+    /// The output's length, and the unit a split must respect (a row's length where one
+    /// operand repeats).
+    fn extent(&self) -> (usize, usize) {
+        match self {
+            Loop::Map { out, .. } | Loop::Zip { out, .. } | Loop::Zip3 { out, .. } => (out.len(), 1),
+            Loop::Rows { out, row, .. } => (out.len(), row.len()),
+            Loop::Update { total, x, .. } => (total.len(), x.len()),
+        }
+    }
+
+    /// `parts` loops over consecutive pieces of the output, each a multiple of `unit` long
+    /// (the loop is left empty).
+    fn split(&mut self, parts: usize, unit: usize) -> SmallVec<[Loop<'_, T, &F>; 8]> {
+        let (len, _) = self.extent();
+        let ends =
+            (1..=parts).map(move |part| if part == parts { len } else { len * part / parts / unit * unit });
+        let mut pieces = SmallVec::new();
+        // Each piece's length.
+        let lengths = ends.scan(0, |start, end| {
+            let at = end - *start;
+            *start = end;
+            Some(at)
+        });
+        // Cuts `at` elements off the front of a slice.
+        fn cut<'s, X>(rest: &mut &'s [X], at: usize) -> &'s [X] {
+            let (head, tail) = std::mem::take(rest).split_at(at);
+            *rest = tail;
+            head
+        }
+        fn cut_mut<'s, X>(rest: &mut &'s mut [X], at: usize) -> &'s mut [X] {
+            let (head, tail) = std::mem::take(rest).split_at_mut(at);
+            *rest = tail;
+            head
+        }
+        match self {
+            Loop::Map { out, x, f } => {
+                let f = &*f;
+                pieces.extend(lengths.map(|at| Loop::Map { out: cut_mut(out, at), x: cut(x, at), f }));
+            }
+            Loop::Zip { out, a, b, f } => {
+                let f = &*f;
+                pieces.extend(lengths.map(|at| Loop::Zip {
+                    out: cut_mut(out, at),
+                    a: cut(a, at),
+                    b: cut(b, at),
+                    f,
+                }));
+            }
+            Loop::Zip3 { out, a, b, c, f } => {
+                let f = &*f;
+                pieces.extend(lengths.map(|at| Loop::Zip3 {
+                    out: cut_mut(out, at),
+                    a: cut(a, at),
+                    b: cut(b, at),
+                    c: cut(c, at),
+                    f,
+                }));
+            }
+            Loop::Rows { out, a, row, row_first, f } => {
+                let (f, row, row_first) = (&*f, *row, *row_first);
+                pieces.extend(lengths.map(|at| Loop::Rows {
+                    out: cut_mut(out, at),
+                    a: cut(a, at),
+                    row,
+                    row_first,
+                    f,
+                }));
+            }
+            Loop::Update { total, x, f } => {
+                let (f, x) = (&*f, *x);
+                pieces.extend(lengths.map(|at| Loop::Update { total: cut_mut(total, at), x, f }));
+            }
+        }
+        pieces
     }
 }
 
@@ -52,6 +147,12 @@ impl<T: Float, F: Fn(T, T, T) -> T> pulp::WithSimd for Loop<'_, T, F> {
             Loop::Zip3 { out, a, b, c, f } => {
                 out.iter_mut().zip(a).zip(b).zip(c).for_each(|(((o, &a), &b), &c)| *o = f(a, b, c))
             }
+            // A row of one number (a scalar broadcast): one pass with that number, not a
+            // pass per element.
+            Loop::Rows { out, a, row: &[r], row_first, f } => match row_first {
+                true => out.iter_mut().zip(a).for_each(|(o, &a)| *o = f(r, a, zero)),
+                false => out.iter_mut().zip(a).for_each(|(o, &a)| *o = f(a, r, zero)),
+            },
             Loop::Rows { out, a, row, row_first, f } => {
                 for (out, a) in out.chunks_exact_mut(row.len()).zip(a.chunks_exact(row.len())) {
                     if row_first {
@@ -61,6 +162,7 @@ impl<T: Float, F: Fn(T, T, T) -> T> pulp::WithSimd for Loop<'_, T, F> {
                     }
                 }
             }
+            Loop::Update { total, x: &[x], f } => total.iter_mut().for_each(|t| *t = f(*t, x, zero)),
             Loop::Update { total, x, f } => {
                 for total in total.chunks_mut(x.len()) {
                     total.iter_mut().zip(x).for_each(|(t, &x)| *t = f(*t, x, zero));
@@ -92,7 +194,7 @@ pub(crate) fn fold_lanes<T: Float>(data: &[T], init: T, fold: impl Fn(T, T) -> T
 }
 
 /// `total[i] = f(total[i], x[i])`, vectorised.
-pub(crate) fn update<T: Float>(total: &mut [T], x: &[T], f: impl Fn(T, T) -> T) {
+pub(crate) fn update<T: Float>(total: &mut [T], x: &[T], f: impl Fn(T, T) -> T + Sync) {
     if !x.is_empty() {
         Loop::Update { total, x, f: |t, v, _| f(t, v) }.run()
     }
@@ -106,7 +208,7 @@ pub(crate) fn add_assign<T: Float>(total: &mut [T], grad: &[T]) {
 }
 
 /// `f(x)` for every element, as a new standard-layout array of `x`'s shape.
-pub(crate) fn map<T: Float>(x: &ArrayViewD<'_, T>, f: impl Fn(T) -> T) -> ArrayD<T> {
+pub(crate) fn map<T: Float>(x: &ArrayViewD<'_, T>, f: impl Fn(T) -> T + Sync) -> ArrayD<T> {
     let mut out = pool::scratch(x.shape());
     match x.as_slice() {
         Some(xs) => {
@@ -123,7 +225,7 @@ pub(crate) fn map<T: Float>(x: &ArrayViewD<'_, T>, f: impl Fn(T) -> T) -> ArrayD
 pub(crate) fn map2<T: Float>(
     a: &ArrayViewD<'_, T>,
     b: &ArrayViewD<'_, T>,
-    f: impl Fn(T, T) -> T,
+    f: impl Fn(T, T) -> T + Sync,
 ) -> ArrayD<T> {
     let mut out = pool::scratch(a.shape());
     match (a.as_slice(), b.as_slice()) {
@@ -146,7 +248,7 @@ pub(crate) fn map3<T: Float>(
     a: &ArrayViewD<'_, T>,
     b: &ArrayViewD<'_, T>,
     c: &ArrayViewD<'_, T>,
-    f: impl Fn(T, T, T) -> T,
+    f: impl Fn(T, T, T) -> T + Sync,
 ) -> ArrayD<T> {
     let mut out = pool::scratch(a.shape());
     match (a.as_slice(), b.as_slice(), c.as_slice()) {
@@ -192,7 +294,7 @@ fn repeats_along_trailing_axes(small: &[usize], big: &[usize]) -> Option<usize> 
 pub(crate) fn zip_broadcast<T: Float>(
     a: &ArrayViewD<'_, T>,
     b: &ArrayViewD<'_, T>,
-    f: impl Fn(T, T) -> T,
+    f: impl Fn(T, T) -> T + Sync,
 ) -> ArrayD<T> {
     if let (Some(a_data), Some(b_data)) = (a.as_slice(), b.as_slice()) {
         if a.shape() == b.shape() {
@@ -259,10 +361,16 @@ pub(crate) fn reduce_to<T: Float>(full: &ArrayViewD<'_, T>, shape: &[usize]) -> 
             // The rows of `full`, each of `shape`'s length, added up in order from zero.
             let mut out = pool::zeros(shape);
             let total = out.as_slice_mut().expect("pool arrays are standard layout");
-            if !total.is_empty() {
-                for row in data.chunks_exact(total.len()) {
-                    add_assign(total, row);
+            match total.len() {
+                0 => {}
+                // Short rows (a scalar's gradient is rows of one): one loop over them all,
+                // not a vectorised call per row.
+                short if short < 16 => {
+                    for row in data.chunks_exact(short) {
+                        total.iter_mut().zip(row).for_each(|(t, &r)| *t += r);
+                    }
                 }
+                len => data.chunks_exact(len).for_each(|row| add_assign(total, row)),
             }
             return out;
         }
@@ -311,6 +419,53 @@ mod tests {
                 assert_eq!(reduced, crate::ops::sum_over_broadcast_axes(reference.clone(), operand_shape));
             }
         }
+    }
+
+    #[test]
+    fn split_loops_give_the_bits_of_one_loop() {
+        // Long enough to be split; lengths that no part count divides; rows of 7 and of 1.
+        let len = 7 * 14_293;
+        let (a, b, c) = (seq(&[len]), seq(&[len]) * 0.37, seq(&[len]) * -1.3);
+        let (a, b, c) = (a.as_slice().unwrap(), b.as_slice().unwrap(), c.as_slice().unwrap());
+        let row: Vec<f64> = (0..7).map(|i| i as f64 * 0.7 - 2.0).collect();
+        let f = |x: f64, y: f64, z: f64| crate::math::exp_f64(x * 1.5 - y) * 0.25 + z / 3.0;
+        fn loops<'s, F>(out: &'s mut [f64], variant: usize, ops: [&'s [f64]; 4], f: F) -> Loop<'s, f64, F> {
+            let [a, b, c, row] = ops;
+            match variant {
+                0 => Loop::Map { out, x: a, f },
+                1 => Loop::Zip { out, a, b, f },
+                2 => Loop::Zip3 { out, a, b, c, f },
+                3 => Loop::Rows { out, a, row, row_first: false, f },
+                4 => Loop::Rows { out, a, row: &row[..1], row_first: true, f },
+                5 => Loop::Update { total: out, x: row, f },
+                _ => Loop::Update { total: out, x: &row[..1], f },
+            }
+        }
+        let ops = [a, b, c, row.as_slice()];
+        for variant in 0..7 {
+            let mut whole = b.to_vec();
+            pulp::Arch::new().dispatch(loops(&mut whole, variant, ops, f));
+            for parts in [2, 3, 5] {
+                let mut split = b.to_vec();
+                let mut lp = loops(&mut split, variant, ops, f);
+                let (_, unit) = lp.extent();
+                let pieces = lp.split(parts, unit);
+                assert_eq!(pieces.len(), parts);
+                for piece in pieces {
+                    assert_eq!(piece.extent().0 % unit, 0, "variant {variant}: a piece cuts a row");
+                    pulp::Arch::new().dispatch(piece);
+                }
+                assert!(whole == split, "variant {variant} in {parts} parts");
+            }
+        }
+        // And through `run`, on two threads.
+        crate::set_num_threads(2);
+        let mut two = vec![0.0; len];
+        Loop::Zip { out: &mut two, a, b, f }.run();
+        crate::set_num_threads(1);
+        let mut one = vec![0.0; len];
+        Loop::Zip { out: &mut one, a, b, f }.run();
+        assert!(one == two);
     }
 
     #[test]

@@ -104,7 +104,10 @@ pub(crate) fn exp_f64(x: f64) -> f64 {
     // compiled for FMA, and it gained nothing measurable in accuracy.)
     let k1 = (k * 0.5).floor();
     let k2 = k - k1;
-    let power = |e: f64| f64::from_bits(((e + 1023.0) as u64) << 52);
+    // 2ᵉ's bits: adding ROUND puts the integer e + 1023 in the low bits of the sum, read
+    // there by integer arithmetic (an `as u64` conversion has no vector instruction below
+    // AVX-512, and would leave the whole loop scalar).
+    let power = |e: f64| f64::from_bits(((e + 1023.0 + ROUND).to_bits().wrapping_sub(ROUND.to_bits())) << 52);
     (power(k1) * p + power(k1)) * power(k2)
 }
 

@@ -1,5 +1,5 @@
-//! The threads large matrix products use when asked to (`set_num_threads`): the calling
-//! thread computes one part of a product and helper threads the others.
+//! The threads large matrix products and long elementwise loops use when asked to
+//! (`set_num_threads`): the calling thread computes one part and helper threads the others.
 //!
 //! Why helpers of our own that stay awake, rather than `rayon::join` on the global pool:
 //! `join` called from outside the pool hands both halves to pool threads and puts the
@@ -19,14 +19,16 @@ use smallvec::SmallVec;
 /// `usize::MAX` until the first product reads the environment.
 static THREADS: AtomicUsize = AtomicUsize::new(usize::MAX);
 
-/// Lets tapegrad use up to `threads` threads for large matrix products (opt-in; the
-/// default is 1). `0` means one per thread of rayon's pool; more than the machine has
+/// Lets tapegrad use up to `threads` threads for large matrix products and long
+/// elementwise loops (opt-in; the default is 1). `0` means one per thread of rayon's pool; more than the machine has
 /// cores counts as one per core.
 ///
 /// Only the matrix products of big enough shapes are split (about 48·48·256
-/// multiply-adds and up); each thread computes its own blocks of the output with the same
-/// arithmetic as one thread would, so results are bit-identical for any thread count and a
-/// seeded run stays reproducible. The calling thread computes one block and `threads − 1`
+/// multiply-adds and up), and the elementwise loops over 2¹⁵ numbers or more (an op's
+/// forward and backward over contiguous arrays; reductions stay on one thread, so that a
+/// sum's order never depends on the count). Each thread computes its own blocks of the
+/// output with the same arithmetic as one thread would, so results are bit-identical for
+/// any thread count and a seeded run stays reproducible. The calling thread computes one block and `threads − 1`
 /// helper threads of tapegrad's own the others; after a product the helpers keep looking
 /// for the next one for 2 ms (spinning, as OpenMP's runtimes do) before they sleep, so
 /// the products of a training step do not each wait for a sleeping thread to wake. The
@@ -45,7 +47,7 @@ pub fn set_num_threads(threads: usize) {
     THREADS.store(threads, Ordering::Relaxed);
 }
 
-/// The thread count for matrix products: as set with [`set_num_threads`], or read from
+/// The thread count for matrix products and long loops: as set with [`set_num_threads`], or read from
 /// the environment (see there), or 1.
 ///
 /// ```
@@ -66,6 +68,22 @@ pub fn num_threads() -> usize {
             }
         }
         threads => threads,
+    }
+}
+
+/// How many threads work may be split across: the count set (clamped to the machine's
+/// cores: more parts than cores only adds overhead, and a stray huge count must not cut
+/// work into thousands of slivers), 1 by default.
+pub(crate) fn usable() -> usize {
+    // Asking the system for the core count reads files, so it is asked once.
+    static CORES: OnceLock<usize> = OnceLock::new();
+    match num_threads() {
+        1 => 1,
+        threads => {
+            let cores = *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+            let threads = if threads == 0 { rayon::current_num_threads() } else { threads };
+            threads.min(cores).max(1)
+        }
     }
 }
 

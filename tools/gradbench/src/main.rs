@@ -4,6 +4,13 @@
 use std::io::{BufRead, Write};
 
 fn main() {
+    // Every core, as PyTorch's and JAX's tools use by default, unless the environment asks
+    // for a count (`TAPEGRAD_NUM_THREADS=1` for one thread). Threads split large matrix
+    // products and elementwise loops over 2¹⁵ numbers and more; the results are
+    // bit-identical whatever the count.
+    if ["TAPEGRAD_NUM_THREADS", "RAYON_NUM_THREADS"].iter().all(|name| std::env::var_os(name).is_none()) {
+        tapegrad::tape::set_num_threads(0);
+    }
     let stdin = std::io::stdin();
     let mut stdout = std::io::stdout().lock();
     for line in stdin.lock().split(b'\n') {

@@ -12,6 +12,9 @@ use crate::{pool, Float, Var};
 
 /// An elementwise function of one input: `y = f(x)` and its derivative `dy/dx`.
 ///
+/// `Sync` because a long loop may run in parts on several threads
+/// ([`set_num_threads`](crate::set_num_threads)); a unit struct, or one holding numbers, is.
+///
 /// ```
 /// use ndarray::array;
 /// use tapegrad_tape::{Float, Tape, Unary, UnaryFn};
@@ -29,7 +32,7 @@ use crate::{pool, Float, Var};
 /// let y = tape.apply(Unary(Cube), &[x]).sum();
 /// assert_eq!(tape.backward(y).get(x).unwrap(), array![3.0, 12.0].into_dyn());
 /// ```
-pub trait UnaryFn<T: Float>: 'static {
+pub trait UnaryFn<T: Float>: Sync + 'static {
     /// The op's name in traces, graphs and errors.
     fn name(&self) -> &'static str;
     /// The op's settings for labels (`"slope=0.01"`); empty by default.
@@ -67,6 +70,9 @@ pub trait UnaryFn<T: Float>: 'static {
 
 /// An elementwise function of two inputs: `y = f(a, b)` and its partial derivatives.
 ///
+/// `Sync` because a long loop may run in parts on several threads
+/// ([`set_num_threads`](crate::set_num_threads)); a unit struct, or one holding numbers, is.
+///
 /// ```
 /// use ndarray::array;
 /// use tapegrad_tape::{Binary, BinaryFn, Float, Tape};
@@ -87,7 +93,7 @@ pub trait UnaryFn<T: Float>: 'static {
 /// assert_eq!(grads.get(a).unwrap(), array![4.0, 4.0].into_dyn());
 /// assert_eq!(grads.get(b).unwrap(), array![3.0].into_dyn()); // summed over the broadcast
 /// ```
-pub trait BinaryFn<T: Float>: 'static {
+pub trait BinaryFn<T: Float>: Sync + 'static {
     /// The op's name in traces, graphs and errors.
     fn name(&self) -> &'static str;
     /// The op's settings for labels; empty by default.

@@ -226,7 +226,7 @@ impl ReducedAxes {
     pub(crate) fn fold_kept<T: Float>(
         &self,
         x: &ArrayViewD<'_, T>,
-        fold: impl Fn(T, T) -> T,
+        fold: impl Fn(T, T) -> T + Sync,
         init: T,
     ) -> ArrayD<T> {
         if self.axes.len() == x.ndim() {

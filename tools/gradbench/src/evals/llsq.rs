@@ -60,7 +60,7 @@ pub fn gradient(x: &Array1<f64>, n: usize) -> Array1<f64> {
     let tape = Tape::new();
     let x_var = tape.var(x);
     let grads = tape.backward(objective(x_var, n));
-    grads.get(x_var).map_or_else(|| Array1::zeros(x.len()), |g| g.iter().copied().collect())
+    grads.get_or_zeros(x_var).into_dimensionality().expect("`x`'s shape")
 }
 
 /// Evaluates `primal` or `gradient` at `input.x` with `input.n` points.
