@@ -2,7 +2,9 @@
 //! gzip), IDX images and labels (plain and gzip), the MNIST directory, weights and
 //! optimizer state. Each mutated input must give `Ok` or an error — never a panic — and
 //! no load may allocate more than `64 × input + 1 MiB` at its peak. A failed load of
-//! weights or optimizer state must leave the model and the optimizer exactly as they were.
+//! weights or optimizer state must leave the model and the optimizer exactly as they were;
+//! a resume from a mutated checkpoint directory must either train on with finite weights
+//! and buffers, or fail with the model, the optimizer and the files as they were.
 //!
 //! The coverage-guided fuzzers in `fuzz/` (cargo-fuzz, nightly) run the same loaders for
 //! millions of inputs; this suite runs in seconds with stable Rust, in `cargo test`. Set
@@ -14,11 +16,13 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicI64, Ordering::Relaxed};
 
+use tapegrad::data::Dataset;
 use tapegrad::data::{load_idx, load_mnist, read_idx_images, read_idx_labels, CsvOptions};
-use tapegrad::nn::{load_weights, save_weights, Dense, Module, ReLU, Sequential};
+use tapegrad::nn::{load_weights, save_weights, BatchNorm1d, Dense, Module, ReLU, Sequential};
 use tapegrad::optim::{load_state, save_state, Adam, Optimizer};
 use tapegrad::prelude::{SeedableRng, StdRng};
 use tapegrad::tape::Tape;
+use tapegrad::train::Trainer;
 
 /// Tracks the live heap and its peak (one test function runs, so nothing else allocates
 /// beside it).
@@ -66,6 +70,23 @@ impl Rng {
 /// Values that break size arithmetic, as big-endian and little-endian words.
 const INTERESTING: [u64; 10] =
     [0, 1, 0x7f, 0x80, 0xff, 0xffff, 0x7fff_ffff, 0xffff_ffff, u64::MAX / 2, u64::MAX];
+
+/// Numbers that no weight, buffer or optimizer state of a real run holds, or that sit at
+/// the edges of `f32`.
+const ABSURD: [f32; 12] = [
+    f32::MAX,
+    -f32::MAX,
+    1e30,
+    -1e30,
+    1e19,
+    f32::MIN_POSITIVE,
+    1e-45,
+    0.0,
+    -0.0,
+    f32::NAN,
+    f32::INFINITY,
+    f32::NEG_INFINITY,
+];
 
 /// One random mutation (or a few stacked) of `seed`.
 fn mutate(seed: &[u8], rng: &mut Rng) -> Vec<u8> {
@@ -206,6 +227,13 @@ fn idx_labels(count: u8) -> Vec<u8> {
 fn model(seed: u64) -> Sequential<f32> {
     let mut rng = StdRng::seed_from_u64(seed);
     Sequential::new().add(Dense::new(3, 4, &mut rng)).add(ReLU).add(Dense::new(4, 2, &mut rng))
+}
+
+/// Every parameter and buffer of `model`, as bits.
+fn tensor_bits(model: &impl Module<f32>) -> Vec<u32> {
+    let mut out = params(model);
+    model.visit_buffers(&mut |_, b| out.extend(b.iter().map(|v| v.to_bits())));
+    out
 }
 
 fn params(model: &impl Module<f32>) -> Vec<u32> {
@@ -380,6 +408,106 @@ fn no_mutated_file_panics_any_loader_or_changes_a_model_it_fails_to_load() {
             }
         }),
     ));
+
+    // Checkpoints (issue 22): a run's checkpoint directory with one of its three files
+    // mutated (the model with its metadata, the optimizer state, the best weights), then a
+    // resume that trains one more epoch. Either that is `Ok` and every weight and buffer is
+    // finite, or it is an error with the model, the optimizer and the files as they were.
+    let run = dir.join("run");
+    let data = Dataset::new(
+        ndarray::Array2::from_shape_fn((24, 3), |(i, j)| ((i * 7 + j * 3) % 11) as f32 / 5.0 - 1.0),
+        (0..24usize).map(|i| i % 2).collect::<Vec<usize>>(),
+    )
+    .unwrap();
+    let make = || {
+        let mut rng = StdRng::seed_from_u64(4);
+        Sequential::new()
+            .add(Dense::new(3, 4, &mut rng))
+            .add(BatchNorm1d::new(4))
+            .add(ReLU)
+            .add(Dense::new(4, 2, &mut rng))
+    };
+    let adam = || Adam::builder().learning_rate(0.01).build().unwrap();
+    let trainer = |epochs| {
+        Trainer::new()
+            .epochs(epochs)
+            .batch_size(8)
+            .quiet(true)
+            .restore_best_weights(true)
+            .checkpoint_every_epoch(&run)
+            .resume(true)
+    };
+    trainer(2).fit(&mut make(), &mut adam(), &data, Some(&data)).unwrap();
+    let read_all = || -> Vec<(String, Vec<u8>)> {
+        let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(&run)
+            .unwrap()
+            .map(|entry| {
+                let entry = entry.unwrap();
+                (entry.file_name().to_string_lossy().into_owned(), std::fs::read(entry.path()).unwrap())
+            })
+            .collect();
+        files.sort();
+        files
+    };
+    let pristine = read_all();
+    assert_eq!(pristine.len(), 3, "{:?}", pristine.iter().map(|(name, _)| name).collect::<Vec<_>>());
+    let checkpoint_seeds: Vec<Vec<u8>> = pristine.iter().map(|(_, bytes)| bytes.clone()).collect();
+    let mut which = 0;
+    let (mut resumed, mut refused) = (0, 0);
+    counts.push((
+        "checkpoint",
+        fuzz("checkpoint", &checkpoint_seeds, inputs / 3, &mut rng, |bytes| {
+            let _ = std::fs::remove_dir_all(&run);
+            std::fs::create_dir_all(&run).unwrap();
+            for (name, original) in &pristine {
+                write(&run.join(name), original);
+            }
+            // `fuzz` cycles through the seeds in order: input i mutates file i % 3. Every
+            // other input sets one number of that file to a value no run produces instead,
+            // in a file that parses (the byte mutations mostly break the framing).
+            let target = run.join(&pristine[which % 3].0);
+            match which % 2 {
+                0 => write(&target, bytes),
+                _ => {
+                    let mut values = Rng(which as u64 * 0x9e37_79b9 + 1);
+                    let (found, metadata) = tapegrad::nn::read_tensors::<f32>(&target).unwrap();
+                    let mut arrays: Vec<(String, ndarray::ArrayD<f32>)> =
+                        found.into_iter().map(|(name, t)| (name, t.values.unwrap())).collect();
+                    let at = values.below(arrays.len());
+                    let array = &mut arrays[at].1;
+                    let element = values.below(array.len());
+                    if let Some(slot) = array.iter_mut().nth(element) {
+                        *slot = ABSURD[values.below(ABSURD.len())];
+                    }
+                    tapegrad::nn::write_tensors(
+                        &target,
+                        arrays.iter().map(|(n, a)| (n.clone(), a.view())),
+                        metadata,
+                    )
+                    .unwrap();
+                }
+            }
+            which += 1;
+            let files_before = read_all();
+            let mut model = make();
+            let before = tensor_bits(&model);
+            let mut optimizer = adam();
+            match trainer(3).fit(&mut model, &mut optimizer, &data, Some(&data)) {
+                Ok(_) => {
+                    resumed += 1;
+                    let finite = tensor_bits(&model).iter().all(|&bits| f32::from_bits(bits).is_finite());
+                    assert!(finite, "a resume ended Ok with a weight or buffer that is not finite");
+                }
+                Err(err) => {
+                    refused += 1;
+                    assert_eq!(tensor_bits(&model), before, "a failed resume changed the model: {err}");
+                    assert!(optimizer.export_state().is_empty(), "a failed resume changed the optimizer");
+                    assert!(read_all() == files_before, "a failed resume changed the files");
+                }
+            }
+        }),
+    ));
+    eprintln!("checkpoints: {resumed} resumed, {refused} refused");
 
     eprintln!("mutated inputs per loader: {counts:?}");
     let _ = std::fs::remove_dir_all(&dir);

@@ -42,10 +42,14 @@ pub(crate) type Limit<'a> = &'a dyn Fn(&[u8]) -> Option<u64>;
 /// Reads `path` whole; if it starts with the gzip magic bytes, decompresses it (every
 /// member, as `gunzip` does) up to `limit` plus one byte. The extension plays no part.
 pub(crate) fn read_maybe_gzip(path: &Path, limit: Limit<'_>) -> Result<Contents, DataError> {
-    let bytes = std::fs::read(path).map_err(|source| DataError::Io {
-        action: "read",
-        path: path.to_path_buf(),
-        source,
+    // A device or pipe (`/dev/zero`) would never end: only regular files are read.
+    let bytes = tapegrad_tape::read_regular_file(path).map_err(|err| match err {
+        tapegrad_tape::FileError::Io { action, path, source } => DataError::Io { action, path, source },
+        other => DataError::Io {
+            action: "read",
+            path: path.to_path_buf(),
+            source: std::io::Error::other(other.to_string()),
+        },
     })?;
     decompress_if_gzip(path, bytes, limit)
 }

@@ -72,6 +72,23 @@ pub enum NnError {
         /// What is wrong, and at which offset where known.
         reason: String,
     },
+    /// A tensor to be saved is not finite, so the file was not written (a weight file must
+    /// load again, and [`load_weights`](crate::load_weights) refuses NaN and ±∞).
+    #[error(
+        "{}: not written: tensor `{tensor}` element {index:?} is {value}, and a weight file must hold \
+         finite numbers to be loaded again",
+        path.display()
+    )]
+    NotFinite {
+        /// The file that was not written.
+        path: std::path::PathBuf,
+        /// The tensor's name.
+        tensor: String,
+        /// The element's index.
+        index: Vec<usize>,
+        /// The value (NaN or ±∞).
+        value: f64,
+    },
     /// A weight file's tensors do not fit the model: every problem, one per line.
     #[error("{}: the weights do not fit the model:\n  - {}", path.display(), problems.join("\n  - "))]
     WeightsMismatch {
@@ -97,6 +114,9 @@ impl From<tapegrad_tape::FileError> for NnError {
         match err {
             tapegrad_tape::FileError::Io { action, path, source } => NnError::Io { action, path, source },
             tapegrad_tape::FileError::Corrupt { path, reason } => NnError::CorruptWeights { path, reason },
+            tapegrad_tape::FileError::NotFinite { path, tensor, index, value } => {
+                NnError::NotFinite { path, tensor, index, value }
+            }
         }
     }
 }

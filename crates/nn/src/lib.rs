@@ -46,5 +46,7 @@ pub use norm::{BatchNorm1d, LayerNorm};
 pub use sequential::Sequential;
 /// The tensor files and atomic writes live in `tapegrad-tape` (so that `tapegrad-optim`
 /// needs no layers); re-exported here, where weights are saved.
-pub use tapegrad_tape::{read_tensors, write_atomically, write_tensors, Parameters, StoredTensor};
-pub use weights::{copy_params, load_weights, save_weights};
+pub use tapegrad_tape::{
+    read_tensors, write_atomically, write_finite_tensors, write_tensors, Parameters, StoredTensor,
+};
+pub use weights::{assign_weights, check_weights, copy_params, load_weights, save_weights};

@@ -22,7 +22,7 @@ use tapegrad_tape::Float;
 
 use tapegrad_tape::dtype_name;
 
-use crate::{read_tensors, write_tensors, Module, NnError};
+use crate::{read_tensors, write_finite_tensors, Module, NnError};
 
 /// Saves every parameter and buffer (such as [`BatchNorm1d`](crate::BatchNorm1d)'s running
 /// statistics) of `model` to `path` as safetensors (names as keys, the
@@ -32,8 +32,12 @@ use crate::{read_tensors, write_tensors, Module, NnError};
 /// The write is atomic: the bytes go to a temporary file beside `path`, which is flushed,
 /// synced and then renamed over `path`. A crash mid-save leaves the old file intact.
 ///
+/// A model with a NaN or infinite value is not saved: [`load_weights`] would refuse the
+/// file, so the error names the tensor and element instead, and the old file stays.
+///
 /// # Errors
-/// [`NnError::Io`] naming the path if the file cannot be written or renamed.
+/// [`NnError::Io`] naming the path if the file cannot be written or renamed;
+/// [`NnError::NotFinite`] naming the first tensor and element that is NaN or infinite.
 ///
 /// ```
 /// use rand::SeedableRng;
@@ -60,7 +64,7 @@ pub fn save_weights<T: Float, M: Module<T> + ?Sized>(
     model.visit_params(&mut |name, param| tensors.push((name.to_string(), param)));
     tensors.extend(buffers.iter().map(|(name, buffer)| (name.clone(), buffer.view())));
     let metadata = BTreeMap::from([("format".to_string(), "tapegrad".to_string())]);
-    Ok(write_tensors(path, tensors, metadata)?)
+    Ok(write_finite_tensors(path, tensors, metadata)?)
 }
 
 /// Loads parameters saved by [`save_weights`] (or any safetensors file with the same
@@ -91,24 +95,85 @@ pub fn load_weights<T: Float, M: Module<T> + ?Sized>(
     path: impl AsRef<Path>,
 ) -> Result<(), NnError> {
     let path = path.as_ref();
-    let (mut found, _) = read_tensors::<T>(path)?;
+    let (found, _) = read_tensors::<T>(path)?;
+    let values = check_weights(&*model, found, path)?;
+    assign_weights(model, values);
+    Ok(())
+}
+
+/// Checks tensors read from `path` (by [`read_tensors`]) against `model` as
+/// [`load_weights`] does, without changing anything: every parameter and buffer present,
+/// of its shape and dtype, with finite values, and nothing else in the file. Returns the
+/// values in visiting order (parameters, then buffers), for [`assign_weights`]. With the
+/// two, a caller that loads more than one file checks them all before it changes anything
+/// (the `Trainer`'s checkpoints do).
+///
+/// # Errors
+/// [`NnError::WeightsMismatch`] listing every problem.
+///
+/// ```
+/// use std::collections::BTreeMap;
+/// use tapegrad_nn::{assign_weights, check_weights, Dense, StoredTensor};
+/// let mut model = Dense::<f64>::from_arrays(ndarray::Array2::zeros((2, 1)), None);
+/// let w = ndarray::array![[1.0], [2.0]].into_dyn();
+/// let tensors = BTreeMap::from([(
+///     "weight".to_string(),
+///     StoredTensor { shape: vec![2, 1], dtype: "F64".into(), values: Some(w.clone()) },
+/// )]);
+/// let values = check_weights(&model, tensors, "in-memory".as_ref()).unwrap();
+/// assign_weights(&mut model, values);
+/// assert_eq!(model.weight.clone().into_dyn(), w);
+/// ```
+pub fn check_weights<T: Float, M: Module<T> + ?Sized>(
+    model: &M,
+    mut found: BTreeMap<String, crate::StoredTensor<T>>,
+    path: &Path,
+) -> Result<Vec<ndarray::ArrayD<T>>, NnError> {
     let mut problems = Vec::new();
-    let (mut values, mut buffer_values) = (Vec::new(), Vec::new());
+    let mut values = Vec::new();
     model.visit_params(&mut |name, param| {
         values.push(take_checked(&mut found, name, param.shape(), &mut problems))
     });
     model.visit_buffers(&mut |name, buffer| {
-        buffer_values.push(take_checked(&mut found, name, buffer.shape(), &mut problems));
+        values.push(take_checked(&mut found, name, buffer.shape(), &mut problems));
     });
     for (name, tensor) in &found {
         problems.push(format!("`{name}`: in the file (shape {:?}) but not in the model", tensor.shape));
     }
-    if !problems.is_empty() {
-        return Err(NnError::WeightsMismatch { path: path.to_path_buf(), problems });
+    match values.into_iter().collect::<Option<Vec<_>>>() {
+        Some(values) if problems.is_empty() => Ok(values),
+        _ => Err(NnError::WeightsMismatch { path: path.to_path_buf(), problems }),
     }
-    assign_in_order(model, values);
-    assign_buffers_in_order(model, buffer_values);
-    Ok(())
+}
+
+/// Puts `values` into `model`'s parameters and then its buffers, in visiting order: what
+/// [`check_weights`] returns, or a copy of another model's tensors taken in that order.
+///
+/// # Panics
+/// If `values` does not hold one array of the right shape per parameter and buffer (values
+/// that [`check_weights`] returned for this model always do), or if the module's `_mut`
+/// visitors visit other tensors than its shared ones (a bug in that `Module`).
+///
+/// ```
+/// use tapegrad_nn::{assign_weights, Dense};
+/// let mut model = Dense::<f64>::from_arrays(ndarray::Array2::zeros((1, 2)), None);
+/// assign_weights(&mut model, vec![ndarray::array![[3.0, 4.0]].into_dyn()]);
+/// assert_eq!(model.weight, ndarray::array![[3.0, 4.0]]);
+/// ```
+#[track_caller]
+pub fn assign_weights<T: Float, M: Module<T> + ?Sized>(model: &mut M, values: Vec<ndarray::ArrayD<T>>) {
+    let mut values = values.into_iter();
+    model.visit_params_mut(&mut |name, mut param| match values.next() {
+        Some(value) if value.shape() == param.shape() => param.assign(&value),
+        _ => visitors_disagree(name),
+    });
+    model.visit_buffers_mut(&mut |name, mut buffer| match values.next() {
+        Some(value) if value.shape() == buffer.shape() => buffer.assign(&value),
+        _ => visitors_disagree(name),
+    });
+    if values.next().is_some() {
+        visitors_disagree("(more values than the model has tensors)");
+    }
 }
 
 /// The tensor `name` taken from `found`, if it has the model's `shape` and dtype and only
@@ -141,39 +206,15 @@ fn take_checked<T: Float>(
     tensor.values
 }
 
-/// Assigns `values` to `model`'s buffers in visiting order, as [`assign_in_order`] does
-/// for parameters.
-fn assign_buffers_in_order<T: Float, M: Module<T> + ?Sized>(
-    model: &mut M,
-    values: Vec<Option<ndarray::ArrayD<T>>>,
-) {
-    let mut values = values.into_iter();
-    model.visit_buffers_mut(&mut |name, mut buffer| match values.next().flatten() {
-        Some(value) if value.shape() == buffer.shape() => buffer.assign(&value),
-        _ => visitors_disagree(name),
-    });
-}
-
-/// Assigns `values` to `model`'s parameters in visiting order, after the caller has
-/// checked each against `visit_params` (one entry per parameter, of its shape).
-fn assign_in_order<T: Float, M: Module<T> + ?Sized>(model: &mut M, values: Vec<Option<ndarray::ArrayD<T>>>) {
-    let mut values = values.into_iter();
-    model.visit_params_mut(&mut |name, mut param| match values.next().flatten() {
-        Some(value) if value.shape() == param.shape() => param.assign(&value),
-        // Every value was validated against `visit_params`: only a `Module` whose two
-        // visitors disagree gets here (a programmer error, documented under Panics).
-        _ => visitors_disagree(name),
-    });
-}
-
 /// The panic of a `Module` whose `visit_params_mut` visits other parameters, or in another
 /// order, than its `visit_params`.
 #[allow(clippy::panic)]
 #[cold]
 fn visitors_disagree(name: &str) -> ! {
     panic!(
-        "`{name}`: visit_params_mut visited a parameter that visit_params did not, \
-         or in another order or shape (a bug in this Module's implementation)"
+        "assign_weights: `{name}`: the values are not one per tensor of the model, in visiting order \
+         and of each tensor's shape (values from check_weights for this model are), or the Module's \
+         `_mut` visitors visit other tensors, or in another order, than its shared ones"
     )
 }
 
@@ -222,22 +263,23 @@ pub fn copy_params<S: Float, T: Float>(from: &dyn Module<S>, to: &mut dyn Module
         buffers.insert(name.to_string(), convert(buffer));
     });
     let mut problems = Vec::new();
-    let (mut values, mut buffer_values) = (Vec::new(), Vec::new());
+    let mut values = Vec::new();
     to.visit_params(&mut |name, param| {
         values.push(take_same_shape(&mut params, name, param.shape(), &mut problems))
     });
     to.visit_buffers(&mut |name, buffer| {
-        buffer_values.push(take_same_shape(&mut buffers, name, buffer.shape(), &mut problems));
+        values.push(take_same_shape(&mut buffers, name, buffer.shape(), &mut problems));
     });
     problems.extend(
         params.keys().chain(buffers.keys()).map(|name| format!("`{name}`: in the source model but not here")),
     );
-    if !problems.is_empty() {
-        return Err(NnError::ParamsMismatch { problems });
+    match values.into_iter().collect::<Option<Vec<_>>>() {
+        Some(values) if problems.is_empty() => {
+            assign_weights(to, values);
+            Ok(())
+        }
+        _ => Err(NnError::ParamsMismatch { problems }),
     }
-    assign_in_order(to, values);
-    assign_buffers_in_order(to, buffer_values);
-    Ok(())
 }
 
 /// The array `name` taken from `source` if it has `shape`; otherwise `None`, with the

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use ndarray::Array2;
+use ndarray::{Array1, Array2};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 use tapegrad_nn::{load_weights, save_weights, Dense, Module, NnError, ReLU, Sequential};
@@ -240,12 +240,57 @@ fn non_finite_weights_are_refused_naming_the_element() {
         let mut weight = Array2::from_elem((2, 3), 0.5);
         weight[[1, 2]] = bad;
         let path = dir.join("bad.safetensors");
-        save_weights(&Dense::<f64>::from_arrays(weight, None), &path).unwrap();
+        // Written raw: save_weights refuses such a model (next test).
+        let tensors = [("weight".to_string(), weight.view().into_dyn())];
+        tapegrad_nn::write_tensors(&path, tensors, Default::default()).unwrap();
         let mut model = Dense::<f64>::from_arrays(Array2::ones((2, 3)), None);
         let err = load_weights(&mut model, &path).unwrap_err();
         assert!(err.to_string().contains(&format!("`weight`: element [1, 2] is {bad:?}")), "{err}");
         assert_eq!(params(&model), vec![("weight".to_string(), vec![1.0; 6])]);
     }
+}
+
+/// Issue 22, E7: a model holding a NaN or ±∞ (a parameter or a buffer) is not saved, since
+/// `load_weights` would refuse the file; the error names the tensor and the element, and
+/// the file saved before stays, loadable.
+#[test]
+fn non_finite_weights_are_not_saved() {
+    let dir = scratch("nan-save");
+    let path = dir.join("model.safetensors");
+    let good = Dense::<f32>::from_arrays(Array2::from_elem((2, 3), 0.5), Some(Array1::zeros(3)));
+    save_weights(&good, &path).unwrap();
+    let before = std::fs::read(&path).unwrap();
+    for (bad, in_bias) in [(f32::NAN, false), (f32::INFINITY, true), (f32::NEG_INFINITY, false)] {
+        let mut model = Dense::<f32>::from_arrays(Array2::from_elem((2, 3), 0.5), Some(Array1::zeros(3)));
+        match in_bias {
+            true => model.bias.as_mut().unwrap()[2] = bad,
+            false => model.weight[[1, 0]] = bad,
+        }
+        let err = save_weights(&model, &path).unwrap_err();
+        let (tensor, index) = if in_bias { ("bias", "[2]") } else { ("weight", "[1, 0]") };
+        assert!(matches!(&err, NnError::NotFinite { tensor: t, .. } if t == tensor), "{err:?}");
+        let message = err.to_string();
+        assert!(
+            message.contains(&format!("tensor `{tensor}` element {index} is {}", bad as f64)),
+            "{message}"
+        );
+        assert_eq!(std::fs::read(&path).unwrap(), before, "the old file changed");
+    }
+    let mut loaded = Dense::<f32>::from_arrays(Array2::zeros((2, 3)), Some(Array1::ones(3)));
+    load_weights(&mut loaded, &path).unwrap();
+    assert_eq!(loaded.weight, good.weight);
+    // A BatchNorm's running statistics are saved, so they are checked too.
+    let mut norm = tapegrad_nn::BatchNorm1d::<f64>::new(2);
+    let mut poisoned = false;
+    norm.visit_buffers_mut(&mut |_, mut buffer| {
+        if !poisoned {
+            buffer[[0]] = f64::NAN;
+            poisoned = true;
+        }
+    });
+    let err = save_weights(&norm, dir.join("norm.safetensors")).unwrap_err();
+    assert!(matches!(err, NnError::NotFinite { .. }), "{err:?}");
+    assert!(!dir.join("norm.safetensors").exists());
 }
 
 /// Class 4 of issue 11: saving. Every file the library writes goes through

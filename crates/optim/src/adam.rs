@@ -250,4 +250,37 @@ impl<T: Float> UpdateRule<T> for AdamConfig<T> {
     fn update(&self, param: ArrayViewMutD<'_, T>, grad: ArrayViewD<'_, T>, state: &mut AdamState<T>) {
         AdamConfig::update(self, param, grad, state);
     }
+
+    fn check_state(&self, state: &AdamState<T>) -> Result<(), String> {
+        check_moments(self.betas, state)
+    }
+}
+
+/// The relation between Adam's two moments that every real run keeps, whatever its
+/// gradients: `m = Σ (1−β₁)β₁ᵗ⁻ⁱ gᵢ` and `v = Σ (1−β₂)β₂ᵗ⁻ⁱ gᵢ²`, so by Cauchy–Schwarz
+/// `m² ≤ K·v` with `K = (1−β₁)² / ((1−β₂)(1 − β₁²/β₂))` when `β₁² < β₂` (52.9 for the
+/// defaults). A state within it moves a parameter by a bounded multiple of the learning
+/// rate on the next step; an `exp_avg` of `f32::MAX` beside an ordinary `exp_avg_sq`
+/// (which would make the weight infinite) is refused. (For betas with `β₁² ≥ β₂` there is
+/// no such bound, and nothing more is checked.)
+pub(crate) fn check_moments<T: Float>(betas: (T, T), state: &AdamState<T>) -> Result<(), String> {
+    let (beta1, beta2) = (<T as Float>::to_f64(betas.0), <T as Float>::to_f64(betas.1));
+    if beta1 * beta1 >= beta2 || beta2 >= 1.0 {
+        return Ok(());
+    }
+    let k = (1.0 - beta1).powi(2) / ((1.0 - beta2) * (1.0 - beta1 * beta1 / beta2));
+    // Rounding in the running averages, and a v that underflowed where m did not.
+    let f = |x: &T| <T as Float>::to_f64(*x);
+    let slack = |v: f64| 1.01 * k * (v + f(&T::min_positive_value()));
+    let mut pairs = state.exp_avg.indexed_iter().zip(state.exp_avg_sq.iter());
+    match pairs.find(|((_, m), v)| f(m).powi(2) > slack(f(v))) {
+        Some(((index, m), v)) => Err(format!(
+            "buffer `exp_avg`: element {:?} = {m:?} is too large for its `exp_avg_sq` {v:?}: a run with \
+             betas ({:?}, {:?}) keeps exp_avg² ≤ {k:.1}·exp_avg_sq",
+            ndarray::Dimension::slice(&index),
+            betas.0,
+            betas.1
+        )),
+        None => Ok(()),
+    }
 }

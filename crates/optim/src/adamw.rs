@@ -191,4 +191,8 @@ impl<T: Float> UpdateRule<T> for AdamWConfig<T> {
     fn update(&self, param: ArrayViewMutD<'_, T>, grad: ArrayViewD<'_, T>, state: &mut AdamState<T>) {
         AdamWConfig::update(self, param, grad, state);
     }
+
+    fn check_state(&self, state: &AdamState<T>) -> Result<(), String> {
+        crate::adam::check_moments(self.betas, state)
+    }
 }

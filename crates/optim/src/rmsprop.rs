@@ -269,4 +269,40 @@ impl<T: Float> UpdateRule<T> for RmsPropConfig<T> {
     fn update(&self, param: ArrayViewMutD<'_, T>, grad: ArrayViewD<'_, T>, state: &mut RmsPropState<T>) {
         RmsPropConfig::update(self, param, grad, state);
     }
+
+    /// The relations every real run keeps: the centred `grad_avg` and `square_avg` are
+    /// averages with the same weights (summing to at most 1) of `g` and `g²`, so
+    /// `grad_avg² ≤ square_avg` (Jensen); without centring, each step adds
+    /// `g / (√square_avg + ε)` with `square_avg ≥ (1−α)g²` to the momentum buffer, so
+    /// `|buffer| ≤ 1 / ((1−μ)√(1−α))`.
+    fn check_state(&self, state: &RmsPropState<T>) -> Result<(), String> {
+        let f = |x: &T| <T as Float>::to_f64(*x);
+        let tiny = f(&T::min_positive_value());
+        if let Some(grad_avg) = &state.grad_avg {
+            let mut pairs = grad_avg.indexed_iter().zip(state.square_avg.iter());
+            if let Some(((index, a), v)) = pairs.find(|((_, a), v)| f(a).powi(2) > 1.01 * (f(v) + tiny)) {
+                return Err(format!(
+                    "buffer `grad_avg`: element {:?} = {a:?} is too large for its `square_avg` {v:?}: a run keeps \
+                     grad_avg² ≤ square_avg",
+                    ndarray::Dimension::slice(&index)
+                ));
+            }
+        }
+        let (momentum, alpha) = (f(&self.momentum), f(&self.alpha));
+        if let (Some(buffer), false, true) =
+            (&state.momentum_buffer, self.centered, momentum < 1.0 && alpha < 1.0)
+        {
+            let bound = 1.01 / ((1.0 - momentum) * (1.0 - alpha).sqrt());
+            if let Some((index, b)) = buffer.indexed_iter().find(|(_, b)| f(b).abs() > bound) {
+                return Err(format!(
+                    "buffer `momentum_buffer`: element {:?} = {b:?} is beyond {bound:.3e}, more than a run with \
+                     momentum {:?} and alpha {:?} can accumulate",
+                    ndarray::Dimension::slice(&index),
+                    self.momentum,
+                    self.alpha
+                ));
+            }
+        }
+        Ok(())
+    }
 }

@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 
 use ndarray::{ArrayD, Dimension};
 use tapegrad_tape::Float;
-use tapegrad_tape::{read_tensors, write_tensors, FileError, Parameters, StoredTensor};
+use tapegrad_tape::{read_tensors, write_finite_tensors, FileError, Parameters, StoredTensor};
 use thiserror::Error;
 
 use crate::{AdagradState, AdamState, Optimizer, RmsPropState, SgdState};
@@ -270,7 +270,7 @@ pub fn save_state<T: Float>(
             tensors.push((format!("{name}.{buffer}"), array.view()));
         }
     }
-    write_tensors(path, tensors, metadata)?;
+    write_finite_tensors(path, tensors, metadata)?;
     Ok(())
 }
 

@@ -37,6 +37,26 @@ pub trait UpdateRule<T: Float> {
     fn new_state(&self, shape: &[usize]) -> Self::State;
     /// Updates one parameter in place from its gradient and state.
     fn update(&self, param: ArrayViewMutD<'_, T>, grad: ArrayViewD<'_, T>, state: &mut Self::State);
+
+    /// Checks a loaded state against the relations every state a real run of this rule
+    /// produces satisfies, beyond what loading checks for every optimizer (finite values,
+    /// non-negative averages of squares, the step count): a state that passes cannot make
+    /// the next update overflow. The default checks nothing more.
+    ///
+    /// # Errors
+    /// A message naming the buffer, the element and the relation it breaks.
+    ///
+    /// ```
+    /// use tapegrad_optim::{AdamConfig, AdamState, UpdateRule};
+    /// let config = AdamConfig::<f32>::default();
+    /// let mut state = config.new_state(&[1]);
+    /// state.exp_avg[[0]] = f32::MAX; // no run's first moment is so far above its second
+    /// assert!(config.check_state(&state).is_err());
+    /// ```
+    fn check_state(&self, state: &Self::State) -> Result<(), String> {
+        let _ = state;
+        Ok(())
+    }
 }
 
 /// An [`UpdateRule`] and one state per parameter name: what every optimizer here is
@@ -214,7 +234,11 @@ impl<T: Float, R: UpdateRule<T>> Optimizer<T> for Stateful<T, R> {
     }
 
     fn import_state(&mut self, states: BTreeMap<String, StateEntry<T>>) -> Result<(), String> {
-        self.states = crate::state::import(states)?;
+        let states: BTreeMap<String, R::State> = crate::state::import(states)?;
+        for (name, state) in &states {
+            self.config_for(name).check_state(state).map_err(|problem| format!("`{name}`: {problem}"))?;
+        }
+        self.states = states;
         Ok(())
     }
 }

@@ -135,4 +135,22 @@ pub enum FileError {
         /// What is wrong, and at which offset where known.
         reason: String,
     },
+    /// A tensor to be saved holds a NaN or an infinity, which the weight and state loaders
+    /// refuse: the file is not written, so no save can leave a file that cannot be loaded
+    /// ([`write_finite_tensors`](crate::write_finite_tensors)).
+    #[error(
+        "{}: not written: tensor `{tensor}` element {index:?} is {value}, and a weight or state file \
+         must hold finite numbers to be loaded again",
+        path.display()
+    )]
+    NotFinite {
+        /// The file that was not written.
+        path: std::path::PathBuf,
+        /// The tensor's name.
+        tensor: String,
+        /// The element's index.
+        index: Vec<usize>,
+        /// The value (NaN or ±∞).
+        value: f64,
+    },
 }

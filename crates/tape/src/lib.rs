@@ -82,7 +82,9 @@ pub use parameters::Parameters;
 pub use pool::{recycle, zeros as pooled_zeros};
 pub use shape::checked_size;
 pub use tape::{NodeKind, Tape};
-pub use tensor_file::{dtype_name, read_tensors, write_tensors, StoredTensor};
+pub use tensor_file::{
+    dtype_name, read_regular_file, read_tensors, write_finite_tensors, write_tensors, StoredTensor,
+};
 pub use threads::{num_threads, set_num_threads};
 pub use value::Value;
 pub use var::{Var, VarId};

@@ -21,7 +21,7 @@ use std::fs;
 use std::path::Path;
 
 use crate::{checked_size, Float, FloatKind};
-use ndarray::{ArrayD, ArrayViewD, IxDyn};
+use ndarray::{ArrayD, ArrayViewD, Dimension, IxDyn};
 use safetensors::tensor::{Dtype, SafeTensors, TensorView};
 
 use crate::FileError;
@@ -149,6 +149,81 @@ pub fn write_tensors<'a, T: Float>(
     crate::write_atomically(path, &bytes)
 }
 
+/// [`write_tensors`], after checking that every value is finite: what model weights and
+/// optimizer state are saved with, since their loaders refuse a NaN or an infinity (a
+/// file that could never be loaded again is not written, and the old one stays).
+///
+/// # Errors
+/// [`FileError::NotFinite`] naming the first tensor and element that is not finite (the
+/// file untouched); otherwise as [`write_tensors`].
+///
+/// ```
+/// use std::collections::BTreeMap;
+/// use tapegrad_tape::{write_finite_tensors, FileError};
+/// let path = std::env::temp_dir().join("tapegrad-doc-finite.safetensors");
+/// let w = ndarray::array![[1.0f32, f32::NAN]].into_dyn();
+/// let err = write_finite_tensors(&path, [("w".to_string(), w.view())], BTreeMap::new()).unwrap_err();
+/// assert!(matches!(&err, FileError::NotFinite { tensor, index, .. } if tensor == "w" && index == &[0, 1]));
+/// assert!(!path.exists());
+/// ```
+pub fn write_finite_tensors<'a, T: Float>(
+    path: impl AsRef<Path>,
+    tensors: impl IntoIterator<Item = (String, ArrayViewD<'a, T>)>,
+    metadata: BTreeMap<String, String>,
+) -> Result<(), FileError> {
+    let path = path.as_ref();
+    let tensors: Vec<(String, ArrayViewD<'a, T>)> = tensors.into_iter().collect();
+    for (name, array) in &tensors {
+        if let Some((index, value)) = array.indexed_iter().find(|(_, value)| !value.is_finite()) {
+            return Err(FileError::NotFinite {
+                path: path.to_path_buf(),
+                tensor: name.clone(),
+                index: index.slice().to_vec(),
+                value: Float::to_f64(*value),
+            });
+        }
+    }
+    write_tensors(path, tensors, metadata)
+}
+
+/// Reads a whole file, refusing anything but a regular file: a device or a pipe
+/// (`/dev/zero`, a FIFO) never ends, and reading it would grow a buffer until the
+/// allocation fails. No more than the size the file had when opened is read, and a size
+/// that cannot be allocated is an error, not an abort. Every tapegrad loader reads
+/// through it.
+///
+/// # Errors
+/// [`FileError::Io`] naming the path: it cannot be opened or read, is not a regular
+/// file, or is larger than memory allows.
+///
+/// ```
+/// # #[cfg(unix)] {
+/// let err = tapegrad_tape::read_regular_file("/dev/zero").unwrap_err();
+/// assert!(err.to_string().contains("not a regular file"), "{err}");
+/// # }
+/// ```
+pub fn read_regular_file(path: impl AsRef<Path>) -> Result<Vec<u8>, FileError> {
+    let path = path.as_ref();
+    use std::io::Read;
+    let io = |source| FileError::Io { action: "read", path: path.to_path_buf(), source };
+    let file = fs::File::open(path).map_err(io)?;
+    let metadata = file.metadata().map_err(io)?;
+    if !metadata.is_file() {
+        return Err(io(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "not a regular file (a directory, device or pipe)",
+        )));
+    }
+    let size = metadata.len();
+    let too_big = || {
+        io(std::io::Error::new(std::io::ErrorKind::OutOfMemory, format!("{size} bytes do not fit in memory")))
+    };
+    let mut bytes = Vec::new();
+    bytes.try_reserve_exact(usize::try_from(size).map_err(|_| too_big())?).map_err(|_| too_big())?;
+    file.take(size).read_to_end(&mut bytes).map_err(io)?;
+    Ok(bytes)
+}
+
 /// Reads every tensor and the string metadata of a safetensors file. Tensors of
 /// `T`'s dtype come with their values; others with only their dtype and shape, so the
 /// caller can report a mismatch.
@@ -169,11 +244,7 @@ pub fn read_tensors<T: Float>(
     path: impl AsRef<Path>,
 ) -> Result<(BTreeMap<String, StoredTensor<T>>, BTreeMap<String, String>), FileError> {
     let path = path.as_ref();
-    let bytes = fs::read(path).map_err(|source| FileError::Io {
-        action: "read",
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let bytes = read_regular_file(path)?;
     let corrupt = |reason: String| FileError::Corrupt { path: path.to_path_buf(), reason };
     check_layout(&bytes).map_err(corrupt)?;
     let file = SafeTensors::deserialize(&bytes).map_err(|e| corrupt(e.to_string()))?;

@@ -22,22 +22,38 @@ pub enum TrainError {
     /// under norm clipping); the weights are as they were before that step.
     #[error(transparent)]
     Optimizer(#[from] tapegrad_optim::OptimError),
-    /// A batch's loss or gradient norm was NaN or infinite: training stopped before that
-    /// batch's step, so the weights are those after the previous batch.
+    /// A batch's loss, gradient norm or a running statistic (a BatchNorm buffer) was NaN
+    /// or infinite: training stopped before that batch's step, so the weights and buffers
+    /// are those after the previous batch.
     #[error(
         "epoch {epoch}, batch {batch}: the {what} is {value} (not finite); training stopped before \
-         this batch's step, so the weights are those after the previous batch (a NaN or infinity in \
-         the data, a learning rate too high, or a log of 0)"
+         this batch's step, so the weights and buffers are those after the previous batch (a NaN or \
+         infinity in the data, a learning rate too high, or a log of 0)"
     )]
     NonFinite {
         /// The epoch, counting from 1.
         epoch: usize,
         /// The batch within the epoch, counting from 1.
         batch: usize,
-        /// `"loss"` or `"gradient norm"`.
+        /// `"loss"`, `"gradient norm"` or `"running statistic (a buffer)"`.
         what: &'static str,
         /// The value.
         value: f64,
+    },
+    /// After an epoch's steps a weight or buffer is NaN or infinite although every batch's
+    /// loss and gradients were finite (an update overflowed: a learning rate far too high),
+    /// or, with [`OnNonFinite::Stop`](crate::OnNonFinite::Stop), the validation loss is:
+    /// the run stops rather than go on from (or checkpoint) a model that cannot be used.
+    #[error("epoch {epoch}: after its steps, {what} is {value} (not finite); {hint}")]
+    NonFiniteModel {
+        /// The epoch, counting from 1.
+        epoch: usize,
+        /// What is not finite: `` the weight `layers.0.weight` `` or `the validation loss`.
+        what: String,
+        /// The value.
+        value: f64,
+        /// The likely cause, in words.
+        hint: &'static str,
     },
     /// An epoch trained on no batch at all: every batch was skipped as non-finite, or
     /// `drop_last` dropped the only, partial, batch. Its loss and accuracy would be

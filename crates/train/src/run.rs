@@ -80,8 +80,7 @@ where
         None => None,
     };
     let Start { mut history, mut best, done, finished } =
-        start(trainer, model, optimizer, monitor, stopper.as_mut())?;
-    let names = checkpoint::tensor_names(&*model);
+        start(trainer, model, optimizer, monitor, stopper.as_mut(), (train, loss))?;
     let last = if finished { done } else { trainer.epochs };
     for epoch in done + 1..=last {
         let record = run_epoch(trainer, model, optimizer, train, validation, loss, &metrics, epoch)?;
@@ -93,14 +92,15 @@ where
         }
         let value = monitor.value(&record).unwrap_or(f64::NAN);
         if improves(value, best.value.map(|(v, _)| v), monitor.mode()) {
-            keep_best(trainer, &*model, &mut best, (value, epoch), &names)?;
+            keep_best(trainer, &*model, &mut best, (value, epoch))?;
         }
         history.push(record);
         let stop = stopper.as_mut().is_some_and(|stopper| stopper.step(value));
         let Some(record) = history.epochs.last() else { break };
         let go_on = callback(EpochEnd { record, history: &history, model, optimizer, best: best.value })?;
         if let Some(dir) = &trainer.checkpoint_dir {
-            checkpoint::save(dir, trainer, model, &*optimizer, &history, epoch)?;
+            let kept = best.weights.as_deref().zip(best.value.map(|(_, epoch)| epoch));
+            checkpoint::save(dir, trainer, model, &*optimizer, &history, epoch, kept.map(|(w, e)| (e, w)))?;
         }
         if !go_on || stop {
             break;
@@ -122,12 +122,13 @@ struct Start<T> {
     finished: bool,
 }
 
-fn start<T: Float, M: Module<T>>(
+fn start<T: Float, M: Module<T>, Y: TrainTargets<T>>(
     trainer: &Trainer,
     model: &mut M,
     optimizer: &mut dyn Optimizer<T>,
     monitor: Monitor,
-    mut stopper: Option<&mut EarlyStopping<f64>>,
+    stopper: Option<&mut EarlyStopping<f64>>,
+    (train, loss): (&Dataset<T, Y>, &impl LossFn<T, Y>),
 ) -> Result<Start<T>, TrainError> {
     let mut start = Start {
         history: History::default(),
@@ -141,24 +142,122 @@ fn start<T: Float, M: Module<T>>(
     let dir = trainer.checkpoint_dir.as_deref().ok_or_else(|| {
         TrainError::InvalidSetting("resume(true) needs checkpoint_every_epoch(dir) to say where from".into())
     })?;
-    let Some(resumed) = checkpoint::load(dir, trainer, model, optimizer)? else {
+    // Everything is read and checked before anything changes.
+    let Some(checkpoint) = checkpoint::read(dir, trainer, model)? else {
         return Ok(start);
     };
-    // The early-stopping counters and the best epoch follow from the history.
-    for record in &resumed.history.epochs {
+    // The early-stopping counters and the best epoch follow from the history (on a copy
+    // of the stopper, kept only once the checkpoint is applied).
+    let mut counters = stopper.as_deref().cloned();
+    for record in &checkpoint.history.epochs {
         let value = monitor.value(record).unwrap_or(f64::NAN);
         if improves(value, start.best.value.map(|(v, _)| v), monitor.mode()) {
             start.best.value = Some((value, record.epoch));
         }
-        if stopper.as_mut().is_some_and(|stopper| stopper.step(value)) {
+        if counters.as_mut().is_some_and(|stopper| stopper.step(value)) {
             // The checkpointed run had stopped early: it is finished.
             start.finished = true;
         }
     }
-    start.best.weights = resumed.best_weights;
-    start.done = resumed.epoch;
-    start.history = resumed.history;
+    if trainer.restore_best {
+        let history_best = start.best.value.map(|(_, epoch)| epoch);
+        let file_best = checkpoint.best.as_ref().map(|(epoch, _)| *epoch);
+        if history_best != file_best {
+            let says =
+                |epoch: Option<usize>| epoch.map_or("none".to_string(), |epoch| format!("epoch {epoch}"));
+            return Err(TrainError::Checkpoint {
+                path: dir.join("model.safetensors"),
+                reason: format!(
+                    "its best weights are of {}, but its history's best is {} (restore_best_weights \
+                     needs the two to agree; was the checkpoint written without it, or by another monitor?)",
+                    says(file_best),
+                    says(history_best)
+                ),
+            });
+        }
+    }
+    // Weights that are finite but absurd (a weight of 1e30) give a non-finite loss,
+    // gradients whose squares overflow (Adam's second moment would be infinite after one
+    // step), or batch statistics that overflow a BatchNorm's running variance: such a
+    // checkpoint cannot be trained from. One training-mode pass over the first rows of
+    // the training data finds out; its effects on buffers and random states are undone,
+    // so a resumed run stays bit for bit the uninterrupted one.
+    let probe_rows: Vec<usize> = (0..train.len().min(CHUNK)).collect();
+    let probe = train.subset(&probe_rows);
+    let check = |model: &mut M| {
+        let saved = checkpoint::snapshot(&*model);
+        let mut random_states = Vec::new();
+        model.visit_random_states(&mut |_, state| random_states.push(*state));
+        model.set_training(true);
+        let outcome = trainable(model, &probe, loss);
+        checkpoint::restore(model, saved);
+        let mut random_states = random_states.into_iter();
+        model.visit_random_states(&mut |_, state| {
+            if let Some(saved) = random_states.next() {
+                *state = saved;
+            }
+        });
+        outcome.map_err(|what| TrainError::Checkpoint {
+            path: dir.join("model.safetensors"),
+            reason: format!(
+                "{what} on the first {} training rows: a run cannot go on from it",
+                probe_rows.len()
+            ),
+        })
+    };
+    let checkpoint::Resumed { epoch: done, history, best } = checkpoint.apply(model, optimizer, check)?;
+    if let (Some(stopper), Some(counters)) = (stopper, counters) {
+        *stopper = counters;
+    }
+    start.best.weights = best.map(|(_, weights)| weights);
+    start.done = done;
+    start.history = history;
     Ok(start)
+}
+
+/// Whether one training step on `data` from `model` as it is could be taken: a finite
+/// loss, gradients whose squares are finite, finite buffers after the forward pass, and a
+/// finite loss in evaluation mode; otherwise what is not. Changes the buffers and random states (the caller restores them).
+fn trainable<T: Float, M: Module<T>, Y: TrainTargets<T>>(
+    model: &mut M,
+    data: &Dataset<T, Y>,
+    loss: &impl LossFn<T, Y>,
+) -> Result<(), String> {
+    let tape = Tape::new();
+    let prediction = model.forward(&tape, tape.constant(data.features())).map_err(|err| err.to_string())?;
+    let value = loss(prediction, data.targets()).map_err(|err| err.to_string())?;
+    if !value.item().is_finite() {
+        return Err(format!("it gives a loss of {:?}", value.item()));
+    }
+    let grads = tape.backward(value);
+    let mut problem = None;
+    model.visit_params(&mut |name, param| {
+        // The largest magnitude, NaN if there is one (`max` would drop it).
+        let largest = grads.param(&param).map_or(T::zero(), |g| {
+            g.iter().map(|v| v.abs()).fold(T::zero(), |m, v| if v > m || v.is_nan() { v } else { m })
+        });
+        if problem.is_none() && !(largest * largest).is_finite() {
+            problem = Some(format!(
+                "it gives `{name}` a gradient of {largest:?}, whose square is not finite in {}",
+                T::NAME
+            ));
+        }
+    });
+    model.visit_buffers(&mut |name, buffer| {
+        if let Some(value) = buffer.iter().find(|v| !v.is_finite()).filter(|_| problem.is_none()) {
+            problem = Some(format!("a training step makes the buffer `{name}` {value:?}"));
+        }
+    });
+    if let Some(problem) = problem {
+        return Err(problem);
+    }
+    // Evaluation uses the running statistics instead of the batch's.
+    model.set_training(false);
+    let (value, _) = measure(&*model, data, loss).map_err(|err| err.to_string())?;
+    match value.is_finite() {
+        true => Ok(()),
+        false => Err(format!("it gives a loss of {value:?} in evaluation mode")),
+    }
 }
 
 /// One epoch: training, then the validation measurements, as its record.
@@ -181,9 +280,28 @@ fn run_epoch<T: Float, M: Module<T>, Y: TrainTargets<T>>(
     let mut rng = RandomState { seed: trainer.seed, draws: epoch as u64 }.generator();
     let trained = train_epoch(trainer, model, optimizer, train, loss, epoch, &mut rng)?;
     model.set_training(false);
+    // Every batch was checked before its step; the steps themselves are checked here,
+    // once an epoch, so that no epoch ends (or is checkpointed) with a ruined model.
+    if let Some((name, value)) = first_non_finite_tensor(&*model) {
+        return Err(TrainError::NonFiniteModel {
+            epoch,
+            what: format!("`{name}`"),
+            value,
+            hint: "an update overflowed with finite gradients: a learning rate far too high?",
+        });
+    }
     let (validation_loss, validation_metrics) = match validation {
         Some(data) => {
             let (value, sums) = measure(&*model, data, loss)?;
+            if !value.is_finite() && trainer.on_non_finite == OnNonFinite::Stop {
+                return Err(TrainError::NonFiniteModel {
+                    epoch,
+                    what: "the validation loss".into(),
+                    value,
+                    hint: "a NaN or infinity in the validation data, or a model whose outputs overflow \
+                           on it (OnNonFinite::SkipBatch records it instead)",
+                });
+            }
             (Some(value), collect(metrics, &sums))
         }
         None => (None, Vec::new()),
@@ -201,22 +319,19 @@ fn run_epoch<T: Float, M: Module<T>, Y: TrainTargets<T>>(
     })
 }
 
-/// A new best epoch: noted, its weights kept when they will be restored (and saved
-/// beside the checkpoint), and written to `checkpoint_best` when asked.
+/// A new best epoch: noted, its weights kept when they will be restored, and written to
+/// `checkpoint_best` when asked.
 fn keep_best<T: Float, M: Module<T>>(
     trainer: &Trainer,
     model: &M,
     best: &mut Best<T>,
     (value, epoch): (f64, usize),
-    names: &[String],
 ) -> Result<(), TrainError> {
     best.value = Some((value, epoch));
     if trainer.restore_best {
-        let weights = checkpoint::snapshot(model);
-        if let Some(dir) = &trainer.checkpoint_dir {
-            checkpoint::save_best(dir, &weights, names)?;
-        }
-        best.weights = Some(weights);
+        // Written beside the checkpoint by the epoch's `checkpoint::save`, with which it
+        // commits.
+        best.weights = Some(checkpoint::snapshot(model));
     }
     if let Some(path) = &trainer.checkpoint_best {
         tapegrad_nn::save_weights(model, path).map_err(|err| match err {
@@ -295,20 +410,27 @@ fn train_epoch<T: Float, M: Module<T>, Y: TrainTargets<T>>(
     let mut sums = MetricSums::default();
     let mut diagnostics = trainer.diagnostics.then(|| DiagnosticsAccumulator::new(&*model));
     for (index, batch) in batches.enumerate() {
+        // The forward pass updates buffers (BatchNorm's running statistics): a batch that
+        // is skipped or stops the run must leave them as they were.
+        let buffers = buffers(&*model);
         let tape = Tape::new();
         let prediction = model.forward(&tape, tape.constant(&batch.features))?;
         let batch_loss = loss(prediction, &batch.targets)?;
         let loss_value = batch_loss.item().to_f64();
         let grads = loss_value.is_finite().then(|| tape.backward(batch_loss));
         // A finite loss can still have a NaN gradient (√0, or a NaN weight the loss does
-        // not reach): both are checked before the step changes anything.
+        // not reach), or overflow a running variance: all are checked before the step
+        // changes anything.
         let norm = grads.as_ref().map_or(f64::NAN, |grads| global_grad_norm(&*model, grads).to_f64());
-        let problem = match (loss_value.is_finite(), norm.is_finite()) {
-            (false, _) => Some(("loss", loss_value)),
-            (true, false) => Some(("gradient norm", norm)),
-            (true, true) => None,
+        let buffer = (!buffers.is_empty()).then(|| first_non_finite_buffer(&*model)).flatten();
+        let problem = match (loss_value.is_finite(), norm.is_finite(), buffer) {
+            (false, _, _) => Some(("loss", loss_value)),
+            (true, false, _) => Some(("gradient norm", norm)),
+            (true, true, Some(value)) => Some(("running statistic (a buffer)", value)),
+            (true, true, None) => None,
         };
         let (Some(grads), None) = (grads, problem) else {
+            put_buffers(model, buffers);
             let (what, value) = problem.unwrap_or(("loss", loss_value));
             match trainer.on_non_finite {
                 OnNonFinite::Stop => {
@@ -358,6 +480,48 @@ fn train_epoch<T: Float, M: Module<T>, Y: TrainTargets<T>>(
         skipped,
         diagnostics: diagnostics.map(DiagnosticsAccumulator::finish),
     })
+}
+
+/// Copies of `model`'s buffers, in visiting order (none for most models: then nothing is
+/// allocated).
+fn buffers<T: Float, M: Module<T> + ?Sized>(model: &M) -> Vec<ArrayD<T>> {
+    let mut buffers = Vec::new();
+    model.visit_buffers(&mut |_, buffer| buffers.push(buffer.to_owned()));
+    buffers
+}
+
+/// Puts copies taken by [`buffers`] back.
+fn put_buffers<T: Float, M: Module<T> + ?Sized>(model: &mut M, buffers: Vec<ArrayD<T>>) {
+    let mut buffers = buffers.into_iter();
+    model.visit_buffers_mut(&mut |_, mut buffer| {
+        if let Some(saved) = buffers.next().filter(|saved| saved.shape() == buffer.shape()) {
+            buffer.assign(&saved);
+        }
+    });
+}
+
+/// The first parameter or buffer of `model` holding a NaN or an infinity, with that value.
+fn first_non_finite_tensor<T: Float, M: Module<T> + ?Sized>(model: &M) -> Option<(String, f64)> {
+    let mut found = None;
+    let mut look = |name: &str, tensor: ndarray::ArrayViewD<'_, T>| {
+        if found.is_none() {
+            found = tensor.iter().find(|v| !v.is_finite()).map(|&v| (name.to_string(), Float::to_f64(v)));
+        }
+    };
+    model.visit_params(&mut |name, param| look(name, param));
+    model.visit_buffers(&mut |name, buffer| look(name, buffer));
+    found
+}
+
+/// The first NaN or infinite value in `model`'s buffers.
+fn first_non_finite_buffer<T: Float, M: Module<T> + ?Sized>(model: &M) -> Option<f64> {
+    let mut found = None;
+    model.visit_buffers(&mut |_, buffer| {
+        if found.is_none() {
+            found = buffer.iter().find(|v| !v.is_finite()).map(|&v| Float::to_f64(v));
+        }
+    });
+    found
 }
 
 /// The mean loss and the metric sums of `model` on `data`, in chunks on inference tapes.

@@ -2,6 +2,7 @@
 //! (One binary per file meant a link per file; linking was most of a fresh `cargo test`.)
 //! Run one file's tests with `cargo test -p tapegrad-train --test integration <file>::`.
 
+mod checkpoints;
 mod diagnostics;
 mod optimizer_state;
 mod plot;

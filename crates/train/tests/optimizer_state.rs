@@ -273,3 +273,83 @@ fn hand_made_state_with_a_huge_step_count_is_refused_by_import() {
     let err = sgd.import_state(entries.clone()).unwrap_err();
     assert!(err.contains("above the largest allowed"), "{err}");
 }
+
+/// Issue 22, E1: state that is finite but that no run can produce — an Adam first moment
+/// of `f32::MAX` beside an ordinary second moment, which made the next step's weight
+/// infinite — is refused, named, and nothing changes; the next step after any state that
+/// loads keeps the weights finite.
+#[test]
+fn finite_but_absurd_state_is_refused() {
+    let dir = scratch("absurd-state");
+    let mut net = model(8);
+    let cases: [(&str, Make, &str, f32, &str); 4] = [
+        ("adam", optimizers()[3].1, "exp_avg", f32::MAX, "is too large for its `exp_avg_sq`"),
+        ("adamw", optimizers()[4].1, "exp_avg", -1e30, "is too large for its `exp_avg_sq`"),
+        ("rmsprop centered", optimizers()[2].1, "grad_avg", 1e20, "is too large for its `square_avg`"),
+        (
+            "rmsprop momentum",
+            || Box::new(RmsProp::builder().learning_rate(0.01).momentum(0.9).build().unwrap()),
+            "momentum_buffer",
+            1e30,
+            "more than a run with momentum 0.9",
+        ),
+    ];
+    for (name, make, buffer, value, expected) in cases {
+        let mut optimizer = make();
+        train(&mut net, optimizer.as_mut(), 3);
+        let path = dir.join("absurd.safetensors");
+        save_state(optimizer.as_ref(), &path).unwrap();
+        tamper(&path, |arrays, _| {
+            arrays.get_mut(&format!("layers.0.weight.{buffer}")).unwrap()[[1, 2]] = value
+        });
+        let mut resumed = make();
+        train(&mut model(8), resumed.as_mut(), 1);
+        let before = resumed.export_state();
+        let err = load_state(resumed.as_mut(), &net, &path).unwrap_err();
+        let message = err.to_string();
+        assert!(
+            message.contains(&format!("`layers.0.weight`: buffer `{buffer}`: element [1, 2]")),
+            "{name}: {message}"
+        );
+        assert!(message.contains(expected), "{name}: {message}");
+        assert_eq!(resumed.export_state(), before, "{name}: the optimizer changed");
+    }
+}
+
+/// The relations E1's check holds states to are ones every real run keeps: states after
+/// runs of wild gradients (spikes of 10⁶ between steps of 10⁻⁶, signs flipping, a zero
+/// gradient for long stretches) all load, for every optimizer that checks one.
+#[test]
+fn states_from_real_runs_always_pass_the_plausibility_check() {
+    use tapegrad_optim::NamedParam;
+    let makers: [(&str, Make); 5] = [
+        ("adam", || Box::new(Adam::builder().build().unwrap())),
+        ("adam amsgrad betas", || Box::new(Adam::builder().betas(0.5, 0.9).amsgrad(true).build().unwrap())),
+        ("adamw", || Box::new(AdamW::builder().betas(0.95, 0.99).build().unwrap())),
+        ("rmsprop momentum", || Box::new(RmsProp::builder().momentum(0.99).alpha(0.5).build().unwrap())),
+        ("rmsprop centered", || Box::new(RmsProp::builder().centered(true).momentum(0.3).build().unwrap())),
+    ];
+    let mut rng = StdRng::seed_from_u64(22);
+    for (name, make) in makers {
+        for run in 0..20 {
+            let mut optimizer = make();
+            let mut w = ndarray::Array1::<f32>::zeros(16).into_dyn();
+            for step in 0..60 {
+                let scale: f32 = match (run + step) % 7 {
+                    0 => 1e6,
+                    1 | 2 => 1e-6,
+                    3 => 0.0,
+                    _ => 1.0,
+                };
+                let g = ndarray::Array1::from_shape_fn(16, |_| {
+                    scale * rand::RngExt::random_range(&mut rng, -1.0f32..1.0)
+                })
+                .into_dyn();
+                let _report = optimizer.step_params(&mut [NamedParam::new("w", &mut w, &g)]).unwrap();
+            }
+            let state = optimizer.export_state();
+            let mut fresh = make();
+            assert!(fresh.import_state(state).is_ok(), "{name}, run {run}: a real state was refused");
+        }
+    }
+}

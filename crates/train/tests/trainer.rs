@@ -123,6 +123,75 @@ fn non_finite_batches_can_be_skipped_and_are_counted() {
     assert!(params(&net).iter().all(|w| w.is_finite()));
 }
 
+/// Issue 22, E4: a batch that is skipped, or that stops the run, leaves BatchNorm's running
+/// statistics as they were (the forward pass had already folded the NaN batch into them,
+/// and every validation loss after was NaN).
+#[test]
+fn a_skipped_or_stopping_batch_leaves_the_running_statistics_as_they_were() {
+    let data = blobs_with_nan(1, 5);
+    let validation = blobs(2);
+    let mut net = dropout_model(3);
+    let history = Trainer::new()
+        .epochs(3)
+        .batch_size(8)
+        .quiet(true)
+        .on_non_finite(tapegrad_train::OnNonFinite::SkipBatch)
+        .fit(&mut net, &mut Adam::builder().build().unwrap(), &data, Some(&validation))
+        .unwrap();
+    assert!(history.epochs.iter().all(|epoch| epoch.skipped_batches == 1));
+    assert!(buffers(&net).iter().all(|v| v.is_finite()), "{:?}", buffers(&net));
+    assert!(history.epochs.iter().all(|epoch| epoch.validation_loss.unwrap().is_finite()));
+    // Stopping: the buffers are those after the batch before, exactly. The NaN row is in
+    // the first epoch's shuffled batches somewhere; a callback-free run stopped there keeps
+    // the state of a run of the batches before it, which is finite.
+    let mut stopped = dropout_model(3);
+    let err = Trainer::new()
+        .epochs(3)
+        .batch_size(8)
+        .quiet(true)
+        .fit(&mut stopped, &mut Adam::builder().build().unwrap(), &data, Some(&validation))
+        .unwrap_err();
+    assert!(matches!(err, TrainError::NonFinite { epoch: 1, .. }), "{err:?}");
+    assert!(err.to_string().contains("the weights and buffers are those after the previous batch"), "{err}");
+    assert!(buffers(&stopped).iter().all(|v| v.is_finite()), "{:?}", buffers(&stopped));
+}
+
+/// Issue 22, E5: an epoch whose steps leave a weight infinite (finite gradients, a
+/// learning rate far too high), or whose validation loss is NaN, does not end `Ok`.
+#[test]
+fn an_epoch_that_ends_with_a_ruined_model_is_an_error() {
+    let data = blobs(1);
+    // Inputs of size 100 give gradients above 1, which f32::MAX times overflows.
+    let large = Dataset::new(data.features() * 100.0, data.labels().to_vec()).unwrap();
+    let mut net = model(2);
+    let mut sgd = tapegrad_optim::Sgd::builder().learning_rate(f32::MAX).build().unwrap();
+    let err = Trainer::new()
+        .epochs(2)
+        .batch_size(200)
+        .quiet(true)
+        .fit(&mut net, &mut sgd, &large, None)
+        .unwrap_err();
+    assert!(matches!(err, TrainError::NonFiniteModel { epoch: 1, .. }), "{err:?}");
+    assert!(err.to_string().starts_with("epoch 1: after its steps, `layers."), "{err}");
+    // NaN in the validation data: an error, or (when skipping) a NaN in the record.
+    let validation = blobs_with_nan(2, 0);
+    let err = Trainer::new().epochs(2).quiet(true).fit(
+        &mut model(2),
+        &mut Adam::builder().build().unwrap(),
+        &data,
+        Some(&validation),
+    );
+    let err = err.unwrap_err();
+    assert!(err.to_string().starts_with("epoch 1: after its steps, the validation loss is NaN"), "{err}");
+    let history = Trainer::new()
+        .epochs(2)
+        .quiet(true)
+        .on_non_finite(tapegrad_train::OnNonFinite::SkipBatch)
+        .fit(&mut model(2), &mut Adam::builder().build().unwrap(), &data, Some(&validation))
+        .unwrap();
+    assert!(history.epochs.iter().all(|epoch| epoch.validation_loss.unwrap().is_nan()));
+}
+
 /// Class 6 of issue 11: no data, an empty validation set and a batch size of 0 are errors,
 /// not a history of loss 0 and accuracy 0 (or a panic).
 #[test]
