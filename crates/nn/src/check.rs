@@ -14,10 +14,15 @@ use crate::{Module, NnError};
 /// kinks and skipped. The model, buffers included, is restored exactly afterwards.
 ///
 /// Layers with randomness in training mode (Dropout) draw a new mask per forward pass, so
-/// switch them to evaluation mode (`set_training(false)`) before checking.
+/// switch them to evaluation mode (`set_training(false)`) before checking: a model whose
+/// loss differs between two forward passes at the same point is an error naming that
+/// cause (finite differences of a random function compare nothing: every element looked
+/// like a kink, and the check used to say "passed"). The random states are restored too.
 ///
 /// # Errors
-/// Whatever the model's forward returns (e.g. an input of the wrong width).
+/// Whatever the model's forward returns (e.g. an input of the wrong width);
+/// [`NnError::NotDeterministic`] for a model whose loss changes from one forward pass to
+/// the next at the same input.
 ///
 /// # Panics
 /// If `loss` returns more than one element.
@@ -59,6 +64,33 @@ fn check_module_with<M: Module<f64> + ?Sized>(
 ) -> Result<GradCheckReport, NnError> {
     let mut buffers = Vec::new();
     model.visit_buffers(&mut |_, buffer| buffers.push(buffer.to_owned()));
+    let mut random_states = Vec::new();
+    model.visit_random_states(&mut |_, state| random_states.push(*state));
+    let outcome = compare_all(check, model, input, loss);
+    restore_buffers(model, buffers);
+    let mut random_states = random_states.into_iter();
+    model.visit_random_states(&mut |_, state| {
+        if let Some(saved) = random_states.next() {
+            *state = saved;
+        }
+    });
+    outcome
+}
+
+/// The comparisons of [`check_module_with`], which puts the buffers and random states back
+/// afterwards.
+fn compare_all<M: Module<f64> + ?Sized>(
+    check: &GradCheck,
+    model: &mut M,
+    input: &ArrayD<f64>,
+    loss: LossOf<'_>,
+) -> Result<GradCheckReport, NnError> {
+    // The same point twice must give the same loss (bit for bit: the forward pass is
+    // deterministic), or finite differences measure the noise.
+    let (first, second) = (evaluate(model, input, loss)?.0, evaluate(model, input, loss)?.0);
+    if first.to_bits() != second.to_bits() && !(first.is_nan() && second.is_nan()) {
+        return Err(NnError::NotDeterministic { first, second });
+    }
     // Analytic gradients, and which side of every kink the unperturbed point is on.
     let (input_grad, param_grads, base) = {
         let tape = Tape::new();
@@ -100,7 +132,6 @@ fn check_module_with<M: Module<f64> + ?Sized>(
             elements.push(check.compare(name, k + 1, index.slice().to_vec(), analytic, numeric, kink));
         }
     }
-    restore_buffers(model, buffers);
     Ok(check.report(elements))
 }
 

@@ -104,6 +104,18 @@ pub enum NnError {
         /// One line per missing, unexpected or mis-shaped parameter.
         problems: Vec<String>,
     },
+    /// [`check_module`](crate::check_module) found the model's loss different at the same
+    /// input in two forward passes: some layer draws random numbers.
+    #[error(
+        "check_module: two forward passes at the same input gave losses {first:e} and {second:e}: a layer \
+         draws random numbers (a Dropout in training mode?); call set_training(false) before checking"
+    )]
+    NotDeterministic {
+        /// The first pass's loss.
+        first: f64,
+        /// The second's.
+        second: f64,
+    },
     /// An error from the tape (an index out of range, …).
     #[error(transparent)]
     Tape(#[from] tapegrad_tape::TapeError),

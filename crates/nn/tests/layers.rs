@@ -442,3 +442,29 @@ fn running_statistics_are_saved_loaded_and_converted_with_the_weights() {
     assert_eq!(copied, buffers(&model));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Issue 22, E14: a check of a model that draws random numbers (Dropout in training mode)
+/// compares nothing meaningful — every perturbation looked like a kink, and the check said
+/// "passed" with 0 of 32 elements compared. It is now an error naming the cause, the
+/// model's random states and buffers are as they were, and in evaluation mode it passes.
+#[test]
+fn a_check_of_a_random_model_is_an_error_naming_dropout() {
+    for with_relu in [true, false] {
+        let mut model = Sequential::new().add(Dense::<f64>::new(3, 4, &mut rng()));
+        if with_relu {
+            model = model.add(ReLU);
+        }
+        let mut model = model.add(Dropout::new(0.5, 7).unwrap()).add(Dense::new(4, 2, &mut rng()));
+        let mut states = Vec::new();
+        model.visit_random_states(&mut |_, state| states.push(*state));
+        let err = check_module(&GradCheck::new(), &mut model, &batch(), weighted).unwrap_err();
+        assert!(matches!(err, NnError::NotDeterministic { .. }), "{err:?}");
+        assert!(err.to_string().contains("a Dropout in training mode?"), "{err}");
+        let mut after = Vec::new();
+        model.visit_random_states(&mut |_, state| after.push(*state));
+        assert_eq!(states, after, "the random states moved");
+        model.set_training(false);
+        let report = check_module(&GradCheck::new(), &mut model, &batch(), weighted).unwrap();
+        assert!(report.passed() && report.compared() > 0, "{report}");
+    }
+}

@@ -75,7 +75,9 @@ pub struct OpCheckReport {
 }
 
 impl OpCheckReport {
-    /// Whether every op passed.
+    /// Whether every op passed and at least one element of some op was compared (a
+    /// report whose elements were all skipped at kinks, or that has none, compared
+    /// nothing and has not passed).
     ///
     /// ```
     /// use ndarray::array;
@@ -83,7 +85,18 @@ impl OpCheckReport {
     /// assert!(r.passed());
     /// ```
     pub fn passed(&self) -> bool {
-        self.ops.iter().all(OpCheck::passed)
+        self.ops.iter().all(OpCheck::passed) && self.compared() > 0
+    }
+
+    /// How many elements were compared over all ops (all but those at kinks).
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// let r = tapegrad_tape::gradcheck::GradCheck::new().check_ops(|_t, v| v[0].sum(), &[array![1.0, 2.0].into_dyn()]);
+    /// assert_eq!(r.compared(), 2);
+    /// ```
+    pub fn compared(&self) -> usize {
+        self.ops.iter().flat_map(|op| &op.elements).filter(|e| e.status != Status::Kink).count()
     }
 
     /// The ops with a failing element.
@@ -118,7 +131,14 @@ impl OpCheckReport {
 impl fmt::Display for OpCheckReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let failed = self.failing_ops().count();
-        if failed == 0 {
+        if failed == 0 && self.compared() == 0 {
+            writeln!(
+                f,
+                "per-op gradient check FAILED: no element was compared (every one of {} ops' elements at a \
+                 kink, or none): a check that compares nothing proves nothing",
+                self.ops.len()
+            )?;
+        } else if failed == 0 {
             let plural = if self.ops.len() == 1 { "" } else { "s" };
             writeln!(
                 f,

@@ -124,15 +124,32 @@ pub struct GradCheckReport {
 }
 
 impl GradCheckReport {
-    /// Whether no element failed (elements at kinks do not count).
+    /// Whether at least one element was compared and none failed (elements at kinks do
+    /// not count either way). A check that compared nothing — every element at a kink, or
+    /// no element at all — has not passed: it proves nothing.
     ///
     /// ```
     /// use ndarray::array;
     /// let r = tapegrad_tape::gradcheck::check_gradients(|_t, v| v[0].sum(), &[array![1.0].into_dyn()]);
     /// assert!(r.passed());
+    /// // |x| at 0 is a kink: the only element is skipped, so nothing was compared.
+    /// let hollow = tapegrad_tape::gradcheck::check_gradients(|_t, v| v[0].abs().sum(), &[array![0.0].into_dyn()]);
+    /// assert!(!hollow.passed());
+    /// assert!(hollow.to_string().starts_with("gradient check FAILED: no element was compared"), "{hollow}");
     /// ```
     pub fn passed(&self) -> bool {
-        self.failures().next().is_none()
+        self.failures().next().is_none() && self.compared() > 0
+    }
+
+    /// How many elements were compared (passed or failed): all but those at kinks.
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// let r = tapegrad_tape::gradcheck::check_gradients(|_t, v| v[0].abs().sum(), &[array![0.0, 1.0].into_dyn()]);
+    /// assert_eq!(r.compared(), 1);
+    /// ```
+    pub fn compared(&self) -> usize {
+        self.elements.iter().filter(|e| e.status != Status::Kink).count()
     }
 
     /// The failed elements.
@@ -204,12 +221,19 @@ impl fmt::Display for GradCheckReport {
         let failed = self.failures().count();
         let kinks = self.kinks().count();
         let total = self.elements.len();
-        if failed == 0 {
+        if failed == 0 && total == kinks {
+            write!(
+                f,
+                "gradient check FAILED: no element was compared ({total} elements, all skipped at kinks): a \
+                 check that compares nothing proves nothing; move the point off the kinks, or (for a model) \
+                 make sure no layer draws random numbers (Dropout in training mode)"
+            )?;
+        } else if failed == 0 {
             write!(f, "gradient check passed: {} of {total} elements agree", total - kinks)?;
         } else {
             write!(f, "gradient check FAILED: {failed} of {total} elements disagree")?;
         }
-        if kinks > 0 {
+        if kinks > 0 && kinks < total {
             write!(f, ", {kinks} skipped at kinks")?;
         }
         writeln!(
