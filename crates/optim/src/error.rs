@@ -51,6 +51,23 @@ pub enum OptimError {
         /// How many parameters the step visited.
         parameters: usize,
     },
+    /// A parameter group's names cover none of the parameters a step is given (a misspelt
+    /// or stale prefix): the group's settings would silently apply to nothing. Checked
+    /// before the first step changes anything.
+    #[error(
+        "{optimizer}: the parameter group {prefixes:?} covers none of the {parameters} parameters \
+         ({examples}): a misspelt name? nothing was updated"
+    )]
+    UnmatchedGroup {
+        /// The optimizer.
+        optimizer: &'static str,
+        /// The group's names.
+        prefixes: Vec<String>,
+        /// How many parameters the step was given.
+        parameters: usize,
+        /// The first few of their names.
+        examples: String,
+    },
     /// With norm clipping, the gradients' global L2 norm is NaN or infinite: the step was
     /// refused and no parameter was changed.
     #[error(

@@ -120,6 +120,39 @@ pub trait Optimizer<T: Float> {
     /// ```
     fn update_param(&mut self, name: &str, param: ArrayViewMutD<'_, T>, grad: ArrayViewD<'_, T>);
 
+    /// The parameter groups (see `Stateful::group`): each group's names and its learning
+    /// rate as a multiple of the base rate, in order. Saved with the state, so that a state
+    /// loads only into an optimizer with the same groups. None by default.
+    ///
+    /// ```
+    /// use tapegrad_optim::{Optimizer, Sgd};
+    /// let sgd = Sgd::<f64>::builder().learning_rate(0.1).build().unwrap()
+    ///     .group(["body"], Sgd::builder().learning_rate(0.01).build().unwrap());
+    /// let groups = sgd.groups();
+    /// assert_eq!(groups[0].0, vec!["body".to_string()]);
+    /// assert!((groups[0].1 - 0.1).abs() < 1e-12);
+    /// ```
+    fn groups(&self) -> Vec<(Vec<String>, f64)> {
+        Vec::new()
+    }
+
+    /// Checks the names of the parameters a step is about to update (`step` and
+    /// `step_params` call it when there are groups): every group must cover at least one.
+    ///
+    /// # Errors
+    /// [`OptimError::UnmatchedGroup`] naming the group that covers none.
+    ///
+    /// ```
+    /// use tapegrad_optim::{Optimizer, Sgd};
+    /// let mut sgd = Sgd::<f64>::builder().build().unwrap()
+    ///     .group(["encoder"], Sgd::builder().learning_rate(0.01).build().unwrap());
+    /// assert!(sgd.check_names(&["layers.0.weight".to_string()]).is_err());
+    /// ```
+    fn check_names(&mut self, names: &[String]) -> Result<(), OptimError> {
+        let _ = names;
+        Ok(())
+    }
+
     /// Every parameter's state in saved form, keyed by parameter name (what
     /// [`save_state`](crate::save_state) writes).
     ///
@@ -189,6 +222,11 @@ pub trait Optimizer<T: Float> {
     /// assert_eq!(model.unused[0], 7.0);
     /// ```
     fn step(&mut self, model: &mut dyn Parameters<T>, grads: &Grads<T>) -> Result<StepReport<T>, OptimError> {
+        if !self.groups().is_empty() {
+            let mut names = Vec::new();
+            model.visit_params(&mut |name, _| names.push(name.to_owned()));
+            self.check_names(&names)?;
+        }
         // Norm clipping needs every gradient's norm before the first update; otherwise
         // the update pass is the only pass (a step that finds no gradient updates nothing,
         // so it can say so afterwards).
@@ -239,6 +277,10 @@ pub trait Optimizer<T: Float> {
     fn step_params(&mut self, params: &mut [NamedParam<'_, T>]) -> Result<StepReport<T>, OptimError> {
         if params.is_empty() {
             return Err(OptimError::NoGradients { optimizer: self.name(), parameters: 0 });
+        }
+        if !self.groups().is_empty() {
+            let names: Vec<String> = params.iter().map(|p| p.name.to_owned()).collect();
+            self.check_names(&names)?;
         }
         for p in params.iter() {
             assert!(

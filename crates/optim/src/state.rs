@@ -263,6 +263,10 @@ pub fn save_state<T: Float>(
         ("optimizer".to_string(), optimizer.name().to_string()),
         ("learning_rate".to_string(), format!("{:?}", optimizer.learning_rate().to_f64())),
     ]);
+    let groups = optimizer.groups();
+    if !groups.is_empty() {
+        metadata.insert("groups".to_string(), groups_to_text(&groups));
+    }
     let mut tensors = Vec::new();
     for (name, entry) in &states {
         metadata.insert(format!("step.{name}"), entry.step.to_string());
@@ -306,6 +310,7 @@ pub fn load_state<T: Float>(
     let (tensors, metadata) = read_tensors::<T>(path)?;
     let mut problems = Vec::new();
     let learning_rate = check_metadata::<T>(&metadata, optimizer.name(), &mut problems);
+    check_groups(metadata.get("groups").map_or("", String::as_str), &optimizer.groups(), &mut problems);
     let mut shapes = BTreeMap::new();
     model.visit_params(&mut |name, param| {
         shapes.insert(name.to_string(), param.shape().to_vec());
@@ -328,6 +333,57 @@ pub fn load_state<T: Float>(
             Ok(())
         }
         _ => Err(StateError::Mismatch { path: path.to_path_buf(), problems }),
+    }
+}
+
+/// Parameter groups as saved: one line per group, its learning rate as a multiple of the
+/// base rate (`{:?}`, exact) and its names, separated by tabs.
+fn groups_to_text(groups: &[(Vec<String>, f64)]) -> String {
+    let lines: Vec<String> =
+        groups.iter().map(|(names, ratio)| format!("{ratio:?}\t{}", names.join("\t"))).collect();
+    lines.join("\n")
+}
+
+/// Checks the groups saved with a state (`saved`, from [`groups_to_text`]) against the
+/// optimizer's: a state saved with groups loads only into an optimizer with the same
+/// groups at the same relative learning rates, and the other way round, since a layer's
+/// learning rate would otherwise change silently.
+fn check_groups(saved: &str, groups: &[(Vec<String>, f64)], problems: &mut Vec<String>) {
+    let parsed: Option<Vec<(Vec<String>, f64)>> = saved
+        .lines()
+        .map(|line| {
+            let mut fields = line.split('\t');
+            let ratio = fields.next()?.parse::<f64>().ok().filter(|ratio| ratio.is_finite())?;
+            Some((fields.map(str::to_string).collect(), ratio))
+        })
+        .collect();
+    let Some(parsed) = parsed else {
+        problems.push(format!("its parameter groups {saved:?} cannot be read"));
+        return;
+    };
+    let same = parsed.len() == groups.len()
+        && parsed.iter().zip(groups).all(|((names, ratio), (own_names, own_ratio))| {
+            names == own_names && (ratio - own_ratio).abs() <= 1e-6 * ratio.abs().max(own_ratio.abs())
+        });
+    if !same {
+        let describe = |groups: &[(Vec<String>, f64)]| match groups.is_empty() {
+            true => "no parameter groups".to_string(),
+            false => groups
+                .iter()
+                .map(|(names, ratio)| {
+                    // Six significant digits: an f32 rate's ratio prints as 0.1, not 0.0999999962….
+                    let ratio = format!("{ratio:.5e}").parse::<f64>().unwrap_or(*ratio);
+                    format!("{names:?} at {ratio}× the base learning rate")
+                })
+                .collect::<Vec<_>>()
+                .join(", "),
+        };
+        problems.push(format!(
+            "it was saved with {}, this optimizer has {}: build it with the same groups (`group(..)`), or a \
+             layer's learning rate changes",
+            describe(&parsed),
+            describe(groups)
+        ));
     }
 }
 

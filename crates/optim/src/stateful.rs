@@ -7,7 +7,7 @@ use ndarray::{ArrayViewD, ArrayViewMutD};
 use tapegrad_tape::Float;
 
 use crate::error::assert_learning_rate;
-use crate::{GradientClipping, Optimizer, SavedState, StateEntry};
+use crate::{GradientClipping, OptimError, Optimizer, SavedState, StateEntry};
 
 /// An optimizer's hyperparameters and its update rule for one parameter (burn's design:
 /// `update(param, grad, &mut state)` is a small pure function of the hyperparameters, the
@@ -227,6 +227,35 @@ impl<T: Float, R: UpdateRule<T>> Optimizer<T> for Stateful<T, R> {
         }
         let state = self.states.get_mut(name).expect("the state was inserted above");
         config.update(param, grad, state);
+    }
+
+    fn groups(&self) -> Vec<(Vec<String>, f64)> {
+        let base = self.config.learning_rate().to_f64();
+        self.groups
+            .iter()
+            .map(|group| {
+                let rate = group.config.learning_rate().to_f64();
+                (group.prefixes.clone(), if base > 0.0 { rate / base } else { rate })
+            })
+            .collect()
+    }
+
+    fn check_names(&mut self, names: &[String]) -> Result<(), OptimError> {
+        match self.groups.iter().find(|group| !names.iter().any(|name| group.covers(name))) {
+            Some(group) => {
+                let mut examples: Vec<&str> = names.iter().take(4).map(String::as_str).collect();
+                if names.len() > 4 {
+                    examples.push("…");
+                }
+                Err(OptimError::UnmatchedGroup {
+                    optimizer: R::NAME,
+                    prefixes: group.prefixes.clone(),
+                    parameters: names.len(),
+                    examples: examples.join(", "),
+                })
+            }
+            None => Ok(()),
+        }
     }
 
     fn export_state(&self) -> BTreeMap<String, StateEntry<T>> {

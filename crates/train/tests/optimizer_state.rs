@@ -353,3 +353,72 @@ fn states_from_real_runs_always_pass_the_plausibility_check() {
         }
     }
 }
+
+/// Issue 22, E9: a parameter group whose names cover no parameter is an error at the
+/// step, before anything changes; the groups are saved with the state, and a state loads
+/// only into an optimizer with the same groups (a layer's learning rate changed silently).
+#[test]
+fn parameter_groups_must_match_the_model_and_the_saved_state() {
+    use tapegrad_optim::{NamedParam, OptimError};
+    let dir = scratch("groups");
+    let mut net = model(9);
+    let before = params(&net);
+    let mut misspelt = Adam::builder()
+        .build()
+        .unwrap()
+        .group(["layer.0"], Adam::builder().learning_rate(1e-4).build().unwrap());
+    let grads = {
+        let tape = Tape::new();
+        let prediction = net.forward(&tape, tape.constant(array![[0.0f32, 1.0]])).unwrap();
+        tape.backward(prediction.square().sum())
+    };
+    let err = misspelt.step(&mut net, &grads).unwrap_err();
+    assert!(
+        matches!(&err, OptimError::UnmatchedGroup { prefixes, parameters: 4, .. } if prefixes == &["layer.0"]),
+        "{err:?}"
+    );
+    assert!(
+        err.to_string().contains("(layers.0.weight, layers.0.bias, layers.2.weight, layers.2.bias)"),
+        "{err}"
+    );
+    assert_eq!(params(&net), before, "the model changed");
+    assert!(misspelt.export_state().is_empty(), "the optimizer changed");
+    let (mut w, g) = (array![1.0f32], array![1.0f32]);
+    assert!(matches!(
+        misspelt.step_params(&mut [NamedParam::new("w", &mut w, &g)]),
+        Err(OptimError::UnmatchedGroup { .. })
+    ));
+
+    let grouped = || {
+        Box::new(
+            Adam::<f32>::builder()
+                .learning_rate(0.05)
+                .build()
+                .unwrap()
+                .group(["layers.0"], Adam::builder().learning_rate(0.005).build().unwrap()),
+        ) as Box<dyn Optimizer<f32>>
+    };
+    let plain =
+        || Box::new(Adam::<f32>::builder().learning_rate(0.05).build().unwrap()) as Box<dyn Optimizer<f32>>;
+    let mut optimizer = grouped();
+    train(&mut net, optimizer.as_mut(), 2);
+    let path = dir.join("grouped.safetensors");
+    save_state(optimizer.as_ref(), &path).unwrap();
+    let mut same = grouped();
+    load_state(same.as_mut(), &net, &path).unwrap();
+    let mut other = plain();
+    let err = load_state(other.as_mut(), &net, &path).unwrap_err();
+    assert!(
+        err.to_string().contains("it was saved with [\"layers.0\"] at 0.1× the base learning rate, this optimizer has no parameter groups"),
+        "{err}"
+    );
+    assert!(other.export_state().is_empty());
+    let mut plain_run = plain();
+    train(&mut net, plain_run.as_mut(), 1);
+    save_state(plain_run.as_ref(), &path).unwrap();
+    let err = load_state(grouped().as_mut(), &net, &path).unwrap_err();
+    assert!(
+        err.to_string().contains("it was saved with no parameter groups, this optimizer has [\"layers.0\"]"),
+        "{err}"
+    );
+}
