@@ -589,3 +589,77 @@ fn hostile_inputs_are_errors_or_read_right() {
     assert!(err.contains("(column 18446744073709551616)"), "{err}");
     assert!(matches!(read(CsvOptions::new().comment(b'"'), "1,0\n"), Err(DataError::InvalidArgument { .. })));
 }
+
+/// Issue 22, E8: a training and a test file read separately number a category alike when
+/// the test file is read with the training table's categories; a value the training file
+/// never had is an error naming it and its line; `NA` in a categorical column is a
+/// missing value (an error suggesting `.missing`, or a dropped row with it) exactly as in
+/// a numeric column, unless the categories given name it.
+#[test]
+fn categories_are_shared_between_files_and_na_is_missing_in_every_column() {
+    let train_text = "island,mass,species\nTorgersen,3750,Adelie\nDream,3800,Chinstrap\nBiscoe,5000,Gentoo\n";
+    let test_text = "island,mass,species\nBiscoe,4900,Gentoo\nDream,3700,Adelie\n";
+    let options = CsvOptions::new().header(true).categorical(["island", "species"]);
+    let train: CsvTable<f32> = options.clone().read_table(train_text.as_bytes(), "train.csv").unwrap();
+    let alone: CsvTable<f32> = options.clone().read_table(test_text.as_bytes(), "test.csv").unwrap();
+    assert_eq!(alone.dataset().labels(), &[1, 0], "each file numbers what it holds");
+    let test: CsvTable<f32> =
+        options.clone().categories_of(&train).read_table(test_text.as_bytes(), "test.csv").unwrap();
+    assert_eq!(test.dataset().labels(), &[2, 0]);
+    assert_eq!(test.class_names(), train.class_names());
+    assert_eq!(test.dataset().features().column(0).to_vec(), vec![0.0, 1.0]); // Biscoe, Dream
+    assert_eq!(test.categories("island"), train.categories("island"));
+
+    // Without a header, the columns are matched by index.
+    let plain = CsvOptions::new().categorical([0, 2]);
+    let train: CsvTable<f32> = plain.clone().read_table("b,1,x\na,2,y\n".as_bytes(), "train.csv").unwrap();
+    let test: CsvTable<f32> =
+        plain.clone().categories_of(&train).read_table("b,1,y\n".as_bytes(), "t.csv").unwrap();
+    assert_eq!((test.dataset().features()[[0, 0]], test.dataset().labels()), (1.0, &[1][..]));
+
+    // A category the training file never had: the line, the column and the value.
+    let err = options
+        .clone()
+        .categories_of(
+            &CsvOptions::new()
+                .header(true)
+                .categorical(["island", "species"])
+                .read_table::<f32, Vec<usize>>(train_text.as_bytes(), "train.csv")
+                .unwrap(),
+        )
+        .read_table::<f32, Vec<usize>>(
+            "island,mass,species\nDream,1,Adelie\nMars,2,Adelie\n".as_bytes(),
+            "test.csv",
+        )
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("line 3"), "{err}");
+    assert!(
+        err.contains(
+            "`Mars` is not one of the 3 categories given for column `island` (Biscoe, Dream, Torgersen)"
+        ),
+        "{err}"
+    );
+    // Categories named twice.
+    let err = CsvOptions::new()
+        .header(true)
+        .categories("island", ["Dream", "Biscoe", "Dream"])
+        .read_table::<f32, Vec<usize>>(test_text.as_bytes(), "t.csv")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("the categories given for column `island` name `Dream` twice"), "{err}");
+
+    // NA: missing in a categorical column as in a numeric one.
+    let with_na = "island,mass,species\nDream,3750,Adelie\nNA,3800,Gentoo\n";
+    let err =
+        options.clone().read_table::<f32, Vec<usize>>(with_na.as_bytes(), "na.csv").unwrap_err().to_string();
+    assert!(err.contains("`NA` looks like a missing value"), "{err}");
+    let dropped: CsvTable<f32> =
+        options.clone().missing(["NA"]).read_table(with_na.as_bytes(), "na.csv").unwrap();
+    assert_eq!((dropped.dataset().len(), dropped.dropped_lines()), (1, &[3][..]));
+    assert_eq!(dropped.categories("island").unwrap(), ["Dream"]);
+    // Unless it is one of the categories given: then it is one.
+    let kept: CsvTable<f32> =
+        options.categories("island", ["Dream", "NA"]).read_table(with_na.as_bytes(), "na.csv").unwrap();
+    assert_eq!(kept.dataset().features().column(0).to_vec(), vec![0.0, 1.0]);
+}

@@ -6,23 +6,52 @@ use std::collections::HashMap;
 use tapegrad_tape::Float;
 
 use super::columns::Plan;
-use super::fields::shorten;
+use super::fields::{looks_missing, shorten};
 use crate::{CsvProblem, MAX_CLASSES};
 
-/// The distinct values of one categorical column, numbered as first seen.
+/// The distinct values of one categorical column, numbered as first seen, or (`fixed`)
+/// the categories given for it, numbered as given.
 #[derive(Default)]
 pub(super) struct Interner {
     ids: HashMap<String, usize>,
     values: Vec<String>,
+    fixed: bool,
 }
 
 impl Interner {
+    /// An interner that knows exactly `values`, numbered in their order.
+    fn fixed(values: &[String], name: &str) -> Result<Self, CsvProblem> {
+        if values.len() > MAX_CLASSES {
+            return Err(CsvProblem::TooManyCategories { name: shorten(name) });
+        }
+        let mut ids = HashMap::with_capacity(values.len());
+        for (id, value) in values.iter().enumerate() {
+            if ids.insert(value.clone(), id).is_some() {
+                return Err(CsvProblem::DuplicateCategory { name: shorten(name), text: shorten(value) });
+            }
+        }
+        Ok(Interner { ids, values: values.to_vec(), fixed: true })
+    }
+
     pub(super) fn id(&mut self, field: &str, name: &str) -> Result<usize, CsvProblem> {
+        if let Some(&id) = self.ids.get(field) {
+            return Ok(id);
+        }
         if field.is_empty() {
             return Err(CsvProblem::EmptyField);
         }
-        if let Some(&id) = self.ids.get(field) {
-            return Ok(id);
+        // `NA` is a missing value here as in a numeric column (drop such rows with
+        // `.missing(..)`), unless the categories given name it.
+        if looks_missing(field) {
+            return Err(CsvProblem::MissingValue { text: shorten(field) });
+        }
+        if self.fixed {
+            return Err(CsvProblem::UnknownCategory {
+                name: shorten(name),
+                text: shorten(field),
+                known: self.values.iter().take(8).map(|value| shorten(value)).collect(),
+                count: self.values.len(),
+            });
         }
         let id = self.values.len();
         if id >= MAX_CLASSES {
@@ -36,6 +65,10 @@ impl Interner {
     /// The values in their final order (numerically if they are all numbers, else as
     /// text), and each first-seen id's place in it.
     fn sorted(self) -> (Vec<String>, Vec<usize>) {
+        if self.fixed {
+            let identity = (0..self.values.len()).collect();
+            return (self.values, identity);
+        }
         let numbers: Option<Vec<f64>> = self.values.iter().map(|value| value.parse::<f64>().ok()).collect();
         let mut order: Vec<usize> = (0..self.values.len()).collect();
         match numbers {
@@ -60,8 +93,12 @@ impl Interner {
     }
 }
 
-/// An interner for each categorical column that is used.
-pub(super) fn with_interners(plan: Plan) -> (Plan, Vec<Option<Interner>>) {
+/// An interner for each categorical column that is used (holding the categories given
+/// for it, if any).
+///
+/// # Errors
+/// Categories given twice for a column, or more than [`MAX_CLASSES`] of them.
+pub(super) fn with_interners(plan: Plan) -> Result<(Plan, Vec<Option<Interner>>), CsvProblem> {
     // One pass over the used columns (a row may be hundreds of thousands of fields wide).
     let mut used = vec![false; plan.width];
     for &column in plan.features.iter().chain(&plan.targets) {
@@ -69,12 +106,18 @@ pub(super) fn with_interners(plan: Plan) -> (Plan, Vec<Option<Interner>>) {
             *flag = true;
         }
     }
-    let interners = used
+    let mut interners: Vec<Option<Interner>> = used
         .iter()
         .zip(&plan.categorical)
         .map(|(&used, &categorical)| (used && categorical).then(Interner::default))
         .collect();
-    (plan, interners)
+    for (column, values) in &plan.vocabularies {
+        if let Some(slot @ Some(_)) = interners.get_mut(*column) {
+            let name = plan.names.get(*column).map_or("", String::as_str);
+            *slot = Some(Interner::fixed(values, name)?);
+        }
+    }
+    Ok((plan, interners))
 }
 
 /// Replaces first-seen ids with sorted ones in every categorical column; returns each

@@ -72,6 +72,10 @@ pub(super) struct Plan {
     pub(super) categorical: Vec<bool>,
     /// For each column of the file, its header name or, without a header, its index.
     pub(super) names: Vec<String>,
+    /// Whether the names come from a header.
+    pub(super) header: bool,
+    /// The columns whose categories were given, with them in index order.
+    pub(super) vocabularies: Vec<(usize, Vec<String>)>,
 }
 
 /// The roles' names, as errors print them.
@@ -137,8 +141,17 @@ pub(super) fn plan(
             *flag = true;
         }
     }
+    let mut vocabularies = Vec::new();
+    for (column, values) in &options.vocabularies {
+        let index = resolve(column, CATEGORICAL)?;
+        if let Some(flag) = categorical.get_mut(index) {
+            *flag = true;
+        }
+        vocabularies.push((index, values.clone()));
+    }
+    let has_header = header.is_some();
     let names = header.unwrap_or_else(|| (0..width).map(|index| index.to_string()).collect());
-    Ok(Plan { width, features, targets, categorical, names })
+    Ok(Plan { width, features, targets, categorical, names, header: has_header, vocabularies })
 }
 
 /// The index of `column` in a record of `width` fields.

@@ -25,7 +25,7 @@ pub(super) fn shorten(text: &str) -> String {
 
 /// Fields that data sets use for a missing value (compared ignoring case): an error
 /// that meets one suggests [`CsvOptions::missing`](crate::CsvOptions::missing).
-fn looks_missing(field: &str) -> bool {
+pub(super) fn looks_missing(field: &str) -> bool {
     ["na", "n/a", "nan", "null", "none", "?", "-", "."]
         .iter()
         .any(|marker| field.eq_ignore_ascii_case(marker))

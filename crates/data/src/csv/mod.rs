@@ -105,6 +105,8 @@ pub struct CsvOptions {
     features: Option<Vec<Column>>,
     ignore: Vec<Column>,
     categorical: Vec<Column>,
+    /// Columns whose categories are given, in index order (`categories`).
+    vocabularies: Vec<(Column, Vec<String>)>,
     missing: Vec<String>,
 }
 
@@ -120,6 +122,7 @@ impl Default for CsvOptions {
             features: None,
             ignore: Vec::new(),
             categorical: Vec::new(),
+            vocabularies: Vec::new(),
             missing: Vec::new(),
         }
     }
@@ -323,6 +326,54 @@ impl CsvOptions {
     /// ```
     pub fn categorical<C: Into<Column>>(mut self, columns: impl IntoIterator<Item = C>) -> Self {
         self.categorical = columns.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Gives a categorical column its categories, in index order, instead of numbering the
+    /// values a file happens to hold: a test file then numbers them as the training file
+    /// did (scikit-learn's `OrdinalEncoder(categories=…)`). A value that is not one of
+    /// them is an error naming the line, the column and the value. The column becomes
+    /// categorical. Call it once per column; [`categories_of`](CsvOptions::categories_of)
+    /// takes every column's from a table read before.
+    ///
+    /// ```
+    /// use tapegrad_data::{CsvOptions, CsvTable};
+    /// let options = CsvOptions::new().header(true).categories("island", ["Biscoe", "Dream", "Torgersen"]);
+    /// let table: CsvTable<f32> = options.clone().read_table("island,y\nDream,1\n".as_bytes(), "t.csv")?;
+    /// assert_eq!(table.dataset().features().column(0).to_vec(), vec![1.0]); // Dream is 1, not 0
+    /// let err = options.read_table::<f32, Vec<usize>>("island,y\nMars,1\n".as_bytes(), "t.csv").unwrap_err();
+    /// assert!(err.to_string().contains("`Mars` is not one of the 3 categories given for column `island`"), "{err}");
+    /// # Ok::<(), tapegrad_data::DataError>(())
+    /// ```
+    pub fn categories<C: Into<Column>, S: Into<String>>(
+        mut self,
+        column: C,
+        values: impl IntoIterator<Item = S>,
+    ) -> Self {
+        self.vocabularies.push((column.into(), values.into_iter().map(Into::into).collect()));
+        self
+    }
+
+    /// Every categorical column's categories as `table` numbered them: read the training
+    /// file, then the test file with `.categories_of(&train)`, and a category has the same
+    /// index in both (without it, each file numbers the values it holds: Gentoo was 2 in one
+    /// and 1 in the other).
+    ///
+    /// ```
+    /// use tapegrad_data::{CsvOptions, CsvTable};
+    /// let options = CsvOptions::new().header(true).categorical(["species"]);
+    /// let train: CsvTable<f32> = options.clone().read_table(
+    ///     "mass,species\n3750,Adelie\n4000,Chinstrap\n5000,Gentoo\n".as_bytes(), "train.csv")?;
+    /// let test: CsvTable<f32> = options.categories_of(&train).read_table(
+    ///     "mass,species\n4900,Gentoo\n3700,Adelie\n".as_bytes(), "test.csv")?;
+    /// assert_eq!(test.dataset().labels(), &[2, 0]); // as in training, not [1, 0]
+    /// assert_eq!(test.class_names().unwrap(), ["Adelie", "Chinstrap", "Gentoo"]);
+    /// # Ok::<(), tapegrad_data::DataError>(())
+    /// ```
+    pub fn categories_of<T, Y>(mut self, table: &CsvTable<T, Y>) -> Self {
+        for (column, values) in table.category_columns() {
+            self = self.categories(column, values.iter().cloned());
+        }
         self
     }
 

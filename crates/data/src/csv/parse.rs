@@ -291,7 +291,7 @@ impl<'a, T: Float> Table<'a, T> {
     fn start(&mut self, line: usize, header: Option<Vec<String>>, width: usize) -> Result<(), At> {
         let plan = plan(self.options, self.kind, header, width).map_err(|problem| (line, None, problem))?;
         check_counts(self.counts.as_ref(), plan.width).map_err(|(line, problem)| (line, None, problem))?;
-        let (plan, interners) = with_interners(plan);
+        let (plan, interners) = with_interners(plan).map_err(|problem| (line, None, problem))?;
         self.plan = Some((plan, interners, line));
         Ok(())
     }

@@ -146,6 +146,25 @@ pub enum CsvProblem {
         /// The column's name.
         name: String,
     },
+    /// A value of a column whose categories were given
+    /// ([`CsvOptions::categories`](crate::CsvOptions::categories)) that is not one of them.
+    UnknownCategory {
+        /// The column's name.
+        name: String,
+        /// The value.
+        text: String,
+        /// The first categories given.
+        known: Vec<String>,
+        /// How many were given.
+        count: usize,
+    },
+    /// The categories given for a column name one value twice.
+    DuplicateCategory {
+        /// The column's name.
+        name: String,
+        /// The value.
+        text: String,
+    },
     /// A field with a line break in it: a quoted field that runs over several lines,
     /// most often because a quote was never closed.
     LineBreakInField,
@@ -246,6 +265,16 @@ impl fmt::Display for CsvProblem {
                 f,
                 "label {label} has no name: the count line names {names} classes"
             ),
+            Self::UnknownCategory { name, text, known, count } => write!(
+                f,
+                "`{text}` is not one of the {count} categories given for column `{name}` ({}{}): a value the \
+                 training file never had",
+                known.join(", "),
+                if *count > known.len() { ", …" } else { "" }
+            ),
+            Self::DuplicateCategory { name, text } => {
+                write!(f, "the categories given for column `{name}` name `{text}` twice")
+            }
             Self::TooManyCategories { name } => write!(
                 f,
                 "column `{name}` has more than {} distinct values, too many to be categories",

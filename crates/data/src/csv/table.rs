@@ -106,6 +106,9 @@ pub struct CsvTable<T, Y = Vec<usize>> {
     feature_names: Vec<String>,
     target_names: Vec<String>,
     categories: Vec<(String, Vec<String>)>,
+    /// Each categorical column as the options name it (by header name, or by index in a
+    /// file without a header), in the order of `categories`.
+    category_keys: Vec<super::Column>,
     class_names: Option<Vec<String>>,
     dropped_lines: Vec<usize>,
 }
@@ -131,6 +134,13 @@ impl<T: Float, Y: TableTargets<T>> CsvTable<T, Y> {
             dataset: Dataset::new(features, targets)?,
             feature_names: plan.features.iter().map(name).collect(),
             target_names: plan.targets.iter().map(name).collect(),
+            category_keys: categories
+                .iter()
+                .map(|(column, _)| match plan.header {
+                    true => super::Column::Name(name(column)),
+                    false => super::Column::Index(*column),
+                })
+                .collect(),
             categories: categories.into_iter().map(|(column, values)| (name(&column), values)).collect(),
             class_names,
             dropped_lines: dropped,
@@ -202,6 +212,12 @@ impl<T, Y> CsvTable<T, Y> {
     /// ```
     pub fn categories(&self, column: &str) -> Option<&[String]> {
         self.categories.iter().find(|(name, _)| name == column).map(|(_, values)| values.as_slice())
+    }
+
+    /// Every categorical column with its values in index order, each column as the
+    /// options name it (for [`CsvOptions::categories_of`](super::CsvOptions::categories_of)).
+    pub(super) fn category_columns(&self) -> impl Iterator<Item = (super::Column, &Vec<String>)> {
+        self.category_keys.iter().cloned().zip(self.categories.iter().map(|(_, values)| values))
     }
 
     /// The names of the classes, for class labels: the values of a categorical target, or
