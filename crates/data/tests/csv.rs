@@ -636,7 +636,7 @@ fn categories_are_shared_between_files_and_na_is_missing_in_every_column() {
     assert!(err.contains("line 3"), "{err}");
     assert!(
         err.contains(
-            "`Mars` is not one of the 3 categories given for column `island` (Biscoe, Dream, Torgersen)"
+            "`Mars` is not one of the 3 categories (Biscoe, Dream, Torgersen) given for column `island`"
         ),
         "{err}"
     );

@@ -46,11 +46,13 @@ impl Interner {
             return Err(CsvProblem::MissingValue { text: shorten(field) });
         }
         if self.fixed {
+            let first: Vec<String> = self.values.iter().take(8).map(|value| shorten(value)).collect();
+            let more = if self.values.len() > first.len() { ", …" } else { "" };
+            let known = format!("{} categories ({}{more})", self.values.len(), first.join(", "));
             return Err(CsvProblem::UnknownCategory {
                 name: shorten(name),
                 text: shorten(field),
-                known: self.values.iter().take(8).map(|value| shorten(value)).collect(),
-                count: self.values.len(),
+                known: known.into(),
             });
         }
         let id = self.values.len();

@@ -342,7 +342,7 @@ impl CsvOptions {
     /// let table: CsvTable<f32> = options.clone().read_table("island,y\nDream,1\n".as_bytes(), "t.csv")?;
     /// assert_eq!(table.dataset().features().column(0).to_vec(), vec![1.0]); // Dream is 1, not 0
     /// let err = options.read_table::<f32, Vec<usize>>("island,y\nMars,1\n".as_bytes(), "t.csv").unwrap_err();
-    /// assert!(err.to_string().contains("`Mars` is not one of the 3 categories given for column `island`"), "{err}");
+    /// assert!(err.to_string().contains("`Mars` is not one of the 3 categories (Biscoe, Dream, Torgersen) given for column `island`"), "{err}");
     /// # Ok::<(), tapegrad_data::DataError>(())
     /// ```
     pub fn categories<C: Into<Column>, S: Into<String>>(

@@ -153,10 +153,8 @@ pub enum CsvProblem {
         name: String,
         /// The value.
         text: String,
-        /// The first categories given.
-        known: Vec<String>,
-        /// How many were given.
-        count: usize,
+        /// The categories given, in words: how many, and the first few.
+        known: Box<str>,
     },
     /// The categories given for a column name one value twice.
     DuplicateCategory {
@@ -265,12 +263,9 @@ impl fmt::Display for CsvProblem {
                 f,
                 "label {label} has no name: the count line names {names} classes"
             ),
-            Self::UnknownCategory { name, text, known, count } => write!(
+            Self::UnknownCategory { name, text, known } => write!(
                 f,
-                "`{text}` is not one of the {count} categories given for column `{name}` ({}{}): a value the \
-                 training file never had",
-                known.join(", "),
-                if *count > known.len() { ", …" } else { "" }
+                "`{text}` is not one of the {known} given for column `{name}`: a value the training file never had"
             ),
             Self::DuplicateCategory { name, text } => {
                 write!(f, "the categories given for column `{name}` name `{text}` twice")
