@@ -7,7 +7,8 @@
 //!    columns mapped to indices (the mapping kept), rows with `NA` dropped and counted.
 //! 2. A custom `Module`: `Embedding` tables for the categorical columns, concatenated with
 //!    the standardised measurements, into `Dense → LayerNorm → ReLU → Dropout → Dense`.
-//!    Its children are named with `visit_child`, so its weight file reads like the code.
+//!    It names its children once (`visit_children`), so its weight file reads like the
+//!    code and its Dropout's random state and training mode are never left out.
 //! 3. `Trainer` with early stopping on the validation accuracy, keeping the best epoch,
 //!    and a checkpoint written after every epoch.
 //! 4. The same run interrupted halfway and resumed from the checkpoint files by a fresh
@@ -20,10 +21,7 @@ use std::error::Error;
 use std::path::Path;
 
 use tapegrad::ndarray::{concatenate, s, Array2, ArrayViewD, ArrayViewMutD, Axis};
-use tapegrad::nn::{
-    visit_child, visit_child_buffers, visit_child_buffers_mut, visit_child_mut, visit_child_random_states,
-    RandomState,
-};
+use tapegrad::nn::{visit_children_params, visit_children_params_mut};
 use tapegrad::prelude::*;
 use tapegrad::train::evaluate;
 
@@ -54,17 +52,16 @@ impl PenguinNet {
     }
 }
 
+// A composite names its children once (`visit_children` and its `_mut` twin); its
+// parameters, buffers (none here: LayerNorm keeps no running statistics), Dropout's random
+// state and the training mode all follow from them.
 impl Parameters<f32> for PenguinNet {
     fn visit_params<'a>(&'a self, visit: &mut dyn FnMut(&str, ArrayViewD<'a, f32>)) {
-        visit_child("island", &self.island, visit);
-        visit_child("sex", &self.sex, visit);
-        visit_child("body", &self.body, visit);
+        visit_children_params(self, visit);
     }
 
     fn visit_params_mut(&mut self, visit: &mut dyn FnMut(&str, ArrayViewMutD<'_, f32>)) {
-        visit_child_mut("island", &mut self.island, visit);
-        visit_child_mut("sex", &mut self.sex, visit);
-        visit_child_mut("body", &mut self.body, visit);
+        visit_children_params_mut(self, visit);
     }
 }
 
@@ -76,17 +73,15 @@ impl Module<f32> for PenguinNet {
         let measurements = x.slice_axis(1, 2..6);
         self.body.forward(tape, Var::concat(&[island, sex, measurements], 1))
     }
-    fn visit_buffers(&self, visit: &mut dyn FnMut(&str, ArrayViewD<'_, f32>)) {
-        visit_child_buffers("body", &self.body, visit);
+    fn visit_children<'a>(&'a self, visit: &mut dyn FnMut(&str, &'a dyn Module<f32>)) {
+        visit("island", &self.island);
+        visit("sex", &self.sex);
+        visit("body", &self.body);
     }
-    fn visit_buffers_mut(&mut self, visit: &mut dyn FnMut(&str, ArrayViewMutD<'_, f32>)) {
-        visit_child_buffers_mut("body", &mut self.body, visit);
-    }
-    fn visit_random_states(&mut self, visit: &mut dyn FnMut(&str, &mut RandomState)) {
-        visit_child_random_states("body", &mut self.body, visit);
-    }
-    fn set_training(&mut self, training: bool) {
-        self.body.set_training(training);
+    fn visit_children_mut(&mut self, visit: &mut dyn FnMut(&str, &mut dyn Module<f32>)) {
+        visit("island", &mut self.island);
+        visit("sex", &mut self.sex);
+        visit("body", &mut self.body);
     }
 }
 

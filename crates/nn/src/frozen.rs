@@ -113,6 +113,15 @@ impl<T: Float, M: Module<T>> Module<T> for Frozen<M> {
         self.inner.forward(tape, input)
     }
 
+    // Transparent: the inner module's children, buffers and states, under the same names.
+    fn visit_children<'a>(&'a self, visit: &mut dyn FnMut(&str, &'a dyn Module<T>)) {
+        self.inner.visit_children(visit);
+    }
+
+    fn visit_children_mut(&mut self, visit: &mut dyn FnMut(&str, &mut dyn Module<T>)) {
+        self.inner.visit_children_mut(visit);
+    }
+
     fn visit_buffers(&self, visit: &mut dyn FnMut(&str, ArrayViewD<'_, T>)) {
         self.inner.visit_buffers(visit);
     }

@@ -40,7 +40,7 @@ pub use frozen::Frozen;
 pub use init::Init;
 pub use module::{
     visit_child, visit_child_buffers, visit_child_buffers_mut, visit_child_mut, visit_child_random_states,
-    Module, RandomState,
+    visit_children_params, visit_children_params_mut, Module, RandomState,
 };
 pub use norm::{BatchNorm1d, LayerNorm};
 pub use sequential::Sequential;

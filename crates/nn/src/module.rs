@@ -60,6 +60,66 @@ pub trait Module<T: Float>: Parameters<T> + Send {
     /// layer and both shapes.
     fn forward<'t>(&'t self, tape: &'t Tape<'t, T>, input: Var<'t, T>) -> Result<Var<'t, T>, NnError>;
 
+    /// Calls `visit(name, child)` for every sub-module this module is made of, in a fixed
+    /// order (PyTorch's `named_children`). A composite implements this and
+    /// [`visit_children_mut`](Module::visit_children_mut) — two methods of one line per
+    /// child — and everything else follows: its buffers, random states and training mode
+    /// are its children's (the defaults of the methods below), and its parameters are
+    /// too with [`visit_children_params`] in its [`Parameters`]. Nothing can then be left
+    /// out by forgetting a method. None by default (a leaf layer).
+    ///
+    /// ```
+    /// use ndarray::{ArrayViewD, ArrayViewMutD};
+    /// use tapegrad_nn::{visit_children_params, visit_children_params_mut, BatchNorm1d, Dense, Dropout, Module, NnError, Parameters};
+    /// use tapegrad_tape::{Tape, Var};
+    ///
+    /// /// A custom composite with the least code: its running statistics, its dropout's
+    /// /// random state and its training mode are all visited.
+    /// struct Net { dense: Dense<f32>, norm: BatchNorm1d<f32>, drop: Dropout }
+    /// impl Parameters<f32> for Net {
+    ///     fn visit_params<'a>(&'a self, visit: &mut dyn FnMut(&str, ArrayViewD<'a, f32>)) {
+    ///         visit_children_params(self, visit)
+    ///     }
+    ///     fn visit_params_mut(&mut self, visit: &mut dyn FnMut(&str, ArrayViewMutD<'_, f32>)) {
+    ///         visit_children_params_mut(self, visit)
+    ///     }
+    /// }
+    /// impl Module<f32> for Net {
+    ///     fn forward<'t>(&'t self, tape: &'t Tape<'t, f32>, x: Var<'t, f32>) -> Result<Var<'t, f32>, NnError> {
+    ///         self.drop.forward(tape, self.norm.forward(tape, self.dense.forward(tape, x)?)?)
+    ///     }
+    ///     fn visit_children<'a>(&'a self, visit: &mut dyn FnMut(&str, &'a dyn Module<f32>)) {
+    ///         visit("dense", &self.dense);
+    ///         visit("norm", &self.norm);
+    ///         visit("drop", &self.drop);
+    ///     }
+    ///     fn visit_children_mut(&mut self, visit: &mut dyn FnMut(&str, &mut dyn Module<f32>)) {
+    ///         visit("dense", &mut self.dense);
+    ///         visit("norm", &mut self.norm);
+    ///         visit("drop", &mut self.drop);
+    ///     }
+    /// }
+    /// let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(0);
+    /// let mut net = Net { dense: Dense::new(3, 2, &mut rng), norm: BatchNorm1d::new(2), drop: Dropout::new(0.5, 1)? };
+    /// assert_eq!(net.param_names(), ["dense.weight", "dense.bias", "norm.weight", "norm.bias"]);
+    /// let mut buffers = Vec::new();
+    /// net.visit_buffers(&mut |name, _| buffers.push(name.to_string()));
+    /// assert_eq!(buffers, ["norm.running_mean", "norm.running_var"]);
+    /// let mut states = Vec::new();
+    /// net.visit_random_states(&mut |name, _| states.push(name.to_string()));
+    /// assert_eq!(states, ["drop.random"]);
+    /// # Ok::<(), NnError>(())
+    /// ```
+    fn visit_children<'a>(&'a self, visit: &mut dyn FnMut(&str, &'a dyn Module<T>)) {
+        let _ = visit;
+    }
+
+    /// Calls `visit(name, child)` for every sub-module, mutably, in the same order as
+    /// [`visit_children`](Module::visit_children). None by default.
+    fn visit_children_mut(&mut self, visit: &mut dyn FnMut(&str, &mut dyn Module<T>)) {
+        let _ = visit;
+    }
+
     /// Calls `visit(name, buffer)` for every buffer, in a fixed order: state that is saved
     /// and loaded with the weights but not trained, such as
     /// [`BatchNorm1d`](crate::BatchNorm1d)'s running statistics (PyTorch's
@@ -67,7 +127,8 @@ pub trait Module<T: Float>: Parameters<T> + Send {
     /// and are never seen by optimizers. None by default.
     ///
     /// The view lives only for the call, so a module may keep its buffers in a `RefCell`
-    /// and update them in `forward`.
+    /// and update them in `forward`. By default, the children's buffers, prefixed with
+    /// their names (none for a leaf).
     ///
     /// ```
     /// use tapegrad_nn::{BatchNorm1d, Module};
@@ -77,20 +138,20 @@ pub trait Module<T: Float>: Parameters<T> + Send {
     /// assert_eq!(names, [("running_mean".to_string(), 3), ("running_var".to_string(), 3)]);
     /// ```
     fn visit_buffers(&self, visit: &mut dyn FnMut(&str, ArrayViewD<'_, T>)) {
-        let _ = visit;
+        self.visit_children(&mut |name, child| visit_child_buffers(name, child, visit));
     }
 
     /// Calls `visit(name, buffer)` for every buffer, mutably, in the same order as
-    /// [`visit_buffers`](Module::visit_buffers). None by default.
+    /// [`visit_buffers`](Module::visit_buffers). By default, the children's.
     fn visit_buffers_mut(&mut self, visit: &mut dyn FnMut(&str, ArrayViewMutD<'_, T>)) {
-        let _ = visit;
+        self.visit_children_mut(&mut |name, child| visit_child_buffers_mut(name, child, visit));
     }
 
     /// Calls `visit(name, state)` for the state of every random number generator the
     /// module draws from in `forward` ([`Dropout`](crate::Dropout)'s), in a fixed order,
     /// so that a training checkpoint can save them and a resumed run draw the same numbers.
-    /// None by default; a container visits its children's (see
-    /// [`visit_child_random_states`]).
+    /// By default, the children's (see [`visit_children`](Module::visit_children)); none
+    /// for a leaf.
     ///
     /// ```
     /// use tapegrad_nn::{Dropout, Module, RandomState, Sequential, ReLU};
@@ -101,14 +162,33 @@ pub trait Module<T: Float>: Parameters<T> + Send {
     /// # Ok::<(), tapegrad_nn::NnError>(())
     /// ```
     fn visit_random_states(&mut self, visit: &mut dyn FnMut(&str, &mut RandomState)) {
-        let _ = visit;
+        self.visit_children_mut(&mut |name, child| visit_child_random_states(name, child, visit));
     }
 
     /// Switches between training and evaluation behaviour (e.g. Dropout is the identity
-    /// in evaluation). Layers without such behaviour ignore it (the default).
+    /// in evaluation). By default every child is switched; a leaf without such behaviour
+    /// ignores it.
     fn set_training(&mut self, training: bool) {
-        let _ = training;
+        self.visit_children_mut(&mut |_, child| child.set_training(training));
     }
+}
+
+/// A composite's parameters: its children's ([`Module::visit_children`]), each prefixed
+/// with the child's name — the whole [`visit_params`](Parameters::visit_params) of a
+/// module made of sub-modules (see the example there).
+pub fn visit_children_params<'a, T: Float, M: Module<T> + ?Sized>(
+    module: &'a M,
+    visit: &mut dyn FnMut(&str, ArrayViewD<'a, T>),
+) {
+    module.visit_children(&mut |name, child| visit_child(name, child, visit));
+}
+
+/// [`visit_children_params`] for [`visit_params_mut`](Parameters::visit_params_mut).
+pub fn visit_children_params_mut<T: Float, M: Module<T> + ?Sized>(
+    module: &mut M,
+    visit: &mut dyn FnMut(&str, ArrayViewMutD<'_, T>),
+) {
+    module.visit_children_mut(&mut |name, child| visit_child_mut(name, child, visit));
 }
 
 /// Visits `child`'s parameters with their names prefixed by `prefix` and a dot: what a

@@ -208,6 +208,20 @@ impl<T: Float> Module<T> for Sequential<T> {
         })
     }
 
+    fn visit_children<'a>(&'a self, visit: &mut dyn FnMut(&str, &'a dyn Module<T>)) {
+        for (i, layer) in self.layers.iter().enumerate() {
+            visit(&format!("layers.{i}"), &**layer);
+        }
+    }
+
+    fn visit_children_mut(&mut self, visit: &mut dyn FnMut(&str, &mut dyn Module<T>)) {
+        for (i, layer) in self.layers.iter_mut().enumerate() {
+            visit(&format!("layers.{i}"), &mut **layer);
+        }
+    }
+
+    // The four below are what the defaults would do through `visit_children`, written
+    // out so that no name is formatted on the heap per layer and call.
     fn visit_buffers(&self, visit: &mut dyn FnMut(&str, ArrayViewD<'_, T>)) {
         for (i, layer) in self.layers.iter().enumerate() {
             crate::visit_child_buffers(format_args!("layers.{i}"), &**layer, visit);

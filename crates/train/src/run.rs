@@ -79,6 +79,7 @@ where
         ),
         None => None,
     };
+    check_evaluation_mode(model, train)?;
     let Start { mut history, mut best, done, finished } =
         start(trainer, model, optimizer, monitor, stopper.as_mut(), (train, loss))?;
     let last = if finished { done } else { trainer.epochs };
@@ -213,6 +214,83 @@ fn start<T: Float, M: Module<T>, Y: TrainTargets<T>>(
     start.done = done;
     start.history = history;
     Ok(start)
+}
+
+/// What a model that still trains in evaluation mode is told.
+const STILL_TRAINING: &str = "a layer is still in training mode (a Dropout, a BatchNorm). A composite Module \
+     must pass set_training on to its children, and visit their buffers and random states too, or checkpoints \
+     miss them: implement visit_children and visit_children_mut, from which all of these follow";
+
+/// Checks that `model` in evaluation mode is a function of each row alone: two passes
+/// over the first rows agree, and the first row alone gives what it gives in the batch. A
+/// layer left in training mode (a Dropout's mask, a BatchNorm's batch statistics) breaks
+/// both, which is what a composite `Module` that does not pass `set_training` on to its
+/// children looks like; its buffers and random states are then most likely not visited
+/// either, and a checkpoint would silently miss them. The model's buffers, random states
+/// and mode are put back.
+fn check_evaluation_mode<T: Float, M: Module<T>, Y: TrainTargets<T>>(
+    model: &mut M,
+    data: &Dataset<T, Y>,
+) -> Result<(), TrainError> {
+    let rows = data.len().min(8);
+    if rows == 0 {
+        return Ok(());
+    }
+    let saved = buffers(&*model);
+    let mut states = Vec::new();
+    model.visit_random_states(&mut |_, state| states.push(*state));
+    model.set_training(false);
+    let output = |model: &M, rows: usize| -> Result<ndarray::ArrayD<T>, TrainError> {
+        let tape = Tape::inference();
+        let x = data.features().slice(ndarray::s![..rows, ..]);
+        Ok(model.forward(&tape, tape.constant(x))?.value())
+    };
+    let outcome = (|| {
+        let (first, second) = (output(model, rows)?, output(model, rows)?);
+        // A layer still in training mode may refuse a single row (BatchNorm: no variance).
+        let alone = match output(model, 1) {
+            Ok(alone) => alone,
+            Err(err) if rows >= 2 => {
+                return Err(TrainError::InvalidSetting(format!(
+                    "in evaluation mode (set_training(false)) the model takes a batch of {rows} rows but not its \
+                     first row alone ({err}): {STILL_TRAINING}"
+                )))
+            }
+            Err(err) => return Err(err),
+        };
+        let same = |a: T, b: T| {
+            let (a, b) = (a.to_f64(), b.to_f64());
+            (a - b).abs() <= 1e-5 + 1e-3 * a.abs().max(b.abs()) || (a.is_nan() && b.is_nan())
+        };
+        let row = |array: &ndarray::ArrayD<T>| array.outer_iter().next().map(|row| row.to_owned());
+        let alone_agrees = rows < 2
+            || match (row(&first), row(&alone)) {
+                (Some(a), Some(b)) => {
+                    a.shape() == b.shape() && a.iter().zip(b.iter()).all(|(&a, &b)| same(a, b))
+                }
+                _ => true,
+            };
+        let repeatable = first.iter().zip(second.iter()).all(|(&a, &b)| same(a, b));
+        match repeatable && alone_agrees {
+            true => Ok(()),
+            false => Err(TrainError::InvalidSetting(format!(
+                "in evaluation mode (set_training(false)) the model {}: {STILL_TRAINING}",
+                if repeatable {
+                    format!("gives the first row another output alone than in a batch of {rows}")
+                } else {
+                    "gives two passes over the same rows different outputs".to_string()
+                }
+            ))),
+        }
+    })();
+    put_buffers(model, saved);
+    let mut states = states.into_iter();
+    model.visit_random_states(&mut |_, state| {
+        if let Some(saved) = states.next() {
+            *state = saved;
+        }
+    });
+    outcome
 }
 
 /// Whether one training step on `data` from `model` as it is could be taken: a finite

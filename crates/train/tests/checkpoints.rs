@@ -312,3 +312,125 @@ fn a_checkpoint_and_its_best_weights_commit_together() {
     std::fs::remove_dir_all(&dir).unwrap();
     std::fs::remove_dir_all(&other).unwrap();
 }
+
+mod custom {
+    use super::*;
+    use ndarray::{ArrayViewD, ArrayViewMutD};
+    use tapegrad_nn::{
+        visit_child, visit_child_mut, visit_children_params, visit_children_params_mut, NnError, Parameters,
+    };
+    use tapegrad_tape::{Tape, Var};
+
+    /// A composite written with the least code the API allows: its children named once.
+    pub struct Net {
+        pub encoder: Dense<f32>,
+        pub norm: BatchNorm1d<f32>,
+        pub drop: Dropout,
+        pub head: Dense<f32>,
+    }
+
+    impl Net {
+        pub fn new(seed: u64) -> Self {
+            let mut rng = StdRng::seed_from_u64(seed);
+            Net {
+                encoder: Dense::new(2, 8, &mut rng),
+                norm: BatchNorm1d::new(8),
+                drop: Dropout::new(0.3, 9).unwrap(),
+                head: Dense::new(8, 2, &mut rng),
+            }
+        }
+    }
+
+    impl Parameters<f32> for Net {
+        fn visit_params<'a>(&'a self, visit: &mut dyn FnMut(&str, ArrayViewD<'a, f32>)) {
+            visit_children_params(self, visit);
+        }
+        fn visit_params_mut(&mut self, visit: &mut dyn FnMut(&str, ArrayViewMutD<'_, f32>)) {
+            visit_children_params_mut(self, visit);
+        }
+    }
+
+    impl Module<f32> for Net {
+        fn forward<'t>(&'t self, tape: &'t Tape<'t, f32>, x: Var<'t, f32>) -> Result<Var<'t, f32>, NnError> {
+            let hidden = self.norm.forward(tape, self.encoder.forward(tape, x)?)?.relu();
+            self.head.forward(tape, self.drop.forward(tape, hidden)?)
+        }
+        fn visit_children<'a>(&'a self, visit: &mut dyn FnMut(&str, &'a dyn Module<f32>)) {
+            visit("encoder", &self.encoder);
+            visit("norm", &self.norm);
+            visit("drop", &self.drop);
+            visit("head", &self.head);
+        }
+        fn visit_children_mut(&mut self, visit: &mut dyn FnMut(&str, &mut dyn Module<f32>)) {
+            visit("encoder", &mut self.encoder);
+            visit("norm", &mut self.norm);
+            visit("drop", &mut self.drop);
+            visit("head", &mut self.head);
+        }
+    }
+
+    /// The same composite written the old way and half done: parameters and forward only.
+    pub struct Forgetful(pub Net);
+
+    impl Parameters<f32> for Forgetful {
+        fn visit_params<'a>(&'a self, visit: &mut dyn FnMut(&str, ArrayViewD<'a, f32>)) {
+            visit_child("encoder", &self.0.encoder, visit);
+            visit_child("norm", &self.0.norm, visit);
+            visit_child("head", &self.0.head, visit);
+        }
+        fn visit_params_mut(&mut self, visit: &mut dyn FnMut(&str, ArrayViewMutD<'_, f32>)) {
+            visit_child_mut("encoder", &mut self.0.encoder, visit);
+            visit_child_mut("norm", &mut self.0.norm, visit);
+            visit_child_mut("head", &mut self.0.head, visit);
+        }
+    }
+
+    impl Module<f32> for Forgetful {
+        fn forward<'t>(&'t self, tape: &'t Tape<'t, f32>, x: Var<'t, f32>) -> Result<Var<'t, f32>, NnError> {
+            self.0.forward(tape, x)
+        }
+    }
+}
+
+/// Issue 22, E15: a custom composite written with the least code the API allows (its
+/// children named once) saves its running statistics, switches mode, and resumes bit for
+/// bit; the same composite with only parameters and forward is refused by the Trainer,
+/// which names what is missing, instead of training on with its buffers unsaved.
+#[test]
+fn a_least_code_composite_saves_switches_and_resumes_and_a_half_one_is_named() {
+    let (train, test) = (blobs(5), blobs(6));
+    let mut net = custom::Net::new(1);
+    let mut buffers = Vec::new();
+    net.visit_buffers(&mut |name, _| buffers.push(name.to_string()));
+    assert_eq!(buffers, ["norm.running_mean", "norm.running_var"]);
+    let path = scratch("least-code").with_extension("safetensors");
+    tapegrad_nn::save_weights(&net, &path).unwrap();
+    let (saved, _) = read_tensors::<f32>(&path).unwrap();
+    assert_eq!(saved.len(), 8, "{:?}", saved.keys());
+    std::fs::remove_file(&path).unwrap();
+    net.set_training(false);
+    let run = |net: &custom::Net| {
+        let tape = tapegrad_tape::Tape::inference();
+        net.forward(&tape, tape.constant(test.features())).unwrap().value()
+    };
+    assert_eq!(run(&net), run(&net), "Dropout is off in evaluation");
+
+    let dir = scratch("least-code-resume");
+    let trainer = Trainer::new().batch_size(16).quiet(true).seed(4);
+    let mut straight = custom::Net::new(1);
+    trainer.clone().epochs(6).fit(&mut straight, &mut adam(), &train, Some(&test)).unwrap();
+    let resumable = trainer.checkpoint_every_epoch(&dir).resume(true);
+    resumable.clone().epochs(3).fit(&mut custom::Net::new(1), &mut adam(), &train, Some(&test)).unwrap();
+    let mut resumed = custom::Net::new(1);
+    resumable.epochs(6).fit(&mut resumed, &mut adam(), &train, Some(&test)).unwrap();
+    assert_eq!(tensors(&resumed), tensors(&straight), "weights and running statistics bit for bit");
+    std::fs::remove_dir_all(&dir).unwrap();
+
+    let mut forgetful = custom::Forgetful(custom::Net::new(1));
+    let before = tensors(&forgetful);
+    let err =
+        Trainer::new().epochs(2).quiet(true).fit(&mut forgetful, &mut adam(), &train, None).unwrap_err();
+    assert!(matches!(err, TrainError::InvalidSetting(_)), "{err:?}");
+    assert!(err.to_string().contains("implement visit_children and visit_children_mut"), "{err}");
+    assert_eq!(tensors(&forgetful), before);
+}
