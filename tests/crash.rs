@@ -1,7 +1,9 @@
 //! Saves survive SIGKILL: a child process saves weights, optimizer state and a training
 //! history over and over, alternating two versions of each, and is killed at random
 //! moments. After every kill each file is one version or the other, whole, and loads.
-//! (Issue 11, class 4. The long variant, 1,000 kills, is `#[ignore]`d.)
+//! (Issue 11, class 4. The long variant, 1,000 kills, is `#[ignore]`d.) And a training run
+//! with checkpoints and best weights, killed at random moments, resumes after every kill
+//! (issue 22, E6).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -168,12 +170,101 @@ fn every_file_is_whole_after_1000_kills() {
     assert_eq!(checked, 1000);
 }
 
+/// Set in the child's environment for the training-run variant: the checkpoint directory.
+const TRAINING_CHILD: &str = "TAPEGRAD_CRASH_TEST_TRAINING_CHILD";
+
+/// The training run the child makes and the parent resumes: checkpoints every epoch, the
+/// best weights kept (a learning rate high enough that the best epoch keeps moving).
+fn training_run(dir: &Path) -> (tapegrad::train::Trainer, Dataset<f32>) {
+    let features = ndarray::Array2::from_shape_fn((64, 8), |(i, j)| ((i * 5 + j * 3) % 7) as f32 / 3.0 - 1.0);
+    let data = Dataset::new(features, (0..64).map(|i| i % 4).collect::<Vec<usize>>()).unwrap();
+    let trainer = tapegrad::train::Trainer::new()
+        .batch_size(16)
+        .quiet(true)
+        .restore_best_weights(true)
+        .monitor(tapegrad::train::Monitor::TrainLoss)
+        .checkpoint_every_epoch(dir)
+        .resume(true);
+    (trainer, data)
+}
+
+/// In the child: train (resuming what is there) until killed.
+#[test]
+fn child_trains_until_killed() {
+    let Ok(dir) = std::env::var(TRAINING_CHILD) else { return };
+    let (trainer, data) = training_run(Path::new(&dir));
+    let mut optimizer = Adam::builder().learning_rate(0.05).build().unwrap();
+    trainer.epochs(1_000_000).fit(&mut model(3), &mut optimizer, &data, None).unwrap();
+}
+
+/// Issue 22, E6: a training run with checkpoints and best weights, killed at random
+/// moments; after every kill the checkpoint resumes (its files agree: the best weights
+/// are its history's best epoch's), and the next child goes on from it.
+#[test]
+fn a_checkpointed_run_resumes_after_every_kill() {
+    let dir = std::env::temp_dir().join(format!("tapegrad-crash-training-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let (trainer, data) = training_run(&dir);
+    let model_file = dir.join("model.safetensors");
+    let epoch_of = || -> Option<usize> {
+        let (_, metadata) = tapegrad::nn::read_tensors::<f32>(&model_file).ok()?;
+        metadata.get("epoch")?.parse().ok()
+    };
+    let mut random = 0x9e37_79b9_7f4a_7c15u64;
+    let (mut kills, mut last_epoch) = (0, 0);
+    let start = Instant::now();
+    // `TAPEGRAD_KILLS` for a longer run (the default keeps `cargo test` quick).
+    let wanted: usize = std::env::var("TAPEGRAD_KILLS").ok().and_then(|n| n.parse().ok()).unwrap_or(20);
+    while kills < wanted && start.elapsed() < Duration::from_secs(90 + wanted as u64 / 2) {
+        let mut child = Command::new(std::env::current_exe().unwrap())
+            .args(["--exact", &child_name("child_trains_until_killed"), "--test-threads", "1"])
+            .env(TRAINING_CHILD, &dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        // Let it commit at least one more checkpoint, then kill it at a random moment.
+        let waiting = Instant::now();
+        while epoch_of().unwrap_or(0) <= last_epoch && waiting.elapsed() < Duration::from_secs(30) {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        random ^= random << 13;
+        random ^= random >> 7;
+        random ^= random << 17;
+        std::thread::sleep(Duration::from_micros(random % 20_000));
+        child.kill().unwrap();
+        child.wait().unwrap();
+        let epoch = epoch_of().expect("a checkpoint after the child's first epoch");
+        assert!(epoch > last_epoch, "kill {kills}: the checkpoint went back from {last_epoch} to {epoch}");
+        // Resuming for exactly the epochs done reads, checks and applies everything, and
+        // trains nothing more.
+        let mut resumed = model(3);
+        let mut optimizer = Adam::builder().learning_rate(0.05).build().unwrap();
+        let history = trainer
+            .clone()
+            .epochs(epoch)
+            .fit(&mut resumed, &mut optimizer, &data, None)
+            .unwrap_or_else(|e| panic!("kill {kills} (epoch {epoch}): {e}"));
+        assert_eq!(history.epochs.len(), epoch);
+        last_epoch = epoch;
+        kills += 1;
+    }
+    assert!(kills >= 5, "only {kills} kills in the time allowed");
+    eprintln!("{kills} kills of a checkpointed run, each resumed; the last at epoch {last_epoch}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// `child_saves_until_killed` as libtest names it in this binary: its module path after
 /// the crate's name (`crash::child_saves_until_killed` when this file is a module of the
 /// integration-test binary).
 fn child_test_name() -> String {
+    child_name("child_saves_until_killed")
+}
+
+/// A child test's name as libtest knows it in this binary.
+fn child_name(test: &str) -> String {
     match module_path!().split_once("::") {
-        Some((_, module)) => format!("{module}::child_saves_until_killed"),
-        None => "child_saves_until_killed".to_string(),
+        Some((_, module)) => format!("{module}::{test}"),
+        None => test.to_string(),
     }
 }

@@ -663,3 +663,15 @@ fn categories_are_shared_between_files_and_na_is_missing_in_every_column() {
         options.categories("island", ["Dream", "NA"]).read_table(with_na.as_bytes(), "na.csv").unwrap();
     assert_eq!(kept.dataset().features().column(0).to_vec(), vec![0.0, 1.0]);
 }
+
+/// Issue 22, E12: a quote never closed swallows the rest of the file into one field and
+/// leaves the row short; the error names the quote and its line, not the column count.
+#[test]
+fn an_unclosed_quote_is_named_not_counted() {
+    let text = "x,y,label\n1,2,0\n3,\"4,1\n5,6,1\n";
+    let err =
+        CsvOptions::new().header(true).read::<f32>(text.as_bytes(), "quote.csv").unwrap_err().to_string();
+    assert!(err.contains("line 3"), "{err}");
+    assert!(err.contains("a `\"` that is never closed?"), "{err}");
+    assert!(!err.contains("fields"), "{err}");
+}

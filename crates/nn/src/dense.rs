@@ -39,6 +39,10 @@ impl<T: Float> Dense<T> {
     /// [`with_init`](Dense::with_init) and [`Init::HeUniform`]. (PyTorch's `Linear`
     /// default, `U(±1/√in)` for weights and bias, is `Init::HeUniform` scaled by 1/√6.)
     ///
+    /// # Panics
+    /// If the weights cannot be allocated (`new(1 << 20, 1 << 20)`: 4 TiB), naming their
+    /// shape; the allocation is fallible, so this is a panic, not an abort of the process.
+    ///
     /// ```
     /// use rand::SeedableRng;
     /// let mut rng = rand::rngs::StdRng::seed_from_u64(42);
@@ -46,6 +50,7 @@ impl<T: Float> Dense<T> {
     /// assert_eq!(layer.weight.dim(), (64, 10));
     /// assert!(layer.bias.as_ref().unwrap().iter().all(|&b| b == 0.0));
     /// ```
+    #[track_caller]
     pub fn new(inputs: usize, outputs: usize, rng: &mut (impl Rng + ?Sized)) -> Self {
         Self::with_init(inputs, outputs, Init::XavierUniform, Some(Init::Zeros), rng)
     }
@@ -53,7 +58,7 @@ impl<T: Float> Dense<T> {
     /// A layer with the given weight initialiser and bias initialiser (`None`: no bias).
     ///
     /// # Panics
-    /// If `inputs` or `outputs` is 0 with an initialiser that scales by the fan.
+    /// If the weights cannot be allocated, naming their shape (see [`new`](Dense::new)).
     ///
     /// ```
     /// use rand::SeedableRng;

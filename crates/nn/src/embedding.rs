@@ -45,17 +45,22 @@ impl<T: Float> Embedding<T> {
     /// A table of `count` vectors of length `dim`, drawn from `N(0, 1)` (PyTorch's
     /// default).
     ///
+    /// # Panics
+    /// If the table cannot be allocated (`new(1 << 40, 1)`: 4 TiB), naming its shape; the
+    /// allocation is fallible, so this is a panic, not an abort of the process.
+    ///
     /// ```
     /// use rand::SeedableRng;
     /// let table = tapegrad_nn::Embedding::<f32>::new(3, 4, &mut rand::rngs::StdRng::seed_from_u64(0));
     /// assert_eq!((table.count(), table.dim()), (3, 4));
     /// ```
+    #[track_caller]
     pub fn new(count: usize, dim: usize, rng: &mut (impl Rng + ?Sized)) -> Self {
-        let weight = Array2::from_shape_simple_fn((count, dim), || {
+        let weight = crate::init::filled(&[count, dim], || {
             let value: f64 = StandardNormal.sample(&mut *rng);
             T::from_f64(value)
         });
-        Embedding { weight }
+        Embedding { weight: weight.into_dimensionality().expect("a 2-d shape was asked for") }
     }
 
     /// A table with these vectors, `[count, dim]`.

@@ -64,7 +64,7 @@ impl Init {
         rng: &mut (impl Rng + ?Sized),
     ) -> ArrayD<T> {
         if shape.contains(&0) {
-            return ArrayD::zeros(IxDyn(shape));
+            return filled(shape, T::zero);
         }
         // Fans of 0 with elements to fill: there is no scale; count them as 1.
         let (fan_in, fan_out) = (fan_in.max(1) as f64, fan_out.max(1) as f64);
@@ -73,8 +73,8 @@ impl Init {
             Init::HeUniform => uniform(shape, fan_bound(6.0, fan_in), rng),
             Init::XavierNormal => normal(shape, fan_bound(2.0, fan_in + fan_out), rng),
             Init::HeNormal => normal(shape, fan_bound(2.0, fan_in), rng),
-            Init::Zeros => ArrayD::zeros(IxDyn(shape)),
-            Init::Constant(c) => ArrayD::from_elem(IxDyn(shape), T::from_f64(c)),
+            Init::Zeros => filled(shape, T::zero),
+            Init::Constant(c) => filled(shape, || T::from_f64(c)),
         }
     }
 }
@@ -85,10 +85,34 @@ fn fan_bound(numerator: f64, fan: f64) -> f64 {
 }
 
 fn uniform<T: Float>(shape: &[usize], bound: f64, rng: &mut (impl Rng + ?Sized)) -> ArrayD<T> {
-    ArrayD::from_shape_simple_fn(IxDyn(shape), || T::from_f64(rng.random_range(-bound..=bound)))
+    filled(shape, || T::from_f64(rng.random_range(-bound..=bound)))
 }
 
 fn normal<T: Float>(shape: &[usize], std: f64, rng: &mut (impl Rng + ?Sized)) -> ArrayD<T> {
     let normal = Normal::new(0.0, std).expect("a finite, positive standard deviation");
-    ArrayD::from_shape_simple_fn(IxDyn(shape), || T::from_f64(normal.sample(rng)))
+    filled(shape, || T::from_f64(normal.sample(rng)))
+}
+
+/// An array of `shape` filled by `next`, its memory asked for fallibly: a shape that
+/// cannot be allocated (`Embedding::new(2⁴⁰, 1)`, 4 TiB) is a panic naming it, where the
+/// infallible allocation aborted the process. PyTorch raises in the same place.
+///
+/// # Panics
+/// If the shape's size overflows or its memory cannot be allocated.
+#[track_caller]
+pub(crate) fn filled<T: Float>(shape: &[usize], mut next: impl FnMut() -> T) -> ArrayD<T> {
+    let count = shape.iter().try_fold(1usize, |count, &len| count.checked_mul(len));
+    let bytes = count.and_then(|count| count.checked_mul(std::mem::size_of::<T>()));
+    let mut values = Vec::new();
+    match (count, bytes) {
+        (Some(count), Some(bytes)) if values.try_reserve_exact(count).is_ok() => {
+            let _ = bytes;
+            values.extend(std::iter::repeat_with(&mut next).take(count));
+        }
+        (_, bytes) => panic!(
+            "an array of shape {shape:?} cannot be allocated ({}): a layer's size beyond this machine's memory",
+            bytes.map_or("more bytes than a usize counts".to_string(), |bytes| format!("{bytes} bytes"))
+        ),
+    }
+    ArrayD::from_shape_vec(IxDyn(shape), values).expect("one value per element")
 }

@@ -468,3 +468,26 @@ fn a_check_of_a_random_model_is_an_error_naming_dropout() {
         assert!(report.passed() && report.compared() > 0, "{report}");
     }
 }
+
+/// Issue 22 (still open from issue 11): a layer whose weights cannot be allocated is a
+/// panic naming the shape — catchable, as PyTorch's error is — not an abort of the process.
+#[test]
+fn a_layer_too_large_for_memory_panics_naming_its_shape() {
+    let message = |result: std::thread::Result<()>| {
+        let payload = result.expect_err("a panic");
+        payload.downcast_ref::<String>().cloned().unwrap_or_default()
+    };
+    let embedding = std::panic::catch_unwind(|| {
+        let _table = Embedding::<f32>::new(1 << 40, 1, &mut rng());
+    });
+    assert!(message(embedding)
+        .contains("an array of shape [1099511627776, 1] cannot be allocated (4398046511104 bytes)"));
+    let dense = std::panic::catch_unwind(|| {
+        let _layer = Dense::<f64>::new(1 << 20, 1 << 20, &mut rng());
+    });
+    assert!(message(dense).contains("an array of shape [1048576, 1048576] cannot be allocated"));
+    let overflow = std::panic::catch_unwind(|| {
+        let _layer = Dense::<f32>::new(usize::MAX, 2, &mut rng());
+    });
+    assert!(message(overflow).contains("more bytes than a usize counts"));
+}

@@ -388,6 +388,26 @@ mod saving {
         assert_eq!(leftovers(&dir), Vec::<String>::new());
     }
 
+    /// Issue 22, E11: a file another user owns is not replaced (in a world-writable
+    /// directory the rename would have swapped it for one of ours). Needs to run as root
+    /// to give a file away; otherwise the case cannot be set up and only the note says so.
+    #[test]
+    fn a_file_of_another_user_is_not_replaced() {
+        let dir = scratch("owner");
+        let path = dir.join("theirs.safetensors");
+        save_weights(&mlp::<f32>(1), &path).unwrap();
+        if std::os::unix::fs::chown(&path, Some(54_321), None).is_err() {
+            eprintln!("not root: cannot give a file to another user; the owner check is not exercised");
+            return;
+        }
+        let before = std::fs::read(&path).unwrap();
+        let message = save_weights(&mlp::<f32>(2), &path).unwrap_err().to_string();
+        assert!(message.contains("belongs to another user (uid 54321"), "{message}");
+        assert!(message.contains("theirs.safetensors") && !message.contains(".tmp-"), "{message}");
+        assert_eq!(std::fs::read(&path).unwrap(), before);
+        assert_eq!(leftovers(&dir), Vec::<String>::new());
+    }
+
     #[test]
     fn errors_name_the_users_path_and_leave_nothing_behind() {
         let dir = scratch("errors");

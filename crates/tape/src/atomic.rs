@@ -15,6 +15,10 @@
 //!   0600). A new file gets the process's default (0666 less the umask).
 //! - **Read-only files** are refused (`PermissionDenied`), not silently replaced, even
 //!   though the directory would allow it.
+//! - **Other users' files** are refused (`PermissionDenied`, on Unix): in a directory
+//!   anyone may write to (`/tmp`), the rename would replace a file that another user owns
+//!   with one this process owns, as editors warn before doing. The check compares the
+//!   owner of the existing file with the owner of the temporary file just created.
 //! - **Leftovers**: temporary files left by a save that was killed are removed by the
 //!   next save to the same path, once their process is gone (on Linux; elsewhere, once
 //!   they are an hour old).
@@ -105,6 +109,7 @@ pub fn write_atomically(path: impl AsRef<Path>, bytes: &[u8]) -> Result<(), File
         let mut file =
             OpenOptions::new().write(true).create_new(true).open(&temporary).map_err(|e| ("create", e))?;
         if let Some(metadata) = &existing {
+            refuse_another_owner(metadata, &file).map_err(|e| ("replace", e))?;
             file.set_permissions(metadata.permissions()).map_err(|e| ("keep the permissions of", e))?;
         }
         file.write_all(bytes).map_err(|e| ("write", e))?;
@@ -119,6 +124,26 @@ pub fn write_atomically(path: impl AsRef<Path>, bytes: &[u8]) -> Result<(), File
     if let Ok(dir) = File::open(directory) {
         let _ = dir.sync_all();
     }
+    Ok(())
+}
+
+/// An error if `existing` belongs to another user than `ours` (a file this process has
+/// just created, so its owner is the process's effective user).
+#[cfg(unix)]
+fn refuse_another_owner(existing: &fs::Metadata, ours: &File) -> io::Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let (theirs, mine) = (existing.uid(), ours.metadata()?.uid());
+    match theirs == mine {
+        true => Ok(()),
+        false => Err(io::Error::new(
+            io::ErrorKind::PermissionDenied,
+            format!("the file belongs to another user (uid {theirs}, this process is {mine}); it was not replaced"),
+        )),
+    }
+}
+
+#[cfg(not(unix))]
+fn refuse_another_owner(_existing: &fs::Metadata, _ours: &File) -> io::Result<()> {
     Ok(())
 }
 

@@ -100,6 +100,9 @@ impl<'t, T: Float> Tape<'t, T> {
                 continue;
             }
             let input_vars: Vec<Var<'t, T>> = input_indices.iter().map(|&j| Var::new(self, j)).collect();
+            // The ops this derivative records (and the sums of what reaches each input)
+            // carry the line of the op it differentiates, until the guard drops.
+            let _site = RecordingFor::new(self, site);
             let Some(input_grads) = op.backward_vars(&input_vars, Var::new(self, i), grad_output) else {
                 return Err(TapeError::NotTwiceDifferentiable {
                     op: op.name(),
@@ -273,5 +276,24 @@ impl<'t, T: Float> Tape<'t, T> {
     pub fn hessian(&'t self, output: Var<'t, T>, input: Var<'t, T>) -> Result<ndarray::Array2<T>, TapeError> {
         let gradient = self.grad(output, &[input], true)?[0];
         self.jacobian(gradient, input)
+    }
+}
+
+/// Sets [`Tape::recording_for`] for as long as it lives (a panic inside a derivative
+/// included), then puts back what was there.
+struct RecordingFor<'a, 't, T: Float> {
+    tape: &'a Tape<'t, T>,
+    outer: Option<&'static std::panic::Location<'static>>,
+}
+
+impl<'a, 't, T: Float> RecordingFor<'a, 't, T> {
+    fn new(tape: &'a Tape<'t, T>, site: &'static std::panic::Location<'static>) -> Self {
+        RecordingFor { tape, outer: tape.recording_for.replace(Some(site)) }
+    }
+}
+
+impl<T: Float> Drop for RecordingFor<'_, '_, T> {
+    fn drop(&mut self) {
+        self.tape.recording_for.set(self.outer);
     }
 }

@@ -99,6 +99,11 @@ pub struct Tape<'t, T: Float> {
     pub(crate) detecting: Cell<bool>,
     /// The first anomaly found while detecting.
     pub(crate) anomaly: RefCell<Option<Anomaly>>,
+    /// While a backward pass is recorded ([`Tape::grad`] with `create_graph`): the line of
+    /// the op whose derivative is being recorded, given to the ops that record it instead
+    /// of the line inside tapegrad that calls them, so traces and anomalies point at the
+    /// user's code.
+    pub(crate) recording_for: Cell<Option<&'static Location<'static>>>,
     /// The parameters and inputs the store borrows live for `'t` (invariant, as a
     /// `RefCell<&'t _>` would be).
     borrows: PhantomData<Cell<&'t ()>>,
@@ -126,6 +131,7 @@ impl<'t, T: Float> Tape<'t, T> {
             frozen: RefCell::new(Vec::new()),
             labels: RefCell::new(std::collections::BTreeMap::new()),
             detecting: Cell::new(false),
+            recording_for: Cell::new(None),
             anomaly: RefCell::new(None),
             borrows: PhantomData,
         }
@@ -509,7 +515,9 @@ impl<'t, T: Float> Tape<'t, T> {
                 self.id
             );
         }
-        let site = Location::caller();
+        // (`Location::caller` in a closure would name the closure, not the caller.)
+        let caller = Location::caller();
+        let site = self.recording_for.get().unwrap_or(caller);
         let recorded = self.is_grad_enabled();
         // The scalar fast path: one or two 0-d inputs and an op that computes on bare
         // numbers. Kept apart from the array path so that its frame stays small.

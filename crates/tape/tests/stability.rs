@@ -210,3 +210,20 @@ mod anomalies {
         assert!(grads.get(x).unwrap().iter().all(|g| g.is_finite()));
     }
 }
+
+/// Issue 22, E12: an anomaly made inside a recorded backward pass (`grad` with
+/// `create_graph`) is reported at the user's line that recorded the op being
+/// differentiated, not at a line inside tapegrad.
+#[test]
+fn an_anomaly_in_a_recorded_backward_names_the_users_line() {
+    let tape = tapegrad_tape::Tape::<f64>::new();
+    tape.detect_anomalies(true);
+    let x = tape.var(ndarray::array![0.0, 4.0]);
+    let line = line!() + 1;
+    let y = x.sqrt().sum(); // ∂√x/∂x = 1/(2√x) is infinite at 0
+    assert!(tape.anomaly().is_none(), "the forward pass is finite");
+    let _g = tape.grad(y, &[x], true).unwrap();
+    let anomaly = tape.anomaly().expect("the derivative at 0 is infinite");
+    assert_eq!(anomaly.site.file(), file!(), "{anomaly}");
+    assert_eq!(anomaly.site.line(), line, "{anomaly}");
+}

@@ -300,6 +300,13 @@ impl<'a, T: Float> Table<'a, T> {
     fn row(&mut self, line: usize, fields: &[Option<&str>]) -> Result<(), At> {
         let Some((plan, _, _)) = &self.plan else { return Ok(()) };
         if fields.len() != plan.width {
+            // A quote never closed swallows the rest of the file into one field, which
+            // also leaves the row short: name the quote, not the count.
+            let runaway =
+                fields.iter().position(|field| field.is_some_and(|field| field.contains(['\n', '\r'])));
+            if let Some(column) = runaway {
+                return Err((line, Some(column), CsvProblem::LineBreakInField));
+            }
             return Err(self.ragged(line, fields.len()));
         }
         let row = match (self.rows, self.header_seen) {
