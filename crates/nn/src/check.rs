@@ -62,18 +62,10 @@ fn check_module_with<M: Module<f64> + ?Sized>(
     input: &ArrayD<f64>,
     loss: LossOf<'_>,
 ) -> Result<GradCheckReport, NnError> {
-    let mut buffers = Vec::new();
-    model.visit_buffers(&mut |_, buffer| buffers.push(buffer.to_owned()));
-    let mut random_states = Vec::new();
-    model.visit_random_states(&mut |_, state| random_states.push(*state));
+    let (buffers, random_states) = (crate::copy_buffers(&*model), crate::copy_random_states(model));
     let outcome = compare_all(check, model, input, loss);
-    restore_buffers(model, buffers);
-    let mut random_states = random_states.into_iter();
-    model.visit_random_states(&mut |_, state| {
-        if let Some(saved) = random_states.next() {
-            *state = saved;
-        }
-    });
+    crate::assign_buffers(model, buffers);
+    crate::assign_random_states(model, &random_states);
     outcome
 }
 
@@ -133,16 +125,6 @@ fn compare_all<M: Module<f64> + ?Sized>(
         }
     }
     Ok(check.report(elements))
-}
-
-/// Puts back the buffers (running statistics) that the check's forward passes updated.
-fn restore_buffers<M: Module<f64> + ?Sized>(model: &mut M, buffers: Vec<ArrayD<f64>>) {
-    let mut saved = buffers.into_iter();
-    model.visit_buffers_mut(&mut |_, mut buffer| {
-        if let Some(value) = saved.next() {
-            buffer.assign(&value);
-        }
-    });
 }
 
 /// The loss at `x` with the model as it is now, and the kink branches taken.

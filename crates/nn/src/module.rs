@@ -289,6 +289,63 @@ pub fn visit_child_random_states<T: Float>(
     child.visit_random_states(&mut |name, state| visit(full.name(&prefix, name), state));
 }
 
+/// Copies of `model`'s buffers, in visiting order (none, and nothing allocated, for most
+/// models): what work that runs the model and must leave it as it was (a check, a probe,
+/// a skipped batch) puts back with [`assign_buffers`].
+///
+/// ```
+/// use tapegrad_nn::{assign_buffers, copy_buffers, BatchNorm1d, Module};
+/// let mut norm = BatchNorm1d::<f32>::new(2);
+/// let saved = copy_buffers(&norm);
+/// norm.visit_buffers_mut(&mut |_, mut buffer| buffer.fill(7.0));
+/// assign_buffers(&mut norm, saved);
+/// assert_eq!(norm.running_var().to_vec(), vec![1.0, 1.0]);
+/// ```
+pub fn copy_buffers<T: Float, M: Module<T> + ?Sized>(model: &M) -> Vec<ndarray::ArrayD<T>> {
+    let mut buffers = Vec::new();
+    model.visit_buffers(&mut |_, buffer| buffers.push(buffer.to_owned()));
+    buffers
+}
+
+/// Puts copies taken by [`copy_buffers`] back, in visiting order (a copy of another shape
+/// is skipped).
+pub fn assign_buffers<T: Float, M: Module<T> + ?Sized>(model: &mut M, buffers: Vec<ndarray::ArrayD<T>>) {
+    let mut buffers = buffers.into_iter();
+    model.visit_buffers_mut(&mut |_, mut buffer| {
+        if let Some(saved) = buffers.next().filter(|saved| saved.shape() == buffer.shape()) {
+            buffer.assign(&saved);
+        }
+    });
+}
+
+/// `model`'s random states, in visiting order, to be put back with
+/// [`assign_random_states`] after forward passes that must not count as draws.
+///
+/// ```
+/// use tapegrad_nn::{assign_random_states, copy_random_states, Dropout, Module, RandomState};
+/// let mut dropout = Dropout::new(0.5, 3)?;
+/// let saved = copy_random_states::<f32, _>(&mut dropout);
+/// Module::<f32>::visit_random_states(&mut dropout, &mut |_, state| state.draws = 99);
+/// assign_random_states::<f32, _>(&mut dropout, &saved);
+/// assert_eq!(copy_random_states::<f32, _>(&mut dropout), [RandomState { seed: 3, draws: 0 }]);
+/// # Ok::<(), tapegrad_nn::NnError>(())
+/// ```
+pub fn copy_random_states<T: Float, M: Module<T> + ?Sized>(model: &mut M) -> Vec<RandomState> {
+    let mut states = Vec::new();
+    model.visit_random_states(&mut |_, state| states.push(*state));
+    states
+}
+
+/// Puts states taken by [`copy_random_states`] back, in visiting order.
+pub fn assign_random_states<T: Float, M: Module<T> + ?Sized>(model: &mut M, states: &[RandomState]) {
+    let mut states = states.iter();
+    model.visit_random_states(&mut |_, state| {
+        if let Some(saved) = states.next() {
+            *state = *saved;
+        }
+    });
+}
+
 /// The state of a random number generator that a module draws from: a seed and the
 /// number of draws made so far (Dropout counts a draw per forward pass, and seeds each
 /// pass's generator from both numbers). Two numbers, so a checkpoint saves it exactly.

@@ -20,7 +20,8 @@ use std::path::{Path, PathBuf};
 
 use ndarray::ArrayD;
 use tapegrad_nn::{
-    assign_weights, check_weights, read_tensors, write_finite_tensors, Module, NnError, RandomState,
+    assign_random_states, assign_weights, check_weights, copy_random_states, read_tensors,
+    write_finite_tensors, Module, NnError, RandomState,
 };
 use tapegrad_optim::{load_state, save_state, Optimizer, StateError};
 use tapegrad_tape::Float;
@@ -300,8 +301,7 @@ impl<T: Float> Checkpoint<T> {
         check: impl FnOnce(&mut M) -> Result<(), TrainError>,
     ) -> Result<Resumed<T>, TrainError> {
         let backup = snapshot(&*model);
-        let mut random_backup = Vec::new();
-        model.visit_random_states(&mut |_, state| random_backup.push(*state));
+        let random_backup = copy_random_states(model);
         let optimizer_backup = (optimizer.export_state(), optimizer.learning_rate());
         assign_weights(model, self.weights);
         if let Err(err) = load_state(optimizer, &*model, &self.optimizer_path) {
@@ -315,12 +315,7 @@ impl<T: Float> Checkpoint<T> {
         });
         if let Err(err) = check(model) {
             assign_weights(model, backup);
-            let mut random_backup = random_backup.into_iter();
-            model.visit_random_states(&mut |_, state| {
-                if let Some(saved) = random_backup.next() {
-                    *state = saved;
-                }
-            });
+            assign_random_states(model, &random_backup);
             // The optimizer's own exported state: accepted back as it was.
             let _ = optimizer.import_state(optimizer_backup.0);
             optimizer.set_learning_rate(optimizer_backup.1);

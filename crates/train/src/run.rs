@@ -9,7 +9,9 @@ use ndarray::ArrayD;
 use rand::rngs::StdRng;
 use tapegrad_data::Dataset;
 use tapegrad_loss::LossError;
-use tapegrad_nn::{Module, RandomState};
+use tapegrad_nn::{
+    assign_buffers, assign_random_states, copy_buffers, copy_random_states, Module, RandomState,
+};
 use tapegrad_optim::{global_grad_norm, EarlyStopping, Mode, Optimizer};
 use tapegrad_tape::{Float, Tape, Var};
 
@@ -186,18 +188,11 @@ fn start<T: Float, M: Module<T>, Y: TrainTargets<T>>(
     let probe_rows: Vec<usize> = (0..train.len().min(CHUNK)).collect();
     let probe = train.subset(&probe_rows);
     let check = |model: &mut M| {
-        let saved = checkpoint::snapshot(&*model);
-        let mut random_states = Vec::new();
-        model.visit_random_states(&mut |_, state| random_states.push(*state));
+        let (buffers, random_states) = (copy_buffers(&*model), copy_random_states(model));
         model.set_training(true);
         let outcome = trainable(model, &probe, loss);
-        checkpoint::restore(model, saved);
-        let mut random_states = random_states.into_iter();
-        model.visit_random_states(&mut |_, state| {
-            if let Some(saved) = random_states.next() {
-                *state = saved;
-            }
-        });
+        assign_buffers(model, buffers);
+        assign_random_states(model, &random_states);
         outcome.map_err(|what| TrainError::Checkpoint {
             path: dir.join("model.safetensors"),
             reason: format!(
@@ -236,9 +231,7 @@ fn check_evaluation_mode<T: Float, M: Module<T>, Y: TrainTargets<T>>(
     if rows == 0 {
         return Ok(());
     }
-    let saved = buffers(&*model);
-    let mut states = Vec::new();
-    model.visit_random_states(&mut |_, state| states.push(*state));
+    let (buffers, random_states) = (copy_buffers(&*model), copy_random_states(model));
     model.set_training(false);
     let output = |model: &M, rows: usize| -> Result<ndarray::ArrayD<T>, TrainError> {
         let tape = Tape::inference();
@@ -283,13 +276,8 @@ fn check_evaluation_mode<T: Float, M: Module<T>, Y: TrainTargets<T>>(
             ))),
         }
     })();
-    put_buffers(model, saved);
-    let mut states = states.into_iter();
-    model.visit_random_states(&mut |_, state| {
-        if let Some(saved) = states.next() {
-            *state = saved;
-        }
-    });
+    assign_buffers(model, buffers);
+    assign_random_states(model, &random_states);
     outcome
 }
 
@@ -490,7 +478,7 @@ fn train_epoch<T: Float, M: Module<T>, Y: TrainTargets<T>>(
     for (index, batch) in batches.enumerate() {
         // The forward pass updates buffers (BatchNorm's running statistics): a batch that
         // is skipped or stops the run must leave them as they were.
-        let buffers = buffers(&*model);
+        let buffers = copy_buffers(&*model);
         let tape = Tape::new();
         let prediction = model.forward(&tape, tape.constant(&batch.features))?;
         let batch_loss = loss(prediction, &batch.targets)?;
@@ -508,7 +496,7 @@ fn train_epoch<T: Float, M: Module<T>, Y: TrainTargets<T>>(
             (true, true, None) => None,
         };
         let (Some(grads), None) = (grads, problem) else {
-            put_buffers(model, buffers);
+            assign_buffers(model, buffers);
             let (what, value) = problem.unwrap_or(("loss", loss_value));
             match trainer.on_non_finite {
                 OnNonFinite::Stop => {
@@ -558,24 +546,6 @@ fn train_epoch<T: Float, M: Module<T>, Y: TrainTargets<T>>(
         skipped,
         diagnostics: diagnostics.map(DiagnosticsAccumulator::finish),
     })
-}
-
-/// Copies of `model`'s buffers, in visiting order (none for most models: then nothing is
-/// allocated).
-fn buffers<T: Float, M: Module<T> + ?Sized>(model: &M) -> Vec<ArrayD<T>> {
-    let mut buffers = Vec::new();
-    model.visit_buffers(&mut |_, buffer| buffers.push(buffer.to_owned()));
-    buffers
-}
-
-/// Puts copies taken by [`buffers`] back.
-fn put_buffers<T: Float, M: Module<T> + ?Sized>(model: &mut M, buffers: Vec<ArrayD<T>>) {
-    let mut buffers = buffers.into_iter();
-    model.visit_buffers_mut(&mut |_, mut buffer| {
-        if let Some(saved) = buffers.next().filter(|saved| saved.shape() == buffer.shape()) {
-            buffer.assign(&saved);
-        }
-    });
 }
 
 /// The first parameter or buffer of `model` holding a NaN or an infinity, with that value.
