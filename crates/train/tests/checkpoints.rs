@@ -434,3 +434,19 @@ fn a_least_code_composite_saves_switches_and_resumes_and_a_half_one_is_named() {
     assert!(err.to_string().contains("implement visit_children and visit_children_mut"), "{err}");
     assert_eq!(tensors(&forgetful), before);
 }
+
+/// Issue 22, E12: a checkpoint that cannot be written (here the optimizer file's name is
+/// taken by a directory; a full disk fails the same way) says it cannot write the file,
+/// not that the run "cannot resume".
+#[test]
+fn a_checkpoint_that_cannot_be_written_says_so() {
+    let (train, test) = (blobs(7), blobs(8));
+    let dir = scratch("cannot-write");
+    std::fs::create_dir_all(dir.join("optimizer-1.safetensors")).unwrap();
+    let err = trainer(&dir).epochs(2).fit(&mut net(1), &mut adam(), &train, Some(&test)).unwrap_err();
+    let message = err.to_string();
+    assert!(matches!(err, TrainError::Io { .. }), "{err:?}");
+    assert!(message.starts_with("cannot write") && message.contains("optimizer-1.safetensors"), "{message}");
+    assert!(!message.contains("resume"), "{message}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
