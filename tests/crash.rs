@@ -105,13 +105,7 @@ fn kill_repeatedly(test: &str, kills: usize, budget: Duration) -> usize {
     let stamp = |path: &Path| std::fs::metadata(path).and_then(|m| m.modified()).ok();
     while checked < kills && start.elapsed() < budget {
         let before = stamp(&weights);
-        let mut child = Command::new(std::env::current_exe().unwrap())
-            .args(["--exact", &child_test_name(), "--test-threads", "1"])
-            .env(CHILD, &dir)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
+        let mut child = spawn_child("child_saves_until_killed", CHILD, &dir);
         // Wait for the child's first save, so the kill lands while it is saving, however
         // slowly the machine starts a process; then kill it at a random moment.
         let waiting = Instant::now();
@@ -216,13 +210,7 @@ fn a_checkpointed_run_resumes_after_every_kill() {
     // `TAPEGRAD_KILLS` for a longer run (the default keeps `cargo test` quick).
     let wanted: usize = std::env::var("TAPEGRAD_KILLS").ok().and_then(|n| n.parse().ok()).unwrap_or(20);
     while kills < wanted && start.elapsed() < Duration::from_secs(90 + wanted as u64 / 2) {
-        let mut child = Command::new(std::env::current_exe().unwrap())
-            .args(["--exact", &child_name("child_trains_until_killed"), "--test-threads", "1"])
-            .env(TRAINING_CHILD, &dir)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
+        let mut child = spawn_child("child_trains_until_killed", TRAINING_CHILD, &dir);
         // Let it commit at least one more checkpoint, then kill it at a random moment.
         let waiting = Instant::now();
         while epoch_of().unwrap_or(0) <= last_epoch && waiting.elapsed() < Duration::from_secs(30) {
@@ -254,17 +242,19 @@ fn a_checkpointed_run_resumes_after_every_kill() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// `child_saves_until_killed` as libtest names it in this binary: its module path after
-/// the crate's name (`crash::child_saves_until_killed` when this file is a module of the
-/// integration-test binary).
-fn child_test_name() -> String {
-    child_name("child_saves_until_killed")
-}
-
-/// A child test's name as libtest knows it in this binary.
-fn child_name(test: &str) -> String {
-    match module_path!().split_once("::") {
+/// Starts this test binary again running only the child test `test` (named as libtest
+/// names it here: its module path after the crate's name, `crash::…` when this file is a
+/// module of the integration-test binary), with `variable` set to `dir`.
+fn spawn_child(test: &str, variable: &str, dir: &Path) -> std::process::Child {
+    let name = match module_path!().split_once("::") {
         Some((_, module)) => format!("{module}::{test}"),
         None => test.to_string(),
-    }
+    };
+    Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", &name, "--test-threads", "1"])
+        .env(variable, dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
 }

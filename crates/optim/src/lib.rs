@@ -80,7 +80,7 @@ pub use clip::{clip_gradients, clip_param_grads, global_grad_norm, l2_norm, Grad
 pub use early_stopping::EarlyStopping;
 pub use error::OptimError;
 pub use mode::Mode;
-pub use optimizer::{NamedParam, Optimizer, StepReport};
+pub use optimizer::{NamedParam, Optimizer, StepReport, VisitNames};
 pub use plateau::{ReduceLrOnPlateau, ReduceLrOnPlateauConfig, ThresholdMode};
 pub use rmsprop::{RmsProp, RmsPropConfig, RmsPropState};
 pub use schedule::{CosineAnnealingLr, ExponentialLr, LinearLr, LrSchedule, StepLr};

@@ -9,6 +9,19 @@ use tapegrad_tape::{Float, Grads};
 use crate::clip::param_grad_norms;
 use crate::{GradientClipping, OptimError};
 
+/// A parameter-name visitor, as [`Optimizer::check_names`] takes it: it calls its argument
+/// once per name, so names are read in place (from a model's `visit_params`, or a list)
+/// without being collected.
+///
+/// ```
+/// let mut names = |visit: &mut dyn FnMut(&str)| ["w", "b"].into_iter().for_each(|n| visit(n));
+/// let visitor: &mut tapegrad_optim::VisitNames<'_> = &mut names;
+/// let mut seen = Vec::new();
+/// visitor(&mut |name| seen.push(name.to_string()));
+/// assert_eq!(seen, ["w", "b"]);
+/// ```
+pub type VisitNames<'a> = dyn FnMut(&mut dyn FnMut(&str)) + 'a;
+
 /// Updates parameters in place from their gradients, as `torch.optim` does.
 ///
 /// Every optimizer is three pieces:
@@ -137,18 +150,21 @@ pub trait Optimizer<T: Float> {
     }
 
     /// Checks the names of the parameters a step is about to update (`step` and
-    /// `step_params` call it when there are groups): every group must cover at least one.
+    /// `step_params` call it before any update): every parameter group must cover at least
+    /// one. `names` calls its argument once per name. Optimizers without groups accept any
+    /// (the default), without visiting the names.
     ///
     /// # Errors
     /// [`OptimError::UnmatchedGroup`] naming the group that covers none.
     ///
     /// ```
     /// use tapegrad_optim::{Optimizer, Sgd};
-    /// let mut sgd = Sgd::<f64>::builder().build().unwrap()
+    /// let sgd = Sgd::<f64>::builder().build().unwrap()
     ///     .group(["encoder"], Sgd::builder().learning_rate(0.01).build().unwrap());
-    /// assert!(sgd.check_names(&["layers.0.weight".to_string()]).is_err());
+    /// assert!(sgd.check_names(&mut |visit| visit("layers.0.weight")).is_err());
+    /// assert!(sgd.check_names(&mut |visit| visit("encoder.weight")).is_ok());
     /// ```
-    fn check_names(&mut self, names: &[String]) -> Result<(), OptimError> {
+    fn check_names(&self, names: &mut VisitNames<'_>) -> Result<(), OptimError> {
         let _ = names;
         Ok(())
     }
@@ -222,11 +238,7 @@ pub trait Optimizer<T: Float> {
     /// assert_eq!(model.unused[0], 7.0);
     /// ```
     fn step(&mut self, model: &mut dyn Parameters<T>, grads: &Grads<T>) -> Result<StepReport<T>, OptimError> {
-        if !self.groups().is_empty() {
-            let mut names = Vec::new();
-            model.visit_params(&mut |name, _| names.push(name.to_owned()));
-            self.check_names(&names)?;
-        }
+        self.check_names(&mut |visit| model.visit_params(&mut |name, _| visit(name)))?;
         // Norm clipping needs every gradient's norm before the first update; otherwise
         // the update pass is the only pass (a step that finds no gradient updates nothing,
         // so it can say so afterwards).
@@ -278,10 +290,7 @@ pub trait Optimizer<T: Float> {
         if params.is_empty() {
             return Err(OptimError::NoGradients { optimizer: self.name(), parameters: 0 });
         }
-        if !self.groups().is_empty() {
-            let names: Vec<String> = params.iter().map(|p| p.name.to_owned()).collect();
-            self.check_names(&names)?;
-        }
+        self.check_names(&mut |visit| params.iter().for_each(|p| visit(p.name)))?;
         for p in params.iter() {
             assert!(
                 p.grad.shape() == p.param.shape(),

@@ -240,22 +240,34 @@ impl<T: Float, R: UpdateRule<T>> Optimizer<T> for Stateful<T, R> {
             .collect()
     }
 
-    fn check_names(&mut self, names: &[String]) -> Result<(), OptimError> {
-        match self.groups.iter().find(|group| !names.iter().any(|name| group.covers(name))) {
-            Some(group) => {
-                let mut examples: Vec<&str> = names.iter().take(4).map(String::as_str).collect();
-                if names.len() > 4 {
-                    examples.push("…");
-                }
-                Err(OptimError::UnmatchedGroup {
-                    optimizer: R::NAME,
-                    prefixes: group.prefixes.clone(),
-                    parameters: names.len(),
-                    examples: examples.join(", "),
-                })
-            }
-            None => Ok(()),
+    fn check_names(&self, names: &mut crate::VisitNames<'_>) -> Result<(), OptimError> {
+        if self.groups.is_empty() {
+            return Ok(());
         }
+        let mut covered = vec![false; self.groups.len()];
+        names(&mut |name| {
+            for (group, covered) in self.groups.iter().zip(&mut covered) {
+                *covered |= group.covers(name);
+            }
+        });
+        let Some(unmatched) = covered.iter().position(|&covered| !covered) else { return Ok(()) };
+        // Only on the error: the model's first names, to show what the group missed.
+        let (mut count, mut examples) = (0, Vec::new());
+        names(&mut |name| {
+            count += 1;
+            if examples.len() < 4 {
+                examples.push(name.to_owned());
+            }
+        });
+        if count > examples.len() {
+            examples.push("…".to_owned());
+        }
+        Err(OptimError::UnmatchedGroup {
+            optimizer: R::NAME,
+            prefixes: self.groups[unmatched].prefixes.clone(),
+            parameters: count,
+            examples: examples.join(", "),
+        })
     }
 
     fn export_state(&self) -> BTreeMap<String, StateEntry<T>> {

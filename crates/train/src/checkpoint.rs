@@ -84,14 +84,6 @@ pub(crate) fn snapshot<T: Float, M: Module<T> + ?Sized>(model: &M) -> Vec<ArrayD
     arrays
 }
 
-/// Puts a [`snapshot`] back.
-///
-/// # Panics
-/// If `arrays` is not a snapshot of this model (a bug: every caller passes one).
-pub(crate) fn restore<T: Float, M: Module<T> + ?Sized>(model: &mut M, arrays: Vec<ArrayD<T>>) {
-    assign_weights(model, arrays);
-}
-
 /// The optimizer file a checkpoint of `epoch` names.
 fn optimizer_file(epoch: usize) -> String {
     format!("optimizer-{epoch}.safetensors")

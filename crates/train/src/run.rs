@@ -110,7 +110,7 @@ where
         }
     }
     if let Some(weights) = best.weights {
-        checkpoint::restore(model, weights);
+        tapegrad_nn::assign_weights(model, weights);
     }
     Ok(history)
 }
