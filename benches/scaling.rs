@@ -4,7 +4,13 @@
 //! products, so criterion's "elements/s" reads as FLOP/s: where tapegrad's rate meets the
 //! hand-written one, the step's cost is the arithmetic, not the framework.
 //!
+//!
+//! The `threads` group runs every such step of at least 50 MFLOP at one thread and at two
+//! (`set_num_threads`), one right after the other: issue 21's target is two threads in at
+//! most 0.75× the one-thread time.
+//!
 //!     cargo bench --bench scaling
+//!     cargo bench --bench scaling -- threads        # the thread ratios only
 //!     python3 tools/criterion_table.py scaling      # the table in docs/performance.md
 
 mod common;
@@ -15,6 +21,7 @@ use std::time::Duration;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 
 use common::{HandStep, NnStep, Workload};
+use tapegrad::tape::set_num_threads;
 
 fn sweep(c: &mut Criterion, group_name: &str, workloads: Vec<(usize, Workload)>) {
     let mut group = c.benchmark_group(group_name);
@@ -32,6 +39,29 @@ fn sweep(c: &mut Criterion, group_name: &str, workloads: Vec<(usize, Workload)>)
     group.finish();
 }
 
+/// Each step of at least 50 MFLOP at one thread, then at two.
+fn threads(c: &mut Criterion) {
+    let mut group = c.benchmark_group("threads (784-h-10 steps of 50 MFLOP or more)");
+    group.sample_size(20).warm_up_time(Duration::from_millis(300)).measurement_time(Duration::from_secs(1));
+    let steps = [(128, 128), (256, 128), (1024, 128), (64, 256), (64, 1024), (64, 2048)];
+    for (batch, hidden) in steps {
+        let w = with(batch, hidden);
+        assert!(w.flops() >= 50e6, "batch {batch}, width {hidden}: under 50 MFLOP");
+        group.throughput(Throughput::Elements(w.flops() as u64));
+        let mut nn = NnStep::new(&w);
+        for threads in [1, 2] {
+            let id = BenchmarkId::new(
+                format!("{threads} thread{}", if threads == 1 { "" } else { "s" }),
+                format!("batch {batch}, h {hidden}"),
+            );
+            set_num_threads(threads);
+            group.bench_function(id, |b| b.iter(|| black_box(nn.step())));
+        }
+        set_num_threads(1);
+    }
+    group.finish();
+}
+
 fn with(batch: usize, hidden: usize) -> Workload {
     Workload { name: "W1 sweep", sizes: vec![784, hidden, 10], batch, ..common::w1() }
 }
@@ -45,5 +75,5 @@ fn scaling(c: &mut Criterion) {
     );
 }
 
-criterion_group!(benches, scaling);
+criterion_group!(benches, scaling, threads);
 criterion_main!(benches);

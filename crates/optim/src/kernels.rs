@@ -16,7 +16,7 @@ use ndarray::{ArrayViewD, ArrayViewMutD, Zip};
 use tapegrad_tape::Float;
 
 /// `f(param)` for every element.
-pub(crate) fn for_each1<T: Float>(mut param: ArrayViewMutD<'_, T>, f: impl Fn(&mut T)) {
+pub(crate) fn for_each1<T: Float>(mut param: ArrayViewMutD<'_, T>, f: impl Fn(&mut T) + Sync) {
     match param.as_slice_mut() {
         Some(p) => vectorized(p, f),
         None => param.map_inplace(f),
@@ -27,7 +27,7 @@ pub(crate) fn for_each1<T: Float>(mut param: ArrayViewMutD<'_, T>, f: impl Fn(&m
 pub(crate) fn for_each2<T: Float>(
     mut param: ArrayViewMutD<'_, T>,
     grad: ArrayViewD<'_, T>,
-    f: impl Fn(&mut T, T),
+    f: impl Fn(&mut T, T) + Sync,
 ) {
     match (param.as_slice_mut(), grad.as_slice()) {
         (Some(p), Some(g)) => vectorized((p, g), f),
@@ -40,7 +40,7 @@ pub(crate) fn for_each3<T: Float>(
     mut param: ArrayViewMutD<'_, T>,
     grad: ArrayViewD<'_, T>,
     mut a: ArrayViewMutD<'_, T>,
-    f: impl Fn(&mut T, T, &mut T),
+    f: impl Fn(&mut T, T, &mut T) + Sync,
 ) {
     match (param.as_slice_mut(), grad.as_slice(), a.as_slice_mut()) {
         (Some(p), Some(g), Some(a)) => vectorized((p, g, a), f),
@@ -54,7 +54,7 @@ pub(crate) fn for_each4<T: Float>(
     grad: ArrayViewD<'_, T>,
     mut a: ArrayViewMutD<'_, T>,
     mut b: ArrayViewMutD<'_, T>,
-    f: impl Fn(&mut T, T, &mut T, &mut T),
+    f: impl Fn(&mut T, T, &mut T, &mut T) + Sync,
 ) {
     match (param.as_slice_mut(), grad.as_slice(), a.as_slice_mut(), b.as_slice_mut()) {
         (Some(p), Some(g), Some(a), Some(b)) => vectorized((p, g, a, b), f),
@@ -69,7 +69,7 @@ pub(crate) fn for_each5<T: Float>(
     mut a: ArrayViewMutD<'_, T>,
     mut b: ArrayViewMutD<'_, T>,
     mut c: ArrayViewMutD<'_, T>,
-    f: impl Fn(&mut T, T, &mut T, &mut T, &mut T),
+    f: impl Fn(&mut T, T, &mut T, &mut T, &mut T) + Sync,
 ) {
     match (param.as_slice_mut(), grad.as_slice(), a.as_slice_mut(), b.as_slice_mut(), c.as_slice_mut()) {
         (Some(p), Some(g), Some(a), Some(b), Some(c)) => vectorized((p, g, a, b, c), f),
@@ -78,7 +78,9 @@ pub(crate) fn for_each5<T: Float>(
 }
 
 /// One loop over slices, compiled for the widest instruction set the CPU supports (chosen
-/// at run time by `pulp`).
+/// at run time by `pulp`), split across tapegrad's threads when it is long and
+/// [`set_num_threads`](tapegrad_tape::set_num_threads) allows (each element's update is
+/// the same arithmetic on any thread, so the bits do not depend on the count).
 ///
 /// The loop lives in `with_simd`, which is `#[inline(always)]` so that it is compiled
 /// inside pulp's dispatched function, with its instruction set. A closure passed to pulp
@@ -92,9 +94,11 @@ struct Loop<S, F> {
 
 fn vectorized<S, F>(slices: S, f: F)
 where
-    Loop<S, F>: pulp::WithSimd<Output = ()>,
+    S: tapegrad_tape::Split,
+    F: Sync,
+    for<'f> Loop<S, &'f F>: pulp::WithSimd<Output = ()>,
 {
-    pulp::Arch::new().dispatch(Loop { slices, f })
+    tapegrad_tape::for_each_part(slices, |slices| pulp::Arch::new().dispatch(Loop { slices, f: &f }))
 }
 
 impl<T: Float, F: Fn(&mut T)> pulp::WithSimd for Loop<&mut [T], F> {

@@ -2,7 +2,8 @@
 //! ndarray's `Zip` otherwise. Both must give the same bits: here every optimizer setting
 //! trains a parameter stored row-major and the same values stored column-major (a layout
 //! the slice path cannot take) for three steps, on f32 and f64, and the results must match
-//! exactly, NaN gradients included.
+//! exactly, NaN gradients included. A parameter long enough to be split across threads
+//! (`set_num_threads(2)`) must give the bits of the unsplit strided loop too.
 
 use ndarray::{Array2, ShapeBuilder};
 use tapegrad_optim::{Adagrad, Adam, AdamW, NamedParam, Optimizer, RmsProp, Sgd};
@@ -60,14 +61,13 @@ fn same_bits<T: Float>(a: &Array2<T>, b: &Array2<T>) -> bool {
     a.iter().zip(b.iter()).all(|(&x, &y)| Float::to_f64(x).to_bits() == Float::to_f64(y).to_bits())
 }
 
-fn check<T: Float>() {
+fn check<T: Float>(rows_count: usize, cols: usize) {
     for ((name, mut rows), (_, mut columns)) in optimizers::<T>().into_iter().zip(optimizers::<T>()) {
-        // 37 × 5: long enough for full SIMD lanes and a tail.
-        let mut p_rows = values::<T>(37, 5, 0);
+        let mut p_rows = values::<T>(rows_count, cols, 0);
         let mut p_columns = column_major(&p_rows);
         assert!(p_columns.as_slice().is_none(), "the second copy must be column-major");
         for step in 0..3 {
-            let mut grad = values::<T>(37, 5, step + 1);
+            let mut grad = values::<T>(rows_count, cols, step + 1);
             if step == 2 {
                 grad[[3, 1]] = T::nan();
             }
@@ -80,12 +80,24 @@ fn check<T: Float>() {
     }
 }
 
+// 37 × 5: long enough for full SIMD lanes and a tail.
 #[test]
 fn slice_and_strided_updates_agree_bit_for_bit_in_f32() {
-    check::<f32>();
+    check::<f32>(37, 5);
 }
 
 #[test]
 fn slice_and_strided_updates_agree_bit_for_bit_in_f64() {
-    check::<f64>();
+    check::<f64>(37, 5);
+}
+
+// 331 × 101 = 33,431 numbers: over the 2¹⁵ from which a loop is split, in two unequal
+// parts. The setting is process-wide, which is harmless to the other tests: the bits do
+// not depend on it.
+#[test]
+fn updates_split_across_threads_agree_bit_for_bit() {
+    tapegrad_tape::set_num_threads(2);
+    check::<f32>(331, 101);
+    check::<f64>(331, 101);
+    tapegrad_tape::set_num_threads(1);
 }

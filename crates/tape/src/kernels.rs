@@ -33,11 +33,6 @@ pub(crate) enum Loop<'a, T, F> {
     Update { total: &'a mut [T], x: &'a [T], f: F },
 }
 
-/// Loops over at least this many elements are split across threads when
-/// [`set_num_threads`](crate::set_num_threads) allows more than one (PyTorch's grain for
-/// elementwise work is the same 2¹⁵).
-const SPLIT_FROM: usize = 1 << 15;
-
 impl<T: Float, F: Fn(T, T, T) -> T + Sync> Loop<'_, T, F> {
     /// Runs the loop: on this thread, or for a long loop when threads are allowed, in
     /// contiguous parts on tapegrad's threads ([`crate::threads`]). Each element is
@@ -45,8 +40,7 @@ impl<T: Float, F: Fn(T, T, T) -> T + Sync> Loop<'_, T, F> {
     /// every thread count.
     pub(crate) fn run(self) {
         let (len, unit) = self.extent();
-        let parts =
-            if len >= SPLIT_FROM { crate::threads::usable().min(len.div_ceil(SPLIT_FROM)) } else { 1 };
+        let parts = crate::threads::parts_for(len);
         if parts <= 1 || unit == 0 {
             return pulp::Arch::new().dispatch(self);
         }

@@ -85,7 +85,7 @@ pub use tape::{NodeKind, Tape};
 pub use tensor_file::{
     dtype_name, read_regular_file, read_tensors, write_finite_tensors, write_tensors, StoredTensor,
 };
-pub use threads::{num_threads, set_num_threads};
+pub use threads::{for_each_part, num_threads, set_num_threads, Split};
 pub use value::Value;
 pub use var::{Var, VarId};
 

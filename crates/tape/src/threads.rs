@@ -1,5 +1,6 @@
-//! The threads large matrix products and long elementwise loops use when asked to
-//! (`set_num_threads`): the calling thread computes one part and helper threads the others.
+//! The threads large matrix products and long elementwise loops (ops, optimizer updates)
+//! use when asked to (`set_num_threads`): the calling thread computes one part and helper
+//! threads the others.
 //!
 //! Why helpers of our own that stay awake, rather than `rayon::join` on the global pool:
 //! `join` called from outside the pool hands both halves to pool threads and puts the
@@ -25,8 +26,9 @@ static THREADS: AtomicUsize = AtomicUsize::new(usize::MAX);
 ///
 /// Only the matrix products of big enough shapes are split (about 48·48·256
 /// multiply-adds and up), and the elementwise loops over 2¹⁵ numbers or more (an op's
-/// forward and backward over contiguous arrays; reductions stay on one thread, so that a
-/// sum's order never depends on the count). Each thread computes its own blocks of the
+/// forward and backward over contiguous arrays, the optimizers' updates, and whatever
+/// runs through [`for_each_part`]; reductions stay on one thread, so that a sum's order
+/// never depends on the count). Each thread computes its own blocks of the
 /// output with the same arithmetic as one thread would, so results are bit-identical for
 /// any thread count and a seeded run stays reproducible. The calling thread computes one block and `threads − 1`
 /// helper threads of tapegrad's own the others; after a product the helpers keep looking
@@ -205,4 +207,169 @@ pub(crate) fn run_parts<F: FnOnce() + Send>(parts: SmallVec<[F; 8]>) {
             std::hint::spin_loop();
         }
     });
+}
+
+/// Loops over at least this many elements are split across threads when
+/// [`set_num_threads`] allows more than one (PyTorch's grain for elementwise work is the
+/// same 2¹⁵).
+pub(crate) const SPLIT_FROM: usize = 1 << 15;
+
+/// How many parts a loop over `len` elements is cut into: one below [`SPLIT_FROM`], else
+/// as many as the threads allow, each at least `SPLIT_FROM / 2` long.
+pub(crate) fn parts_for(len: usize) -> usize {
+    if len < SPLIT_FROM {
+        1
+    } else {
+        usable().min(len.div_ceil(SPLIT_FROM))
+    }
+}
+
+/// Data an elementwise loop runs over, cut at an element index: a slice, a mutable slice,
+/// or a tuple of up to five of them, all of one length (what [`for_each_part`] splits).
+pub trait Split: Sized + Send {
+    /// The number of elements.
+    fn len(&self) -> usize;
+    /// Whether there are no elements.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    /// The first `at` elements and the rest.
+    ///
+    /// # Panics
+    /// If `at > self.len()`.
+    fn split_at(self, at: usize) -> (Self, Self);
+}
+
+impl<X: Sync> Split for &[X] {
+    fn len(&self) -> usize {
+        <[X]>::len(self)
+    }
+    fn split_at(self, at: usize) -> (Self, Self) {
+        <[X]>::split_at(self, at)
+    }
+}
+
+impl<X: Send> Split for &mut [X] {
+    fn len(&self) -> usize {
+        <[X]>::len(self)
+    }
+    fn split_at(self, at: usize) -> (Self, Self) {
+        <[X]>::split_at_mut(self, at)
+    }
+}
+
+/// Tuples split member by member; their length is the first member's, and asking for it
+/// panics if another member's differs.
+macro_rules! split_tuple {
+    ($($name:ident $part:ident $index:tt),+) => {
+        impl<$($name: Split),+> Split for ($($name,)+) {
+            fn len(&self) -> usize {
+                let len = self.0.len();
+                $(assert_eq!(
+                    self.$index.len(),
+                    len,
+                    "for_each_part: member {} of a tuple has {} elements, the first {len}",
+                    $index,
+                    self.$index.len()
+                );)+
+                len
+            }
+            fn split_at(self, at: usize) -> (Self, Self) {
+                $(let $part = self.$index.split_at(at);)+
+                (($($part.0,)+), ($($part.1,)+))
+            }
+        }
+    };
+}
+split_tuple!(A a 0, B b 1);
+split_tuple!(A a 0, B b 1, C c 2);
+split_tuple!(A a 0, B b 1, C c 2, D d 3);
+split_tuple!(A a 0, B b 1, C c 2, D d 3, E e 4);
+
+/// Runs `f` over consecutive parts of `data` that together cover it: on this thread for
+/// short data (under 2¹⁵ elements) or with one thread allowed ([`set_num_threads`]),
+/// else in as many parts as threads, one on this thread and the others on tapegrad's
+/// helpers. For elementwise work (each element computed on its own, in any order) the
+/// results are those of one `f(data)`, bit for bit, for every thread count; the
+/// optimizers' updates run through it.
+///
+/// # Panics
+/// If the members of a tuple differ in length, or if `f` panics.
+///
+/// ```
+/// let x = vec![1.5f32; 100_000];
+/// let mut y = vec![0.0f32; 100_000];
+/// tapegrad_tape::for_each_part((&mut y[..], &x[..]), |(y, x)| {
+///     y.iter_mut().zip(x).for_each(|(y, x)| *y = 2.0 * x);
+/// });
+/// assert!(y.iter().all(|&y| y == 3.0));
+/// ```
+pub fn for_each_part<S: Split>(data: S, f: impl Fn(S) + Sync) {
+    let parts = parts_for(data.len());
+    if parts <= 1 {
+        return f(data);
+    }
+    let f = &f;
+    run_parts(pieces(data, parts).into_iter().map(|piece| move || f(piece)).collect());
+}
+
+/// `data` cut into `parts` consecutive pieces whose lengths differ by one at most.
+fn pieces<S: Split>(data: S, parts: usize) -> SmallVec<[S; 8]> {
+    let len = data.len();
+    let (mut rest, mut done) = (data, 0);
+    let mut pieces = SmallVec::new();
+    for part in 1..parts {
+        let end = len * part / parts;
+        let (piece, after) = rest.split_at(end - done);
+        pieces.push(piece);
+        (rest, done) = (after, end);
+    }
+    pieces.push(rest);
+    pieces
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pieces_cover_every_member_in_order() {
+        let a: Vec<u32> = (0..100_003).collect();
+        let mut b = vec![0u32; a.len()];
+        for parts in [1, 2, 3, 7] {
+            let cut = pieces((&mut b[..], &a[..]), parts);
+            assert_eq!(cut.len(), parts);
+            let mut next = 0;
+            for (b_piece, a_piece) in cut {
+                assert_eq!(a_piece.first(), Some(&next), "{parts} parts start where the last ended");
+                assert!(a_piece.len().abs_diff(a.len() / parts) <= 1);
+                assert_eq!(b_piece.len(), a_piece.len());
+                next += a_piece.len() as u32;
+            }
+            assert_eq!(next as usize, a.len());
+        }
+    }
+
+    #[test]
+    fn for_each_part_reaches_every_element_at_any_thread_count() {
+        for threads in [1, 2] {
+            set_num_threads(threads);
+            let x: Vec<f64> = (0..70_001).map(|i| i as f64).collect();
+            let (mut y, mut z) = (vec![0.0; x.len()], vec![0.0; x.len()]);
+            for_each_part((&mut y[..], &mut z[..], &x[..]), |(y, z, x)| {
+                for ((y, z), x) in y.iter_mut().zip(z.iter_mut()).zip(x) {
+                    (*y, *z) = (x * 2.0, -x);
+                }
+            });
+            assert!(y.iter().zip(&z).zip(&x).all(|((y, z), x)| *y == 2.0 * x && *z == -x));
+        }
+        set_num_threads(1);
+    }
+
+    #[test]
+    #[should_panic(expected = "member 1 of a tuple has 3 elements, the first 4")]
+    fn members_of_different_lengths_are_refused() {
+        let (mut a, b) = ([0; 4], [1; 3]);
+        for_each_part((&mut a[..], &b[..]), |_| {});
+    }
 }
