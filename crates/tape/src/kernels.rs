@@ -170,8 +170,17 @@ impl<T: Float, F: Fn(T, T, T) -> T> pulp::WithSimd for Loop<'_, T, F> {
 /// together: eight independent chains the compiler can vectorise (one chain waits on each
 /// step's latency; a maximum over 640,000 numbers took 3 ns a number). For a sum the order
 /// differs from left to right, as NumPy's and PyTorch's do, and is the same on every run.
+///
+/// `init` must be `fold`'s identity (0 for a sum, −∞ for a maximum), as every lane starts
+/// from it. Under fewer than two lanes' worth of numbers the lanes hold one number each,
+/// so their fold is the left-to-right one, which short rows take directly (a row of ten
+/// centroid distances: the lanes' set-up had been most of the work).
+#[inline]
 pub(crate) fn fold_lanes<T: Float>(data: &[T], init: T, fold: impl Fn(T, T) -> T) -> T {
     const LANES: usize = 8;
+    if data.len() < 2 * LANES {
+        return data.iter().fold(init, |total, &v| fold(total, v));
+    }
     let mut lanes = [init; LANES];
     let chunks = data.chunks_exact(LANES);
     let rest = chunks.remainder();
@@ -269,16 +278,44 @@ fn repeats_along_leading_axes(small: &[usize], big: &[usize]) -> bool {
 }
 
 /// When `small` is `big` with its trailing axes (from some axis on) set to 1, so that each
-/// of `small`'s numbers meets one contiguous block of `big`: the block's length, if it is
-/// long enough to be worth a vectorised pass of its own.
+/// of `small`'s numbers meets one contiguous block of `big`: the block's length.
 fn repeats_along_trailing_axes(small: &[usize], big: &[usize]) -> Option<usize> {
     if small.len() != big.len() {
         return None;
     }
     let kept = small.iter().zip(big).take_while(|(s, b)| s == b).count();
     let inner: usize = big[kept..].iter().product();
-    let fits = small[kept..].iter().all(|&s| s == 1) && inner >= 16;
-    fits.then_some(inner)
+    small[kept..].iter().all(|&s| s == 1).then_some(inner)
+}
+
+/// `out[i·inner + j] = f(s[i], x[…])` (or `f(x[…], s[i])` with `!small_first`): one number
+/// of `small` for each block of `inner` outputs, against `x`'s block `i` (`x` as long as
+/// `out`) or, with `x_repeats`, against all of `x` (one block long) every time.
+fn blocks<T: Float>(
+    out: &mut [T],
+    inner: usize,
+    small: &[T],
+    x: &[T],
+    x_repeats: bool,
+    small_first: bool,
+    f: impl Fn(T, T) -> T + Sync,
+) {
+    for (i, (out, &s)) in out.chunks_exact_mut(inner).zip(small).enumerate() {
+        let x = if x_repeats { x } else { &x[i * inner..(i + 1) * inner] };
+        if inner < 16 {
+            // Short blocks (each point's distances to ten centroids): a plain loop, not a
+            // vectorised call per block.
+            match small_first {
+                true => out.iter_mut().zip(x).for_each(|(o, &v)| *o = f(s, v)),
+                false => out.iter_mut().zip(x).for_each(|(o, &v)| *o = f(v, s)),
+            }
+        } else {
+            match small_first {
+                true => Loop::Map { out, x, f: |v, _, _| f(s, v) }.run(),
+                false => Loop::Map { out, x, f: |v, _, _| f(v, s) }.run(),
+            }
+        }
+    }
 }
 
 /// `f(a, b)` elementwise under NumPy broadcasting, as a new array of the broadcast shape.
@@ -311,31 +348,30 @@ pub(crate) fn zip_broadcast<T: Float>(
             return out;
         }
     }
+    let shape = crate::broadcast_shape(a.shape(), b.shape()).expect("shapes checked before forward");
     if let (Some(a_data), Some(b_data)) = (a.as_slice(), b.as_slice()) {
-        // One operand holds one number per block of the other's trailing axes (`[k, d, n]`
-        // with `[k, d, 1]`): each block is one vectorised pass with that number.
-        let blocks =
-            |big: &ArrayViewD<'_, T>, big_data: &[T], small_data: &[T], inner: usize, big_first: bool| {
-                let mut out = pool::scratch(big.shape());
+        // One operand holds one number per block of the output's trailing axes (`[k, d, 1]`
+        // against `[k, d, n]`), the other is either the output's shape or one block
+        // repeated (`[n, 1]` against `[k]`: every point's norm beside every centroid's).
+        let full_or_row = |x: &ArrayViewD<'_, T>, inner: usize| {
+            if x.shape() == shape.as_slice() {
+                Some(false)
+            } else {
+                (x.len() == inner && repeats_along_leading_axes(x.shape(), &shape)).then_some(true)
+            }
+        };
+        for (small, small_data, x, x_data, small_first) in
+            [(a, a_data, b, b_data, true), (b, b_data, a, a_data, false)]
+        {
+            let inner = repeats_along_trailing_axes(small.shape(), &shape).filter(|&inner| inner > 0);
+            if let Some((inner, x_repeats)) = inner.and_then(|inner| Some((inner, full_or_row(x, inner)?))) {
+                let mut out = pool::scratch(&shape);
                 let out_data = out.as_slice_mut().expect("scratch arrays are standard layout");
-                for ((out, x), &s) in
-                    out_data.chunks_exact_mut(inner).zip(big_data.chunks_exact(inner)).zip(small_data)
-                {
-                    match big_first {
-                        true => Loop::Map { out, x, f: |v, _, _| f(v, s) }.run(),
-                        false => Loop::Map { out, x, f: |v, _, _| f(s, v) }.run(),
-                    }
-                }
-                out
-            };
-        if let Some(inner) = repeats_along_trailing_axes(b.shape(), a.shape()) {
-            return blocks(a, a_data, b_data, inner, true);
-        }
-        if let Some(inner) = repeats_along_trailing_axes(a.shape(), b.shape()) {
-            return blocks(b, b_data, a_data, inner, false);
+                blocks(out_data, inner, small_data, x_data, x_repeats, small_first, &f);
+                return out;
+            }
         }
     }
-    let shape = crate::broadcast_shape(a.shape(), b.shape()).expect("shapes checked before forward");
     let a = a.broadcast(IxDyn(&shape)).expect("broadcastable");
     let b = b.broadcast(IxDyn(&shape)).expect("broadcastable");
     let mut out = pool::scratch(&shape);
@@ -386,8 +422,19 @@ mod tests {
 
     #[test]
     fn broadcasting_fast_paths_match_the_general_rule() {
-        let pairs: [(&[usize], &[usize]); 11] = [
+        let pairs: [(&[usize], &[usize]); 19] = [
+            // One number per block of the other's trailing axes, long blocks and short.
             (&[2, 3, 20], &[2, 3, 1]),
+            (&[2, 1, 1], &[2, 4, 3]),
+            (&[7, 5], &[7, 1]),
+            // One number per block against a repeated row (an outer sum), both ways.
+            (&[5, 1], &[3]),
+            (&[3], &[5, 1]),
+            (&[6, 1], &[1, 20]),
+            (&[2, 3, 1], &[3, 17]),
+            // Empty outputs.
+            (&[0, 1], &[3]),
+            (&[4, 1], &[1, 0]),
             (&[2, 1], &[2, 40]),
             (&[3, 20, 1], &[3, 20, 1]),
             (&[4, 3], &[3]),
