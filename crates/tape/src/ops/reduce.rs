@@ -264,8 +264,10 @@ impl ReducedAxes {
             }
             if let (Some(data), true) = (source.as_slice(), inner == 1 && len > 0) {
                 // Contiguous, along the last axis: a number per row, each row a slice
-                // (k-means' nearest of ten centroids for a thousand points). ndarray's
-                // `map_axis` took about 150 ns a row to hand each its lane.
+                // (k-means' nearest of ten centroids for a thousand points), not a lane
+                // handed out by ndarray's `map_axis`. With the block broadcasts of
+                // `kernels::zip_broadcast`, GradBench's k-means cost at k = 10 went from
+                // 0.068–0.083 to 0.040–0.043 ms.
                 let mut kept = source.shape().to_vec();
                 kept[axis] = 1;
                 let mut reduced = crate::pool::scratch(&kept);
