@@ -14,6 +14,7 @@ macro_rules! parameterless {
             fn visit_params_mut(&mut self, _visit: &mut dyn FnMut(&str, ArrayViewMutD<'_, T>)) {}
         }
         impl<T: Float> Module<T> for $layer {
+            #[track_caller]
             fn forward<'t>(
                 &'t self,
                 _tape: &'t Tape<'t, T>,
@@ -95,7 +96,10 @@ parameterless!(Sigmoid, |_layer, x| Ok(x.sigmoid()));
 /// ```
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Softmax;
-parameterless!(Softmax, |_layer, x| last_axis(x, "Softmax").map(|axis| x.softmax(axis)));
+parameterless!(Softmax, |_layer, x| {
+    let axis = last_axis(x, "Softmax")?;
+    Ok(x.softmax(axis))
+});
 
 /// Log-softmax over the last axis, stable for large logits.
 ///
@@ -107,7 +111,10 @@ parameterless!(Softmax, |_layer, x| last_axis(x, "Softmax").map(|axis| x.softmax
 /// ```
 #[derive(Debug, Clone, Copy, Default)]
 pub struct LogSoftmax;
-parameterless!(LogSoftmax, |_layer, x| last_axis(x, "LogSoftmax").map(|axis| x.log_softmax(axis)));
+parameterless!(LogSoftmax, |_layer, x| {
+    let axis = last_axis(x, "LogSoftmax")?;
+    Ok(x.log_softmax(axis))
+});
 
 /// The last axis of `x`, or an error for a 0-d input (which has no axis to normalise over).
 fn last_axis<T: Float>(x: Var<'_, T>, layer: &str) -> Result<usize, NnError> {

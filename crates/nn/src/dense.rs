@@ -151,6 +151,7 @@ impl<T: Float> Parameters<T> for Dense<T> {
 }
 
 impl<T: Float> Module<T> for Dense<T> {
+    #[track_caller]
     fn forward<'t>(&'t self, tape: &'t Tape<'t, T>, input: Var<'t, T>) -> Result<Var<'t, T>, NnError> {
         if !input.with_value(|x| x.ndim() == 2 && x.shape()[1] == self.inputs()) {
             return Err(NnError::InputShape {

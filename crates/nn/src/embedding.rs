@@ -107,6 +107,7 @@ impl<T: Float> Parameters<T> for Embedding<T> {
 }
 
 impl<T: Float> Module<T> for Embedding<T> {
+    #[track_caller]
     fn forward<'t>(&'t self, tape: &'t Tape<'t, T>, input: Var<'t, T>) -> Result<Var<'t, T>, NnError> {
         let count = self.count();
         let indices = input.with_value(|x| {

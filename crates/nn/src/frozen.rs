@@ -104,13 +104,14 @@ impl<T: Float, M: Module<T>> Parameters<T> for Frozen<M> {
 }
 
 impl<T: Float, M: Module<T>> Module<T> for Frozen<M> {
+    #[track_caller]
     fn forward<'t>(&'t self, tape: &'t Tape<'t, T>, input: Var<'t, T>) -> Result<Var<'t, T>, NnError> {
         self.inner.visit_params(&mut |name, param| {
             if self.is_frozen(name) {
                 tape.freeze(&param);
             }
         });
-        self.inner.forward(tape, input)
+        self.inner.forward_child(tape, input)
     }
 
     // Transparent: the inner module's children, buffers and states, under the same names.

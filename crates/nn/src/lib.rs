@@ -39,9 +39,9 @@ pub use error::NnError;
 pub use frozen::Frozen;
 pub use init::Init;
 pub use module::{
-    assign_buffers, assign_random_states, copy_buffers, copy_random_states, visit_child, visit_child_buffers,
-    visit_child_buffers_mut, visit_child_mut, visit_child_random_states, visit_children_params,
-    visit_children_params_mut, Module, RandomState,
+    assign_buffers, assign_random_states, copy_buffers, copy_random_states, name_params, visit_child,
+    visit_child_buffers, visit_child_buffers_mut, visit_child_mut, visit_child_random_states,
+    visit_children_params, visit_children_params_mut, Module, RandomState,
 };
 pub use norm::{BatchNorm1d, LayerNorm};
 pub use sequential::Sequential;

@@ -55,10 +55,37 @@ use crate::NnError;
 pub trait Module<T: Float>: Parameters<T> + Send {
     /// Records the forward pass of a batch onto `tape` and returns the output.
     ///
+    /// The built-in layers mark every value they record as created at the line that
+    /// called them (their `forward` is `#[track_caller]`), so a graph or trace of a model
+    /// shows the user's lines, not the library's; so do containers, which call their
+    /// children through [`forward_child`](Module::forward_child). An implementation of
+    /// your own marks values with its own lines, as any code does.
+    ///
     /// # Errors
     /// [`NnError::InputShape`] when the input's shape does not fit the layer, naming the
     /// layer and both shapes.
     fn forward<'t>(&'t self, tape: &'t Tape<'t, T>, input: Var<'t, T>) -> Result<Var<'t, T>, NnError>;
+
+    /// [`forward`](Module::forward), called the way a container calls a child it holds as
+    /// `dyn Module`: the caller's line reaches a built-in layer through the trait object
+    /// (a `#[track_caller]` method of the trait keeps it across dynamic dispatch; one of
+    /// an implementation alone does not). Not meant to be overridden.
+    ///
+    /// # Errors
+    /// As [`forward`](Module::forward).
+    ///
+    /// ```
+    /// use tapegrad_nn::{Module, ReLU};
+    /// let layer: Box<dyn Module<f64>> = Box::new(ReLU);
+    /// let tape = tapegrad_tape::Tape::new();
+    /// let y = layer.forward_child(&tape, tape.constant(ndarray::array![[-1.0, 2.0]])).unwrap();
+    /// assert_eq!(y.value(), ndarray::array![[0.0, 2.0]].into_dyn());
+    /// assert!(tape.to_dot(None).contains(file!()));
+    /// ```
+    #[track_caller]
+    fn forward_child<'t>(&'t self, tape: &'t Tape<'t, T>, input: Var<'t, T>) -> Result<Var<'t, T>, NnError> {
+        self.forward(tape, input)
+    }
 
     /// Calls `visit(name, child)` for every sub-module this module is made of, in a fixed
     /// order (PyTorch's `named_children`). A composite implements this and
@@ -287,6 +314,27 @@ pub fn visit_child_random_states<T: Float>(
 ) {
     let mut full = NameBuffer::default();
     child.visit_random_states(&mut |name, state| visit(full.name(&prefix, name), state));
+}
+
+/// Names every parameter of `model` that `tape` recorded with its dotted name
+/// (`layers.0.weight`), for graphs and traces ([`Tape::name_param`]); returns how many were
+/// found. Call it after `forward`, before drawing.
+///
+/// ```
+/// use tapegrad_nn::{name_params, Dense, Module, ReLU, Sequential};
+/// use tapegrad_tape::Tape;
+/// let r = &mut <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(0);
+/// let model = Sequential::<f64>::new().add(Dense::new(2, 3, r)).add(ReLU).add(Dense::new(3, 1, r));
+/// let tape = Tape::new();
+/// let y = model.forward(&tape, tape.constant(ndarray::array![[1.0, 2.0]])).unwrap().sum();
+/// assert_eq!(name_params(&tape, &model), 4);
+/// let grads = tape.backward(y);
+/// assert!(tape.to_dot(Some(&grads)).contains(r#"\"layers.2.weight\" param"#));
+/// ```
+pub fn name_params<T: Float, M: Module<T> + ?Sized>(tape: &Tape<'_, T>, model: &M) -> usize {
+    let mut found = 0;
+    model.visit_params(&mut |name, param| found += usize::from(tape.name_param(&param, name)));
+    found
 }
 
 /// Copies of `model`'s buffers, in visiting order (none, and nothing allocated, for most

@@ -46,7 +46,8 @@ fn visit_scale_shift_mut<T: Float>(
 }
 
 /// `(x − mean) / √(var + ε)` over `axis` (kept as length 1), with the biased variance;
-/// also returns the mean and variance.
+/// also returns the mean and variance. Marked as recorded by the layer's caller.
+#[track_caller]
 fn normalize<'t, T: Float>(x: Var<'t, T>, axis: usize, eps: T) -> (Var<'t, T>, Var<'t, T>, Var<'t, T>) {
     let mean = x.mean_axes(&[axis], true);
     let centered = x - mean;
@@ -145,6 +146,7 @@ impl<T: Float> Parameters<T> for LayerNorm<T> {
 }
 
 impl<T: Float> Module<T> for LayerNorm<T> {
+    #[track_caller]
     fn forward<'t>(&'t self, tape: &'t Tape<'t, T>, input: Var<'t, T>) -> Result<Var<'t, T>, NnError> {
         let shape = input.shape();
         if shape.last() != Some(&self.features()) {
@@ -356,6 +358,7 @@ impl<T: Float> Parameters<T> for BatchNorm1d<T> {
 }
 
 impl<T: Float> Module<T> for BatchNorm1d<T> {
+    #[track_caller]
     fn forward<'t>(&'t self, tape: &'t Tape<'t, T>, input: Var<'t, T>) -> Result<Var<'t, T>, NnError> {
         let shape = input.shape();
         let fits = shape.len() == 2 && shape[1] == self.features();

@@ -194,18 +194,28 @@ impl<T: Float> Parameters<T> for Sequential<T> {
 }
 
 impl<T: Float> Module<T> for Sequential<T> {
+    #[track_caller]
     fn forward<'t>(&'t self, tape: &'t Tape<'t, T>, input: Var<'t, T>) -> Result<Var<'t, T>, NnError> {
-        self.layers.iter().zip(&self.frozen).enumerate().try_fold(input, |x, (i, (layer, &frozen))| {
+        // A loop, not a fold with a closure, and `forward_child`: the built-in layers then
+        // mark their values with the line that called this `forward`, the user's.
+        let mut x = input;
+        for (i, (layer, &frozen)) in self.layers.iter().zip(&self.frozen).enumerate() {
             if frozen {
                 layer.visit_params(&mut |_, param| tape.freeze(&param));
             }
-            layer.forward(tape, x).map_err(|err| match err {
-                NnError::InputShape { layer, expected, actual } => {
-                    NnError::InputShape { layer: format!("layers.{i} ({layer})"), expected, actual }
+            x = match layer.forward_child(tape, x) {
+                Ok(y) => y,
+                Err(NnError::InputShape { layer, expected, actual }) => {
+                    return Err(NnError::InputShape {
+                        layer: format!("layers.{i} ({layer})"),
+                        expected,
+                        actual,
+                    })
                 }
-                other => other,
-            })
-        })
+                Err(other) => return Err(other),
+            };
+        }
+        Ok(x)
     }
 
     fn visit_children<'a>(&'a self, visit: &mut dyn FnMut(&str, &'a dyn Module<T>)) {

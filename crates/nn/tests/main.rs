@@ -2,5 +2,6 @@
 //! (One binary per file meant a link per file; linking was most of a fresh `cargo test`.)
 //! Run one file's tests with `cargo test -p tapegrad-nn --test integration <file>::`.
 
+mod graphs;
 mod layers;
 mod weights;

@@ -76,10 +76,14 @@ impl<T: Float> fmt::Display for Trace<T> {
                 Some(name) => format!(" \"{name}\""),
                 None => String::new(),
             };
-            // ∂L/∂x1 for a named value, ∂L/∂node3 otherwise.
+            // ∂L/∂x1 for a named value (∂L/∂(x1*w1) with operators), ∂L/∂node3 otherwise.
             let symbol = |node: usize| match self.labels.get(&node) {
-                Some(name) => name.clone(),
+                Some(name) => crate::show::symbol(name),
                 None => format!("node{node}"),
+            };
+            // A matrix's rows after the first line, under its first row.
+            let value = |array: &ArrayD<T>, indent: usize| {
+                crate::show::value_lines(&array.view()).join(&format!("\n{}", " ".repeat(indent)))
             };
             writeln!(
                 f,
@@ -91,27 +95,19 @@ impl<T: Float> fmt::Display for Trace<T> {
                 step.site.file(),
                 step.site.line()
             )?;
-            writeln!(f, "    grad in  ∂L/∂{} = {}", symbol(step.node), compact(&step.grad_output))?;
+            let lead = format!("    grad in  ∂L/∂{} = ", symbol(step.node));
+            writeln!(f, "{lead}{}", value(&step.grad_output, lead.chars().count()))?;
             for (input, grad) in &step.grad_inputs {
                 match grad {
-                    Some(grad) => writeln!(f, "    grad out ∂L/∂{} += {}", symbol(*input), compact(grad))?,
+                    Some(grad) => {
+                        let lead = format!("    grad out ∂L/∂{} += ", symbol(*input));
+                        writeln!(f, "{lead}{}", value(grad, lead.chars().count()))?
+                    }
                     None => writeln!(f, "    grad out ∂L/∂{}: none (no gradient wanted)", symbol(*input))?,
                 }
             }
         }
         Ok(())
-    }
-}
-
-/// An array on one line, or its shape and a summary if it is large.
-pub(crate) fn compact<T: Float>(array: &ArrayD<T>) -> String {
-    if array.len() <= 12 {
-        let text = format!("{:.4}", array);
-        text.split_whitespace().collect::<Vec<_>>().join(" ")
-    } else {
-        let (min, max) =
-            array.iter().fold((T::infinity(), T::neg_infinity()), |(lo, hi), &v| (lo.min(v), hi.max(v)));
-        format!("<shape {:?}, min {:.4}, max {:.4}>", array.shape(), min, max)
     }
 }
 

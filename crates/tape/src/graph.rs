@@ -3,17 +3,15 @@
 
 use std::fmt::Write;
 
-use crate::backward::compact;
 use crate::tape::NodeKind;
 use crate::{Float, Grads, Tape};
 
-/// Tensors with at most this many elements show their numbers in the graph.
-const SMALL: usize = 12;
-
 impl<'t, T: Float> Tape<'t, T> {
-    /// The recorded graph in Graphviz DOT: one node per recorded value (its index, op,
-    /// shape, the line that created it and, for tensors of up to 12 elements, its value
-    /// and, if `grads` is given, its gradient), one edge per op input. Leaves are
+    /// The recorded graph in Graphviz DOT: one node per recorded value (its index, its
+    /// name if it has one ([`Var::named`](crate::Var::named),
+    /// [`name_param`](Tape::name_param)), op, shape, the line that created it, its value
+    /// and, if `grads` is given, its gradient: numbers up to 8 × 8, a matrix a row per line,
+    /// a summary (shape, min, mean, max) for larger tensors), one edge per op input. Leaves are
     /// ellipses (parameters shaded), ops are boxes, and values that get no gradient are
     /// drawn grey.
     ///
@@ -49,11 +47,11 @@ impl<'t, T: Float> Tape<'t, T> {
             // Quoted; the quotes are escaped for DOT with the rest of the label below.
             let name = labels.get(&i).map(|name| format!("\"{name}\" ")).unwrap_or_default();
             let mut label = format!("#{i} {name}{title}\\nshape {:?}", value.shape());
-            if value.len() <= SMALL {
-                let _ = write!(label, "\\nvalue {}", compact(&value.to_owned()));
-                if let Some(grad) = grads.and_then(|g| g.view_at(i)) {
-                    let _ = write!(label, "\\ngrad {}", compact(&grad.to_owned()));
-                }
+            // Values up to 8 × 8 a row per line, larger ones summarised (`show`).
+            let lines = |v: &ndarray::ArrayViewD<'_, T>| crate::show::value_lines(v).join("\\n      ");
+            let _ = write!(label, "\\nvalue {}", lines(&value));
+            if let Some(grad) = grads.and_then(|g| g.view_at(i)) {
+                let _ = write!(label, "\\ngrad {}", lines(&grad));
             }
             let _ = write!(label, "\\n{}:{}", node.site.file(), node.site.line());
             let shape = if node.op().is_some() { "box" } else { "ellipse" };

@@ -1,10 +1,39 @@
 //! Reading recorded values back off a tape by the op that made them, for diagnostics.
 
-use ndarray::ArrayD;
+use ndarray::{ArrayBase, ArrayD, Data, Dimension};
 
 use crate::{Float, Tape};
 
 impl<'t, T: Float> Tape<'t, T> {
+    /// Names the value [`param`](Tape::param) recorded for `array`, as
+    /// [`Var::named`](crate::Var::named) does, so that the graph ([`to_dot`](Tape::to_dot))
+    /// and the trace ([`backward_trace`](Tape::backward_trace)) show `layers.0.weight`
+    /// rather than `param`. Returns whether `array` had been recorded as a parameter on
+    /// this tape (the same memory and shape). `tapegrad_nn::name_params` names every
+    /// parameter of a model this way.
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// let w = array![1.0, 2.0];
+    /// let tape = tapegrad_tape::Tape::new();
+    /// let y = (tape.param(&w) * 3.0).sum();
+    /// assert!(tape.name_param(&w, "weight"));
+    /// assert!(!tape.name_param(&array![1.0], "never recorded"));
+    /// assert!(tape.to_dot(None).contains(r#"\"weight\" param"#));
+    /// # let _ = y;
+    /// ```
+    pub fn name_param<S, D>(&self, array: &ArrayBase<S, D>, name: &str) -> bool
+    where
+        S: Data<Elem = T>,
+        D: Dimension,
+    {
+        let found = self.params.borrow().get().find(array);
+        if let Some((_, node)) = found {
+            self.labels.borrow_mut().insert(node, name.to_string());
+        }
+        found.is_some()
+    }
+
     /// Copies of the values of every node recorded by an op named `op_name` (as
     /// [`Op::name`](crate::Op::name) spells it: `"relu"`, `"matmul"`, …), in tape order.
     ///

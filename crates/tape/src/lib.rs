@@ -58,6 +58,7 @@ mod pool;
 #[doc(hidden)]
 pub mod prebuilt;
 mod shape;
+mod show;
 pub mod special;
 mod store;
 mod structured;
