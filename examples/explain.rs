@@ -115,6 +115,26 @@ fn run() -> Result<(), String> {
     write_file(&path, &tape.to_dot(Some(&grads)))?;
     println!("  wrote {}", path.display());
     println!("  render it: dot -Tsvg {} -o {}", path.display(), path.with_extension("svg").display());
+    let page = path.with_extension("html");
+    tape.write_html(&page, &grads).map_err(|e| e.to_string())?;
+    println!("  wrote {}: open it in a browser and step through both passes with → and ←", page.display());
+    // micrograd's lecture writes tanh out as (e − 1)/(e + 1) with e = exp(2n): `e` feeds two
+    // ops, so its gradient is a sum of two (the page shows the `+=`).
+    {
+        let tape = Tape::new();
+        let x1 = tape.var(arr0(2.0)).named("x1");
+        let x2 = tape.var(arr0(0.0)).named("x2");
+        let (w1, w2, b) =
+            (tape.param(&w1).named("w1"), tape.param(&w2).named("w2"), tape.param(&b).named("b"));
+        let n = ((x1 * w1).named("x1·w1") + (x2 * w2).named("x2·w2") + b).named("n");
+        let e = (n * 2.0).exp().named("e");
+        let o = ((e - 1.0) / (e + 1.0)).named("o");
+        let grads = tape.backward(o);
+        let stem = path.file_stem().map_or("explain".into(), |stem| stem.to_string_lossy().into_owned());
+        let page = path.with_file_name(format!("{stem}-exp.html"));
+        tape.write_html(&page, &grads).map_err(|e| e.to_string())?;
+        println!("  wrote {}: the same neuron with tanh as (e − 1)/(e + 1), e used twice", page.display());
+    }
 
     println!("\n== 5. Finite differences agree? (central, in f64) ==");
     // The same neuron, as a function of [x1, x2, w1, w2, b] on a fresh tape.

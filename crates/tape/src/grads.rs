@@ -183,6 +183,11 @@ impl<T: Float> Grads<T> {
         Grads { tape, slots, arrays: pool::array_list(), params }
     }
 
+    /// The node backpropagated from (the last the store has a slot for).
+    pub(crate) fn root(&self) -> Option<usize> {
+        self.slots.len().checked_sub(1)
+    }
+
     /// The gradient of node `index`, if any.
     pub(crate) fn view_at(&self, index: usize) -> Option<ArrayViewD<'_, T>> {
         match self.slots.get(index)? {

@@ -46,6 +46,7 @@ pub mod gradcheck;
 mod grads;
 mod graph;
 mod higher;
+mod html;
 mod inspect;
 mod kernels;
 mod math;

@@ -5,6 +5,7 @@
 mod checker;
 mod errors;
 mod ops;
+mod page;
 mod properties;
 mod semantics;
 mod stability;

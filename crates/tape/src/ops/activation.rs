@@ -110,6 +110,9 @@ impl<T: Float> UnaryFn<T> for TanhFn {
     fn name(&self) -> &'static str {
         "tanh"
     }
+    fn rule(&self) -> Option<String> {
+        Some("y = tanh x;  ∂L/∂x = ∂L/∂y · (1 − y²)".into())
+    }
     fn value(&self, x: T) -> T {
         // f32: a branch-free tanh the loops vectorise, within 2 ulp (crate::math); f64: std.
         x.tanh_kernel()
@@ -128,6 +131,9 @@ impl<T: Float> UnaryFn<T> for SigmoidFn {
     fn name(&self) -> &'static str {
         "sigmoid"
     }
+    fn rule(&self) -> Option<String> {
+        Some("y = σ(x);  ∂L/∂x = ∂L/∂y · y(1 − y)".into())
+    }
     fn value(&self, x: T) -> T {
         stable_sigmoid(x)
     }
@@ -145,6 +151,9 @@ pub(crate) struct ReluFn;
 impl<T: Float> UnaryFn<T> for ReluFn {
     fn name(&self) -> &'static str {
         "relu"
+    }
+    fn rule(&self) -> Option<String> {
+        Some("y = max(0, x);  ∂L/∂x = ∂L/∂y where x > 0, else 0".into())
     }
     fn value(&self, x: T) -> T {
         crate::math::nan_max(x, T::zero())
@@ -169,6 +178,9 @@ pub(crate) struct LeakyReluFn<T>(pub(crate) T);
 impl<T: Float> UnaryFn<T> for LeakyReluFn<T> {
     fn name(&self) -> &'static str {
         "leaky_relu"
+    }
+    fn rule(&self) -> Option<String> {
+        Some("y = x if x > 0 else αx;  ∂L/∂x = ∂L/∂y · (1 or α)".into())
     }
     fn describe(&self) -> String {
         format!("slope={}", self.0)
@@ -201,6 +213,9 @@ impl<T: Float> UnaryFn<T> for LogSigmoidFn {
     fn name(&self) -> &'static str {
         "log_sigmoid"
     }
+    fn rule(&self) -> Option<String> {
+        Some("y = ln σ(x);  ∂L/∂x = ∂L/∂y · (1 − σ(x))".into())
+    }
     fn value(&self, x: T) -> T {
         crate::math::nan_min(x, T::zero()) - (-x.abs()).exp().ln_1p()
     }
@@ -217,6 +232,9 @@ pub(crate) struct SoftplusFn;
 impl<T: Float> UnaryFn<T> for SoftplusFn {
     fn name(&self) -> &'static str {
         "softplus"
+    }
+    fn rule(&self) -> Option<String> {
+        Some("y = ln(1 + eˣ);  ∂L/∂x = ∂L/∂y · σ(x)".into())
     }
     fn value(&self, x: T) -> T {
         crate::math::nan_max(x, T::zero()) + (-x.abs()).exp().ln_1p()

@@ -160,6 +160,9 @@ impl<T: Float> BinaryFn<T> for AddFn {
     fn name(&self) -> &'static str {
         "add"
     }
+    fn rule(&self) -> Option<String> {
+        Some("y = a + b;  ∂L/∂a = ∂L/∂y,  ∂L/∂b = ∂L/∂y".into())
+    }
     fn value(&self, a: T, b: T) -> T {
         a + b
     }
@@ -180,6 +183,9 @@ impl<T: Float> BinaryFn<T> for SubFn {
     fn name(&self) -> &'static str {
         "sub"
     }
+    fn rule(&self) -> Option<String> {
+        Some("y = a − b;  ∂L/∂a = ∂L/∂y,  ∂L/∂b = −∂L/∂y".into())
+    }
     fn value(&self, a: T, b: T) -> T {
         a - b
     }
@@ -199,6 +205,9 @@ pub(crate) struct MulFn;
 impl<T: Float> BinaryFn<T> for MulFn {
     fn name(&self) -> &'static str {
         "mul"
+    }
+    fn rule(&self) -> Option<String> {
+        Some("y = a·b;  ∂L/∂a = ∂L/∂y · b,  ∂L/∂b = ∂L/∂y · a".into())
     }
     fn value(&self, a: T, b: T) -> T {
         a * b
@@ -222,6 +231,9 @@ impl<T: Float> BinaryFn<T> for DivFn {
     fn name(&self) -> &'static str {
         "div"
     }
+    fn rule(&self) -> Option<String> {
+        Some("y = a / b;  ∂L/∂a = ∂L/∂y / b,  ∂L/∂b = −∂L/∂y · a / b²".into())
+    }
     fn value(&self, a: T, b: T) -> T {
         a / b
     }
@@ -244,6 +256,9 @@ impl<T: Float> UnaryFn<T> for NegFn {
     fn name(&self) -> &'static str {
         "neg"
     }
+    fn rule(&self) -> Option<String> {
+        Some("y = −x;  ∂L/∂x = −∂L/∂y".into())
+    }
     fn value(&self, x: T) -> T {
         -x
     }
@@ -260,6 +275,9 @@ pub(crate) struct AddScalarFn<T>(pub(crate) T);
 impl<T: Float> UnaryFn<T> for AddScalarFn<T> {
     fn name(&self) -> &'static str {
         "add_scalar"
+    }
+    fn rule(&self) -> Option<String> {
+        Some("y = x + c;  ∂L/∂x = ∂L/∂y".into())
     }
     fn describe(&self) -> String {
         format!("c={}", self.0)
@@ -280,6 +298,9 @@ pub(crate) struct MulScalarFn<T>(pub(crate) T);
 impl<T: Float> UnaryFn<T> for MulScalarFn<T> {
     fn name(&self) -> &'static str {
         "mul_scalar"
+    }
+    fn rule(&self) -> Option<String> {
+        Some("y = c·x;  ∂L/∂x = c · ∂L/∂y".into())
     }
     fn describe(&self) -> String {
         format!("c={}", self.0)

@@ -91,6 +91,16 @@ impl<T: Float> BinaryFn<T> for ExtremumFn {
             "minimum"
         }
     }
+    fn rule(&self) -> Option<String> {
+        Some(
+            if self.max {
+                "y = max(a, b);  ∂L/∂y goes to the larger input (halved on ties)"
+            } else {
+                "y = min(a, b);  ∂L/∂y goes to the smaller input (halved on ties)"
+            }
+            .into(),
+        )
+    }
     fn value(&self, a: T, b: T) -> T {
         // NaN if either is NaN, as PyTorch's `maximum`/`minimum`.
         if self.max {
@@ -118,6 +128,9 @@ pub(crate) struct ClampFn<T> {
 impl<T: Float> UnaryFn<T> for ClampFn<T> {
     fn name(&self) -> &'static str {
         "clamp"
+    }
+    fn rule(&self) -> Option<String> {
+        Some("y = clamp(x, lo, hi);  ∂L/∂x = ∂L/∂y inside [lo, hi], else 0".into())
     }
     fn describe(&self) -> String {
         format!("low={}, high={}", self.low, self.high)

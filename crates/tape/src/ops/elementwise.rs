@@ -39,6 +39,11 @@ pub trait UnaryFn<T: Float>: Sync + 'static {
     fn describe(&self) -> String {
         String::new()
     }
+
+    /// The derivative as one line for the HTML page ([`Op::rule`]); `None` by default.
+    fn rule(&self) -> Option<String> {
+        None
+    }
     /// `y = f(x)`.
     fn value(&self, x: T) -> T;
     /// `dy/dx` at `x`; `y = f(x)` is passed in so it can be reused (`tanh`, `exp`).
@@ -99,6 +104,11 @@ pub trait BinaryFn<T: Float>: Sync + 'static {
     /// The op's settings for labels; empty by default.
     fn describe(&self) -> String {
         String::new()
+    }
+
+    /// The derivative as one line for the HTML page ([`Op::rule`]); `None` by default.
+    fn rule(&self) -> Option<String> {
+        None
     }
     /// `y = f(a, b)`.
     fn value(&self, a: T, b: T) -> T;
@@ -162,6 +172,9 @@ impl<T: Float, F: UnaryFn<T>> Op<T> for Unary<F> {
     }
     fn describe(&self) -> String {
         self.0.describe()
+    }
+    fn rule(&self) -> Option<String> {
+        self.0.rule()
     }
     fn forward(&self, inputs: &[ArrayViewD<'_, T>]) -> ArrayD<T> {
         map(&inputs[0], |x| self.0.value(x))
@@ -277,6 +290,9 @@ impl<T: Float, F: BinaryFn<T>> Op<T> for Binary<F> {
     }
     fn describe(&self) -> String {
         self.0.describe()
+    }
+    fn rule(&self) -> Option<String> {
+        self.0.rule()
     }
     fn check_shapes(&self, shapes: &[&[usize]]) -> Result<(), String> {
         check_broadcast(shapes)

@@ -67,6 +67,9 @@ impl<T: Float> Op<T> for MatMul {
     fn name(&self) -> &'static str {
         "matmul"
     }
+    fn rule(&self) -> Option<String> {
+        Some("Y = A·B;  ∂L/∂A = ∂L/∂Y · Bᵀ,  ∂L/∂B = Aᵀ · ∂L/∂Y".into())
+    }
     fn check_shapes(&self, shapes: &[&[usize]]) -> Result<(), String> {
         let (a, b) = (shapes[0], shapes[1]);
         let inner_ok = match (a.len(), b.len()) {

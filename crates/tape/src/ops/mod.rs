@@ -94,6 +94,14 @@ pub trait Op<T: Float>: 'static {
         String::new()
     }
 
+    /// The op's local derivative rule in one line, for the HTML page of a tape
+    /// ([`Tape::to_html`](crate::Tape::to_html)): what it sends back to its inputs, as a
+    /// formula with the input and output named `x` and `y` (`∂y/∂x = 1 − y²` for `tanh`).
+    /// `None` by default, and the page then points to the op's documentation.
+    fn rule(&self) -> Option<String> {
+        None
+    }
+
     /// Checks that the input shapes fit this op. [`Tape::apply`](crate::Tape::apply)
     /// calls it before [`forward`](Op::forward) and panics with `"{name}: {message}"` at
     /// the caller's line when it fails. The default accepts anything.

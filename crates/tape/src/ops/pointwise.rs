@@ -123,6 +123,9 @@ impl<T: Float> UnaryFn<T> for ExpFn {
     fn name(&self) -> &'static str {
         "exp"
     }
+    fn rule(&self) -> Option<String> {
+        Some("y = eˣ;  ∂L/∂x = ∂L/∂y · y".into())
+    }
     fn value(&self, x: T) -> T {
         // f64: a branch-free exp the slice loops vectorise, within 1 ulp (crate::math); f32:
         // std. (Elsewhere, in loops that run one element at a time, glibc's table-driven
@@ -143,6 +146,9 @@ impl<T: Float> UnaryFn<T> for LogFn {
     fn name(&self) -> &'static str {
         "log"
     }
+    fn rule(&self) -> Option<String> {
+        Some("y = ln x;  ∂L/∂x = ∂L/∂y / x".into())
+    }
     fn value(&self, x: T) -> T {
         x.ln()
     }
@@ -160,6 +166,9 @@ impl<T: Float> UnaryFn<T> for SqrtFn {
     fn name(&self) -> &'static str {
         "sqrt"
     }
+    fn rule(&self) -> Option<String> {
+        Some("y = √x;  ∂L/∂x = ∂L/∂y / (2y)".into())
+    }
     fn value(&self, x: T) -> T {
         x.sqrt()
     }
@@ -176,6 +185,9 @@ pub(crate) struct PowfFn<T>(pub(crate) T);
 impl<T: Float> UnaryFn<T> for PowfFn<T> {
     fn name(&self) -> &'static str {
         "powf"
+    }
+    fn rule(&self) -> Option<String> {
+        Some("y = xᶜ;  ∂L/∂x = ∂L/∂y · c·xᶜ⁻¹".into())
     }
     fn describe(&self) -> String {
         format!("p={}", self.0)
@@ -196,6 +208,9 @@ pub(crate) struct PowFn;
 impl<T: Float> BinaryFn<T> for PowFn {
     fn name(&self) -> &'static str {
         "pow"
+    }
+    fn rule(&self) -> Option<String> {
+        Some("y = aᵇ;  ∂L/∂a = ∂L/∂y · b·aᵇ⁻¹,  ∂L/∂b = ∂L/∂y · y · ln a".into())
     }
     fn value(&self, x: T, y: T) -> T {
         x.powf(y)
@@ -258,6 +273,9 @@ impl<T: Float> UnaryFn<T> for SquareFn {
     fn name(&self) -> &'static str {
         "square"
     }
+    fn rule(&self) -> Option<String> {
+        Some("y = x²;  ∂L/∂x = ∂L/∂y · 2x".into())
+    }
     fn value(&self, x: T) -> T {
         x * x
     }
@@ -274,6 +292,9 @@ pub(crate) struct AbsFn;
 impl<T: Float> UnaryFn<T> for AbsFn {
     fn name(&self) -> &'static str {
         "abs"
+    }
+    fn rule(&self) -> Option<String> {
+        Some("y = |x|;  ∂L/∂x = ∂L/∂y · sign x (0 at 0)".into())
     }
     fn value(&self, x: T) -> T {
         x.abs()

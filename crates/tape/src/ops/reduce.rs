@@ -324,6 +324,9 @@ impl<T: Float> Op<T> for Sum {
     fn name(&self) -> &'static str {
         "sum"
     }
+    fn rule(&self) -> Option<String> {
+        Some("y = Σ x;  ∂L/∂x = ∂L/∂y, copied to every element that was summed".into())
+    }
     fn describe(&self) -> String {
         self.0.describe()
     }
@@ -395,6 +398,16 @@ impl<T: Float> Op<T> for ReduceExtremum {
         } else {
             "min"
         }
+    }
+    fn rule(&self) -> Option<String> {
+        Some(
+            if self.max {
+                "y = max x;  ∂L/∂x = ∂L/∂y at the largest element (shared among ties), 0 elsewhere"
+            } else {
+                "y = min x;  ∂L/∂x = ∂L/∂y at the smallest element (shared among ties), 0 elsewhere"
+            }
+            .into(),
+        )
     }
     fn describe(&self) -> String {
         self.reduction.describe()

@@ -49,6 +49,9 @@ impl<T: Float> UnaryFn<T> for SinFn {
     fn name(&self) -> &'static str {
         "sin"
     }
+    fn rule(&self) -> Option<String> {
+        Some("y = sin x;  ∂L/∂x = ∂L/∂y · cos x".into())
+    }
     fn value(&self, x: T) -> T {
         x.sin()
     }
@@ -65,6 +68,9 @@ pub(crate) struct CosFn;
 impl<T: Float> UnaryFn<T> for CosFn {
     fn name(&self) -> &'static str {
         "cos"
+    }
+    fn rule(&self) -> Option<String> {
+        Some("y = cos x;  ∂L/∂x = −∂L/∂y · sin x".into())
     }
     fn value(&self, x: T) -> T {
         x.cos()

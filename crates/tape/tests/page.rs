@@ -1,0 +1,132 @@
+//! Issue 23: the HTML page of a tape (`Tape::to_html`). Its data must be the tape's own:
+//! every node's value and gradient, what each backward rule sends (the running `+=` of a
+//! value used twice, the sum back to a broadcast input's shape), finite differences beside
+//! the tape's gradients; and the page must load nothing from anywhere.
+
+use ndarray::{array, ArrayD};
+use serde_json::Value;
+use tapegrad_tape::Tape;
+
+/// The page's data: the JSON the page's script starts from.
+fn data(page: &str) -> Value {
+    let start = page.find("const DATA = ").expect("the data") + "const DATA = ".len();
+    let end = start + page[start..].find(";\n").expect("the data's end");
+    serde_json::from_str(&page[start..end].replace("<\\/", "</")).expect("valid JSON")
+}
+
+fn numbers(shown: &Value) -> Vec<f64> {
+    shown["numbers"]
+        .as_array()
+        .expect("small values carry their numbers")
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect()
+}
+
+fn flat(a: &ArrayD<f64>) -> Vec<f64> {
+    a.iter().copied().collect()
+}
+
+#[test]
+fn every_node_value_and_gradient_is_the_tapes() {
+    let w = array![[0.5, -1.0], [2.0, 0.25]];
+    let tape = Tape::new();
+    let x = tape.var(array![[1.0, 2.0]]).named("x");
+    let w_var = tape.param(&w);
+    let product = x.matmul(&w_var);
+    let h = product.tanh().named("h");
+    let squares = h * h;
+    let loss = squares.sum().named("loss");
+    let grads = tape.backward(loss);
+    let page = tape.to_html(&grads);
+    let data = data(&page);
+    let nodes = data["nodes"].as_array().unwrap();
+    let vars = [x, w_var, product, h, squares, loss];
+    assert_eq!(nodes.len(), vars.len());
+    assert_eq!(data["root"], 5);
+    for (i, (node, var)) in nodes.iter().zip(vars).enumerate() {
+        assert_eq!(var.id().index(), i);
+        let value = var.value();
+        assert_eq!(numbers(&node["value"]), flat(&value), "node {i}'s value");
+        assert_eq!(node["shape"].as_array().unwrap().len(), value.ndim());
+        let grad = grads.get(var).expect("every node here gets a gradient");
+        assert_eq!(numbers(&node["grad"]), flat(&grad.to_owned()), "node {i}'s gradient");
+        assert!(node["site"].as_str().unwrap().contains("tests/page.rs"), "{}", node["site"]);
+    }
+    assert_eq!(nodes[0]["name"], "x");
+    assert_eq!(nodes[3]["name"], "h");
+    assert_eq!(nodes[3]["rule"], "y = tanh x;  ∂L/∂x = ∂L/∂y · (1 − y²)");
+    // The leaves' finite differences agree with the tape.
+    for leaf in [0, 1] {
+        assert!(nodes[leaf]["fd_error"].as_f64().unwrap() < 1e-7, "{}", nodes[leaf]);
+    }
+}
+
+#[test]
+fn a_value_used_twice_shows_its_running_sum() {
+    let tape = Tape::new();
+    let x = tape.var(array![3.0]).named("x");
+    let y = (x * x).sum();
+    let grads = tape.backward(y);
+    let data = data(&tape.to_html(&grads));
+    // mul's rule sends ∂L/∂y · x = 3 to each of its inputs, both x: the first is x's
+    // gradient, the second adds up to 6 = 2x.
+    let mul = data["backward"].as_array().unwrap().iter().find(|s| s["node"] == 1).unwrap();
+    let sends = mul["sends"].as_array().unwrap();
+    assert_eq!(sends.len(), 2);
+    assert_eq!((sends[0]["input"].as_u64(), sends[1]["input"].as_u64()), (Some(0), Some(0)));
+    assert_eq!(sends[0]["first"], true);
+    assert_eq!(numbers(&sends[0]["total"]), [3.0]);
+    assert_eq!(sends[1]["first"], false);
+    assert_eq!(numbers(&sends[1]["grad"]), [3.0]);
+    assert_eq!(numbers(&sends[1]["total"]), [6.0]);
+    assert_eq!(numbers(&data["nodes"][0]["grad"]), [6.0]);
+}
+
+#[test]
+fn a_broadcast_input_is_summed_back_to_its_shape() {
+    let b = array![1.0, -1.0];
+    let tape = Tape::new();
+    let x = tape.constant(array![[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]);
+    let y = (x + tape.param(&b)).square().sum();
+    let grads = tape.backward(y);
+    let data = data(&tape.to_html(&grads));
+    let add = data["backward"].as_array().unwrap().iter().find(|s| s["node"] == 2).unwrap();
+    let to_b = &add["sends"][1];
+    assert_eq!(to_b["input"], 1);
+    assert_eq!(to_b["broadcast_from"], serde_json::json!([3, 2]));
+    // ∂L/∂b = Σ over rows of 2(x + b) = 2·(2+4+6, 1+3+5) = (24, 18)
+    assert_eq!(numbers(&to_b["grad"]), [24.0, 18.0]);
+    assert_eq!(numbers(&data["nodes"][1]["grad"]), flat(&grads.param(&b).unwrap().to_owned()));
+    // The constant gets nothing; the page says so.
+    assert!(add["sends"][0]["grad"].is_null());
+}
+
+#[test]
+fn the_page_loads_nothing_from_anywhere() {
+    let tape = Tape::new();
+    let x = tape.var(array![1.0, 2.0]).named("</script><script>alert(1)</script>");
+    let grads = tape.backward(x.exp().sum());
+    let page = tape.to_html(&grads);
+    for reference in ["src=", "href=", "url(http", "@import", "fetch(", "XMLHttpRequest", "<link", "<iframe"]
+    {
+        assert!(!page.contains(reference), "the page holds {reference:?}");
+    }
+    // A name cannot end the script early.
+    assert_eq!(page.matches("</script>").count(), 1);
+    assert_eq!(data(&page)["nodes"][0]["name"], "</script><script>alert(1)</script>");
+    assert!(page.len() < 60_000, "{} bytes", page.len());
+}
+
+#[test]
+fn large_tensors_are_summarised_and_get_no_finite_differences() {
+    let w = ndarray::Array2::<f64>::from_elem((20, 30), 0.1);
+    let tape = Tape::new();
+    let y = tape.param(&w).sum();
+    let grads = tape.backward(y);
+    let data = data(&tape.to_html(&grads));
+    let leaf = &data["nodes"][0];
+    assert!(leaf["value"]["numbers"].is_null());
+    assert_eq!(leaf["value"]["lines"][0], "<shape [20, 30], min 0.1000, mean 0.1000, max 0.1000>");
+    assert!(leaf["fd"].is_null());
+}
