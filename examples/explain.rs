@@ -152,6 +152,7 @@ fn run() -> Result<(), String> {
         return Err("the tape's gradients disagree with finite differences (see the reports above)".into());
     }
     println!("\nAll gradients agree: by hand, on the tape and by finite differences.");
+    println!("Step through both passes in a browser: open {} (→ step, ← back, r reset).", page.display());
     Ok(())
 }
 
