@@ -226,6 +226,14 @@ pub(crate) fn parts_for(len: usize) -> usize {
 
 /// Data an elementwise loop runs over, cut at an element index: a slice, a mutable slice,
 /// or a tuple of up to five of them, all of one length (what [`for_each_part`] splits).
+///
+/// ```
+/// use tapegrad_tape::Split;
+/// let (mut out, x) = ([0.0; 4], [1.0, 2.0, 3.0, 4.0]);
+/// let (front, back) = (&mut out[..], &x[..]).split_at(1);
+/// assert_eq!((front.len(), back.len()), (1, 3));
+/// assert_eq!(back.1, &[2.0, 3.0, 4.0]);
+/// ```
 pub trait Split: Sized + Send {
     /// The number of elements.
     fn len(&self) -> usize;

@@ -13,8 +13,11 @@ fn panic_message(f: impl FnOnce() + std::panic::UnwindSafe) -> (String, String) 
     let location = Arc::new(Mutex::new(String::new()));
     let seen = location.clone();
     let previous = std::panic::take_hook();
+    // The hook is the process's: other tests panic on purpose on their own threads
+    // meanwhile (one recorded "tape.rs:586" here in CI), so keep this thread's panic only.
+    let this_thread = std::thread::current().id();
     std::panic::set_hook(Box::new(move |info| {
-        if let Some(l) = info.location() {
+        if let Some(l) = info.location().filter(|_| std::thread::current().id() == this_thread) {
             *seen.lock().unwrap() = format!("{}:{}", l.file(), l.line());
         }
     }));

@@ -95,9 +95,17 @@ pub trait Op<T: Float>: 'static {
     }
 
     /// The op's local derivative rule in one line, for the HTML page of a tape
-    /// ([`Tape::to_html`](crate::Tape::to_html)): what it sends back to its inputs, as a
-    /// formula with the input and output named `x` and `y` (`∂y/∂x = 1 − y²` for `tanh`).
-    /// `None` by default, and the page then points to the op's documentation.
+    /// ([`Tape::to_html`](crate::Tape::to_html)): the op and what it sends back to its
+    /// inputs, with the inputs named `x` (or `a`, `b`) and the output `y`
+    /// (`y = tanh x;  ∂L/∂x = ∂L/∂y · (1 − y²)` for `tanh`). `None` by default, and the
+    /// page then points to the op's documentation.
+    ///
+    /// ```
+    /// let tape = tapegrad_tape::Tape::new();
+    /// let x = tape.var(ndarray::array![0.5]);
+    /// let grads = tape.backward(x.tanh().sum());
+    /// assert!(tape.to_html(&grads).contains("∂L/∂x = ∂L/∂y · (1 − y²)"));
+    /// ```
     fn rule(&self) -> Option<String> {
         None
     }
