@@ -112,7 +112,14 @@ impl<'t, T: Float> Tape<'t, T> {
                 let mut sends = Vec::new();
                 for (k, &j) in inputs.iter().enumerate() {
                     let grad = sent.get(k).and_then(|g| g.as_ref());
-                    let broadcast = (views[k].shape() != output.shape()).then(|| output.shape().to_vec());
+                    // Broadcast: the op broadcasts (`Op::broadcasts`) and this input is smaller
+                    // than the output (affine's weight differs in shape but is not broadcast:
+                    // its bias is).
+                    let broadcast = (op.broadcasts()
+                        && views[k].len() < output.len()
+                        && crate::broadcast_shape(views[k].shape(), output.shape()).as_deref()
+                            == Some(output.shape()))
+                    .then(|| output.shape().to_vec());
                     let (first, after) = match grad {
                         Some(g) => {
                             let first = totals[j].is_none();
@@ -254,11 +261,44 @@ impl<'t, T: Float> Tape<'t, T> {
 }
 
 /// A value for the page: its shape, its numbers when it is small (`null` where not
-/// finite), and its lines as the graph and the trace print them.
+/// finite), its lines as the graph and the trace print them, and for a larger one a heat
+/// map.
 fn shown<T: Float>(value: &ArrayViewD<'_, T>) -> Json {
-    let numbers = shows_values(value.shape())
+    let small = shows_values(value.shape());
+    let numbers = small
         .then(|| value.iter().map(|v| Some(Float::to_f64(*v)).filter(|v| v.is_finite())).collect::<Vec<_>>());
-    json!({ "shape": value.shape(), "numbers": numbers, "lines": value_lines(value) })
+    let heat = if small { None } else { heat_map(value) };
+    json!({ "shape": value.shape(), "numbers": numbers, "lines": value_lines(value), "heat": heat })
+}
+
+/// The most cells a heat map has along each side.
+const HEAT_SIDE: usize = 16;
+
+/// A large value as at most 16 × 16 cells: the value seen as a matrix (its first axis by
+/// the rest; a vector as one row), each cell the mean of its block of elements, and the
+/// largest |mean| for the colour scale. Non-finite elements are left out of the means.
+fn heat_map<T: Float>(value: &ArrayViewD<'_, T>) -> Option<Json> {
+    if value.is_empty() {
+        return None;
+    }
+    let (rows, cols) = match value.shape() {
+        [len] => (1, *len),
+        [first, rest @ ..] => (*first, rest.iter().product()),
+        [] => return None,
+    };
+    let (cell_rows, cell_cols) = (rows.min(HEAT_SIDE), cols.min(HEAT_SIDE));
+    let mut sums = vec![(0.0f64, 0usize); cell_rows * cell_cols];
+    for (k, v) in value.iter().enumerate() {
+        let v = Float::to_f64(*v);
+        if v.is_finite() {
+            let (r, c) = (k / cols, k % cols);
+            let cell = &mut sums[(r * cell_rows / rows) * cell_cols + c * cell_cols / cols];
+            *cell = (cell.0 + v, cell.1 + 1);
+        }
+    }
+    let cells: Vec<Option<f64>> = sums.iter().map(|&(sum, n)| (n > 0).then(|| sum / n as f64)).collect();
+    let scale = cells.iter().flatten().fold(0.0f64, |m, v| m.max(v.abs()));
+    Some(json!({ "rows": cell_rows, "cols": cell_cols, "cells": cells, "scale": scale }))
 }
 
 /// The largest `|a − b| / max(|a|, |b|, 1e-8)` over the elements.
@@ -347,6 +387,23 @@ fn layout(
 #[cfg(test)]
 mod tests {
     use super::layout;
+
+    #[test]
+    fn a_heat_map_averages_blocks_of_a_large_value() {
+        let value =
+            ndarray::ArrayD::from_shape_fn(ndarray::IxDyn(&[32, 4]), |i| if i[0] < 16 { 1.0 } else { -3.0 });
+        let heat = super::heat_map(&value.view()).unwrap();
+        assert_eq!((heat["rows"].as_u64(), heat["cols"].as_u64()), (Some(16), Some(4)));
+        let cells = heat["cells"].as_array().unwrap();
+        assert_eq!(cells[0], 1.0); // rows 0 and 1 of the first column
+        assert_eq!(cells[cells.len() - 1], -3.0);
+        assert_eq!(heat["scale"], 3.0);
+        let vector = ndarray::ArrayD::from_shape_fn(ndarray::IxDyn(&[100]), |i| i[0] as f64);
+        let heat = super::heat_map(&vector.view()).unwrap();
+        assert_eq!((heat["rows"].as_u64(), heat["cols"].as_u64()), (Some(1), Some(16)));
+        // Element c goes to cell c·16/100: cell 0 holds 0..=6, whose mean is 3.
+        assert_eq!(heat["cells"][0], 3.0);
+    }
 
     #[test]
     fn ops_sit_below_their_inputs_and_leaves_above_their_first_use() {

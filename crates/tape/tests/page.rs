@@ -100,6 +100,19 @@ fn a_broadcast_input_is_summed_back_to_its_shape() {
     assert_eq!(numbers(&data["nodes"][1]["grad"]), flat(&grads.param(&b).unwrap().to_owned()));
     // The constant gets nothing; the page says so.
     assert!(add["sends"][0]["grad"].is_null());
+
+    // affine broadcasts its bias, not its weight (whose shape differs from the output's).
+    let w = array![[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]];
+    let tape = Tape::new();
+    let x = tape.var(array![[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]);
+    let y = x.affine(&tape.param(&w), &tape.param(&b)).sum();
+    let affine_page = self::data(&tape.to_html(&tape.backward(y)));
+    let affine = affine_page["backward"].as_array().unwrap().iter().find(|s| s["node"] == 3).unwrap();
+    let broadcast: Vec<bool> =
+        affine["sends"].as_array().unwrap().iter().map(|send| !send["broadcast_from"].is_null()).collect();
+    assert_eq!(broadcast, [false, false, true], "x, W, b");
+    // A heat map stands in for numbers only for values too large to list.
+    assert!(affine_page["nodes"][0]["value"]["heat"].is_null());
 }
 
 #[test]

@@ -49,6 +49,9 @@ impl<T: Float> Op<T> for Affine {
     fn rule(&self) -> Option<String> {
         Some("Y = X·W + b;  ∂L/∂X = ∂L/∂Y · Wᵀ,  ∂L/∂W = Xᵀ · ∂L/∂Y,  ∂L/∂b = Σ over rows of ∂L/∂Y".into())
     }
+    fn broadcasts(&self) -> bool {
+        true
+    }
 
     fn check_shapes(&self, shapes: &[&[usize]]) -> Result<(), String> {
         let (x, w, b) = (shapes[0], shapes[1], shapes[2]);

@@ -294,6 +294,9 @@ impl<T: Float, F: BinaryFn<T>> Op<T> for Binary<F> {
     fn rule(&self) -> Option<String> {
         self.0.rule()
     }
+    fn broadcasts(&self) -> bool {
+        true
+    }
     fn check_shapes(&self, shapes: &[&[usize]]) -> Result<(), String> {
         check_broadcast(shapes)
     }

@@ -110,6 +110,20 @@ pub trait Op<T: Float>: 'static {
         None
     }
 
+    /// Whether the op broadcasts its inputs NumPy-style (`add`, `mul`, … and `affine`'s
+    /// bias), so that an input's gradient is the output's summed back to the input's shape.
+    /// The HTML page of a tape says so on the step; `false` by default.
+    ///
+    /// ```
+    /// let tape = tapegrad_tape::Tape::new();
+    /// let (x, b) = (tape.var(ndarray::array![[1.0, 2.0], [3.0, 4.0]]), tape.var(ndarray::array![1.0, 1.0]));
+    /// let grads = tape.backward((x + b).sum());
+    /// assert!(tape.to_html(&grads).contains(r#""broadcast_from":[2,2]"#));
+    /// ```
+    fn broadcasts(&self) -> bool {
+        false
+    }
+
     /// Checks that the input shapes fit this op. [`Tape::apply`](crate::Tape::apply)
     /// calls it before [`forward`](Op::forward) and panics with `"{name}: {message}"` at
     /// the caller's line when it fails. The default accepts anything.
