@@ -152,25 +152,20 @@ impl<'t, T: Float> Tape<'t, T> {
         let nodes_json: Vec<Json> = (0..count)
             .map(|i| {
                 let node = &nodes[i];
-                let (op, settings, rule) = match node.op() {
-                    Some(op) => (op.name().to_string(), op.describe(), op.rule()),
-                    None => (
-                        match node.kind {
-                            NodeKind::Var => "var",
-                            NodeKind::Param => "param",
-                            NodeKind::Constant => "constant",
-                            NodeKind::Op => "op (not recorded)",
-                        }
-                        .to_string(),
-                        String::new(),
-                        None,
-                    ),
-                };
                 let kind = match node.kind {
                     NodeKind::Var => "var",
                     NodeKind::Param => "param",
                     NodeKind::Constant => "constant",
                     NodeKind::Op => "op",
+                };
+                // A leaf's "op" is its kind; an op node without its op was recorded with
+                // recording off.
+                let (op, settings, rule) = match node.op() {
+                    Some(op) => (op.name().to_string(), op.describe(), op.rule()),
+                    None if node.kind == NodeKind::Op => {
+                        ("op (not recorded)".to_string(), String::new(), None)
+                    }
+                    None => (kind.to_string(), String::new(), None),
                 };
                 let (fd_value, fd_error) = match fd.iter().find(|(index, _)| *index == i) {
                     Some((_, numeric)) => {
@@ -240,16 +235,15 @@ impl<'t, T: Float> Tape<'t, T> {
         leaves
             .into_iter()
             .map(|leaf| {
-                let value = nodes.view(leaf).to_owned();
+                // Standard layout, so that element k is the k-th of the slice and of `numeric`.
+                let value = nodes.view(leaf).as_standard_layout().into_owned();
                 let mut numeric = ArrayD::zeros(IxDyn(value.shape()));
-                for (k, out) in numeric.iter_mut().enumerate() {
-                    let x = Float::to_f64(value.iter().nth(k).copied().expect("in range"));
+                for (k, (out, &x)) in numeric.iter_mut().zip(value.iter()).enumerate() {
+                    let x = Float::to_f64(x);
                     let h = Float::to_f64(T::epsilon()).cbrt() * x.abs().max(1.0);
                     let nudge = |by: f64| {
                         let mut nudged = value.clone();
-                        if let Some(v) = nudged.iter_mut().nth(k) {
-                            *v = T::from_f64(x + by);
-                        }
+                        nudged.as_slice_mut().expect("standard layout")[k] = T::from_f64(x + by);
                         Float::to_f64(replay(leaf, &nudged))
                     };
                     *out = T::from_f64((nudge(h) - nudge(-h)) / (2.0 * h));

@@ -694,3 +694,22 @@ fn jacobians_hessians_and_jvps_agree_with_each_other_and_finite_differences() {
         );
     }
 }
+
+/// Sums over an axis of arrays with an empty axis elsewhere, and over contiguous rows of
+/// every length, agree with ndarray's `sum_axis` (the contiguous paths of the reduction
+/// must not cut empty rows).
+#[test]
+fn sums_over_axes_with_empty_and_short_rows_match_ndarray() {
+    for shape in [[3usize, 0, 2], [3, 2, 0], [0, 2, 3], [4, 1, 5], [2, 3, 17]] {
+        let x =
+            ndarray::Array3::from_shape_fn(shape, |(i, j, k)| (i * 7 + j * 3 + k) as f64 * 0.5).into_dyn();
+        for axis in 0..3 {
+            if shape[axis] == 0 {
+                continue;
+            }
+            let tape = Tape::new();
+            let summed = tape.constant(&x).sum_axes(&[axis], false).value();
+            assert_eq!(summed, x.sum_axis(ndarray::Axis(axis)), "{shape:?} over axis {axis}");
+        }
+    }
+}

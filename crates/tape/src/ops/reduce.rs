@@ -241,39 +241,30 @@ impl ReducedAxes {
             let len = source.len_of(Axis(axis));
             let rest = source.len() / len.max(1);
             let inner: usize = source.shape()[axis + 1..].iter().product();
-            if let (Some(data), true) = (source.as_slice(), inner > 1 && len > 0) {
-                // Contiguous, with whole rows after the axis: fold row into row, each a
-                // vectorised pass (a mixture's sum over dimensions, its maximum over
-                // components), instead of ndarray's element-wise walk across sub-arrays.
-                let mut kept = source.shape().to_vec();
-                kept[axis] = 1;
-                let mut reduced = crate::pool::scratch(&kept);
-                let total = reduced.as_slice_mut().expect("scratch arrays are standard layout");
-                let block = len * inner;
-                for (total, block) in total.chunks_exact_mut(inner).zip(data.chunks_exact(block)) {
-                    total.copy_from_slice(&block[..inner]);
-                    for row in block[inner..].chunks_exact(inner) {
-                        crate::kernels::update(total, row, &fold);
-                    }
-                }
-                if let Some(previous) = out.take() {
-                    crate::pool::recycle(previous);
-                }
-                out = Some(reduced);
-                continue;
-            }
-            if let (Some(data), true) = (source.as_slice(), inner == 1 && len > 0) {
-                // Contiguous, along the last axis: a number per row, each row a slice
-                // (k-means' nearest of ten centroids for a thousand points), not a lane
-                // handed out by ndarray's `map_axis`. With the block broadcasts of
-                // `kernels::zip_broadcast`, GradBench's k-means cost at k = 10 went from
-                // 0.068–0.083 to 0.040–0.043 ms.
+            if let (Some(data), true) = (source.as_slice(), len > 0 && inner > 0) {
+                // Contiguous: straight from the slice, not through ndarray's walk across
+                // sub-arrays or the lanes its `map_axis` hands out.
                 let mut kept = source.shape().to_vec();
                 kept[axis] = 1;
                 let mut reduced = crate::pool::scratch(&kept);
                 let totals = reduced.as_slice_mut().expect("scratch arrays are standard layout");
-                for (total, row) in totals.iter_mut().zip(data.chunks_exact(len)) {
-                    *total = crate::kernels::fold_lanes(row, init, &fold);
+                if inner == 1 {
+                    // Along the last axis: a number per row (k-means' nearest of ten
+                    // centroids for a thousand points; with the block broadcasts of
+                    // `kernels::zip_broadcast`, GradBench's k-means cost at k = 10 went from
+                    // 0.068–0.083 to 0.040–0.043 ms).
+                    for (total, row) in totals.iter_mut().zip(data.chunks_exact(len)) {
+                        *total = crate::kernels::fold_lanes(row, init, &fold);
+                    }
+                } else {
+                    // With whole rows after the axis: fold row into row, each a vectorised
+                    // pass (a mixture's sum over dimensions, its maximum over components).
+                    for (total, block) in totals.chunks_exact_mut(inner).zip(data.chunks_exact(len * inner)) {
+                        total.copy_from_slice(&block[..inner]);
+                        for row in block[inner..].chunks_exact(inner) {
+                            crate::kernels::update(total, row, &fold);
+                        }
+                    }
                 }
                 if let Some(previous) = out.take() {
                     crate::pool::recycle(previous);
