@@ -27,7 +27,8 @@ static THREADS: AtomicUsize = AtomicUsize::new(usize::MAX);
 /// Only the matrix products of big enough shapes are split (about 48·48·256
 /// multiply-adds and up), and the elementwise loops over 2¹⁵ numbers or more (an op's
 /// forward and backward over contiguous arrays, the optimizers' updates, and whatever
-/// runs through [`for_each_part`]; reductions stay on one thread, so that a sum's order
+/// runs through [`for_each_part`], and a whole tensor's sum, maximum or minimum, folded in
+/// blocks of a fixed length whose totals are then added in order, so that a sum's order
 /// never depends on the count). Each thread computes its own blocks of the
 /// output with the same arithmetic as one thread would, so results are bit-identical for
 /// any thread count and a seeded run stays reproducible. The calling thread computes one block and `threads − 1`
@@ -322,7 +323,7 @@ pub fn for_each_part<S: Split>(data: S, f: impl Fn(S) + Sync) {
 }
 
 /// `data` cut into `parts` consecutive pieces whose lengths differ by one at most.
-fn pieces<S: Split>(data: S, parts: usize) -> SmallVec<[S; 8]> {
+pub(crate) fn pieces<S: Split>(data: S, parts: usize) -> SmallVec<[S; 8]> {
     let len = data.len();
     let (mut rest, mut done) = (data, 0);
     let mut pieces = SmallVec::new();

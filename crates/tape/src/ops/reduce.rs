@@ -231,7 +231,7 @@ impl ReducedAxes {
     ) -> ArrayD<T> {
         if self.axes.len() == x.ndim() {
             if let Some(data) = x.as_slice_memory_order() {
-                let value = crate::kernels::fold_lanes(data, init, &fold);
+                let value = crate::kernels::fold_slice(data, init, &fold);
                 return ArrayD::from_elem(IxDyn(&vec![1; x.ndim()]), value);
             }
         }
@@ -328,7 +328,10 @@ impl<T: Float> Op<T> for Sum {
         let x = &inputs[0];
         if self.0.axes.len() == x.ndim() && !self.0.keep_dims {
             let mut total = pool::scratch(&[]);
-            total[[]] = x.sum();
+            total[[]] = match x.as_slice_memory_order() {
+                Some(data) => crate::kernels::fold_slice(data, T::zero(), |a, b| a + b),
+                None => x.sum(),
+            };
             return total;
         }
         self.0.finish(self.0.fold_kept(x, |a, b| a + b, T::zero()))
