@@ -62,8 +62,11 @@ impl<T: Float> Op<T> for SoftmaxCrossEntropy {
         }
         let reduced = match self.reduce {
             Reduce::None => return losses,
-            Reduce::Sum => losses.sum(),
-            Reduce::Mean => losses.sum() * (T::one() / T::from_f64(self.labels.len() as f64)),
+            // Added as `Var::sum` adds, so the fused op equals the composition bit for bit.
+            Reduce::Sum => tapegrad_tape::sum_all(&losses.view()),
+            Reduce::Mean => {
+                tapegrad_tape::sum_all(&losses.view()) * (T::one() / T::from_f64(self.labels.len() as f64))
+            }
         };
         recycle(losses);
         let mut out = pooled_zeros(&[]);

@@ -77,8 +77,8 @@ pub use float::{Float, FloatKind};
 pub use gradcheck::BranchSignature;
 pub use grads::Grads;
 pub use ops::{
-    broadcast_shape, sum_to_shape, Binary, BinaryFn, InputGrads, Op, ScalarGrads, Triangle, Unary, UnaryFn,
-    VarGrads,
+    broadcast_shape, sum_all, sum_to_shape, Binary, BinaryFn, InputGrads, Op, ScalarGrads, Triangle, Unary,
+    UnaryFn, VarGrads,
 };
 pub use parameters::Parameters;
 pub use pool::{recycle, zeros as pooled_zeros};

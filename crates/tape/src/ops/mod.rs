@@ -227,6 +227,25 @@ pub fn broadcast_shape(a: &[usize], b: &[usize]) -> Option<Vec<usize>> {
     Some(out)
 }
 
+/// The sum of every element of `x`, in the order [`Var::sum`] adds them, so a fused op
+/// that reduces its own per-sample values (a loss's mean) agrees bit for bit with the
+/// composition it replaces. Contiguous data is added in eight interleaved lanes per block
+/// of 16,384 numbers, then the blocks' totals in order (the same for every thread count);
+/// other layouts as ndarray's `sum` adds them.
+///
+/// ```
+/// let tape = tapegrad_tape::Tape::new();
+/// let x = ndarray::Array1::from_shape_fn(100, |i| 1.0 / (1.0 + i as f64)).into_dyn();
+/// let summed = tape.var(&x).sum().item();
+/// assert_eq!(tapegrad_tape::sum_all(&x.view()).to_bits(), summed.to_bits());
+/// ```
+pub fn sum_all<T: Float>(x: &ArrayViewD<'_, T>) -> T {
+    match x.as_slice_memory_order() {
+        Some(data) => crate::kernels::fold_slice(data, T::zero(), |a, b| a + b),
+        None => x.sum(),
+    }
+}
+
 /// Sums `grad` (of a broadcast output's shape) back to `shape`: over the leading axes
 /// broadcasting added, and over the axes where `shape` has a 1. This is the gradient
 /// rule for every broadcast operand. Returns `grad` untouched when the shapes agree.

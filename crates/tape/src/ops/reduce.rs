@@ -328,10 +328,7 @@ impl<T: Float> Op<T> for Sum {
         let x = &inputs[0];
         if self.0.axes.len() == x.ndim() && !self.0.keep_dims {
             let mut total = pool::scratch(&[]);
-            total[[]] = match x.as_slice_memory_order() {
-                Some(data) => crate::kernels::fold_slice(data, T::zero(), |a, b| a + b),
-                None => x.sum(),
-            };
+            total[[]] = super::sum_all(x);
             return total;
         }
         self.0.finish(self.0.fold_kept(x, |a, b| a + b, T::zero()))
