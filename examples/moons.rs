@@ -9,6 +9,10 @@
 //! the net's P(class 1), the 0.5 contour where it decides, and the points on top. Two tanh
 //! layers are enough to bend that contour into an S between the moons.
 //!
+//! It also writes `target/moons-training.html`, the run epoch by epoch: open it in a
+//! browser and drag the epoch slider (or press space to play) to watch the boundary bend
+//! into shape beside the loss curves and each layer's gradient norm.
+//!
 //! Run: `cargo run --release --example moons`.
 
 use std::error::Error;
@@ -19,7 +23,7 @@ use std::time::Instant;
 use ndarray::{Array2, ArrayView2};
 use tapegrad::prelude::*;
 use tapegrad::rand::RngExt;
-use tapegrad::train::{evaluate, write_decision_boundary_svg};
+use tapegrad::train::{evaluate, write_decision_boundary_svg, TrainingPage};
 
 /// A standard normal sample from two uniforms (Box–Muller): `√(−2 ln u₁) · cos(2π u₂)`.
 fn standard_normal(rng: &mut StdRng) -> f64 {
@@ -73,9 +77,23 @@ fn main() -> Result<(), Box<dyn Error>> {
         model.param_count()
     );
 
+    // Every epoch's boundary, losses and gradient norms (from the trainer's diagnostics),
+    // for the training page.
+    let title = "two moons: a 2 → 16 → 16 → 2 MLP learning its decision boundary";
+    let mut page = TrainingPage::new(title, points.view(), &labels)?;
     let start = Instant::now();
-    let trainer = Trainer::new().epochs(150).batch_size(16).seed(0).quiet(true).progress(Progress::Off);
-    let history = trainer.fit(&mut model, &mut optimizer, &train, Some(&test))?;
+    let trainer = Trainer::new()
+        .epochs(150)
+        .batch_size(16)
+        .seed(0)
+        .quiet(true)
+        .progress(Progress::Off)
+        .diagnostics(true);
+    let history = trainer.fit_with_callback(&mut model, &mut optimizer, &train, Some(&test), |end| {
+        let model = &*end.model;
+        page.record(end.record, |grid| probability_of_class_1(model, grid))?;
+        Ok(true)
+    })?;
     for record in history.epochs.iter().filter(|r| r.epoch == 1 || r.epoch % 30 == 0) {
         println!(
             "  epoch {:>3}: train loss {:.4}, test accuracy {:.1}%",
@@ -102,6 +120,9 @@ fn main() -> Result<(), Box<dyn Error>> {
         probability_of_class_1(&model, grid)
     })?;
     println!("decision boundary: {}", svg.display());
+    let html = out.join("moons-training.html");
+    page.write_html(&html)?;
+    println!("the run epoch by epoch (open it in a browser): {}", html.display());
     if test_accuracy < 0.95 {
         return Err(format!(
             "test accuracy {:.1}% is below the 95% this example promises",

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs tools/browser/explain.test.js: the pages `cargo run --release --example explain`
-# wrote, in a real Chromium driven by playwright-core. Installs Chromium (Debian's) and
+# Runs tools/browser/explain.test.js and training.test.js: the pages
+# `cargo run --release --example explain` and `--example moons` wrote, in a real Chromium
+# driven by playwright-core. Installs Chromium (Debian's) and
 # playwright-core (npm) when they are missing and it can; without a browser or Node it
 # says SKIPPED, loudly, and never passes silently.
 set -euo pipefail
@@ -16,14 +17,17 @@ if [[ -z "$browser" ]] && command -v apt-get >/dev/null && [[ "$(id -u)" == 0 ]]
   browser="$(command -v chromium || true)"
 fi
 if [[ -z "$browser" ]] || ! command -v npm >/dev/null; then
-  echo "SKIPPED: the browser test of the explain page needs Chromium and Node (npm); found browser='${browser}', npm='$(command -v npm || true)'"
+  echo "SKIPPED: the browser tests of the explain and training pages need Chromium and Node (npm); found browser='${browser}', npm='$(command -v npm || true)'"
   exit 0
 fi
 if [[ ! -d node_modules/playwright-core ]]; then
   npm install --no-audit --no-fund --silent
 fi
-for page in explain.html explain-exp.html; do
-  [[ -f "$root/target/$page" ]] || { echo "missing target/$page: run cargo run --release --example explain first"; exit 1; }
+for page in explain.html:explain explain-exp.html:explain explain-second.html:explain moons-training.html:moons; do
+  [[ -f "$root/target/${page%%:*}" ]] \
+    || { echo "missing target/${page%%:*}: run cargo run --release --example ${page##*:} first"; exit 1; }
 done
-node explain.test.js "$browser" "$root/target/explain.html" "$root/target/explain-exp.html" "$root/target"
-echo "browser test passed; screenshots: target/explain.png, target/explain-sum.png"
+node explain.test.js "$browser" "$root/target/explain.html" "$root/target/explain-exp.html" "$root/target" \
+  "$root/target/explain-second.html"
+node training.test.js "$browser" "$root/target/moons-training.html" "$root/target"
+echo "browser tests passed; screenshots: target/explain.png, target/explain-sum.png, target/explain-second.png, target/moons-training.png"

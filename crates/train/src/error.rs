@@ -99,6 +99,9 @@ pub enum TrainError {
         /// What does not fit.
         reason: String,
     },
+    /// A [`TrainingPage`](crate::TrainingPage) was given data it cannot draw.
+    #[error("training page: {0}")]
+    Page(String),
     /// The chart could not be drawn.
     #[error("cannot draw {}: {message}", path.display())]
     Plot {

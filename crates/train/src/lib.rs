@@ -17,6 +17,8 @@ mod evaluate;
 mod fit;
 mod history;
 mod metric;
+mod page;
+mod plane;
 #[cfg(feature = "plot")]
 mod plot;
 mod run;
@@ -28,6 +30,7 @@ pub use evaluate::{evaluate, evaluate_with};
 pub use fit::EpochEnd;
 pub use history::{EpochRecord, History};
 pub use metric::{Loss, Metric, Monitor, TrainTargets};
+pub use page::TrainingPage;
 #[cfg(feature = "plot")]
 pub use plot::write_decision_boundary_svg;
 pub use trainer::{OnNonFinite, Progress, Trainer};

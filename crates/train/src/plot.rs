@@ -98,7 +98,7 @@ impl History {
         for e in &self.epochs {
             let metrics = e.train_metrics.iter().chain(&e.validation_metrics).map(|&(_, v)| v);
             let mut values = [e.train_loss].into_iter().chain(e.validation_loss).chain(metrics);
-            if let Some(v) = values.find(|v| v.is_finite() && v.abs() > MAX_DRAWABLE / 100.0) {
+            if let Some(v) = values.find(|v| v.is_finite() && v.abs() > crate::plane::MAX_DRAWABLE / 100.0) {
                 return Err(plot_error(format!("epoch {}: the value {v:e} is too large to draw", e.epoch)));
             }
         }
@@ -290,10 +290,6 @@ fn legend_place(panel: &Panel, (x_lo, x_hi): (usize, usize)) -> (SeriesLabelPosi
 fn max_of(series: &[Series]) -> Option<f64> {
     series.iter().flat_map(|s| s.points.iter().map(|p| p.1)).reduce(f64::max)
 }
-
-/// The largest magnitude a chart can draw: its axes add margins to the data's span, which
-/// must stay finite.
-pub(crate) const MAX_DRAWABLE: f64 = 1e300;
 
 fn min_of(series: &[Series]) -> Option<f64> {
     series.iter().flat_map(|s| s.points.iter().map(|p| p.1)).reduce(f64::min)

@@ -5,5 +5,6 @@
 mod checkpoints;
 mod diagnostics;
 mod optimizer_state;
+mod page;
 mod plot;
 mod trainer;

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use ndarray::{Array2, ArrayView2};
+use ndarray::ArrayView2;
 use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -12,6 +12,7 @@ use plotters::prelude::*;
 use super::{
     corners_from_top_right, draw_legend, emptiest_corner, FONT, TRAIN as CLASS_0, VALIDATION as CLASS_1,
 };
+use crate::plane::padded_range;
 use crate::TrainError;
 
 /// The chart's size in pixels.
@@ -77,49 +78,13 @@ pub fn write_decision_boundary_svg(
 ) -> Result<(), TrainError> {
     let path = path.as_ref();
     let plot_error = |message: String| TrainError::Plot { path: path.to_path_buf(), message };
-    if points.ncols() != 2 {
-        return Err(plot_error(format!("points must have 2 columns, not {}", points.ncols())));
-    }
-    if points.nrows() == 0 {
-        return Err(plot_error("there are no points".into()));
-    }
-    if points.nrows() != labels.len() {
-        return Err(plot_error(format!("{} points but {} labels", points.nrows(), labels.len())));
-    }
-    if let Some((i, label)) = labels.iter().enumerate().find(|(_, l)| **l > 1) {
-        return Err(plot_error(format!("label {label} of point {i} is not 0 or 1")));
-    }
-    if let Some(i) = points.rows().into_iter().position(|p| !p.iter().all(|v| v.is_finite())) {
-        return Err(plot_error(format!("point {i} has a non-finite coordinate")));
-    }
-    // The axes add margins to the points' span, which must stay finite (on infinite axes
-    // the plotting library loops forever).
-    if let Some(i) = points.rows().into_iter().position(|p| p.iter().any(|v| v.abs() > super::MAX_DRAWABLE)) {
-        return Err(plot_error(format!("point {i} has a coordinate beyond ±1e300, too large to draw")));
-    }
-
+    crate::plane::check(points, labels).map_err(plot_error)?;
     let x_range = padded_range(points.column(0).iter().copied());
     let y_range = padded_range(points.column(1).iter().copied());
-    // Cell centres, one row per grid point, x varying fastest.
-    let centre = |range: (f64, f64), i: usize| range.0 + (range.1 - range.0) * (i as f64 + 0.5) / GRID as f64;
-    let grid = Array2::from_shape_fn((GRID * GRID, 2), |(k, axis)| {
-        if axis == 0 {
-            centre(x_range, k % GRID)
-        } else {
-            centre(y_range, k / GRID)
-        }
-    });
+    let centre = |range: (f64, f64), i: usize| crate::plane::centre(range, GRID, i);
+    let grid = crate::plane::grid(x_range, y_range, GRID);
     let probabilities = probability_of_class_1(grid.view())?;
-    if probabilities.len() != grid.nrows() {
-        return Err(plot_error(format!(
-            "the classifier returned {} probabilities for {} grid points",
-            probabilities.len(),
-            grid.nrows()
-        )));
-    }
-    if let Some(p) = probabilities.iter().find(|p| !(0.0..=1.0).contains(*p)) {
-        return Err(plot_error(format!("the classifier returned P(class 1) = {p}, outside 0..=1")));
-    }
+    crate::plane::check_probabilities(&probabilities, grid.nrows()).map_err(plot_error)?;
 
     let figure = Figure { points, labels, x_range, y_range, probabilities: &probabilities, centre: &centre };
     let mut svg = String::new();
@@ -349,13 +314,6 @@ impl Figure<'_, '_> {
         }
         neighbours
     }
-}
-
-/// The data's range with 8% room on each side (±1 around a single value).
-fn padded_range(values: impl Iterator<Item = f64>) -> (f64, f64) {
-    let (lo, hi) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| (lo.min(v), hi.max(v)));
-    let pad = if hi > lo { (hi - lo) * 0.08 } else { 1.0 };
-    (lo - pad, hi + pad)
 }
 
 /// White at P = 0.5, shading to a pale class-0 blue at P = 0 and a pale class-1 orange at
