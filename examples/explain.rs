@@ -61,7 +61,7 @@ fn run() -> Result<(), String> {
     let w1_var = tape.param(&w1).named("w1");
     let w2_var = tape.param(&w2).named("w2");
     let b_var = tape.param(&b).named("b");
-    let neuron = neuron(x1, x2, w1_var, w2_var, b_var);
+    let recorded = neuron(x1, x2, w1_var, w2_var, b_var);
 
     println!("== 1. Forward pass: the tape, in creation order ==");
     let rows = [
@@ -70,11 +70,11 @@ fn run() -> Result<(), String> {
         ("w1", "param: weight, borrowed", w1_var),
         ("w2", "param: weight, borrowed", w2_var),
         ("b", "param: bias, borrowed", b_var),
-        ("x1·w1", "mul(x1, w1)", neuron.x1w1),
-        ("x2·w2", "mul(x2, w2)", neuron.x2w2),
-        ("x1w1+x2w2", "add(x1·w1, x2·w2)", neuron.sum),
-        ("n", "add(x1w1+x2w2, b)", neuron.n),
-        ("o", "tanh(n)", neuron.o),
+        ("x1·w1", "mul(x1, w1)", recorded.x1w1),
+        ("x2·w2", "mul(x2, w2)", recorded.x2w2),
+        ("x1w1+x2w2", "add(x1·w1, x2·w2)", recorded.sum),
+        ("n", "add(x1w1+x2w2, b)", recorded.n),
+        ("o", "tanh(n)", recorded.o),
     ];
     for (name, how, var) in rows {
         println!("  node {}  {name:<10} = {:>10.6}   {how}", var.id().index(), var.item());
@@ -82,17 +82,17 @@ fn run() -> Result<(), String> {
 
     println!("\n== 2. Backward pass, node by node (last node first; L = o, seed ∂o/∂o = 1) ==");
     println!("  (grad in: what reached the node; grad out: what its rule sends to each input)");
-    let (grads, trace) = tape.backward_trace(neuron.o);
+    let (grads, trace) = tape.backward_trace(recorded.o);
     print!("{}", indented(&trace.to_string()));
 
     println!("\n== 3. The tape's gradients against the chain rule by hand ==");
-    let o = neuron.o.item();
+    let o = recorded.o.item();
     println!("  o = tanh(n) = {o:.6}, so ∂o/∂n = 1 − o² = {:.6}", 1.0 - o * o);
     let scalar = |grad: Option<ArrayViewD<'_, f64>>| grad.and_then(|g| g.first().copied());
     let checks = [
-        ("∂o/∂n", scalar(grads.get(neuron.n)), 0.5, "1 − o²                 (tanh rule)"),
+        ("∂o/∂n", scalar(grads.get(recorded.n)), 0.5, "1 − o²                 (tanh rule)"),
         ("∂o/∂b", scalar(grads.param(&b)), 0.5, "∂o/∂n                  (add passes the gradient through)"),
-        ("∂o/∂(x1·w1)", scalar(grads.get(neuron.x1w1)), 0.5, "∂o/∂n                  (add, twice)"),
+        ("∂o/∂(x1·w1)", scalar(grads.get(recorded.x1w1)), 0.5, "∂o/∂n                  (add, twice)"),
         ("∂o/∂w1", scalar(grads.param(&w1)), 1.0, "x1 · ∂o/∂n = 2 · 0.5   (mul: times the other operand)"),
         ("∂o/∂x1", scalar(grads.get(x1)), -1.5, "w1 · ∂o/∂n = −3 · 0.5"),
         ("∂o/∂w2", scalar(grads.param(&w2)), 0.0, "x2 · ∂o/∂n = 0 · 0.5   (x2 = 0, so w2 cannot move o)"),
@@ -116,6 +116,7 @@ fn run() -> Result<(), String> {
     println!("  wrote {}", path.display());
     println!("  render it: dot -Tsvg {} -o {}", path.display(), path.with_extension("svg").display());
     let page = path.with_extension("html");
+    let stem = path.file_stem().map_or("explain".into(), |stem| stem.to_string_lossy().into_owned());
     tape.write_html(&page, &grads).map_err(|e| e.to_string())?;
     println!("  wrote {}: open it in a browser and step through both passes with → and ←", page.display());
     // micrograd's lecture writes tanh out as (e − 1)/(e + 1) with e = exp(2n): `e` feeds two
@@ -130,10 +131,35 @@ fn run() -> Result<(), String> {
         let e = (n * 2.0).exp().named("e");
         let o = ((e - 1.0) / (e + 1.0)).named("o");
         let grads = tape.backward(o);
-        let stem = path.file_stem().map_or("explain".into(), |stem| stem.to_string_lossy().into_owned());
         let page = path.with_file_name(format!("{stem}-exp.html"));
         tape.write_html(&page, &grads).map_err(|e| e.to_string())?;
         println!("  wrote {}: the same neuron with tanh as (e − 1)/(e + 1), e used twice", page.display());
+    }
+    // Gradients of gradients: ∂o/∂x1 recorded as ops of its own (create_graph), then
+    // differentiated with respect to w1. By hand: ∂o/∂x1 = w1·(1 − o²), and
+    // ∂/∂w1 of it = (1 − o²) + w1 · (−2o · ∂o/∂w1) = (1 − o²)·(1 − 2·w1·o·x1).
+    {
+        let tape = Tape::new();
+        let x1 = tape.var(arr0(2.0)).named("x1");
+        let x2 = tape.var(arr0(0.0)).named("x2");
+        let (w1v, w2v, bv) =
+            (tape.param(&w1).named("w1"), tape.param(&w2).named("w2"), tape.param(&b).named("b"));
+        let o = neuron(x1, x2, w1v, w2v, bv).o;
+        let do_dx1 = tape.grad(o, &[x1], true).map_err(|e| e.to_string())?[0].named("∂o/∂x1");
+        let grads = tape.backward(do_dx1);
+        let (o, w1, x1) = (o.item(), w1[[]], x1.item());
+        let by_hand = (1.0 - o * o) * (1.0 - 2.0 * w1 * o * x1);
+        let tape_value = grads.get(w1v).map_or(f64::NAN, |g| g[[]]);
+        if (tape_value - by_hand).abs() > 1e-12 {
+            return Err(format!("∂²o/∂w1∂x1: tape {tape_value}, by hand {by_hand}"));
+        }
+        let page = path.with_file_name(format!("{stem}-second.html"));
+        tape.write_html(&page, &grads).map_err(|e| e.to_string())?;
+        println!(
+            "  wrote {}: ∂o/∂x1 recorded as a graph of its own (create_graph), and its gradient: \
+             ∂²o/∂w1∂x1 = {tape_value:.6} (by hand (1 − o²)(1 − 2·w1·o·x1) = {by_hand:.6})",
+            page.display()
+        );
     }
 
     println!("\n== 5. Finite differences agree? (central, in f64) ==");

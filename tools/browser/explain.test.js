@@ -4,13 +4,16 @@
 // step of a value used twice (the tanh-by-exp page's `e`), check that the console has no
 // error, and save screenshots.
 //
-//   node tools/browser/explain.test.js <chromium> <explain.html> <explain-exp.html> <shots dir>
+// The third page records ∂o/∂x1 with create_graph and differentiates it again: the
+// derivative's nodes are drawn as a second layer, below the neuron and in their own colour.
+//
+//   node tools/browser/explain.test.js <chromium> <explain.html> <explain-exp.html> <shots dir> <explain-second.html>
 "use strict";
 const assert = require("assert");
 const path = require("path");
 const { chromium } = require("playwright-core");
 
-const [executablePath, neuronPage, expPage, shots] = process.argv.slice(2);
+const [executablePath, neuronPage, expPage, shots, secondPage] = process.argv.slice(2);
 
 async function open(browser, file) {
   const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
@@ -85,6 +88,29 @@ async function shownGrad(page, node) {
       assert.deepStrictEqual(grad, nodes[e].grad.numbers, "e's final gradient is the tape's");
       assert.deepStrictEqual(errors, [], "no console error");
       console.log("exp page: e's gradient adds up once (+=), ending at the tape's " + grad[0]);
+    }
+    // Gradients of gradients: the recorded derivative is a second layer in its own colour.
+    {
+      const { page, errors } = await open(browser, secondPage);
+      const nodes = await page.evaluate(() => window.tapegrad.data.nodes);
+      const derived = nodes.filter(n => n.derivative_of != null);
+      assert.ok(derived.length >= 3, `the derivative's ops are marked (${derived.length})`);
+      assert.strictEqual(await page.locator("g.node.derived").count(), derived.length, "each is drawn as derived");
+      const lowestFunction = Math.max(...nodes.filter(n => n.derivative_of == null && n.id < derived[0].id).map(n => n.layer));
+      assert.strictEqual(nodes[derived[0].id - 1].name, "o", "the derivative starts after the function (its seed first)");
+      for (const n of derived) {
+        assert.ok(n.layer > lowestFunction, `node ${n.id} sits below the function's graph`);
+        const fill = await page.$eval(`g[data-node="${n.id}"] > rect`, r => getComputedStyle(r).fill);
+        assert.strictEqual(fill, "rgb(241, 230, 248)", `node ${n.id} is drawn in the derivative's colour`);
+      }
+      const w1 = nodes.findIndex(n => n.name === "w1");
+      await stepToEnd(page);
+      const grad = await shownGrad(page, w1);
+      assert.deepStrictEqual(grad, nodes[w1].grad.numbers, "∂²o/∂w1∂x1 shown is the tape's");
+      assert.ok(Math.abs(grad[0] - 4.742640687119285) < 1e-9, `∂²o/∂w1∂x1 = ${grad[0]}, by hand (1 − o²)(1 − 2·w1·o·x1) = 4.7426…`);
+      await page.screenshot({ path: path.join(shots, "explain-second.png"), fullPage: true });
+      assert.deepStrictEqual(errors, [], "no console error");
+      console.log(`second-order page: ${derived.length} derivative nodes drawn as a second layer; ∂²o/∂w1∂x1 = ${grad[0]}`);
     }
   } finally {
     await browser.close();

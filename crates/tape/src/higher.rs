@@ -80,7 +80,12 @@ impl<'t, T: Float> Tape<'t, T> {
             return Ok(inputs.iter().map(|&x| self.constant(ArrayD::zeros(x.shape()))).collect());
         }
         let mut grads: Vec<Option<Var<'t, T>>> = vec![None; output.index + 1 - lowest];
-        grads[output.index - lowest] = Some(self.scalar(T::one()));
+        grads[output.index - lowest] = Some({
+            // The seed ∂output/∂output = 1 is the derivative's first node.
+            let site = self.nodes.borrow()[output.index].site;
+            let _site = RecordingFor::new(self, site, output.index);
+            self.scalar(T::one())
+        });
         for i in (lowest..=output.index).rev() {
             let Some(grad_output) = grads[i - lowest] else { continue };
             let (op, input_indices, wanted, site) = {
@@ -102,7 +107,7 @@ impl<'t, T: Float> Tape<'t, T> {
             let input_vars: Vec<Var<'t, T>> = input_indices.iter().map(|&j| Var::new(self, j)).collect();
             // The ops this derivative records (and the sums of what reaches each input)
             // carry the line of the op it differentiates, until the guard drops.
-            let _site = RecordingFor::new(self, site);
+            let _site = RecordingFor::new(self, site, i);
             let Some(input_grads) = op.backward_vars(&input_vars, Var::new(self, i), grad_output) else {
                 return Err(TapeError::NotTwiceDifferentiable {
                     op: op.name(),
@@ -284,16 +289,24 @@ impl<'t, T: Float> Tape<'t, T> {
 struct RecordingFor<'a, 't, T: Float> {
     tape: &'a Tape<'t, T>,
     outer: Option<&'static std::panic::Location<'static>>,
+    /// The node whose derivative is recorded, and the first node recorded for it.
+    of: usize,
+    first: usize,
 }
 
 impl<'a, 't, T: Float> RecordingFor<'a, 't, T> {
-    fn new(tape: &'a Tape<'t, T>, site: &'static std::panic::Location<'static>) -> Self {
-        RecordingFor { tape, outer: tape.recording_for.replace(Some(site)) }
+    fn new(tape: &'a Tape<'t, T>, site: &'static std::panic::Location<'static>, of: usize) -> Self {
+        let first = tape.len();
+        RecordingFor { tape, outer: tape.recording_for.replace(Some(site)), of, first }
     }
 }
 
 impl<T: Float> Drop for RecordingFor<'_, '_, T> {
     fn drop(&mut self) {
         self.tape.recording_for.set(self.outer);
+        let end = self.tape.len();
+        if end > self.first {
+            self.tape.derivatives.borrow_mut().push((self.first, end, self.of));
+        }
     }
 }

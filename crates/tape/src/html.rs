@@ -51,8 +51,10 @@ impl<'t, T: Float> Tape<'t, T> {
     #[track_caller]
     pub fn to_html(&self, grads: &Grads<T>) -> String {
         let data = self.html_data(grads).to_string();
-        // `</` inside a script element would end it early.
-        TEMPLATE.replacen("/*TAPE_DATA*/null", &data.replace("</", "<\\/"), 1)
+        // No `<` at all inside the script element: `</script>` would end it early and
+        // `<!--<script>` would keep it from ending. In JSON, `<` only occurs in strings,
+        // where `\u003c` is the same character.
+        TEMPLATE.replacen("/*TAPE_DATA*/null", &data.replace('<', "\\u003c"), 1)
     }
 
     /// Writes [`to_html`](Tape::to_html) to `path` (atomically: a reader never sees half a
@@ -94,7 +96,19 @@ impl<'t, T: Float> Tape<'t, T> {
         let labels = self.labels.borrow();
         let count = nodes.len();
         let root = grads.root().filter(|&root| root < count);
-        let (layers, order) = layout(count, |i| nodes.inputs(i).to_vec(), |i| nodes[i].op().is_none());
+        // Which node's derivative each recorded-backward node belongs to (create_graph).
+        let mut derivative_of: Vec<Option<usize>> = vec![None; count];
+        for &(first, end, of) in self.derivatives.borrow().iter() {
+            for slot in &mut derivative_of[first.min(count)..end.min(count)] {
+                *slot = Some(of);
+            }
+        }
+        let (layers, order) = layout(
+            count,
+            |i| nodes.inputs(i).to_vec(),
+            |i| nodes[i].op().is_none(),
+            |i| derivative_of[i].is_some(),
+        );
 
         // The backward steps: each op node with a gradient, last first, and what its rule
         // sends, with the running totals as the tape adds them.
@@ -191,6 +205,7 @@ impl<'t, T: Float> Tape<'t, T> {
                     "order": order[i],
                     "fd": fd_value,
                     "fd_error": fd_error,
+                    "derivative_of": derivative_of[i],
                 })
             })
             .collect();
@@ -309,24 +324,37 @@ fn relative_error<T: Float>(a: &ArrayViewD<'_, T>, b: &ArrayViewD<'_, T>) -> f64
 /// The layered layout, top to bottom: an op one layer below its deepest input, a leaf one
 /// layer above its first consumer (so that a bias sits beside the sum it joins, not at the
 /// top); within a layer, nodes ordered by the mean position of their inputs (leaves by that
-/// of their consumers), which keeps most edges from crossing.
+/// of their consumers), which keeps most edges from crossing. Nodes a recorded backward
+/// pass made (`is_derivative`) start below everything recorded before the first of them:
+/// the derivative's graph is a second layer under the function's.
 fn layout(
     count: usize,
     inputs: impl Fn(usize) -> Vec<usize>,
     is_leaf: impl Fn(usize) -> bool,
+    is_derivative: impl Fn(usize) -> bool,
 ) -> (Vec<usize>, Vec<usize>) {
     let mut layer = vec![0usize; count];
     let mut consumers: Vec<Vec<usize>> = vec![Vec::new(); count];
+    // The first layer free below the function, once the first derivative node is met.
+    let mut below_function: Option<usize> = None;
     for i in 0..count {
         for j in inputs(i) {
             consumers[j].push(i);
             layer[i] = layer[i].max(layer[j] + 1);
+        }
+        if is_derivative(i) {
+            let floor = *below_function.get_or_insert_with(|| layer[..i].iter().max().map_or(0, |d| d + 1));
+            layer[i] = layer[i].max(floor);
         }
     }
     for i in 0..count {
         if is_leaf(i) {
             if let Some(first) = consumers[i].iter().map(|&c| layer[c]).min() {
                 layer[i] = first.saturating_sub(1);
+            }
+            // A derivative's own leaves (its seed, its constants) stay in its layer too.
+            if let (true, Some(floor)) = (is_derivative(i), below_function) {
+                layer[i] = layer[i].max(floor);
             }
         }
     }
@@ -407,9 +435,29 @@ mod tests {
             4 => vec![2, 3],
             _ => vec![],
         };
-        let (layer, order) = layout(5, inputs, |i| [0, 1, 3].contains(&i));
+        let (layer, order) = layout(5, inputs, |i| [0, 1, 3].contains(&i), |_| false);
         assert_eq!(layer, [0, 0, 1, 1, 2]);
         assert_eq!((order[0], order[1]), (0, 1));
         assert_ne!(order[2], order[3]);
+        // Node 4 recorded by a backward pass: below everything before it, even a layer
+        // its inputs would not put it on.
+        let shallow = |i: usize| if i == 4 { vec![0] } else { vec![] };
+        let (layer, _) = layout(5, shallow, |i| i < 4, |i| i == 4);
+        assert_eq!(layer[4], 1, "one below the deepest of nodes 0..4 (all leaves, layer 0)");
+        let (layer, _) = layout(
+            5,
+            |i| {
+                if i == 4 {
+                    vec![0]
+                } else if i == 2 {
+                    vec![1]
+                } else {
+                    vec![]
+                }
+            },
+            |i| i != 2 && i != 4,
+            |i| i == 4,
+        );
+        assert_eq!((layer[2], layer[4]), (1, 2));
     }
 }

@@ -104,6 +104,10 @@ pub struct Tape<'t, T: Float> {
     /// of the line inside tapegrad that calls them, so traces and anomalies point at the
     /// user's code.
     pub(crate) recording_for: Cell<Option<&'static Location<'static>>>,
+    /// The nodes a recorded backward pass made, as runs `(first, end, of)`: nodes
+    /// `first..end` record the derivative of node `of` (the HTML page draws them as a
+    /// second layer). Empty unless [`Tape::grad`] ran with `create_graph`.
+    pub(crate) derivatives: RefCell<Vec<(usize, usize, usize)>>,
     /// The parameters and inputs the store borrows live for `'t` (invariant, as a
     /// `RefCell<&'t _>` would be).
     borrows: PhantomData<Cell<&'t ()>>,
@@ -132,6 +136,7 @@ impl<'t, T: Float> Tape<'t, T> {
             labels: RefCell::new(std::collections::BTreeMap::new()),
             detecting: Cell::new(false),
             recording_for: Cell::new(None),
+            derivatives: RefCell::new(Vec::new()),
             anomaly: RefCell::new(None),
             borrows: PhantomData,
         }

@@ -11,7 +11,7 @@ use tapegrad_tape::Tape;
 fn data(page: &str) -> Value {
     let start = page.find("const DATA = ").expect("the data") + "const DATA = ".len();
     let end = start + page[start..].find(";\n").expect("the data's end");
-    serde_json::from_str(&page[start..end].replace("<\\/", "</")).expect("valid JSON")
+    serde_json::from_str(&page[start..end]).expect("valid JSON")
 }
 
 fn numbers(shown: &Value) -> Vec<f64> {
@@ -118,16 +118,19 @@ fn a_broadcast_input_is_summed_back_to_its_shape() {
 #[test]
 fn the_page_loads_nothing_from_anywhere() {
     let tape = Tape::new();
-    let x = tape.var(array![1.0, 2.0]).named("</script><script>alert(1)</script>");
+    let x = tape.var(array![1.0, 2.0]).named("</script><script>alert(1)</script><!--<script>");
     let grads = tape.backward(x.exp().sum());
     let page = tape.to_html(&grads);
     for reference in ["src=", "href=", "url(http", "@import", "fetch(", "XMLHttpRequest", "<link", "<iframe"]
     {
         assert!(!page.contains(reference), "the page holds {reference:?}");
     }
-    // A name cannot end the script early.
+    // A name can neither end the script early nor keep it from ending (`<!--<script>`):
+    // the data holds no `<`.
     assert_eq!(page.matches("</script>").count(), 1);
-    assert_eq!(data(&page)["nodes"][0]["name"], "</script><script>alert(1)</script>");
+    let start = page.find("const DATA = ").unwrap();
+    assert!(!page[start..start + page[start..].find(";\n").unwrap()].contains('<'));
+    assert_eq!(data(&page)["nodes"][0]["name"], "</script><script>alert(1)</script><!--<script>");
     assert!(page.len() < 60_000, "{} bytes", page.len());
 }
 
@@ -142,4 +145,39 @@ fn large_tensors_are_summarised_and_get_no_finite_differences() {
     assert!(leaf["value"]["numbers"].is_null());
     assert_eq!(leaf["value"]["lines"][0], "<shape [20, 30], min 0.1000, mean 0.1000, max 0.1000>");
     assert!(leaf["fd"].is_null());
+}
+
+#[test]
+fn a_recorded_derivative_is_marked_as_a_second_layer() {
+    // y = x³; dy/dx = 3x² recorded (create_graph), then differentiated: d²y/dx² = 6x.
+    let tape = Tape::new();
+    let x = tape.var(array![2.0]).named("x");
+    let y = x.powf(3.0).sum().named("y");
+    let before = tape.len();
+    let dy = tape.grad(y, &[x], true).unwrap()[0].sum().named("dy/dx");
+    let grads = tape.backward(dy);
+    assert_eq!(grads.get(x).unwrap()[[0]], 12.0);
+    let d = data(&tape.to_html(&grads));
+    let nodes = d["nodes"].as_array().unwrap();
+    let function_depth = nodes[..before].iter().map(|n| n["layer"].as_u64().unwrap()).max().unwrap();
+    for (i, node) in nodes.iter().enumerate() {
+        let of = node["derivative_of"].as_u64();
+        if i < before {
+            assert_eq!(of, None, "node {i} is the function's");
+            continue;
+        }
+        // Every node the backward pass recorded (its seed first) belongs to the
+        // derivative of a node of the function, and sits below the function.
+        if node["name"] != "dy/dx" {
+            let of = of.unwrap_or_else(|| panic!("node {i} ({}) is the derivative's", node["op"]));
+            assert!((of as usize) < before, "node {i} differentiates node {of}");
+            assert!(node["layer"].as_u64().unwrap() > function_depth, "node {i} is below the function");
+        }
+    }
+    // A tape without create_graph marks nothing.
+    let tape = Tape::new();
+    let x = tape.var(array![2.0]);
+    let grads = tape.backward(x.powf(3.0).sum());
+    let d = data(&tape.to_html(&grads));
+    assert!(d["nodes"].as_array().unwrap().iter().all(|n| n["derivative_of"].is_null()));
 }
