@@ -135,6 +135,31 @@ fn run() -> Result<(), String> {
         tape.write_html(&page, &grads).map_err(|e| e.to_string())?;
         println!("  wrote {}: the same neuron with tanh as (e − 1)/(e + 1), e used twice", page.display());
     }
+    // A batch: the neuron on two samples at once, n = X·w + b with X [2, 2], w [2, 1] and
+    // b [1]. b is broadcast to [2, 1], so its gradient is the sum of both samples'
+    // (the page shows the sum as a step of its own).
+    {
+        let tape = Tape::new();
+        let x = tape.var(ndarray::array![[2.0, 0.0], [1.0, -1.0]]).named("X");
+        let w = ndarray::array![[-3.0], [1.0]];
+        let bias = ndarray::array![b[[]]];
+        let (w_var, b_var) = (tape.param(&w).named("w"), tape.param(&bias).named("b"));
+        let n = (x.matmul(&w_var).named("X·w") + b_var).named("n");
+        let loss = n.tanh().named("o").sum().named("L");
+        let grads = tape.backward(loss);
+        let o = n.value().mapv(f64::tanh);
+        let by_hand: f64 = o.iter().map(|o| 1.0 - o * o).sum();
+        let tape_value = grads.param(&bias).map_or(f64::NAN, |g| g[[0]]);
+        if (tape_value - by_hand).abs() > 1e-12 {
+            return Err(format!("∂L/∂b for the batch: tape {tape_value}, by hand {by_hand}"));
+        }
+        let page = path.with_file_name(format!("{stem}-batch.html"));
+        tape.write_html(&page, &grads).map_err(|e| e.to_string())?;
+        println!(
+            "  wrote {}: two samples at once; b is broadcast, so ∂L/∂b = Σ (1 − o²) over the batch = {tape_value:.6}",
+            page.display()
+        );
+    }
     // Gradients of gradients: ∂o/∂x1 recorded as ops of its own (create_graph), then
     // differentiated with respect to w1. By hand: ∂o/∂x1 = w1·(1 − o²), and
     // ∂/∂w1 of it = (1 − o²) + w1 · (−2o · ∂o/∂w1) = (1 − o²)·(1 − 2·w1·o·x1).

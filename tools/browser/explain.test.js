@@ -7,13 +7,17 @@
 // The third page records ∂o/∂x1 with create_graph and differentiates it again: the
 // derivative's nodes are drawn as a second layer, below the neuron and in their own colour.
 //
-//   node tools/browser/explain.test.js <chromium> <explain.html> <explain-exp.html> <shots dir> <explain-second.html>
+// The fourth runs the neuron on a batch of two: the bias is broadcast, and the page shows
+// the rule's gradient at the batch's shape, then its sum back to the bias's shape.
+//
+//   node tools/browser/explain.test.js <chromium> <explain.html> <explain-exp.html> <shots dir> \
+//     <explain-second.html> <explain-batch.html>
 "use strict";
 const assert = require("assert");
 const path = require("path");
 const { chromium } = require("playwright-core");
 
-const [executablePath, neuronPage, expPage, shots, secondPage] = process.argv.slice(2);
+const [executablePath, neuronPage, expPage, shots, secondPage, batchPage] = process.argv.slice(2);
 
 async function open(browser, file) {
   const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
@@ -111,6 +115,28 @@ async function shownGrad(page, node) {
       await page.screenshot({ path: path.join(shots, "explain-second.png"), fullPage: true });
       assert.deepStrictEqual(errors, [], "no console error");
       console.log(`second-order page: ${derived.length} derivative nodes drawn as a second layer; ∂²o/∂w1∂x1 = ${grad[0]}`);
+    }
+    // A broadcast bias: its reduction is a step of its own, ending at the tape's gradient.
+    {
+      const { page, errors } = await open(browser, batchPage);
+      const nodes = await page.evaluate(() => window.tapegrad.data.nodes);
+      const b = nodes.findIndex(n => n.name === "b");
+      let reduced = null;
+      await stepToEnd(page, async (page) => {
+        const send = await page.$(`#panel .send[data-input="${b}"]`);
+        if (send && await send.$('[data-step="sum"]')) {
+          const text = await send.textContent();
+          assert.match(text, /1\. The rule, at the output's shape \[2, 1\]/);
+          assert.match(text, /2\. b was broadcast from \[1\] to \[2, 1\].*summed over axis 0 → \[1\]/);
+          reduced = text;
+          await page.screenshot({ path: path.join(shots, "explain-batch.png") });
+        }
+      });
+      assert.ok(reduced, "the step that sums b's gradient over the batch was shown");
+      const grad = await shownGrad(page, b);
+      assert.deepStrictEqual(grad, nodes[b].grad.numbers, "∂L/∂b shown is the tape's");
+      assert.deepStrictEqual(errors, [], "no console error");
+      console.log(`batch page: b's gradient summed over the batch as its own step, ending at ${grad[0]}`);
     }
   } finally {
     await browser.close();

@@ -23,11 +23,11 @@ fi
 if [[ ! -d node_modules/playwright-core ]]; then
   npm install --no-audit --no-fund --silent
 fi
-for page in explain.html:explain explain-exp.html:explain explain-second.html:explain moons-training.html:moons; do
+for page in explain.html:explain explain-exp.html:explain explain-second.html:explain explain-batch.html:explain moons-training.html:moons; do
   [[ -f "$root/target/${page%%:*}" ]] \
     || { echo "missing target/${page%%:*}: run cargo run --release --example ${page##*:} first"; exit 1; }
 done
 node explain.test.js "$browser" "$root/target/explain.html" "$root/target/explain-exp.html" "$root/target" \
-  "$root/target/explain-second.html"
+  "$root/target/explain-second.html" "$root/target/explain-batch.html"
 node training.test.js "$browser" "$root/target/moons-training.html" "$root/target"
-echo "browser tests passed; screenshots: target/explain.png, target/explain-sum.png, target/explain-second.png, target/moons-training.png"
+echo "browser tests passed; screenshots: target/explain.png, target/explain-sum.png, target/explain-second.png, target/explain-batch.png, target/moons-training.png"

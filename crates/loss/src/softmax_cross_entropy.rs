@@ -41,6 +41,10 @@ impl<T: Float> Op<T> for SoftmaxCrossEntropy {
         "cross_entropy"
     }
 
+    fn rule(&self) -> Option<String> {
+        Some("lossₙ = log Σⱼ e^xₙⱼ − xₙ,labelₙ;  ∂L/∂xₙ = ∂L/∂lossₙ · (softmax(xₙ) − onehot(labelₙ)) (divided by the batch for a mean)".into())
+    }
+
     fn describe(&self) -> String {
         format!("{} labels, {:?}", self.labels.len(), self.reduce)
     }

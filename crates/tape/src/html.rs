@@ -1,8 +1,9 @@
 //! One self-contained HTML page of a recorded tape and its gradients, to step through the
 //! forward and backward passes in a browser: the graph laid out top to bottom, each node's
 //! value and gradient, each backward rule with what it sends to each input (the running
-//! `+=` where a value is used twice, the sum back to an input's shape where it was
-//! broadcast), and finite differences beside each small leaf's gradient.
+//! `+=` where a value is used twice; where it was broadcast, the rule's gradient at the
+//! output's shape and then its sum back to the input's shape), and finite differences
+//! beside each small leaf's gradient.
 //!
 //! Everything the page shows is computed here, in Rust, when it is written: the layout
 //! (layers and their order), the values, the gradients each rule sends (the ops' own
@@ -134,6 +135,24 @@ impl<'t, T: Float> Tape<'t, T> {
                         && crate::broadcast_shape(views[k].shape(), output.shape()).as_deref()
                             == Some(output.shape()))
                     .then(|| output.shape().to_vec());
+                    // The reduction as a step of its own: the rule's gradient at the output's
+                    // shape (the op run again with this input broadcast, so nothing is summed)
+                    // and the axes it is summed over.
+                    let unreduced = broadcast.as_ref().and_then(|shape| {
+                        let mut wide = views.clone();
+                        wide[k] = views[k].broadcast(IxDyn(shape))?;
+                        let mut only = vec![false; views.len()];
+                        only[k] = true;
+                        let grad =
+                            op.backward(&wide, &output, &grad_in, &only).into_iter().nth(k).flatten()?;
+                        (grad.shape() == shape.as_slice()).then(|| shown(&grad.view()))
+                    });
+                    let summed_axes: Option<Vec<usize>> = broadcast.as_ref().map(|shape| {
+                        let added = shape.len() - views[k].ndim();
+                        (0..shape.len())
+                            .filter(|&a| a < added || (views[k].shape()[a - added] == 1 && shape[a] != 1))
+                            .collect()
+                    });
                     let (first, after) = match grad {
                         Some(g) => {
                             let first = totals[j].is_none();
@@ -156,6 +175,8 @@ impl<'t, T: Float> Tape<'t, T> {
                         "first": first,
                         "total": after,
                         "broadcast_from": broadcast,
+                        "unreduced": unreduced,
+                        "summed_axes": summed_axes,
                     }));
                 }
                 steps.push(json!({ "node": i, "grad_in": shown(&grad_in), "sends": sends }));

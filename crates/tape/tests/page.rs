@@ -97,6 +97,11 @@ fn a_broadcast_input_is_summed_back_to_its_shape() {
     assert_eq!(to_b["broadcast_from"], serde_json::json!([3, 2]));
     // ∂L/∂b = Σ over rows of 2(x + b) = 2·(2+4+6, 1+3+5) = (24, 18)
     assert_eq!(numbers(&to_b["grad"]), [24.0, 18.0]);
+    // The reduction as its own step: the rule's gradient at the output's shape, 2(x + b)
+    // per element, then summed over axis 0.
+    assert_eq!(to_b["unreduced"]["shape"], serde_json::json!([3, 2]));
+    assert_eq!(numbers(&to_b["unreduced"]), [4.0, 2.0, 8.0, 6.0, 12.0, 10.0]);
+    assert_eq!(to_b["summed_axes"], serde_json::json!([0]));
     assert_eq!(numbers(&data["nodes"][1]["grad"]), flat(&grads.param(&b).unwrap().to_owned()));
     // The constant gets nothing; the page says so.
     assert!(add["sends"][0]["grad"].is_null());
@@ -111,6 +116,15 @@ fn a_broadcast_input_is_summed_back_to_its_shape() {
     let broadcast: Vec<bool> =
         affine["sends"].as_array().unwrap().iter().map(|send| !send["broadcast_from"].is_null()).collect();
     assert_eq!(broadcast, [false, false, true], "x, W, b");
+    // A kept axis of length 1 is summed too: [2, 1] against [2, 3].
+    let tape = Tape::new();
+    let x = tape.constant(array![[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]);
+    let c = tape.var(array![[1.0], [2.0]]);
+    let page = self::data(&tape.to_html(&tape.backward((x * c).sum())));
+    let mul = page["backward"].as_array().unwrap().iter().find(|s| s["node"] == 2).unwrap();
+    assert_eq!(mul["sends"][1]["summed_axes"], serde_json::json!([1]));
+    assert_eq!(numbers(&mul["sends"][1]["unreduced"]), [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
+    assert_eq!(numbers(&mul["sends"][1]["grad"]), [6.0, 15.0]);
     // A heat map stands in for numbers only for values too large to list.
     assert!(affine_page["nodes"][0]["value"]["heat"].is_null());
 }
@@ -180,4 +194,85 @@ fn a_recorded_derivative_is_marked_as_a_second_layer() {
     let grads = tape.backward(x.powf(3.0).sum());
     let d = data(&tape.to_html(&grads));
     assert!(d["nodes"].as_array().unwrap().iter().all(|n| n["derivative_of"].is_null()));
+}
+
+#[test]
+fn every_built_in_op_states_its_rule() {
+    use tapegrad_tape::{Triangle, Var};
+    let tape = Tape::new();
+    let x = tape.var(array![[0.5, 1.0, 1.5], [2.0, 2.5, 3.0]]);
+    let v = tape.var(array![0.2, 0.4, 0.6]);
+    let w = tape.var(array![[1.0, 0.5], [0.0, 1.0], [-1.0, 2.0]]);
+    let b = tape.var(array![0.1, -0.1]);
+    let parts = [
+        x.abs(),
+        x.add(&x),
+        x.add_scalar(1.0),
+        x.affine(&w, &b),
+        v.broadcast_to(&[2, 3]),
+        x.clamp(1.0, 2.0),
+        Var::concat(&[x, x], 0),
+        x.cos(),
+        x.cumsum(1),
+        v.diag_embed(),
+        x.div(&x.add_scalar(1.0)),
+        x.div_scalar(2.0),
+        x.exp(),
+        v.fill_triangle(2, Triangle::Lower).unwrap(),
+        x.gather(1, &array![[0], [2]]).unwrap(),
+        v.index_add(0, &[1, 0, 1], 2).unwrap(),
+        x.leaky_relu(0.1),
+        x.log(),
+        x.log_sigmoid(),
+        x.log_softmax(1),
+        x.log_sum_exp(),
+        x.log_sum_exp_axes(&[1], false),
+        x.matmul(&w),
+        x.max(),
+        x.max_axes(&[0], false),
+        x.maximum(&v),
+        x.mean(),
+        x.mean_axes(&[1], true),
+        x.min(),
+        x.min_axes(&[1], false),
+        x.minimum(&v),
+        x.mul(&v),
+        x.mul_scalar(3.0),
+        x.neg(),
+        x.permute(&[1, 0]),
+        x.pow(&v),
+        x.powf(1.5),
+        x.relu(),
+        x.reshape(&[3, 2]),
+        x.select(1, &[2, 0]).unwrap(),
+        x.shift(1, 1),
+        x.sigmoid(),
+        x.sin(),
+        x.slice_axis(1, 0..2),
+        x.softmax(1),
+        x.softplus(),
+        x.sqrt(),
+        x.square(),
+        x.sub(&v),
+        x.sub_scalar(1.0),
+        x.sum_axes(&[0], false),
+        x.sum_to(&[3]),
+        x.t(),
+        x.tanh(),
+        x.transpose(0, 1),
+    ];
+    let mut total = parts[0].sum();
+    for part in &parts[1..] {
+        total = total + part.sum();
+    }
+    let grads = tape.backward(total);
+    let d = data(&tape.to_html(&grads));
+    let missing: Vec<String> = d["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| n["kind"] == "op" && n["rule"].is_null())
+        .map(|n| n["op"].as_str().unwrap().to_string())
+        .collect();
+    assert!(missing.is_empty(), "ops whose page shows no rule: {missing:?}");
 }

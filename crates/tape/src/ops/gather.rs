@@ -165,6 +165,9 @@ impl<T: Float> Op<T> for Gather {
     fn name(&self) -> &'static str {
         "gather"
     }
+    fn rule(&self) -> Option<String> {
+        Some("y[i] = x[…, index[i], …] along the axis;  ∂L/∂x = ∂L/∂y added back where each element was read (scatter_add: a position read twice gets both)".into())
+    }
     fn describe(&self) -> String {
         format!("axis={}", self.axis)
     }
@@ -216,6 +219,9 @@ impl<T: Float> Op<T> for Select {
     fn name(&self) -> &'static str {
         "select"
     }
+    fn rule(&self) -> Option<String> {
+        Some("y = the slices of x at the indices;  ∂L/∂x = ∂L/∂y added back into each slice it came from (index_add), 0 elsewhere".into())
+    }
     fn describe(&self) -> String {
         format!("axis={}, {} indices", self.axis, self.indices.len())
     }
@@ -259,6 +265,12 @@ pub(crate) struct Adjoint<O> {
 impl<T: Float, O: Op<T> + Clone> Op<T> for Adjoint<O> {
     fn name(&self) -> &'static str {
         self.name
+    }
+    fn rule(&self) -> Option<String> {
+        Some(
+            "y = zeros with g added where the indexing op read;  ∂L/∂g = the indexing op applied to ∂L/∂y"
+                .into(),
+        )
     }
     fn describe(&self) -> String {
         format!("{}, shape={:?}", self.op.describe(), self.shape)

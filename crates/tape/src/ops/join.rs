@@ -60,6 +60,9 @@ impl<T: Float> Op<T> for Concat {
     fn name(&self) -> &'static str {
         "concat"
     }
+    fn rule(&self) -> Option<String> {
+        Some("y = [x₁, x₂, …] joined along the axis;  ∂L/∂xₖ = the piece of ∂L/∂y where xₖ was placed".into())
+    }
     fn describe(&self) -> String {
         format!("axis={}", self.axis)
     }
@@ -137,6 +140,9 @@ pub(crate) struct SliceAxis {
 impl<T: Float> Op<T> for SliceAxis {
     fn name(&self) -> &'static str {
         "slice_axis"
+    }
+    fn rule(&self) -> Option<String> {
+        Some("y = x[a..b] along the axis;  ∂L/∂x = ∂L/∂y in a..b, 0 outside it".into())
     }
     fn describe(&self) -> String {
         format!("axis={}, range={:?}", self.axis, self.range)

@@ -86,6 +86,9 @@ impl<T: Float> Op<T> for Shift {
     fn name(&self) -> &'static str {
         "shift"
     }
+    fn rule(&self) -> Option<String> {
+        Some("y[i] = x[i − k] (0 where i − k is outside);  ∂L/∂x[j] = ∂L/∂y[j + k]: the gradient shifted back, 0 for what fell off".into())
+    }
     fn describe(&self) -> String {
         format!("axis={}, offset={}", self.axis, self.offset)
     }
@@ -141,6 +144,15 @@ impl<T: Float> Op<T> for CumSum {
         } else {
             "cumsum"
         }
+    }
+    fn rule(&self) -> Option<String> {
+        Some(if self.reverse {
+            "y[i] = Σ_{j≥i} x[j];  ∂L/∂x[j] = Σ_{i≤j} ∂L/∂y[i]: the gradient's running sum from the front"
+                .into()
+        } else {
+            "y[i] = Σ_{j≤i} x[j];  ∂L/∂x[j] = Σ_{i≥j} ∂L/∂y[i]: the gradient's running sum from the back"
+                .into()
+        })
     }
     fn describe(&self) -> String {
         format!("axis={}", self.axis)

@@ -103,6 +103,11 @@ impl<T: Float> Op<T> for Reshape {
     fn name(&self) -> &'static str {
         "reshape"
     }
+    fn rule(&self) -> Option<String> {
+        Some(
+            "y = x with a new shape, the same numbers in the same order;  ∂L/∂x = ∂L/∂y reshaped back".into(),
+        )
+    }
     fn describe(&self) -> String {
         format!("shape={:?}", self.0)
     }
@@ -146,6 +151,9 @@ pub(crate) struct Permute(Vec<usize>);
 impl<T: Float> Op<T> for Permute {
     fn name(&self) -> &'static str {
         "permute"
+    }
+    fn rule(&self) -> Option<String> {
+        Some("y = x with its axes reordered;  ∂L/∂x = ∂L/∂y with the inverse order".into())
     }
     fn describe(&self) -> String {
         format!("axes={:?}", self.0)
@@ -196,6 +204,9 @@ pub(crate) struct BroadcastTo(Vec<usize>);
 impl<T: Float> Op<T> for BroadcastTo {
     fn name(&self) -> &'static str {
         "broadcast_to"
+    }
+    fn rule(&self) -> Option<String> {
+        Some("y = x repeated along the new or length-1 axes;  ∂L/∂x = Σ ∂L/∂y over those axes (each copy sends its gradient back)".into())
     }
     fn describe(&self) -> String {
         format!("shape={:?}", self.0)

@@ -105,6 +105,9 @@ impl<T: Float> Op<T> for LogSumExp {
     fn name(&self) -> &'static str {
         "log_sum_exp"
     }
+    fn rule(&self) -> Option<String> {
+        Some("y = log Σ eˣ;  ∂L/∂x = ∂L/∂y · softmax(x) = ∂L/∂y · eˣ⁻ʸ".into())
+    }
     fn describe(&self) -> String {
         self.0.describe()
     }
@@ -162,6 +165,13 @@ impl<T: Float> Op<T> for SoftmaxAlong {
         } else {
             "softmax"
         }
+    }
+    fn rule(&self) -> Option<String> {
+        Some(if self.log {
+            "y = x − log Σ eˣ along the axis;  ∂L/∂x = ∂L/∂y − softmax(x) · Σ ∂L/∂y".into()
+        } else {
+            "y = eˣ / Σ eˣ along the axis;  ∂L/∂x = y · (∂L/∂y − Σ y·∂L/∂y)".into()
+        })
     }
     fn describe(&self) -> String {
         format!("axis={}", self.axis)
