@@ -147,12 +147,8 @@ impl<'t, T: Float> Tape<'t, T> {
                             op.backward(&wide, &output, &grad_in, &only).into_iter().nth(k).flatten()?;
                         (grad.shape() == shape.as_slice()).then(|| shown(&grad.view()))
                     });
-                    let summed_axes: Option<Vec<usize>> = broadcast.as_ref().map(|shape| {
-                        let added = shape.len() - views[k].ndim();
-                        (0..shape.len())
-                            .filter(|&a| a < added || (views[k].shape()[a - added] == 1 && shape[a] != 1))
-                            .collect()
-                    });
+                    let summed_axes =
+                        broadcast.as_ref().map(|shape| crate::ops::broadcast_axes(views[k].shape(), shape));
                     let (first, after) = match grad {
                         Some(g) => {
                             let first = totals[j].is_none();

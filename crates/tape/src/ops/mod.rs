@@ -274,12 +274,18 @@ pub(crate) fn sum_over_broadcast_axes<T: Float>(grad: ArrayD<T>, shape: &[usize]
     for _ in 0..lead {
         out = out.sum_axis(Axis(0));
     }
-    for (axis, &len) in shape.iter().enumerate() {
-        if len == 1 && out.shape()[axis] != 1 {
-            out = out.sum_axis(Axis(axis)).insert_axis(Axis(axis));
-        }
+    for axis in broadcast_axes(shape, out.shape()) {
+        out = out.sum_axis(Axis(axis)).insert_axis(Axis(axis));
     }
     out
+}
+
+/// The axes of `full` (a shape `shape` broadcasts to) that a gradient is summed over to
+/// get back to `shape`: the leading axes broadcasting added, and those where `shape` has
+/// a 1 and `full` does not.
+pub(crate) fn broadcast_axes(shape: &[usize], full: &[usize]) -> Vec<usize> {
+    let lead = full.len() - shape.len();
+    (0..full.len()).filter(|&a| a < lead || (shape[a - lead] == 1 && full[a] != 1)).collect()
 }
 
 /// Shape check shared by the broadcasting binary ops.
