@@ -8,7 +8,8 @@
 // derivative's nodes are drawn as a second layer, below the neuron and in their own colour.
 //
 // The fourth runs the neuron on a batch of two: the bias is broadcast, and the page shows
-// the rule's gradient at the batch's shape, then its sum back to the bias's shape.
+// the rule's gradient at the batch's shape, then, at the next press, its sum back to the
+// bias's shape.
 //
 //   node tools/browser/explain.test.js <chromium> <explain.html> <explain-exp.html> <shots dir> \
 //     <explain-second.html> <explain-batch.html>
@@ -121,18 +122,26 @@ async function shownGrad(page, node) {
       const { page, errors } = await open(browser, batchPage);
       const nodes = await page.evaluate(() => window.tapegrad.data.nodes);
       const b = nodes.findIndex(n => n.name === "b");
-      let reduced = null;
-      await stepToEnd(page, async (page) => {
+      let ruleAt = null, reducedAt = null;
+      await stepToEnd(page, async (page, k) => {
         const send = await page.$(`#panel .send[data-input="${b}"]`);
-        if (send && await send.$('[data-step="sum"]')) {
-          const text = await send.textContent();
+        if (!send) return;
+        const text = await send.textContent();
+        const shown = await shownGrad(page, b);
+        if (await send.$('[data-step="rule"]')) {
           assert.match(text, /1\. The rule, at the output's shape \[2, 1\]/);
+          assert.match(text, /next \(→\): summed back to b's shape \[1\]/);
+          assert.strictEqual(shown, null, "b has no gradient before its sum");
+          ruleAt = k;
+        } else if (await send.$('[data-step="sum"]')) {
           assert.match(text, /2\. b was broadcast from \[1\] to \[2, 1\].*summed over axis 0 → \[1\]/);
-          reduced = text;
+          assert.match(await page.textContent("#status"), /summed back to its shape/);
+          assert.deepStrictEqual(shown, nodes[b].grad.numbers, "the sum delivers b's gradient");
+          reducedAt = k;
           await page.screenshot({ path: path.join(shots, "explain-batch.png") });
         }
       });
-      assert.ok(reduced, "the step that sums b's gradient over the batch was shown");
+      assert.ok(ruleAt != null && reducedAt === ruleAt + 1, `the rule (press ${ruleAt}) and then the sum over the batch (press ${reducedAt}) are presses of their own`);
       const grad = await shownGrad(page, b);
       assert.deepStrictEqual(grad, nodes[b].grad.numbers, "∂L/∂b shown is the tape's");
       assert.deepStrictEqual(errors, [], "no console error");

@@ -16,7 +16,7 @@ use std::path::Path;
 use ndarray::{ArrayD, ArrayViewD, IxDyn};
 use serde_json::{json, Value as Json};
 
-use crate::show::{shows_values, value_lines};
+use crate::show::{number, shows_values, value_lines};
 use crate::tape::NodeKind;
 use crate::{FileError, Float, Grads, Tape};
 
@@ -293,8 +293,10 @@ fn shown<T: Float>(value: &ArrayViewD<'_, T>) -> Json {
     let small = shows_values(value.shape());
     let numbers = small
         .then(|| value.iter().map(|v| Some(Float::to_f64(*v)).filter(|v| v.is_finite())).collect::<Vec<_>>());
+    // The elements as the page's tables write them (NaN and infinities included).
+    let cells = small.then(|| value.iter().map(number).collect::<Vec<_>>());
     let heat = if small { None } else { heat_map(value) };
-    json!({ "shape": value.shape(), "numbers": numbers, "lines": value_lines(value), "heat": heat })
+    json!({ "shape": value.shape(), "numbers": numbers, "cells": cells, "lines": value_lines(value), "heat": heat })
 }
 
 /// The most cells a heat map has along each side.

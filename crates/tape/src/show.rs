@@ -22,11 +22,15 @@ pub(crate) fn shows_values(shape: &[usize]) -> bool {
     }
 }
 
+/// One element as the graph, the trace and the page write it: four decimals.
+pub(crate) fn number<T: Float>(v: &T) -> String {
+    format!("{v:.4}")
+}
+
 /// A value as lines of text: a number, a vector on one line, a matrix a row per line
 /// (`[[1.0000, 2.0000],` then ` [3.0000, 4.0000]]`), or, when it is larger, its shape and
 /// the smallest, mean and largest element.
 pub(crate) fn value_lines<T: Float>(value: &ArrayViewD<'_, T>) -> Vec<String> {
-    let number = |v: &T| format!("{v:.4}");
     let row = |r: ArrayViewD<'_, T>| format!("[{}]", r.iter().map(number).collect::<Vec<_>>().join(", "));
     match value.shape() {
         [] => vec![number(&value[[]])],

@@ -159,6 +159,32 @@ fn large_tensors_are_summarised_and_get_no_finite_differences() {
     assert!(leaf["value"]["numbers"].is_null());
     assert_eq!(leaf["value"]["lines"][0], "<shape [20, 30], min 0.1000, mean 0.1000, max 0.1000>");
     assert!(leaf["fd"].is_null());
+    assert!(leaf["value"]["cells"].is_null(), "a large value is a summary and a heat map, not a table");
+    assert_eq!(leaf["value"]["heat"]["rows"], 16);
+}
+
+#[test]
+fn small_tensors_are_tables_of_every_element() {
+    // The panel draws a small value as a table of `cells`, row-major in its shape: every
+    // element, the non-finite ones too (they have no entry among the numbers).
+    let tape = Tape::new();
+    let m = tape.constant(array![[1.0, f64::NAN, -2.5], [f64::INFINITY, 0.125, 3.0]]);
+    let y = tape.var(array![1.0, 2.0]);
+    let total = (m.sum() + y.sum()).named("total");
+    let grads = tape.backward(total);
+    let d = data(&tape.to_html(&grads));
+    let cells = |node: usize| -> Vec<String> {
+        d["nodes"][node]["value"]["cells"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c.as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(d["nodes"][0]["value"]["shape"], serde_json::json!([2, 3]));
+    assert_eq!(cells(0), ["1.0000", "NaN", "-2.5000", "inf", "0.1250", "3.0000"]);
+    assert_eq!(cells(1), ["1.0000", "2.0000"]);
+    assert_eq!(d["nodes"][0]["value"]["numbers"][1], Value::Null);
 }
 
 #[test]
