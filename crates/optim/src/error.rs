@@ -80,6 +80,31 @@ pub enum OptimError {
         /// The norm.
         norm: f64,
     },
+    /// A flat vector for [`vector_to_parameters`](crate::vector_to_parameters) (or an
+    /// [`Lbfgs`](crate::Lbfgs) state) does not hold as many numbers as the model has
+    /// parameters; nothing was written.
+    #[error("a vector of {got} numbers for a model of {expected} parameters; nothing was written")]
+    VectorLength {
+        /// The model's parameter count.
+        expected: usize,
+        /// The vector's length.
+        got: usize,
+    },
+    /// A closure evaluation inside an [`Lbfgs`](crate::Lbfgs) step gave a NaN or infinite
+    /// loss or gradient (a NaN in the data, or a step too long for a fixed learning rate):
+    /// the step was undone, and the parameters and the optimizer's state are as before it.
+    #[error(
+        "{optimizer}: evaluation {evaluation} of this step gave {what} (not finite); the parameters \
+         and the optimizer's state are as before the step"
+    )]
+    NonFiniteEvaluation {
+        /// The optimizer.
+        optimizer: &'static str,
+        /// Which closure call of the step, from 1.
+        evaluation: usize,
+        /// What was not finite: the loss (`a loss of NaN`) or a parameter's gradient, named.
+        what: String,
+    },
     /// A learning-rate schedule's, plateau detector's or early stopper's setting is out of range.
     #[error("{owner}: invalid {name} = {value:?} (must be {expected})")]
     InvalidSetting {

@@ -10,6 +10,7 @@
 //! | [`RmsProp`] | `RMSprop` (momentum, centered) | square average, buffer, gradient average |
 //! | [`Adam`] | `Adam` (weight decay, AMSGrad) | first and second moments |
 //! | [`AdamW`] | `AdamW` (decoupled weight decay) | first and second moments |
+//! | [`Lbfgs`] | `LBFGS` (fixed step or strong-Wolfe line search) | history of `(s, y)` pairs, over all parameters |
 //!
 //! - Every optimizer implements [`Optimizer`]: [`step`](Optimizer::step) over a
 //!   [`Parameters`](tapegrad_tape::Parameters)' named arrays (every `tapegrad_nn::Module`'s) with the [`Grads`](tapegrad_tape::Grads)
@@ -20,6 +21,10 @@
 //! - Hyperparameters are set with chained builder methods from PyTorch's defaults; `build()`
 //!   rejects what PyTorch rejects, with an [`OptimError`] naming the optimizer, the
 //!   hyperparameter and the value.
+//! - [`Lbfgs`] is a closure-based optimizer, as PyTorch's: its [`step`](Lbfgs::step)
+//!   re-evaluates the loss and gradients as often as it needs; it works on all parameters
+//!   as one flat vector ([`parameters_to_vector`], [`vector_to_parameters`],
+//!   [`gradients_to_vector`], public for any second-order or quasi-Newton method).
 //! - [`GradientClipping`] (by value, or by the global norm over all gradients) is a setting
 //!   the optimizer applies at the start of each step.
 //! - Schedules ([`StepLr`], [`ExponentialLr`], [`CosineAnnealingLr`], [`LinearLr`]) are
@@ -63,7 +68,9 @@ mod config;
 mod early_stopping;
 mod elementwise;
 mod error;
+mod flat;
 mod kernels;
+mod lbfgs;
 mod mode;
 mod optimizer;
 mod plateau;
@@ -79,6 +86,8 @@ pub use adamw::{AdamW, AdamWConfig};
 pub use clip::{clip_gradients, clip_param_grads, global_grad_norm, l2_norm, GradientClipping};
 pub use early_stopping::EarlyStopping;
 pub use error::OptimError;
+pub use flat::{gradients_to_vector, parameters_to_vector, vector_to_parameters};
+pub use lbfgs::{Lbfgs, LbfgsConfig, LbfgsState, LineSearch};
 pub use mode::Mode;
 pub use optimizer::{NamedParam, Optimizer, StepReport, VisitNames};
 pub use plateau::{ReduceLrOnPlateau, ReduceLrOnPlateauConfig, ThresholdMode};

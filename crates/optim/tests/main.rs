@@ -8,6 +8,8 @@ mod early_stopping;
 mod errors;
 mod hand_derived;
 mod layouts;
+mod lbfgs;
 mod schedules;
+mod torch_lbfgs;
 mod torch_reference;
 mod training;

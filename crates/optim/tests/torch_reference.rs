@@ -12,7 +12,7 @@
 
 #[rustfmt::skip]
 #[path = "data/torch_optim.rs"]
-mod torch_optim;
+pub(crate) mod torch_optim;
 
 use ndarray::{arr1, arr2};
 use tapegrad_optim::{
