@@ -12,7 +12,7 @@
 //!   gradient checker and safetensors weights;
 //! - [`loss`] — MSE, L1, Huber, binary and categorical cross-entropy, NLL, hinge,
 //!   multi-margin and KL divergence, with PyTorch's reductions;
-//! - [`optim`] — SGD (momentum, Nesterov), AdaGrad, RMSprop, Adam, AdamW following
+//! - [`optim`] — SGD (momentum, Nesterov), AdaGrad, RMSprop, Adam, AdamW, L-BFGS following
 //!   torch.optim's algorithms, learning-rate schedules, gradient clipping, early stopping;
 //! - [`data`] — in-memory datasets with seeded shuffled batches, splits, standardisation,
 //!   one-hot encoding, and CSV and MNIST IDX loaders (gzip or not);
@@ -68,7 +68,9 @@ pub mod prelude {
         check_module, load_weights, save_weights, BatchNorm1d, Dense, Dropout, Embedding, Frozen, Init,
         LayerNorm, LeakyReLU, LogSoftmax, Module, NnError, ReLU, Sequential, Sigmoid, Softmax, Tanh,
     };
-    pub use tapegrad_optim::{Adagrad, Adam, AdamW, GradientClipping, Optimizer, RmsProp, Sgd};
+    pub use tapegrad_optim::{
+        Adagrad, Adam, AdamW, GradientClipping, Lbfgs, LineSearch, Optimizer, RmsProp, Sgd,
+    };
     pub use tapegrad_tape::gradcheck::{check_gradients, numeric_gradient, GradCheck};
     pub use tapegrad_tape::{Float, Grads, Parameters, Tape, TapeError, Var};
     pub use tapegrad_train::{History, Loss, Metric, Monitor, Progress, TrainError, Trainer};

@@ -587,7 +587,9 @@ fn two_loop<T: Float>(state: &LbfgsState<T>, gradient: &Array1<T>) -> Array1<T> 
         q.scaled_add(-alpha[i], &state.gradient_changes[i]);
     }
     let mut r = q.mapv(|q| q * state.hessian_diag);
-    for (((y, s), &rho), &alpha) in state.gradient_changes.iter().zip(&state.steps).zip(&state.rho).zip(&alpha) {
+    for (((y, s), &rho), &alpha) in
+        state.gradient_changes.iter().zip(&state.steps).zip(&state.rho).zip(&alpha)
+    {
         let beta = y.dot(&r) * rho;
         r.scaled_add(alpha - beta, s);
     }
