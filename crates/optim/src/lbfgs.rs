@@ -276,8 +276,9 @@ impl<T> LbfgsState<T> {
 /// infinite loss or gradient at any evaluation fails the step with
 /// [`OptimError::NonFiniteEvaluation`], with the parameters and state put back, where
 /// PyTorch would go on with NaN parameters. `maximize` is left out (negate the loss).
-/// The state is plain data ([`state`](Lbfgs::state), [`set_state`](Lbfgs::set_state))
-/// to keep or copy.
+/// The state is plain data ([`state`](Lbfgs::state), [`set_state`](Lbfgs::set_state)),
+/// and goes to a safetensors file and back ([`save_state`](Lbfgs::save_state),
+/// [`load_state`](Lbfgs::load_state)) so a resumed run continues bit for bit.
 ///
 /// ```
 /// use std::collections::BTreeMap;
@@ -821,7 +822,7 @@ mod tests {
         // Clamped to the bounds given.
         assert_eq!(cubic_interpolate(0.0, 0.0, -3.0, 2.0, 2.0, 9.0, Some((1.5, 3.0))), 1.5);
         // No minimum (d₂² < 0): the bounds' midpoint.
-        assert_eq!(cubic_interpolate(0.0, 0.0, 1.0, 1.0, 0.0, 1.0, None), 0.5);
+        assert_eq!(cubic_interpolate(0.0, 0.0, 1.0, 1.0, 2.0 / 3.0, 1.0, None), 0.5);
     }
 
     #[test]

@@ -71,6 +71,7 @@ mod error;
 mod flat;
 mod kernels;
 mod lbfgs;
+mod lbfgs_file;
 mod mode;
 mod optimizer;
 mod plateau;

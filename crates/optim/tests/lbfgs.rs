@@ -189,3 +189,81 @@ fn flattening_round_trips_in_visiting_order() {
         [3.0, 3.0, 3.0, 3.0, 0.0, 0.0, -14.0, -18.0, -16.0, -20.0]
     );
 }
+
+/// A non-quadratic loss, so the history matters: Σ (w − target)⁴ + Σ w².
+fn quartic(model: &Model) -> (f64, Grads<f64>) {
+    let tape = Tape::new();
+    let w = tape.param(&model["w"]);
+    let loss = (w - tape.constant(array![1.0, -2.0, 3.0])).powf(4.0).sum() + w.square().sum();
+    (loss.item(), tape.backward(loss))
+}
+
+#[test]
+fn a_saved_state_resumes_bit_for_bit() {
+    let path = std::env::temp_dir().join(format!("tapegrad-lbfgs-resume-{}.safetensors", std::process::id()));
+    for search in [LineSearch::Fixed, LineSearch::StrongWolfe] {
+        let config = || Lbfgs::builder().max_iter(3).history_size(4).learning_rate(0.5).line_search(search);
+        let start = model(&[("w", array![0.0, 0.0, 0.0].into_dyn())]);
+        // Four steps straight.
+        let mut straight = start.clone();
+        let mut lbfgs = config().build().unwrap();
+        for _ in 0..4 {
+            lbfgs.step(&mut straight, |m| Ok::<_, OptimError>(quartic(m))).unwrap();
+        }
+        // Two steps, save, load into a fresh optimizer, two more.
+        let mut resumed = start.clone();
+        let mut first = config().build().unwrap();
+        for _ in 0..2 {
+            first.step(&mut resumed, |m| Ok::<_, OptimError>(quartic(m))).unwrap();
+        }
+        assert!(first.state().history_len() > 0, "{search:?}: the saved state has a history");
+        first.save_state(&path).unwrap();
+        let mut second = config().learning_rate(9.0).build().unwrap();
+        second.load_state(&resumed, &path).unwrap();
+        assert_eq!(second.state(), first.state());
+        assert_eq!(second.learning_rate(), 0.5, "the learning rate comes back");
+        for _ in 0..2 {
+            second.step(&mut resumed, |m| Ok::<_, OptimError>(quartic(m))).unwrap();
+        }
+        assert_eq!(resumed, straight, "{search:?}");
+        assert_eq!(second.state(), lbfgs.state(), "{search:?}");
+    }
+    std::fs::remove_file(&path).unwrap();
+}
+
+#[test]
+fn a_state_file_that_does_not_fit_is_refused_whole() {
+    let dir = std::env::temp_dir();
+    let path = dir.join(format!("tapegrad-lbfgs-refused-{}.safetensors", std::process::id()));
+    let mut m = model(&[("w", array![0.0, 0.0, 0.0].into_dyn())]);
+    let mut lbfgs = Lbfgs::builder().max_iter(5).build().unwrap();
+    lbfgs.step(&mut m, |m| Ok::<_, OptimError>(quartic(m))).unwrap();
+    assert!(lbfgs.state().history_len() >= 2);
+    lbfgs.save_state(&path).unwrap();
+    let problems = |result: Result<(), tapegrad_optim::StateError>| match result {
+        Err(tapegrad_optim::StateError::Mismatch { problems, .. }) => problems.join("\n"),
+        other => panic!("{other:?}"),
+    };
+    // Another model size.
+    let mut other = Lbfgs::builder().max_iter(5).build().unwrap();
+    let bigger = model(&[("w", array![0.0, 0.0, 0.0, 0.0].into_dyn())]);
+    let text = problems(other.load_state(&bigger, &path));
+    assert!(text.contains("saved for 3 parameters, the model has 4"), "{text}");
+    assert!(text.contains("`direction`: shape [3], expected [4]"), "{text}");
+    assert_eq!(other.state(), &LbfgsState::default(), "unchanged");
+    // A shorter history than the one saved.
+    let mut short = Lbfgs::builder().history_size(1).build().unwrap();
+    let text = problems(short.load_state(&m, &path));
+    assert!(text.contains("this optimizer keeps 1 (history_size)"), "{text}");
+    // Another optimizer's file.
+    let adam_path = dir.join(format!("tapegrad-lbfgs-adam-{}.safetensors", std::process::id()));
+    tapegrad_optim::save_state(&tapegrad_optim::Adam::<f64>::builder().build().unwrap(), &adam_path).unwrap();
+    let text = problems(Lbfgs::<f64>::builder().build().unwrap().load_state(&m, &adam_path));
+    assert!(text.contains("saved by Adam, loading into Lbfgs"), "{text}");
+    // The right model and optimizer load it.
+    let mut same = Lbfgs::builder().max_iter(5).build().unwrap();
+    same.load_state(&m, &path).unwrap();
+    assert_eq!(same.state(), lbfgs.state());
+    std::fs::remove_file(&path).unwrap();
+    std::fs::remove_file(&adam_path).unwrap();
+}
