@@ -109,6 +109,36 @@ impl<T: Float> Op<T> for SoftmaxCrossEntropy {
         smallvec![Some(grad_x)]
     }
 
+    /// `l̇ₙ = Σ_c (softmax(xₙ)_c − 1[c = yₙ]) · ẋₙ,c`, then reduced as the losses are.
+    fn tangent(
+        &self,
+        inputs: &[ArrayViewD<'_, T>],
+        _output: &ArrayViewD<'_, T>,
+        tangents: &[Option<ArrayViewD<'_, T>>],
+    ) -> Option<ArrayD<T>> {
+        let (x, dx) = (&inputs[0], tangents[0].as_ref()?);
+        let mut per_sample = ArrayD::zeros(vec![self.labels.len()]);
+        for (((loss, row), t), &label) in
+            per_sample.iter_mut().zip(x.outer_iter()).zip(dx.outer_iter()).zip(&self.labels)
+        {
+            let row = row.into_dimensionality().ok()?;
+            let (shift, log_total) = row_stats(row);
+            *loss = row.iter().zip(t.iter()).enumerate().fold(T::zero(), |acc, (c, (&v, &t))| {
+                let probability = ((v - shift) - log_total).exp();
+                acc + (probability - if c == label { T::one() } else { T::zero() }) * t
+            });
+        }
+        let reduced = match self.reduce {
+            Reduce::None => return Some(per_sample),
+            Reduce::Sum => tapegrad_tape::sum_all(&per_sample.view()),
+            Reduce::Mean => {
+                tapegrad_tape::sum_all(&per_sample.view())
+                    * (T::one() / T::from_f64(self.labels.len() as f64))
+            }
+        };
+        Some(ArrayD::from_elem(vec![], reduced))
+    }
+
     fn backward_vars<'t>(
         &self,
         inputs: &[Var<'t, T>],

@@ -84,3 +84,22 @@ fn the_fused_op_is_one_node() {
     let (_, trace) = tape.backward_trace(loss);
     assert_eq!(trace.steps[0].op, "cross_entropy");
 }
+
+#[test]
+fn the_fused_ops_tangent_is_the_compositions() {
+    // Forward mode through the fused op against forward mode through the composition
+    // (each op's own tangent rule), for every reduction.
+    let x = logits::<f64>(6, 4, 11);
+    let direction = logits::<f64>(6, 4, 12).mapv(|v| v.clamp(-4.0, 4.0) / 4.0).into_dyn();
+    let labels = [0, 3, 1, 2, 2, 0];
+    for reduction in [Reduction::None, Reduction::Sum, Reduction::Mean] {
+        let tape = Tape::new();
+        let logits = tape.var(x.clone());
+        let fused = cross_entropy(logits, &labels, reduction).unwrap();
+        let reference = composed(logits, &labels, reduction);
+        let jv = tape.jvp(&[fused, reference], &[logits], std::slice::from_ref(&direction)).unwrap();
+        for (a, e) in jv[0].iter().zip(jv[1].iter()) {
+            assert!((a - e).abs() <= 1e-12 * a.abs().max(1.0), "{reduction:?}: {a} vs {e}");
+        }
+    }
+}

@@ -75,6 +75,20 @@ pub enum TapeError {
         /// The source line that recorded it.
         site: String,
     },
+    /// Forward mode ([`Tape::jvp`](crate::Tape::jvp)) met an op without a tangent rule
+    /// (see [`Op::tangent`](crate::Op::tangent)): a custom op that defines only its backward.
+    #[error(
+        "{op} (node {node}, recorded at {site}) has no tangent rule: forward mode (jvp) cannot \
+         pass through it (give the op a `tangent`, or use reverse mode)"
+    )]
+    NoTangentRule {
+        /// The op.
+        op: &'static str,
+        /// Its node on the tape.
+        node: usize,
+        /// The source line that recorded it.
+        site: String,
+    },
     /// A derivative was asked with respect to a value that wants no gradient (a constant,
     /// a detached value, a frozen parameter, or one recorded under `no_grad`): the tape
     /// kept nothing to compute it with, and zeros would be a wrong answer, not a derivative.

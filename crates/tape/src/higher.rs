@@ -228,8 +228,10 @@ impl<'t, T: Float> Tape<'t, T> {
     }
 
     /// The full Jacobian of `output` with respect to `input`, as a matrix of
-    /// `output.len()` rows and `input.len()` columns (both flattened in row-major order),
-    /// one reverse pass per row: for small problems and for checking.
+    /// `output.len()` rows and `input.len()` columns (both flattened in row-major order):
+    /// one reverse pass per row, or, when the input has fewer elements than the output,
+    /// one forward sweep per column ([`jacobian_forward`](Tape::jacobian_forward)). For
+    /// small problems and for checking.
     ///
     /// # Errors
     /// As [`grad`](Tape::grad).
@@ -250,6 +252,14 @@ impl<'t, T: Float> Tape<'t, T> {
         input: Var<'t, T>,
     ) -> Result<ndarray::Array2<T>, TapeError> {
         let (rows, cols) = (output.with_value(|y| y.len()), input.with_value(|x| x.len()));
+        if cols < rows {
+            // Fewer columns than rows: a forward sweep per column is cheaper. An op without
+            // a tangent rule falls back to reverse mode.
+            match self.jacobian_forward(output, input) {
+                Err(TapeError::NoTangentRule { .. }) => {}
+                result => return result,
+            }
+        }
         let flat = output.reshape(&[rows]);
         let mut jacobian = ndarray::Array2::zeros((rows, cols));
         for (j, mut row) in jacobian.outer_iter_mut().enumerate() {

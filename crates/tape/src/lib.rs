@@ -41,6 +41,7 @@ mod atomic;
 mod backward;
 mod error;
 mod float;
+mod forward;
 mod gemm;
 pub mod gradcheck;
 mod grads;
@@ -77,8 +78,8 @@ pub use float::{Float, FloatKind};
 pub use gradcheck::BranchSignature;
 pub use grads::Grads;
 pub use ops::{
-    broadcast_shape, sum_all, sum_to_shape, Binary, BinaryFn, InputGrads, Op, ScalarGrads, Triangle, Unary,
-    UnaryFn, VarGrads,
+    broadcast_shape, linear_tangent, sum_all, sum_to_shape, Binary, BinaryFn, InputGrads, Op, ScalarGrads,
+    Triangle, Unary, UnaryFn, VarGrads,
 };
 pub use parameters::Parameters;
 pub use pool::{recycle, zeros as pooled_zeros};

@@ -4,6 +4,7 @@
 
 mod checker;
 mod errors;
+mod forward;
 mod ops;
 mod page;
 mod properties;

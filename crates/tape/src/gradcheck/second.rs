@@ -144,6 +144,14 @@ impl<T: Float> Op<T> for Lent<T> {
     fn branches(&self, inputs: &[ArrayViewD<'_, T>]) -> Option<Vec<i8>> {
         self.0.branches(inputs)
     }
+    fn tangent(
+        &self,
+        inputs: &[ArrayViewD<'_, T>],
+        output: &ArrayViewD<'_, T>,
+        tangents: &[Option<ArrayViewD<'_, T>>],
+    ) -> Option<ArrayD<T>> {
+        self.0.tangent(inputs, output, tangents)
+    }
     fn backward_vars<'t>(
         &self,
         inputs: &[Var<'t, T>],

@@ -43,6 +43,29 @@ impl<'t, T: Float> Var<'t, T> {
 pub(crate) struct Affine;
 
 impl<T: Float> Op<T> for Affine {
+    /// `Ẏ = Ẋ·W + X·Ẇ + ḃ`.
+    fn tangent(
+        &self,
+        inputs: &[ndarray::ArrayViewD<'_, T>],
+        output: &ndarray::ArrayViewD<'_, T>,
+        tangents: &[Option<ndarray::ArrayViewD<'_, T>>],
+    ) -> Option<ndarray::ArrayD<T>> {
+        let (x, w) = (as2(&inputs[0]), as2(&inputs[1]));
+        let mut out = ndarray::ArrayD::zeros(output.raw_dim());
+        {
+            let mut y = out.view_mut().into_dimensionality::<ndarray::Ix2>().ok()?;
+            if let Some(dx) = &tangents[0] {
+                gemm(T::one(), &as2(dx), &w, T::one(), &mut y);
+            }
+            if let Some(dw) = &tangents[1] {
+                gemm(T::one(), &x, &as2(dw), T::one(), &mut y);
+            }
+        }
+        if let Some(db) = &tangents[2] {
+            out += db;
+        }
+        Some(out)
+    }
     fn name(&self) -> &'static str {
         "affine"
     }

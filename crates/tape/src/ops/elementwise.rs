@@ -192,6 +192,16 @@ impl<T: Float, F: UnaryFn<T>> Op<T> for Unary<F> {
     fn branches(&self, inputs: &[ArrayViewD<'_, T>]) -> Option<Vec<i8>> {
         inputs[0].iter().map(|&x| self.0.branch(x)).collect()
     }
+    /// `ẏ = f'(x) · ẋ`.
+    fn tangent(
+        &self,
+        inputs: &[ArrayViewD<'_, T>],
+        output: &ArrayViewD<'_, T>,
+        tangents: &[Option<ArrayViewD<'_, T>>],
+    ) -> Option<ArrayD<T>> {
+        let dx = tangents[0].as_ref()?;
+        Some(map3(dx, &inputs[0], output, |t, x, y| t * self.0.derivative(x, y)))
+    }
     fn forward_scalar(&self, inputs: &[T]) -> Option<T> {
         Some(self.0.value(inputs[0]))
     }
@@ -287,6 +297,27 @@ impl<F> Binary<F> {
 impl<T: Float, F: BinaryFn<T>> Op<T> for Binary<F> {
     fn name(&self) -> &'static str {
         self.0.name()
+    }
+    /// `ẏ = ∂y/∂a · ȧ + ∂y/∂b · ḃ`, each tangent broadcast to the output's shape as its
+    /// operand was.
+    fn tangent(
+        &self,
+        inputs: &[ArrayViewD<'_, T>],
+        output: &ArrayViewD<'_, T>,
+        tangents: &[Option<ArrayViewD<'_, T>>],
+    ) -> Option<ArrayD<T>> {
+        let shape = output.raw_dim();
+        let (a, b) = (inputs[0].broadcast(shape.clone())?, inputs[1].broadcast(shape.clone())?);
+        let mut out = ArrayD::zeros(shape.clone());
+        for (k, tangent) in tangents.iter().enumerate() {
+            let Some(tangent) = tangent else { continue };
+            let tangent = tangent.broadcast(shape.clone())?;
+            Zip::from(&mut out).and(&a).and(&b).and(output).and(&tangent).for_each(|o, &a, &b, &y, &t| {
+                let (da, db) = self.0.partials(a, b, y);
+                *o += if k == 0 { da } else { db } * t;
+            });
+        }
+        Some(out)
     }
     fn describe(&self) -> String {
         self.0.describe()

@@ -162,6 +162,16 @@ pub(crate) struct Gather {
     index: ArrayD<usize>,
 }
 impl<T: Float> Op<T> for Gather {
+    /// Linear: the op applied to the tangent.
+    fn tangent(
+        &self,
+        inputs: &[ArrayViewD<'_, T>],
+        _output: &ArrayViewD<'_, T>,
+        tangents: &[Option<ArrayViewD<'_, T>>],
+    ) -> Option<ArrayD<T>> {
+        Some(crate::ops::linear_tangent(self, inputs, tangents))
+    }
+
     fn name(&self) -> &'static str {
         "gather"
     }
@@ -216,6 +226,16 @@ pub(crate) struct Select {
     indices: Vec<usize>,
 }
 impl<T: Float> Op<T> for Select {
+    /// Linear: the op applied to the tangent.
+    fn tangent(
+        &self,
+        inputs: &[ArrayViewD<'_, T>],
+        _output: &ArrayViewD<'_, T>,
+        tangents: &[Option<ArrayViewD<'_, T>>],
+    ) -> Option<ArrayD<T>> {
+        Some(crate::ops::linear_tangent(self, inputs, tangents))
+    }
+
     fn name(&self) -> &'static str {
         "select"
     }
@@ -263,6 +283,16 @@ pub(crate) struct Adjoint<O> {
     shape: Vec<usize>,
 }
 impl<T: Float, O: Op<T> + Clone> Op<T> for Adjoint<O> {
+    /// Linear: the op applied to the tangent.
+    fn tangent(
+        &self,
+        inputs: &[ArrayViewD<'_, T>],
+        _output: &ArrayViewD<'_, T>,
+        tangents: &[Option<ArrayViewD<'_, T>>],
+    ) -> Option<ArrayD<T>> {
+        Some(crate::ops::linear_tangent(self, inputs, tangents))
+    }
+
     fn name(&self) -> &'static str {
         self.name
     }

@@ -57,6 +57,16 @@ pub(crate) struct Concat {
     axis: usize,
 }
 impl<T: Float> Op<T> for Concat {
+    /// Linear: the op applied to the tangent.
+    fn tangent(
+        &self,
+        inputs: &[ArrayViewD<'_, T>],
+        _output: &ArrayViewD<'_, T>,
+        tangents: &[Option<ArrayViewD<'_, T>>],
+    ) -> Option<ArrayD<T>> {
+        Some(crate::ops::linear_tangent(self, inputs, tangents))
+    }
+
     fn name(&self) -> &'static str {
         "concat"
     }
@@ -138,6 +148,16 @@ pub(crate) struct SliceAxis {
     range: Range<usize>,
 }
 impl<T: Float> Op<T> for SliceAxis {
+    /// Linear: the op applied to the tangent.
+    fn tangent(
+        &self,
+        inputs: &[ArrayViewD<'_, T>],
+        _output: &ArrayViewD<'_, T>,
+        tangents: &[Option<ArrayViewD<'_, T>>],
+    ) -> Option<ArrayD<T>> {
+        Some(crate::ops::linear_tangent(self, inputs, tangents))
+    }
+
     fn name(&self) -> &'static str {
         "slice_axis"
     }

@@ -64,6 +64,15 @@ fn flatten_batch<'a, T: Float>(x: &ArrayViewD<'a, T>) -> CowArray<'a, T, Ix2> {
 }
 
 impl<T: Float> Op<T> for MatMul {
+    /// Bilinear: `Ẏ = Ȧ·B + A·Ḃ`.
+    fn tangent(
+        &self,
+        inputs: &[ArrayViewD<'_, T>],
+        _output: &ArrayViewD<'_, T>,
+        tangents: &[Option<ArrayViewD<'_, T>>],
+    ) -> Option<ArrayD<T>> {
+        crate::ops::multilinear_tangent(self, inputs, tangents)
+    }
     fn name(&self) -> &'static str {
         "matmul"
     }

@@ -180,6 +180,48 @@ pub trait Op<T: Float>: 'static {
         None
     }
 
+    /// The forward-mode (tangent) rule, for [`Tape::jvp`](crate::Tape::jvp): given the
+    /// inputs, the output and each input's tangent `ẋᵢ` (`None` for an input that does not
+    /// depend on the differentiated values: a zero tangent; at least one is `Some`), the
+    /// output's tangent `ẏ = Σᵢ ∂y/∂xᵢ · ẋᵢ`, of the output's shape. It is the same chain
+    /// rule as [`backward`](Op::backward), applied in the other order.
+    ///
+    /// The default returns `None`: the op has no tangent rule, and forward mode through it
+    /// is [`TapeError::NoTangentRule`](crate::TapeError::NoTangentRule) naming the op —
+    /// never a wrong answer. [`Unary`] and [`Binary`] derive it from their derivatives;
+    /// a linear op can return [`linear_tangent`]`(self, inputs, tangents)`.
+    ///
+    /// ```
+    /// use ndarray::{array, ArrayD, ArrayViewD};
+    /// use tapegrad_tape::{InputGrads, Op, Tape};
+    /// /// `y = 3x`: linear, so its tangent is itself applied to the tangent.
+    /// struct Triple;
+    /// impl Op<f64> for Triple {
+    ///     fn name(&self) -> &'static str { "triple" }
+    ///     fn forward(&self, inputs: &[ArrayViewD<'_, f64>]) -> ArrayD<f64> { inputs[0].mapv(|x| 3.0 * x) }
+    ///     fn backward(&self, _: &[ArrayViewD<'_, f64>], _: &ArrayViewD<'_, f64>, g: &ArrayViewD<'_, f64>, _: &[bool]) -> InputGrads<f64> {
+    ///         [Some(g.mapv(|g| 3.0 * g))].into_iter().collect()
+    ///     }
+    ///     fn tangent(&self, inputs: &[ArrayViewD<'_, f64>], _: &ArrayViewD<'_, f64>, tangents: &[Option<ArrayViewD<'_, f64>>]) -> Option<ArrayD<f64>> {
+    ///         Some(tapegrad_tape::linear_tangent(self, inputs, tangents))
+    ///     }
+    /// }
+    /// let tape = Tape::new();
+    /// let x = tape.var(array![1.0, 2.0]);
+    /// let y = tape.apply(Triple, &[x]);
+    /// assert_eq!(tape.jvp(&[y], &[x], &[array![1.0, -1.0].into_dyn()])?[0], array![3.0, -3.0].into_dyn());
+    /// # Ok::<(), tapegrad_tape::TapeError>(())
+    /// ```
+    fn tangent(
+        &self,
+        inputs: &[ArrayViewD<'_, T>],
+        output: &ArrayViewD<'_, T>,
+        tangents: &[Option<ArrayViewD<'_, T>>],
+    ) -> Option<ArrayD<T>> {
+        let _ = (inputs, output, tangents);
+        None
+    }
+
     /// The backward pass recorded as ops on the tape, for gradients of gradients
     /// ([`Tape::grad`](crate::Tape::grad) with `create_graph`): each input's `∂L/∂input`
     /// from `grad_output`, built from differentiable [`Var`] ops, so that it can be
@@ -198,6 +240,61 @@ pub trait Op<T: Float>: 'static {
         let _ = (inputs, output, grad_output);
         None
     }
+}
+
+/// The tangent of an op that is linear in all its inputs together (a reshape, a sum, a
+/// concatenation, a gather): the op applied to the tangents, a missing tangent taken as
+/// zeros of its input's shape. For [`Op::tangent`].
+///
+/// ```
+/// use ndarray::{array, ArrayViewD};
+/// use tapegrad_tape::{linear_tangent, Op, Tape};
+/// // Σ is linear: the tangent of a sum is the sum of the tangent.
+/// let tape = Tape::new();
+/// let x = tape.var(array![1.0, 2.0, 3.0]);
+/// let y = x.sum();
+/// assert_eq!(tape.jvp(&[y], &[x], &[array![1.0, 1.0, 1.0].into_dyn()])?[0][[]], 3.0);
+/// # Ok::<(), tapegrad_tape::TapeError>(())
+/// ```
+pub fn linear_tangent<T: Float>(
+    op: &(impl Op<T> + ?Sized),
+    inputs: &[ArrayViewD<'_, T>],
+    tangents: &[Option<ArrayViewD<'_, T>>],
+) -> ArrayD<T> {
+    let filled: Vec<ndarray::CowArray<'_, T, ndarray::IxDyn>> = inputs
+        .iter()
+        .zip(tangents)
+        .map(|(x, t)| match t {
+            Some(t) => ndarray::CowArray::from(t.view()),
+            None => ndarray::CowArray::from(ArrayD::zeros(x.raw_dim())),
+        })
+        .collect();
+    let filled: Vec<ArrayViewD<'_, T>> = filled.iter().map(|t| t.view()).collect();
+    op.forward(&filled)
+}
+
+/// The tangent of an op that is linear in each input separately (a product: `matmul`):
+/// `Σᵢ f(x₁, …, ẋᵢ, …, xₙ)` over the inputs with a tangent. For [`Op::tangent`].
+pub(crate) fn multilinear_tangent<T: Float>(
+    op: &(impl Op<T> + ?Sized),
+    inputs: &[ArrayViewD<'_, T>],
+    tangents: &[Option<ArrayViewD<'_, T>>],
+) -> Option<ArrayD<T>> {
+    let mut total: Option<ArrayD<T>> = None;
+    for (i, tangent) in tangents.iter().enumerate() {
+        let Some(tangent) = tangent else { continue };
+        let mut replaced: Vec<ArrayViewD<'_, T>> = inputs.to_vec();
+        replaced[i] = tangent.view();
+        let part = op.forward(&replaced);
+        total = Some(match total {
+            Some(mut sum) => {
+                sum += &part;
+                sum
+            }
+            None => part,
+        });
+    }
+    total
 }
 
 /// The gradients an op's [`backward_vars`](Op::backward_vars) returns, one per input.

@@ -333,6 +333,15 @@ impl<T: Float> Op<T> for Sum {
         }
         self.0.finish(self.0.fold_kept(x, |a, b| a + b, T::zero()))
     }
+    /// Linear: `ẏ = Σ_axes ẋ`.
+    fn tangent(
+        &self,
+        inputs: &[ArrayViewD<'_, T>],
+        _y: &ArrayViewD<'_, T>,
+        tangents: &[Option<ArrayViewD<'_, T>>],
+    ) -> Option<ArrayD<T>> {
+        Some(super::linear_tangent(self, inputs, tangents))
+    }
     fn backward(
         &self,
         inputs: &[ArrayViewD<'_, T>],
@@ -413,6 +422,22 @@ impl<T: Float> Op<T> for ReduceExtremum {
     fn forward(&self, inputs: &[ArrayViewD<'_, T>]) -> ArrayD<T> {
         let x = &inputs[0];
         self.reduction.finish(self.kept(x))
+    }
+    /// `ẏ = the mean of ẋ over the extreme elements` (ties share, as in backward).
+    fn tangent(
+        &self,
+        inputs: &[ArrayViewD<'_, T>],
+        y: &ArrayViewD<'_, T>,
+        tangents: &[Option<ArrayViewD<'_, T>>],
+    ) -> Option<ArrayD<T>> {
+        let (x, dx) = (&inputs[0], tangents[0].as_ref()?);
+        let y = copy(y);
+        let extreme = self.reduction.kept_view(&y, x.shape());
+        let hits = zip_broadcast(x, &extreme, |v, m| if v == m { T::one() } else { T::zero() });
+        let ties = self.reduction.fold_kept(&hits.view(), |a, b| a + b, T::zero());
+        let picked = map2(&hits.view(), dx, |h, t| if h == T::zero() { T::zero() } else { t });
+        let total = self.reduction.fold_kept(&picked.view(), |a, b| a + b, T::zero());
+        Some(self.reduction.finish(map2(&total.view(), &ties.view(), |s, k| s / k)))
     }
     fn backward(
         &self,

@@ -83,6 +83,16 @@ impl Shift {
 }
 
 impl<T: Float> Op<T> for Shift {
+    /// Linear: the op applied to the tangent.
+    fn tangent(
+        &self,
+        inputs: &[ArrayViewD<'_, T>],
+        _output: &ArrayViewD<'_, T>,
+        tangents: &[Option<ArrayViewD<'_, T>>],
+    ) -> Option<ArrayD<T>> {
+        Some(crate::ops::linear_tangent(self, inputs, tangents))
+    }
+
     fn name(&self) -> &'static str {
         "shift"
     }
@@ -138,6 +148,16 @@ impl CumSum {
 }
 
 impl<T: Float> Op<T> for CumSum {
+    /// Linear: the op applied to the tangent.
+    fn tangent(
+        &self,
+        inputs: &[ArrayViewD<'_, T>],
+        _output: &ArrayViewD<'_, T>,
+        tangents: &[Option<ArrayViewD<'_, T>>],
+    ) -> Option<ArrayD<T>> {
+        Some(crate::ops::linear_tangent(self, inputs, tangents))
+    }
+
     fn name(&self) -> &'static str {
         if self.reverse {
             "cumsum_reverse"

@@ -102,6 +102,19 @@ impl LogSumExp {
     }
 }
 impl<T: Float> Op<T> for LogSumExp {
+    /// `ẏ = Σ_axes e^(x − y) · ẋ`: the softmax-weighted sum of the tangent.
+    fn tangent(
+        &self,
+        inputs: &[ArrayViewD<'_, T>],
+        y: &ArrayViewD<'_, T>,
+        tangents: &[Option<ArrayViewD<'_, T>>],
+    ) -> Option<ArrayD<T>> {
+        let (x, dx) = (&inputs[0], tangents[0].as_ref()?);
+        let y = copy(y);
+        let y_b = self.0.kept_view(&y, x.shape()).broadcast(x.raw_dim())?.to_owned();
+        let weighted = map3(x, &y_b.view(), dx, |x, y, t| (x - y).exp() * t);
+        Some(self.0.finish(self.0.fold_kept(&weighted.view(), |a, b| a + b, T::zero())))
+    }
     fn name(&self) -> &'static str {
         "log_sum_exp"
     }
@@ -159,6 +172,25 @@ pub(crate) struct SoftmaxAlong {
     log: bool,
 }
 impl<T: Float> Op<T> for SoftmaxAlong {
+    /// Softmax: `ẏ = y · (ẋ − Σ y·ẋ)`; log-softmax: `ẏ = ẋ − Σ e^y·ẋ` (sums along the axis).
+    fn tangent(
+        &self,
+        _inputs: &[ArrayViewD<'_, T>],
+        output: &ArrayViewD<'_, T>,
+        tangents: &[Option<ArrayViewD<'_, T>>],
+    ) -> Option<ArrayD<T>> {
+        let mut out = tangents[0].as_ref()?.to_owned();
+        for (mut t, y) in out.lanes_mut(Axis(self.axis)).into_iter().zip(output.lanes(Axis(self.axis))) {
+            if self.log {
+                let dot = Zip::from(&t).and(&y).fold(T::zero(), |acc, &t, &y| acc + y.exp() * t);
+                t.mapv_inplace(|t| t - dot);
+            } else {
+                let dot = Zip::from(&t).and(&y).fold(T::zero(), |acc, &t, &y| acc + y * t);
+                Zip::from(&mut t).and(&y).for_each(|t, &y| *t = y * (*t - dot));
+            }
+        }
+        Some(out)
+    }
     fn name(&self) -> &'static str {
         if self.log {
             "log_softmax"

@@ -1,0 +1,185 @@
+//! Forward mode: tangents pushed through the recorded tape in recording order, each op's
+//! [`tangent`](crate::Op::tangent) rule beside its forward and backward. One sweep gives
+//! `J·v` for every output at once — cheap when the inputs are few and the outputs many,
+//! where reverse mode needs a pass per output.
+
+use ndarray::{ArrayD, ArrayViewD};
+
+use crate::{Float, Tape, TapeError, Var};
+
+impl<'t, T: Float> Tape<'t, T> {
+    /// The Jacobian-vector products `J·v` of each of `outputs` with respect to `inputs`,
+    /// by forward mode (PyTorch's `torch.func.jvp`, JAX's `jvp`): `tangents[k]` is the
+    /// direction `inputs[k]` moves in (of its shape), and each output's tangent
+    /// `ẏ = Σₖ ∂y/∂xₖ · ẋₖ` comes from one sweep over the nodes recorded after the first
+    /// input, every op applying its tangent rule — no backward pass, and all outputs at
+    /// once. An output that does not depend on the inputs gets zeros.
+    ///
+    /// The ops were recorded as the program ran; forward mode reads their values and
+    /// walks them again, so it costs about one more forward pass. An input may be an
+    /// intermediate value: its tangent is added to what reaches it from earlier inputs,
+    /// which is what the total derivative asks (the same as [`grad`](Tape::grad) gives
+    /// for such an input, transposed).
+    ///
+    /// # Errors
+    /// [`TapeError::NoGradient`] naming an input that wants no gradient (ops on constants
+    /// are not kept, so zeros would be wrong); [`TapeError::ShapeMismatch`] if a tangent's
+    /// shape is not its input's; [`TapeError::NoTangentRule`] naming the first op on the
+    /// way (and the line that recorded it) that has no tangent rule.
+    ///
+    /// # Panics
+    /// If `inputs` and `tangents` differ in length, or a value belongs to another tape
+    /// (programmer errors).
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// let tape = tapegrad_tape::Tape::new();
+    /// let x = tape.var(array![1.0, 2.0]);
+    /// let y = x.square() * 3.0;           // J = diag(6x)
+    /// let s = y.sum();                    // J = 6xᵀ
+    /// let jv = tape.jvp(&[y, s], &[x], &[array![1.0, -1.0].into_dyn()])?;
+    /// assert_eq!(jv[0], array![6.0, -12.0].into_dyn());
+    /// assert_eq!(jv[1][[]], -6.0);
+    /// # Ok::<(), tapegrad_tape::TapeError>(())
+    /// ```
+    #[track_caller]
+    pub fn jvp(
+        &'t self,
+        outputs: &[Var<'t, T>],
+        inputs: &[Var<'t, T>],
+        tangents: &[ArrayD<T>],
+    ) -> Result<Vec<ArrayD<T>>, TapeError> {
+        assert_eq!(
+            inputs.len(),
+            tangents.len(),
+            "jvp: {} inputs but {} tangents (one per input)",
+            inputs.len(),
+            tangents.len()
+        );
+        for &output in outputs {
+            self.check_own(output, "jvp");
+        }
+        for (k, (&input, tangent)) in inputs.iter().zip(tangents).enumerate() {
+            self.check_own(input, "jvp");
+            if !input.requires_grad() {
+                let site = self.nodes.borrow()[input.index].site.to_string();
+                return Err(TapeError::NoGradient { op: "jvp", input: k, node: input.index, site });
+            }
+            if tangent.shape() != input.shape().as_slice() {
+                return Err(TapeError::ShapeMismatch {
+                    op: "jvp",
+                    expected: input.shape(),
+                    actual: tangent.shape().to_vec(),
+                    detail: format!("tangent {k} has the shape of its input"),
+                });
+            }
+        }
+        let zeros = |y: &Var<'t, T>| ArrayD::zeros(y.shape());
+        let (Some(lowest), Some(highest)) =
+            (inputs.iter().map(|x| x.index).min(), outputs.iter().map(|y| y.index).max())
+        else {
+            return Ok(outputs.iter().map(zeros).collect());
+        };
+        if highest < lowest {
+            return Ok(outputs.iter().map(zeros).collect());
+        }
+        // `tangent[i - lowest]` is node i's: nodes below the lowest input have none.
+        let mut seeds: Vec<Option<ArrayD<T>>> = vec![None; highest + 1 - lowest];
+        for (input, tangent) in inputs.iter().zip(tangents) {
+            let seed = &mut seeds[input.index - lowest];
+            *seed = Some(match seed.take() {
+                Some(mut sum) => {
+                    sum += tangent;
+                    sum
+                }
+                None => tangent.clone(),
+            });
+        }
+        let mut tangent: Vec<Option<ArrayD<T>>> = vec![None; highest + 1 - lowest];
+        let nodes = self.nodes.borrow();
+        for i in lowest..=highest {
+            let seed = seeds[i - lowest].take();
+            // A node without its op (a leaf, or recorded under no_grad) passes nothing on.
+            let propagated = match nodes[i].op() {
+                None => None,
+                Some(op) => {
+                    let input_tangents: Vec<Option<ArrayViewD<'_, T>>> = nodes
+                        .inputs(i)
+                        .iter()
+                        .map(|&j| j.checked_sub(lowest).and_then(|k| tangent[k].as_ref()).map(|t| t.view()))
+                        .collect();
+                    if input_tangents.iter().all(Option::is_none) {
+                        None
+                    } else {
+                        let views: Vec<ArrayViewD<'_, T>> =
+                            nodes.inputs(i).iter().map(|&j| nodes.view(j)).collect();
+                        let output = nodes.view(i);
+                        match op.tangent(&views, &output, &input_tangents) {
+                            Some(t) => Some(t),
+                            None => {
+                                return Err(TapeError::NoTangentRule {
+                                    op: op.name(),
+                                    node: i,
+                                    site: nodes[i].site.to_string(),
+                                })
+                            }
+                        }
+                    }
+                }
+            };
+            tangent[i - lowest] = match (propagated, seed) {
+                (Some(mut t), Some(seed)) => {
+                    t += &seed;
+                    Some(t)
+                }
+                (t, seed) => t.or(seed),
+            };
+        }
+        Ok(outputs
+            .iter()
+            .map(|y| match y.index.checked_sub(lowest).and_then(|k| tangent[k].clone()) {
+                Some(t) => t,
+                None => zeros(y),
+            })
+            .collect())
+    }
+
+    /// The full Jacobian of `output` with respect to `input` by forward mode: one
+    /// [`jvp`](Tape::jvp) per input element, each giving a column, all rows at once. The
+    /// cheaper way when the input is smaller than the output (a curve `ℝ → ℝ¹⁰⁰`, a PINN's
+    /// input); [`jacobian`](Tape::jacobian) picks it then. Rows are `output`'s elements
+    /// and columns `input`'s, both flattened in row-major order.
+    ///
+    /// # Errors
+    /// As [`jvp`](Tape::jvp).
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// let tape = tapegrad_tape::Tape::new();
+    /// let t = tape.var(array![0.5]);
+    /// let curve = tapegrad_tape::Var::concat(&[t.sin(), t.cos(), t.square()], 0); // ℝ → ℝ³
+    /// let j = tape.jacobian_forward(curve, t)?;
+    /// assert_eq!(j.shape(), &[3, 1]);
+    /// assert_eq!(j[[2, 0]], 1.0); // d(t²)/dt = 2t
+    /// # Ok::<(), tapegrad_tape::TapeError>(())
+    /// ```
+    #[track_caller]
+    pub fn jacobian_forward(
+        &'t self,
+        output: Var<'t, T>,
+        input: Var<'t, T>,
+    ) -> Result<ndarray::Array2<T>, TapeError> {
+        let (rows, cols) = (output.with_value(|y| y.len()), input.with_value(|x| x.len()));
+        let shape = input.shape();
+        let mut jacobian = ndarray::Array2::zeros((rows, cols));
+        for (k, mut column) in jacobian.columns_mut().into_iter().enumerate() {
+            let mut direction = ArrayD::zeros(shape.as_slice());
+            if let Some(slot) = direction.iter_mut().nth(k) {
+                *slot = T::one();
+            }
+            let jv = self.jvp(&[output], &[input], &[direction])?.remove(0);
+            column.iter_mut().zip(jv.iter()).for_each(|(c, &v)| *c = v);
+        }
+        Ok(jacobian)
+    }
+}
