@@ -97,6 +97,22 @@ impl<'t, T: Float> Tape<'t, T> {
         }
         let mut tangent: Vec<Option<ArrayD<T>>> = vec![None; highest + 1 - lowest];
         let nodes = self.nodes.borrow();
+        // How many later nodes read each tangent (outputs count once more): a tangent
+        // goes back to the pool after its last reader, so a long sweep reuses memory
+        // instead of faulting in fresh pages for every node.
+        let mut readers = vec![0usize; highest + 1 - lowest];
+        for i in lowest..=highest {
+            if nodes[i].op().is_some() {
+                for &j in nodes.inputs(i).iter().filter(|&&j| j >= lowest) {
+                    readers[j - lowest] += 1;
+                }
+            }
+        }
+        for output in outputs {
+            if let Some(k) = output.index.checked_sub(lowest) {
+                readers[k] += 1;
+            }
+        }
         for i in lowest..=highest {
             let seed = seeds[i - lowest].take();
             // A node without its op (a leaf, or recorded under no_grad) passes nothing on.
@@ -127,6 +143,16 @@ impl<'t, T: Float> Tape<'t, T> {
                     }
                 }
             };
+            if nodes[i].op().is_some() {
+                for &j in nodes.inputs(i).iter().filter(|&&j| j >= lowest) {
+                    readers[j - lowest] -= 1;
+                    if readers[j - lowest] == 0 {
+                        if let Some(spent) = tangent[j - lowest].take() {
+                            crate::pool::recycle(spent);
+                        }
+                    }
+                }
+            }
             tangent[i - lowest] = match (propagated, seed) {
                 (Some(mut t), Some(seed)) => {
                     t += &seed;
@@ -134,6 +160,12 @@ impl<'t, T: Float> Tape<'t, T> {
                 }
                 (t, seed) => t.or(seed),
             };
+            if readers[i - lowest] == 0 {
+                // Nothing reads it (no output depends on this node).
+                if let Some(unread) = tangent[i - lowest].take() {
+                    crate::pool::recycle(unread);
+                }
+            }
         }
         Ok(outputs
             .iter()

@@ -167,10 +167,9 @@ impl<'t, T: Float> Tape<'t, T> {
 
     /// `J·v` for each column `v` of `directions` (shape `[input.len(), k]`), where `J` is
     /// the Jacobian of `output` with respect to `input` (both flattened in row-major
-    /// order); returns `[output.len(), k]`. Forward mode's products, computed by the tape
-    /// in reverse: the transpose `u ↦ Jᵀu` is recorded once, then each column costs one
-    /// backward pass over it (where [`jacobian_vector_product`](Tape::jacobian_vector_product)
-    /// records it again for every direction).
+    /// order); returns `[output.len(), k]`: one forward-mode sweep ([`jvp`](Tape::jvp))
+    /// per column. If an op on the way has no tangent rule, the transpose `u ↦ Jᵀu` is
+    /// recorded once instead and each column costs one backward pass over it.
     ///
     /// With the identity as `directions` it is the whole Jacobian, column by column:
     /// cheaper than [`jacobian`](Tape::jacobian)'s row by row when there are fewer inputs
@@ -212,11 +211,23 @@ impl<'t, T: Float> Tape<'t, T> {
         }
         let out_shape = output.shape();
         let out_len: usize = out_shape.iter().product();
+        let mut result = ndarray::Array2::zeros((out_len, directions.ncols()));
+        // Forward mode: a sweep per column. An op without a tangent rule falls back to
+        // the recorded transpose below.
+        let forward = directions.axis_iter(Axis(1)).enumerate().try_for_each(|(column, v)| {
+            let seed = v.to_owned().into_shape_with_order(IxDyn(&in_shape)).expect("checked length");
+            let jv = self.jvp(&[output], &[input], &[seed])?.remove(0);
+            result.column_mut(column).assign(&jv.to_shape(out_len).expect("the output's own length"));
+            Ok(())
+        });
+        match forward {
+            Err(TapeError::NoTangentRule { .. }) => {}
+            done => return done.map(|()| result),
+        }
         // Jᵀu for a placeholder u, recorded: linear in u, so differentiating ⟨Jᵀu, v⟩ with
         // respect to u gives J·v whatever u's value.
         let u = self.var(ArrayD::zeros(IxDyn(&out_shape)));
         let transpose = self.grad((output * u).sum(), &[input], true)?[0];
-        let mut result = ndarray::Array2::zeros((out_len, directions.ncols()));
         for (column, v) in directions.axis_iter(Axis(1)).enumerate() {
             let seed = v.to_owned().into_shape_with_order(IxDyn(&in_shape)).expect("checked length");
             let grads = self.backward_with_seed(transpose, seed)?;

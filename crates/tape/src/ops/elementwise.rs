@@ -306,16 +306,74 @@ impl<T: Float, F: BinaryFn<T>> Op<T> for Binary<F> {
         output: &ArrayViewD<'_, T>,
         tangents: &[Option<ArrayViewD<'_, T>>],
     ) -> Option<ArrayD<T>> {
+        // Constant partials (+, −): the tangents scaled and added, no partial per element.
+        if let Some((da, db)) = self.0.constant_partials() {
+            let mut out = pool::zeros(output.shape());
+            for (tangent, d) in tangents.iter().zip([da, db]) {
+                if let Some(tangent) = tangent {
+                    out.zip_mut_with(tangent, |o, &t| *o += d * t);
+                }
+            }
+            return Some(out);
+        }
+        // Same shapes, contiguous: one pass over plain slices.
+        let same = |x: &ArrayViewD<'_, T>| x.shape() == output.shape();
+        fn slice_of<'a, T: Float>(
+            t: &'a Option<ArrayViewD<'_, T>>,
+            shape: &[usize],
+        ) -> Option<Option<&'a [T]>> {
+            match t {
+                None => Some(None),
+                Some(t) if t.shape() == shape => t.as_slice().map(Some),
+                Some(_) => None,
+            }
+        }
+        if same(&inputs[0]) && same(&inputs[1]) {
+            if let (Some(a), Some(b), Some(y), Some(ta), Some(tb)) = (
+                inputs[0].as_slice(),
+                inputs[1].as_slice(),
+                output.as_slice(),
+                slice_of(&tangents[0], output.shape()),
+                slice_of(&tangents[1], output.shape()),
+            ) {
+                let mut out = pool::scratch(output.shape());
+                let o = out.as_slice_mut().expect("scratch arrays are standard layout");
+                for (i, o) in o.iter_mut().enumerate() {
+                    let (da, db) = self.0.partials(a[i], b[i], y[i]);
+                    let along_a = ta.map_or(T::zero(), |t| da * t[i]);
+                    *o = along_a + tb.map_or(T::zero(), |t| db * t[i]);
+                }
+                return Some(out);
+            }
+        }
         let shape = output.raw_dim();
         let (a, b) = (inputs[0].broadcast(shape.clone())?, inputs[1].broadcast(shape.clone())?);
-        let mut out = ArrayD::zeros(shape.clone());
+        // The first tangent's part is written over scratch memory, a second one added.
+        let mut out = pool::scratch(output.shape());
+        let mut first = true;
         for (k, tangent) in tangents.iter().enumerate() {
             let Some(tangent) = tangent else { continue };
             let tangent = tangent.broadcast(shape.clone())?;
-            Zip::from(&mut out).and(&a).and(&b).and(output).and(&tangent).for_each(|o, &a, &b, &y, &t| {
+            let overwrite = std::mem::replace(&mut first, false);
+            let add = |o: &mut T, &a: &T, &b: &T, &y: &T, &t: &T| {
                 let (da, db) = self.0.partials(a, b, y);
-                *o += if k == 0 { da } else { db } * t;
-            });
+                let part = if k == 0 { da } else { db } * t;
+                *o = if overwrite { part } else { *o + part };
+            };
+            match output.ndim() {
+                0 => Zip::from(&mut out).and(&a).and(&b).and(output).and(&tangent).for_each(add),
+                // Row by row along the last axis: an n-d `Zip` of five operands indexes
+                // every element through `IxDyn`; rows are 1-D and mostly contiguous.
+                n => {
+                    let last = ndarray::Axis(n - 1);
+                    Zip::from(out.lanes_mut(last))
+                        .and(a.lanes(last))
+                        .and(b.lanes(last))
+                        .and(output.lanes(last))
+                        .and(tangent.lanes(last))
+                        .for_each(|o, a, b, y, t| Zip::from(o).and(a).and(b).and(y).and(t).for_each(add));
+                }
+            }
         }
         Some(out)
     }

@@ -12,8 +12,8 @@
 //!
 //! The Jacobian has few columns (26 pose parameters, and 2 for all the `u`s: each point's
 //! `u` moves only its own residuals, so one product seeds every point's `u₀` at once) and
-//! many rows, so it is taken column by column, as forward mode does: `J·v` per column,
-//! through one recorded transpose ([`Tape::jacobian_times`]).
+//! many rows, so it is taken column by column by forward mode: one tangent sweep per
+//! column ([`Tape::jacobian_times`]).
 
 pub mod model;
 
