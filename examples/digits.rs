@@ -50,10 +50,8 @@ fn main() -> Result<(), Box<dyn Error>> {
         .add(ReLU)
         .add(Dense::with_init(64, 10, Init::XavierUniform, Some(Init::Zeros), &mut rng));
     let mut optimizer = Adam::builder().learning_rate(2e-3).build()?;
-    println!(
-        "model: 64 → 64 (ReLU) → 10, {} parameters; Adam, learning rate 2e-3, batches of 32\n",
-        model.param_count()
-    );
+    println!("{}", summary(&mut model, &[32, 64])?);
+    println!("Adam, learning rate 2e-3, batches of 32\n");
 
     let start = Instant::now();
     let trainer = Trainer::new().epochs(30).batch_size(32).seed(7);

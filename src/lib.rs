@@ -65,8 +65,8 @@ pub mod prelude {
     pub use tapegrad_data::{CsvOptions, CsvTable, DataError, Dataset, Standardizer};
     pub use tapegrad_loss::{LossError, Reduction};
     pub use tapegrad_nn::{
-        check_module, load_weights, save_weights, BatchNorm1d, Dense, Dropout, Embedding, Frozen, Init,
-        LayerNorm, LeakyReLU, LogSoftmax, Module, NnError, ReLU, Sequential, Sigmoid, Softmax, Tanh,
+        check_module, load_weights, save_weights, summary, BatchNorm1d, Dense, Dropout, Embedding, Frozen,
+        Init, LayerNorm, LeakyReLU, LogSoftmax, Module, NnError, ReLU, Sequential, Sigmoid, Softmax, Tanh,
     };
     pub use tapegrad_optim::{
         Adagrad, Adam, AdamW, GradientClipping, Lbfgs, LineSearch, Optimizer, RmsProp, Sgd,

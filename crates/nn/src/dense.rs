@@ -151,6 +151,13 @@ impl<T: Float> Parameters<T> for Dense<T> {
 }
 
 impl<T: Float> Module<T> for Dense<T> {
+    fn layer_name(&self) -> String {
+        match self.bias {
+            Some(_) => self.label(),
+            None => format!("Dense({} → {}, no bias)", self.inputs(), self.outputs()),
+        }
+    }
+
     #[track_caller]
     fn forward<'t>(&'t self, tape: &'t Tape<'t, T>, input: Var<'t, T>) -> Result<Var<'t, T>, NnError> {
         if !input.with_value(|x| x.ndim() == 2 && x.shape()[1] == self.inputs()) {

@@ -126,6 +126,10 @@ impl<T: Float> Parameters<T> for Dropout {
 }
 
 impl<T: Float> Module<T> for Dropout {
+    fn layer_name(&self) -> String {
+        format!("Dropout(p = {})", self.p())
+    }
+
     #[track_caller]
     fn forward<'t>(&'t self, tape: &'t Tape<'t, T>, input: Var<'t, T>) -> Result<Var<'t, T>, NnError> {
         if !self.training || self.p == 0.0 {

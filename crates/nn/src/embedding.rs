@@ -107,6 +107,10 @@ impl<T: Float> Parameters<T> for Embedding<T> {
 }
 
 impl<T: Float> Module<T> for Embedding<T> {
+    fn layer_name(&self) -> String {
+        self.label()
+    }
+
     #[track_caller]
     fn forward<'t>(&'t self, tape: &'t Tape<'t, T>, input: Var<'t, T>) -> Result<Var<'t, T>, NnError> {
         let count = self.count();

@@ -104,6 +104,13 @@ impl<T: Float, M: Module<T>> Parameters<T> for Frozen<M> {
 }
 
 impl<T: Float, M: Module<T>> Module<T> for Frozen<M> {
+    fn layer_name(&self) -> String {
+        match &self.only {
+            None => format!("Frozen({})", self.inner.layer_name()),
+            Some(names) => format!("Frozen({}, only {names:?})", self.inner.layer_name()),
+        }
+    }
+
     #[track_caller]
     fn forward<'t>(&'t self, tape: &'t Tape<'t, T>, input: Var<'t, T>) -> Result<Var<'t, T>, NnError> {
         self.inner.visit_params(&mut |name, param| {
@@ -111,7 +118,10 @@ impl<T: Float, M: Module<T>> Module<T> for Frozen<M> {
                 tape.freeze(&param);
             }
         });
-        self.inner.forward_child(tape, input)
+        // `forward`, not `forward_child`: the wrapper is transparent, so a summary shows
+        // one row for it (its children are the inner module's), and the inner layer's
+        // `#[track_caller]` forward still marks the caller's line.
+        self.inner.forward(tape, input)
     }
 
     // Transparent: the inner module's children, buffers and states, under the same names.

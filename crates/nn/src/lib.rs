@@ -28,6 +28,7 @@ mod init;
 mod module;
 mod norm;
 mod sequential;
+mod summary;
 mod weights;
 
 pub use activation::{LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh};
@@ -45,6 +46,7 @@ pub use module::{
 };
 pub use norm::{BatchNorm1d, LayerNorm};
 pub use sequential::Sequential;
+pub use summary::{summary, Summary, SummaryRow};
 /// The tensor files and atomic writes live in `tapegrad-tape` (so that `tapegrad-optim`
 /// needs no layers); re-exported here, where weights are saved.
 pub use tapegrad_tape::{

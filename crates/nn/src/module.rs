@@ -84,7 +84,27 @@ pub trait Module<T: Float>: Parameters<T> + Send {
     /// ```
     #[track_caller]
     fn forward_child<'t>(&'t self, tape: &'t Tape<'t, T>, input: Var<'t, T>) -> Result<Var<'t, T>, NnError> {
-        self.forward(tape, input)
+        // A row of the summary being taken on this thread, if one is (`summary`).
+        let row = crate::summary::enter(self);
+        let output = self.forward(tape, input);
+        crate::summary::leave(row, output.as_ref().ok().map(|y| y.shape()));
+        output
+    }
+
+    /// What the layer is, as a [`summary`](crate::summary) and errors print it
+    /// (`Dense(3 → 2)`, `Dropout(p = 0.5)`). By default the type's name without its path
+    /// and generic arguments (`Net` for `my_crate::Net<f64>`).
+    ///
+    /// ```
+    /// use tapegrad_nn::{Dense, Module, ReLU};
+    /// let r = &mut <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(0);
+    /// assert_eq!(Module::<f64>::layer_name(&ReLU), "ReLU");
+    /// assert_eq!(Dense::<f64>::new(3, 2, r).layer_name(), "Dense(3 → 2)");
+    /// ```
+    fn layer_name(&self) -> String {
+        let full = std::any::type_name::<Self>();
+        let path = full.split('<').next().unwrap_or(full);
+        path.rsplit("::").next().unwrap_or(path).to_string()
     }
 
     /// Calls `visit(name, child)` for every sub-module this module is made of, in a fixed

@@ -146,6 +146,10 @@ impl<T: Float> Parameters<T> for LayerNorm<T> {
 }
 
 impl<T: Float> Module<T> for LayerNorm<T> {
+    fn layer_name(&self) -> String {
+        format!("LayerNorm({})", self.features())
+    }
+
     #[track_caller]
     fn forward<'t>(&'t self, tape: &'t Tape<'t, T>, input: Var<'t, T>) -> Result<Var<'t, T>, NnError> {
         let shape = input.shape();
@@ -358,6 +362,10 @@ impl<T: Float> Parameters<T> for BatchNorm1d<T> {
 }
 
 impl<T: Float> Module<T> for BatchNorm1d<T> {
+    fn layer_name(&self) -> String {
+        self.label()
+    }
+
     #[track_caller]
     fn forward<'t>(&'t self, tape: &'t Tape<'t, T>, input: Var<'t, T>) -> Result<Var<'t, T>, NnError> {
         let shape = input.shape();

@@ -4,4 +4,5 @@
 
 mod graphs;
 mod layers;
+mod summary;
 mod weights;
