@@ -87,7 +87,10 @@ pub trait Module<T: Float>: Parameters<T> + Send {
         // A row of the summary being taken on this thread, if one is (`summary`).
         let row = crate::summary::enter(self);
         let output = self.forward(tape, input);
-        crate::summary::leave(row, output.as_ref().ok().map(|y| y.shape()));
+        if row.is_some() {
+            // Only while a summary is taken: `shape()` allocates.
+            crate::summary::leave(row, output.as_ref().ok().map(|y| y.shape()));
+        }
         output
     }
 

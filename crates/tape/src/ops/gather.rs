@@ -6,6 +6,7 @@
 
 use ndarray::{ArrayBase, ArrayD, ArrayViewD, Axis, Data, Dimension, IntoDimension, IxDyn};
 
+use super::linear_tangent_rule;
 use super::{grads, InputGrads, Op, VarGrads};
 use crate::{pool, Float, TapeError, Var};
 
@@ -162,15 +163,7 @@ pub(crate) struct Gather {
     index: ArrayD<usize>,
 }
 impl<T: Float> Op<T> for Gather {
-    /// Linear: the op applied to the tangent.
-    fn tangent(
-        &self,
-        inputs: &[ArrayViewD<'_, T>],
-        _output: &ArrayViewD<'_, T>,
-        tangents: &[Option<ArrayViewD<'_, T>>],
-    ) -> Option<ArrayD<T>> {
-        Some(crate::ops::linear_tangent(self, inputs, tangents))
-    }
+    linear_tangent_rule!();
 
     fn name(&self) -> &'static str {
         "gather"
@@ -226,15 +219,7 @@ pub(crate) struct Select {
     indices: Vec<usize>,
 }
 impl<T: Float> Op<T> for Select {
-    /// Linear: the op applied to the tangent.
-    fn tangent(
-        &self,
-        inputs: &[ArrayViewD<'_, T>],
-        _output: &ArrayViewD<'_, T>,
-        tangents: &[Option<ArrayViewD<'_, T>>],
-    ) -> Option<ArrayD<T>> {
-        Some(crate::ops::linear_tangent(self, inputs, tangents))
-    }
+    linear_tangent_rule!();
 
     fn name(&self) -> &'static str {
         "select"
@@ -283,15 +268,7 @@ pub(crate) struct Adjoint<O> {
     shape: Vec<usize>,
 }
 impl<T: Float, O: Op<T> + Clone> Op<T> for Adjoint<O> {
-    /// Linear: the op applied to the tangent.
-    fn tangent(
-        &self,
-        inputs: &[ArrayViewD<'_, T>],
-        _output: &ArrayViewD<'_, T>,
-        tangents: &[Option<ArrayViewD<'_, T>>],
-    ) -> Option<ArrayD<T>> {
-        Some(crate::ops::linear_tangent(self, inputs, tangents))
-    }
+    linear_tangent_rule!();
 
     fn name(&self) -> &'static str {
         self.name

@@ -4,6 +4,7 @@ use std::ops::Range;
 
 use ndarray::{ArrayD, ArrayViewD, Axis, Slice};
 
+use super::linear_tangent_rule;
 use super::{grads, InputGrads, Op, VarGrads};
 use crate::{Float, Var};
 
@@ -57,15 +58,7 @@ pub(crate) struct Concat {
     axis: usize,
 }
 impl<T: Float> Op<T> for Concat {
-    /// Linear: the op applied to the tangent.
-    fn tangent(
-        &self,
-        inputs: &[ArrayViewD<'_, T>],
-        _output: &ArrayViewD<'_, T>,
-        tangents: &[Option<ArrayViewD<'_, T>>],
-    ) -> Option<ArrayD<T>> {
-        Some(crate::ops::linear_tangent(self, inputs, tangents))
-    }
+    linear_tangent_rule!();
 
     fn name(&self) -> &'static str {
         "concat"
@@ -148,15 +141,7 @@ pub(crate) struct SliceAxis {
     range: Range<usize>,
 }
 impl<T: Float> Op<T> for SliceAxis {
-    /// Linear: the op applied to the tangent.
-    fn tangent(
-        &self,
-        inputs: &[ArrayViewD<'_, T>],
-        _output: &ArrayViewD<'_, T>,
-        tangents: &[Option<ArrayViewD<'_, T>>],
-    ) -> Option<ArrayD<T>> {
-        Some(crate::ops::linear_tangent(self, inputs, tangents))
-    }
+    linear_tangent_rule!();
 
     fn name(&self) -> &'static str {
         "slice_axis"

@@ -273,6 +273,23 @@ pub fn linear_tangent<T: Float>(
     op.forward(&filled)
 }
 
+/// [`Op::tangent`] for an op that is linear in all its inputs together: [`linear_tangent`].
+/// Written once here, invoked inside each such op's `impl Op`.
+macro_rules! linear_tangent_rule {
+    () => {
+        /// Linear: the op applied to the tangents.
+        fn tangent(
+            &self,
+            inputs: &[ndarray::ArrayViewD<'_, T>],
+            _output: &ndarray::ArrayViewD<'_, T>,
+            tangents: &[Option<ndarray::ArrayViewD<'_, T>>],
+        ) -> Option<ndarray::ArrayD<T>> {
+            Some(crate::ops::linear_tangent(self, inputs, tangents))
+        }
+    };
+}
+pub(crate) use linear_tangent_rule;
+
 /// The tangent of an op that is linear in each input separately (a product: `matmul`):
 /// `Σᵢ f(x₁, …, ẋᵢ, …, xₙ)` over the inputs with a tangent. For [`Op::tangent`].
 pub(crate) fn multilinear_tangent<T: Float>(

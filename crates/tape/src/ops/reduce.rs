@@ -9,6 +9,7 @@ use ndarray::{ArrayD, ArrayViewD, Axis, IxDyn};
 
 use smallvec::SmallVec;
 
+use super::linear_tangent_rule;
 use super::{grads, InputGrads, Op, VarGrads};
 use crate::kernels::{copy, map2, zip_broadcast};
 use crate::{pool, Float, Var};
@@ -333,15 +334,7 @@ impl<T: Float> Op<T> for Sum {
         }
         self.0.finish(self.0.fold_kept(x, |a, b| a + b, T::zero()))
     }
-    /// Linear: `ẏ = Σ_axes ẋ`.
-    fn tangent(
-        &self,
-        inputs: &[ArrayViewD<'_, T>],
-        _y: &ArrayViewD<'_, T>,
-        tangents: &[Option<ArrayViewD<'_, T>>],
-    ) -> Option<ArrayD<T>> {
-        Some(super::linear_tangent(self, inputs, tangents))
-    }
+    linear_tangent_rule!();
     fn backward(
         &self,
         inputs: &[ArrayViewD<'_, T>],

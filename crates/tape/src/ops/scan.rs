@@ -4,6 +4,7 @@
 
 use ndarray::{ArrayD, ArrayViewD, Axis, Slice};
 
+use super::linear_tangent_rule;
 use super::{grads, InputGrads, Op, VarGrads};
 use crate::{pool, Float, Var};
 
@@ -83,15 +84,7 @@ impl Shift {
 }
 
 impl<T: Float> Op<T> for Shift {
-    /// Linear: the op applied to the tangent.
-    fn tangent(
-        &self,
-        inputs: &[ArrayViewD<'_, T>],
-        _output: &ArrayViewD<'_, T>,
-        tangents: &[Option<ArrayViewD<'_, T>>],
-    ) -> Option<ArrayD<T>> {
-        Some(crate::ops::linear_tangent(self, inputs, tangents))
-    }
+    linear_tangent_rule!();
 
     fn name(&self) -> &'static str {
         "shift"
@@ -148,15 +141,7 @@ impl CumSum {
 }
 
 impl<T: Float> Op<T> for CumSum {
-    /// Linear: the op applied to the tangent.
-    fn tangent(
-        &self,
-        inputs: &[ArrayViewD<'_, T>],
-        _output: &ArrayViewD<'_, T>,
-        tangents: &[Option<ArrayViewD<'_, T>>],
-    ) -> Option<ArrayD<T>> {
-        Some(crate::ops::linear_tangent(self, inputs, tangents))
-    }
+    linear_tangent_rule!();
 
     fn name(&self) -> &'static str {
         if self.reverse {

@@ -3,6 +3,7 @@
 
 use ndarray::{ArrayD, ArrayViewD, IxDyn};
 
+use super::linear_tangent_rule;
 use super::{grads, InputGrads, Op, VarGrads};
 use crate::kernels::reduce_to;
 use crate::{Float, Var};
@@ -100,15 +101,7 @@ impl<'t, T: Float> Var<'t, T> {
 /// `y = x` viewed with a new shape; `∂L/∂x = ∂L/∂y` viewed with x's shape.
 pub(crate) struct Reshape(Vec<usize>);
 impl<T: Float> Op<T> for Reshape {
-    /// Linear: the op applied to the tangent.
-    fn tangent(
-        &self,
-        inputs: &[ArrayViewD<'_, T>],
-        _output: &ArrayViewD<'_, T>,
-        tangents: &[Option<ArrayViewD<'_, T>>],
-    ) -> Option<ArrayD<T>> {
-        Some(crate::ops::linear_tangent(self, inputs, tangents))
-    }
+    linear_tangent_rule!();
 
     fn name(&self) -> &'static str {
         "reshape"
@@ -159,15 +152,7 @@ impl<T: Float> Op<T> for Reshape {
 /// `y = x` with axes reordered; `∂L/∂x = ∂L/∂y` with the inverse order.
 pub(crate) struct Permute(Vec<usize>);
 impl<T: Float> Op<T> for Permute {
-    /// Linear: the op applied to the tangent.
-    fn tangent(
-        &self,
-        inputs: &[ArrayViewD<'_, T>],
-        _output: &ArrayViewD<'_, T>,
-        tangents: &[Option<ArrayViewD<'_, T>>],
-    ) -> Option<ArrayD<T>> {
-        Some(crate::ops::linear_tangent(self, inputs, tangents))
-    }
+    linear_tangent_rule!();
 
     fn name(&self) -> &'static str {
         "permute"
@@ -222,15 +207,7 @@ impl<T: Float> Op<T> for Permute {
 /// `y = x` repeated to a shape; `∂L/∂x = ∂L/∂y` summed over the repeated axes.
 pub(crate) struct BroadcastTo(Vec<usize>);
 impl<T: Float> Op<T> for BroadcastTo {
-    /// Linear: the op applied to the tangent.
-    fn tangent(
-        &self,
-        inputs: &[ArrayViewD<'_, T>],
-        _output: &ArrayViewD<'_, T>,
-        tangents: &[Option<ArrayViewD<'_, T>>],
-    ) -> Option<ArrayD<T>> {
-        Some(crate::ops::linear_tangent(self, inputs, tangents))
-    }
+    linear_tangent_rule!();
 
     fn name(&self) -> &'static str {
         "broadcast_to"
