@@ -82,8 +82,11 @@ impl<T: Float> fmt::Display for Trace<T> {
                 None => format!("node{node}"),
             };
             // A matrix's rows after the first line, under its first row.
+            // A large one's summary, then its heat map (`show`).
             let value = |array: &ArrayD<T>, indent: usize| {
-                crate::show::value_lines(&array.view()).join(&format!("\n{}", " ".repeat(indent)))
+                let mut lines = crate::show::value_lines(&array.view());
+                lines.extend(crate::show::heat_lines(&array.view()));
+                lines.join(&format!("\n{}", " ".repeat(indent)))
             };
             writeln!(
                 f,

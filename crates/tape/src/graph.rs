@@ -11,7 +11,8 @@ impl<'t, T: Float> Tape<'t, T> {
     /// name if it has one ([`Var::named`](crate::Var::named),
     /// [`name_param`](Tape::name_param)), op, shape, the line that created it, its value
     /// and, if `grads` is given, its gradient: numbers up to 8 × 8, a matrix a row per line,
-    /// a summary (shape, min, mean, max) for larger tensors), one edge per op input. Leaves are
+    /// a summary (shape, min, mean, max) and a heat map of shaded characters for larger
+    /// tensors), one edge per op input. Leaves are
     /// ellipses (parameters shaded), ops are boxes, and values that get no gradient are
     /// drawn grey.
     ///
@@ -47,8 +48,13 @@ impl<'t, T: Float> Tape<'t, T> {
             // Quoted; the quotes are escaped for DOT with the rest of the label below.
             let name = labels.get(&i).map(|name| format!("\"{name}\" ")).unwrap_or_default();
             let mut label = format!("#{i} {name}{title}\\nshape {:?}", value.shape());
-            // Values up to 8 × 8 a row per line, larger ones summarised (`show`).
-            let lines = |v: &ndarray::ArrayViewD<'_, T>| crate::show::value_lines(v).join("\\n      ");
+            // Values up to 8 × 8 a row per line, larger ones summarised with a heat map of
+            // shaded characters (`show`).
+            let lines = |v: &ndarray::ArrayViewD<'_, T>| {
+                let mut lines = crate::show::value_lines(v);
+                lines.extend(crate::show::heat_lines(v));
+                lines.join("\\n      ")
+            };
             let _ = write!(label, "\\nvalue {}", lines(&value));
             if let Some(grad) = grads.and_then(|g| g.view_at(i)) {
                 let _ = write!(label, "\\ngrad {}", lines(&grad));

@@ -299,34 +299,10 @@ fn shown<T: Float>(value: &ArrayViewD<'_, T>) -> Json {
     json!({ "shape": value.shape(), "numbers": numbers, "cells": cells, "lines": value_lines(value), "heat": heat })
 }
 
-/// The most cells a heat map has along each side.
-const HEAT_SIDE: usize = 16;
-
-/// A large value as at most 16 × 16 cells: the value seen as a matrix (its first axis by
-/// the rest; a vector as one row), each cell the mean of its block of elements, and the
-/// largest |mean| for the colour scale. Non-finite elements are left out of the means.
+/// A large value's heat map ([`crate::show::heat`]) as the page's script reads it.
 fn heat_map<T: Float>(value: &ArrayViewD<'_, T>) -> Option<Json> {
-    if value.is_empty() {
-        return None;
-    }
-    let (rows, cols) = match value.shape() {
-        [len] => (1, *len),
-        [first, rest @ ..] => (*first, rest.iter().product()),
-        [] => return None,
-    };
-    let (cell_rows, cell_cols) = (rows.min(HEAT_SIDE), cols.min(HEAT_SIDE));
-    let mut sums = vec![(0.0f64, 0usize); cell_rows * cell_cols];
-    for (k, v) in value.iter().enumerate() {
-        let v = Float::to_f64(*v);
-        if v.is_finite() {
-            let (r, c) = (k / cols, k % cols);
-            let cell = &mut sums[(r * cell_rows / rows) * cell_cols + c * cell_cols / cols];
-            *cell = (cell.0 + v, cell.1 + 1);
-        }
-    }
-    let cells: Vec<Option<f64>> = sums.iter().map(|&(sum, n)| (n > 0).then(|| sum / n as f64)).collect();
-    let scale = cells.iter().flatten().fold(0.0f64, |m, v| m.max(v.abs()));
-    Some(json!({ "rows": cell_rows, "cols": cell_cols, "cells": cells, "scale": scale }))
+    let heat = crate::show::heat(value)?;
+    Some(json!({ "rows": heat.rows, "cols": heat.cols, "cells": heat.cells, "scale": heat.scale }))
 }
 
 /// The largest `|a − b| / max(|a|, |b|, 1e-8)` over the elements.

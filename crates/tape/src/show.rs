@@ -65,6 +65,75 @@ pub(crate) fn value_lines<T: Float>(value: &ArrayViewD<'_, T>) -> Vec<String> {
     }
 }
 
+/// The most cells a heat map has along each side.
+const HEAT_SIDE: usize = 16;
+
+/// A large value as at most 16 × 16 cells: the value seen as a matrix (its first axis by
+/// the rest; a vector as one row), each cell the mean of its block of elements (`None` if
+/// the block has no finite element), and the largest |mean| for the scale.
+pub(crate) struct Heat {
+    pub(crate) rows: usize,
+    pub(crate) cols: usize,
+    pub(crate) cells: Vec<Option<f64>>,
+    pub(crate) scale: f64,
+}
+
+/// The heat map of a value (`None` for an empty or 0-d one).
+pub(crate) fn heat<T: Float>(value: &ArrayViewD<'_, T>) -> Option<Heat> {
+    if value.is_empty() {
+        return None;
+    }
+    let (rows, cols) = match value.shape() {
+        [len] => (1, *len),
+        [first, rest @ ..] => (*first, rest.iter().product()),
+        [] => return None,
+    };
+    let (cell_rows, cell_cols) = (rows.min(HEAT_SIDE), cols.min(HEAT_SIDE));
+    let mut sums = vec![(0.0f64, 0usize); cell_rows * cell_cols];
+    for (k, v) in value.iter().enumerate() {
+        let v = Float::to_f64(*v);
+        if v.is_finite() {
+            let (r, c) = (k / cols, k % cols);
+            let cell = &mut sums[(r * cell_rows / rows) * cell_cols + c * cell_cols / cols];
+            *cell = (cell.0 + v, cell.1 + 1);
+        }
+    }
+    let cells: Vec<Option<f64>> = sums.iter().map(|&(sum, n)| (n > 0).then(|| sum / n as f64)).collect();
+    let scale = cells.iter().flatten().fold(0.0f64, |m, v| m.max(v.abs()));
+    Some(Heat { rows: cell_rows, cols: cell_cols, cells, scale })
+}
+
+/// A large value's heat map as text, for the graph and the trace: a line saying what it
+/// shows, then a row of characters per row of cells, each cell's |mean| as a shade from
+/// `·` (zero) to `█` (the largest), and `?` where a block has no finite element. Nothing
+/// for a value small enough to be written out.
+pub(crate) fn heat_lines<T: Float>(value: &ArrayViewD<'_, T>) -> Vec<String> {
+    if shows_values(value.shape()) {
+        return Vec::new();
+    }
+    let Some(heat) = heat(value) else { return Vec::new() };
+    const SHADES: [char; 5] = ['·', '░', '▒', '▓', '█'];
+    let mut lines = vec![format!(
+        "heat map of |x|, {} × {} cells (block means), █ = {:.4}:",
+        heat.rows, heat.cols, heat.scale
+    )];
+    for row in heat.cells.chunks(heat.cols) {
+        lines.push(
+            row.iter()
+                .map(|cell| match cell {
+                    None => '?',
+                    Some(v) if heat.scale > 0.0 => {
+                        let level = (v.abs() / heat.scale * (SHADES.len() - 1) as f64).round() as usize;
+                        SHADES[level.min(SHADES.len() - 1)]
+                    }
+                    Some(_) => SHADES[0],
+                })
+                .collect(),
+        );
+    }
+    lines
+}
+
 /// A name as it reads after `∂L/∂`: in brackets when it holds spaces or operators
 /// (`∂L/∂(x1*w1 + x2*w2)`, not `∂L/∂x1*w1 + x2*w2`), as it is otherwise.
 pub(crate) fn symbol(name: &str) -> String {
@@ -102,6 +171,23 @@ mod tests {
         assert_eq!(value_lines(&empty.view()), ["[]"]);
         let empty = ArrayD::<f64>::zeros(IxDyn(&[2, 0, 3]));
         assert_eq!(value_lines(&empty.view()), ["<shape [2, 0, 3], empty>"]);
+    }
+
+    #[test]
+    fn large_tensors_get_a_text_heat_map() {
+        // 20 × 4: rows fold into 16 cells, columns stay 4; |x| grows along the columns.
+        let big = ArrayD::from_shape_fn(IxDyn(&[20, 4]), |i| i[1] as f64 - 3.0);
+        let lines = heat_lines(&big.view());
+        assert_eq!(lines[0], "heat map of |x|, 16 × 4 cells (block means), █ = 3.0000:");
+        assert_eq!(lines.len(), 17);
+        assert!(lines[1..].iter().all(|l| l == "█▓░·"), "{lines:?}");
+        // Small values are written out instead.
+        assert!(heat_lines(&ArrayD::from_elem(IxDyn(&[2, 2]), 1.0).view()).is_empty());
+        // A block of NaNs is `?` (columns 0 and 1 fall in the first of 16 cells).
+        let mut nan = ArrayD::from_elem(IxDyn(&[1, 20]), 1.0);
+        nan[[0, 0]] = f64::NAN;
+        nan[[0, 1]] = f64::NAN;
+        assert!(heat_lines(&nan.view())[1].starts_with('?'), "{:?}", heat_lines(&nan.view()));
     }
 
     #[test]

@@ -161,6 +161,20 @@ fn large_tensors_are_summarised_and_get_no_finite_differences() {
     assert!(leaf["fd"].is_null());
     assert!(leaf["value"]["cells"].is_null(), "a large value is a summary and a heat map, not a table");
     assert_eq!(leaf["value"]["heat"]["rows"], 16);
+    // The DOT file and the trace show the summary and a heat map of shaded characters.
+    let dot = tape.to_dot(Some(&grads));
+    assert!(
+        dot.contains(
+            "<shape [20, 30], min 0.1000, mean 0.1000, max 0.1000>\\n      heat map of |x|, 16 × 16 cells"
+        ),
+        "{dot}"
+    );
+    assert!(dot.contains(&"█".repeat(16)), "{dot}");
+    let tape = Tape::new();
+    let w = tape.param(&w);
+    let (_, trace) = tape.backward_trace((w * w).sum());
+    let text = trace.to_string();
+    assert!(text.contains("heat map of |x|, 16 × 16 cells (block means), █ = 0.1000:"), "{text}");
 }
 
 #[test]
