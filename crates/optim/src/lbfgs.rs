@@ -8,7 +8,7 @@ use ndarray::Array1;
 use tapegrad_tape::{Float, Grads, Parameters};
 
 use crate::error::Owner;
-use crate::{parameters_to_vector, vector_to_parameters, OptimError};
+use crate::{gradients_to_vector, parameters_to_vector, vector_to_parameters, OptimError};
 
 const NAME: &str = "Lbfgs";
 
@@ -611,31 +611,25 @@ fn evaluate_at<T: Float, M: Parameters<T> + ?Sized, E: From<OptimError>>(
     if !loss.is_finite() {
         return Err(non_finite(format!("a loss of {:?}", Float::to_f64(loss))).into());
     }
-    let mut flat = Vec::with_capacity(model.param_count());
-    let (mut parameters, mut found, mut bad) = (0, 0, None);
+    let flat = gradients_to_vector(model, &grads);
+    // Which parameters have a gradient, and the one holding the first non-finite element.
+    let bad = flat.iter().position(|g| !g.is_finite());
+    let (mut parameters, mut found, mut offset, mut what) = (0, 0, 0, None);
     model.visit_params(&mut |name, param| {
         parameters += 1;
-        match grads.param(&param) {
-            Some(grad) => {
-                found += 1;
-                if bad.is_none() {
-                    bad = grad
-                        .iter()
-                        .find(|g| !g.is_finite())
-                        .map(|g| format!("a gradient of {:?} in `{name}`", Float::to_f64(*g)));
-                }
-                flat.extend(grad.iter().copied());
-            }
-            None => flat.extend(std::iter::repeat_n(T::zero(), param.len())),
+        found += usize::from(grads.param(&param).is_some());
+        if let Some(k) = bad.filter(|k| (offset..offset + param.len()).contains(k)) {
+            what = Some(format!("a gradient of {:?} in `{name}`", Float::to_f64(flat[k])));
         }
+        offset += param.len();
     });
     if found == 0 {
         return Err(OptimError::NoGradients { optimizer: NAME, parameters }.into());
     }
-    if let Some(what) = bad {
+    if let Some(what) = what {
         return Err(non_finite(what).into());
     }
-    Ok((loss, Array1::from(flat)))
+    Ok((loss, flat))
 }
 
 /// PyTorch's `_strong_wolfe` (from Torch7's `lswolfe.lua`): bracketing, then zoom.

@@ -83,19 +83,19 @@ impl<'t, T: Float> Tape<'t, T> {
         if highest < lowest {
             return Ok(outputs.iter().map(zeros).collect());
         }
-        // `tangent[i - lowest]` is node i's: nodes below the lowest input have none.
-        let mut seeds: Vec<Option<ArrayD<T>>> = vec![None; highest + 1 - lowest];
-        for (input, tangent) in inputs.iter().zip(tangents) {
-            let seed = &mut seeds[input.index - lowest];
+        // `tangent[i - lowest]` is node i's (nodes below the lowest input have none), seeded
+        // with the inputs' tangents; an input recorded after every output cannot move one.
+        let mut tangent: Vec<Option<ArrayD<T>>> = vec![None; highest + 1 - lowest];
+        for (input, direction) in inputs.iter().zip(tangents) {
+            let Some(seed) = tangent.get_mut(input.index - lowest) else { continue };
             *seed = Some(match seed.take() {
                 Some(mut sum) => {
-                    sum += tangent;
+                    sum += direction;
                     sum
                 }
-                None => tangent.clone(),
+                None => direction.clone(),
             });
         }
-        let mut tangent: Vec<Option<ArrayD<T>>> = vec![None; highest + 1 - lowest];
         let nodes = self.nodes.borrow();
         // How many later nodes read each tangent (outputs count once more): a tangent
         // goes back to the pool after its last reader, so a long sweep reuses memory
@@ -114,7 +114,7 @@ impl<'t, T: Float> Tape<'t, T> {
             }
         }
         for i in lowest..=highest {
-            let seed = seeds[i - lowest].take();
+            let seed = tangent[i - lowest].take();
             // A node without its op (a leaf, or recorded under no_grad) passes nothing on.
             let propagated = match nodes[i].op() {
                 None => None,
@@ -206,7 +206,7 @@ impl<'t, T: Float> Tape<'t, T> {
         let mut jacobian = ndarray::Array2::zeros((rows, cols));
         for (k, mut column) in jacobian.columns_mut().into_iter().enumerate() {
             let mut direction = ArrayD::zeros(shape.as_slice());
-            if let Some(slot) = direction.iter_mut().nth(k) {
+            if let Some(slot) = direction.as_slice_mut().and_then(|d| d.get_mut(k)) {
                 *slot = T::one();
             }
             let jv = self.jvp(&[output], &[input], &[direction])?.remove(0);

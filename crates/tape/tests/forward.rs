@@ -179,6 +179,10 @@ fn a_tangent_along_one_input_alone_is_that_inputs_column_of_the_jacobian() {
     assert_eq!(along_w[0], array![[1.0]].into_dyn());
     let along_x = tape.jvp(&[y], &[x], &[array![[0.0, 1.0]].into_dyn()]).unwrap();
     assert_eq!(along_x[0], array![[4.0]].into_dyn());
+    // An input recorded after the output: it moves nothing.
+    let later = tape.var(array![1.0]);
+    let jv = tape.jvp(&[y], &[x, later], &[array![[1.0, 0.0]].into_dyn(), array![1.0].into_dyn()]).unwrap();
+    assert_eq!(jv[0], array![[3.0]].into_dyn());
     // An output that does not depend on the input: zeros.
     let z = tape.var(array![5.0]).square();
     assert_eq!(tape.jvp(&[z], &[x], &[array![[1.0, 1.0]].into_dyn()]).unwrap()[0], array![0.0].into_dyn());

@@ -289,7 +289,7 @@ impl GradCheck {
                         .map(|(j, other)| {
                             let mut t = ArrayD::zeros(other.raw_dim());
                             if j == input {
-                                if let Some(one) = t.iter_mut().nth(k) {
+                                if let Some(one) = t.as_slice_mut().and_then(|t| t.get_mut(k)) {
                                     *one = T::one();
                                 }
                             }

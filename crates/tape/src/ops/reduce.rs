@@ -383,6 +383,19 @@ impl ReduceExtremum {
             self.reduction.fold_kept(x, crate::math::nan_min, T::infinity())
         }
     }
+
+    /// Which elements of `x` are the extreme (1, else 0; `extreme` is the output with its
+    /// kept dims) and how many share each output: backward, the recorded backward and
+    /// the tangent all split among ties by these.
+    fn hits_and_ties<T: Float>(
+        &self,
+        x: &ArrayViewD<'_, T>,
+        extreme: &ArrayViewD<'_, T>,
+    ) -> (ArrayD<T>, ArrayD<T>) {
+        let hits = zip_broadcast(x, extreme, |v, m| if v == m { T::one() } else { T::zero() });
+        let ties = self.reduction.fold_kept(&hits.view(), |a, b| a + b, T::zero());
+        (hits, ties)
+    }
 }
 impl<T: Float> Op<T> for ReduceExtremum {
     fn name(&self) -> &'static str {
@@ -426,11 +439,14 @@ impl<T: Float> Op<T> for ReduceExtremum {
         let (x, dx) = (&inputs[0], tangents[0].as_ref()?);
         let y = copy(y);
         let extreme = self.reduction.kept_view(&y, x.shape());
-        let hits = zip_broadcast(x, &extreme, |v, m| if v == m { T::one() } else { T::zero() });
-        let ties = self.reduction.fold_kept(&hits.view(), |a, b| a + b, T::zero());
+        let (hits, ties) = self.hits_and_ties(x, &extreme);
         let picked = map2(&hits.view(), dx, |h, t| if h == T::zero() { T::zero() } else { t });
         let total = self.reduction.fold_kept(&picked.view(), |a, b| a + b, T::zero());
-        Some(self.reduction.finish(map2(&total.view(), &ties.view(), |s, k| s / k)))
+        let shared = map2(&total.view(), &ties.view(), |s, k| s / k);
+        for spent in [hits, ties, picked, total, y] {
+            pool::recycle(spent);
+        }
+        Some(self.reduction.finish(shared))
     }
     fn backward(
         &self,
@@ -446,8 +462,7 @@ impl<T: Float> Op<T> for ReduceExtremum {
         let x = &inputs[0];
         let (y, grad_output) = (copy(y), copy(grad_output));
         let extreme = self.reduction.kept_view(&y, x.shape());
-        let hits = zip_broadcast(x, &extreme, |v, m| if v == m { T::one() } else { T::zero() });
-        let ties = self.reduction.fold_kept(&hits.view(), |a, b| a + b, T::zero());
+        let (hits, ties) = self.hits_and_ties(x, &extreme);
         let grad_kept = self.reduction.kept_view(&grad_output, x.shape());
         let share = map2(&grad_kept, &ties.view(), |g, k| g / k);
         let grad_x = zip_broadcast(&hits.view(), &share.view(), |h, q| h * q);
@@ -474,8 +489,7 @@ impl<T: Float> Op<T> for ReduceExtremum {
         let shape = x.shape();
         let mask = x.with_value(|xv| {
             let extreme = self.kept(xv);
-            let hits = zip_broadcast(xv, &extreme.view(), |v, m| if v == m { T::one() } else { T::zero() });
-            let ties = self.reduction.fold_kept(&hits.view(), |a, b| a + b, T::zero());
+            let (hits, ties) = self.hits_and_ties(xv, &extreme.view());
             let mask = zip_broadcast(&hits.view(), &ties.view(), |h, k| h / k);
             for spent in [extreme, hits, ties] {
                 pool::recycle(spent);
