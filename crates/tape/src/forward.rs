@@ -74,7 +74,89 @@ impl<'t, T: Float> Tape<'t, T> {
                 });
             }
         }
-        let zeros = |y: &Var<'t, T>| ArrayD::zeros(y.shape());
+        self.sweep(outputs, inputs, tangents, None)
+    }
+
+    /// [`jvp`](Tape::jvp) in many directions at once (JAX's `vmap(jvp)`, PyTorch's
+    /// `vmap` over `torch.func.jvp`): each `tangents[k]` has a leading axis of `d`
+    /// directions (`[d, ..inputs[k].shape]`, the same `d` for every input), and each
+    /// output's result is `[d, ..output.shape]`, direction `j` being what `jvp` gives
+    /// for the tangents' slices `j`. One sweep carries every direction: each op is
+    /// visited once, an elementwise op computes its derivative once for all of them and
+    /// a matrix product makes one larger product ([`Op::tangent_batch`](crate::Op::tangent_batch)),
+    /// which is what makes a Jacobian with a few dozen columns cheap
+    /// ([`jacobian_times`](Tape::jacobian_times), [`jacobian_forward`](Tape::jacobian_forward)).
+    ///
+    /// # Errors
+    /// As [`jvp`](Tape::jvp); [`TapeError::ShapeMismatch`] if a tangent is not
+    /// `[d, ..its input's shape]` with one `d` for all.
+    ///
+    /// # Panics
+    /// As [`jvp`](Tape::jvp).
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// let tape = tapegrad_tape::Tape::new();
+    /// let x = tape.var(array![1.0, 2.0]);
+    /// let y = x.square() * 3.0;                            // J = diag(6x)
+    /// let directions = array![[1.0, 0.0], [0.0, 1.0], [1.0, -1.0]].into_dyn();
+    /// let jv = tape.jvp_batch(&[y], &[x], &[directions])?;
+    /// assert_eq!(jv[0], array![[6.0, 0.0], [0.0, 12.0], [6.0, -12.0]].into_dyn());
+    /// # Ok::<(), tapegrad_tape::TapeError>(())
+    /// ```
+    #[track_caller]
+    pub fn jvp_batch(
+        &'t self,
+        outputs: &[Var<'t, T>],
+        inputs: &[Var<'t, T>],
+        tangents: &[ArrayD<T>],
+    ) -> Result<Vec<ArrayD<T>>, TapeError> {
+        assert_eq!(
+            inputs.len(),
+            tangents.len(),
+            "jvp_batch: {} inputs but {} tangents (one per input)",
+            inputs.len(),
+            tangents.len()
+        );
+        for &output in outputs {
+            self.check_own(output, "jvp_batch");
+        }
+        let directions = tangents.first().and_then(|t| t.shape().first().copied()).unwrap_or(0);
+        for (k, (&input, tangent)) in inputs.iter().zip(tangents).enumerate() {
+            self.check_own(input, "jvp_batch");
+            if !input.requires_grad() {
+                let site = self.nodes.borrow()[input.index].site.to_string();
+                return Err(TapeError::NoGradient { op: "jvp_batch", input: k, node: input.index, site });
+            }
+            let expected = crate::ops::batch_shape(directions, &input.shape());
+            if tangent.shape() != expected.as_slice() {
+                return Err(TapeError::ShapeMismatch {
+                    op: "jvp_batch",
+                    expected,
+                    actual: tangent.shape().to_vec(),
+                    detail: format!(
+                        "tangent {k} is its input's shape after a leading axis of directions ({directions}, as tangent 0's)"
+                    ),
+                });
+            }
+        }
+        self.sweep(outputs, inputs, tangents, Some(directions))
+    }
+
+    /// The forward sweep of [`jvp`](Tape::jvp) (`directions` `None`: tangents of their
+    /// nodes' shapes) and [`jvp_batch`](Tape::jvp_batch) (`Some(d)`: each with a leading
+    /// axis of `d` directions), the inputs already checked.
+    fn sweep(
+        &'t self,
+        outputs: &[Var<'t, T>],
+        inputs: &[Var<'t, T>],
+        tangents: &[ArrayD<T>],
+        directions: Option<usize>,
+    ) -> Result<Vec<ArrayD<T>>, TapeError> {
+        let zeros = |y: &Var<'t, T>| match directions {
+            None => ArrayD::zeros(y.shape()),
+            Some(d) => ArrayD::zeros(crate::ops::batch_shape(d, &y.shape())),
+        };
         let (Some(lowest), Some(highest)) =
             (inputs.iter().map(|x| x.index).min(), outputs.iter().map(|y| y.index).max())
         else {
@@ -130,7 +212,11 @@ impl<'t, T: Float> Tape<'t, T> {
                         let views: Vec<ArrayViewD<'_, T>> =
                             nodes.inputs(i).iter().map(|&j| nodes.view(j)).collect();
                         let output = nodes.view(i);
-                        match op.tangent(&views, &output, &input_tangents) {
+                        let rule = match directions {
+                            None => op.tangent(&views, &output, &input_tangents),
+                            Some(_) => op.tangent_batch(&views, &output, &input_tangents),
+                        };
+                        match rule {
                             Some(t) => Some(t),
                             None => {
                                 return Err(TapeError::NoTangentRule {
@@ -176,14 +262,18 @@ impl<'t, T: Float> Tape<'t, T> {
             .collect())
     }
 
-    /// The full Jacobian of `output` with respect to `input` by forward mode: one
-    /// [`jvp`](Tape::jvp) per input element, each giving a column, all rows at once. The
+    /// The full Jacobian of `output` with respect to `input` by forward mode: a direction
+    /// per input element, each giving a column (all rows at once), carried together by
+    /// [`jvp_batch`](Tape::jvp_batch), as many per sweep as memory allows. The
     /// cheaper way when the input is smaller than the output (a curve `ℝ → ℝ¹⁰⁰`, a PINN's
     /// input); [`jacobian`](Tape::jacobian) picks it then. Rows are `output`'s elements
     /// and columns `input`'s, both flattened in row-major order.
     ///
     /// # Errors
     /// As [`jvp`](Tape::jvp).
+    ///
+    /// # Panics
+    /// If `output` or `input` belongs to another tape.
     ///
     /// ```
     /// use ndarray::array;
@@ -202,16 +292,37 @@ impl<'t, T: Float> Tape<'t, T> {
         input: Var<'t, T>,
     ) -> Result<ndarray::Array2<T>, TapeError> {
         let (rows, cols) = (output.with_value(|y| y.len()), input.with_value(|x| x.len()));
-        let shape = input.shape();
         let mut jacobian = ndarray::Array2::zeros((rows, cols));
-        for (k, mut column) in jacobian.columns_mut().into_iter().enumerate() {
-            let mut direction = ArrayD::zeros(shape.as_slice());
-            if let Some(slot) = direction.as_slice_mut().and_then(|d| d.get_mut(k)) {
-                *slot = T::one();
-            }
-            let jv = self.jvp(&[output], &[input], &[direction])?.remove(0);
-            column.iter_mut().zip(jv.iter()).for_each(|(c, &v)| *c = v);
+        let shape = input.shape();
+        let per_sweep = self.directions_per_sweep(output, input);
+        for start in (0..cols).step_by(per_sweep) {
+            let end = (start + per_sweep).min(cols);
+            // Rows of the identity, start..end: direction j moves input element start + j.
+            let mut directions = ndarray::Array2::<T>::zeros((end - start, cols));
+            (start..end).for_each(|k| directions[[k - start, k]] = T::one());
+            let directions = directions
+                .into_shape_with_order(crate::ops::batch_shape(end - start, &shape))
+                .expect("as many elements");
+            let jv = self.jvp_batch(&[output], &[input], &[directions])?.remove(0);
+            let jv = jv.into_shape_with_order((end - start, rows)).expect("the output's own length");
+            jacobian.slice_mut(ndarray::s![.., start..end]).assign(&jv.t());
         }
         Ok(jacobian)
+    }
+
+    /// How many directions one [`jvp_batch`](Tape::jvp_batch) sweep from `input` to
+    /// `output` carries: as many as keep its largest tangent batch near 4 Mi numbers
+    /// (32 MiB of f64), at least one.
+    pub(crate) fn directions_per_sweep(&self, output: Var<'t, T>, input: Var<'t, T>) -> usize {
+        const BUDGET: usize = 1 << 22;
+        let nodes = self.nodes.borrow();
+        // (Clamped to the tape: a value of another tape is refused by `jvp_batch` next.)
+        let last = output.index.max(input.index).min(nodes.len().saturating_sub(1));
+        let largest = (input.index.min(last)..=last)
+            .map(|i| nodes.view(i).len())
+            .max()
+            .unwrap_or(1)
+            .max(1);
+        (BUDGET / largest).max(1)
     }
 }

@@ -70,6 +70,9 @@ pub(crate) fn gemm<T: Float>(
         c.map_inplace(|v| *v = if beta == T::zero() { T::zero() } else { beta * *v });
         return;
     }
+    if m * n * k <= SMALL_PRODUCT {
+        return small_gemm(alpha, a, b, beta, c);
+    }
     if !plain_strides(a) || !plain_strides(b) || c.strides().iter().any(|&s| s < 0) {
         let (a, b) = (a.as_standard_layout(), b.as_standard_layout());
         if c.strides().iter().all(|&s| s >= 0) {
@@ -84,6 +87,68 @@ pub(crate) fn gemm<T: Float>(
         return;
     }
     split(alpha, a, b, beta, c, parts(m, n, k));
+}
+
+/// Products of at most this many multiply-adds run as plain loops ([`small_gemm`]).
+pub(crate) const SMALL_PRODUCT: usize = 512;
+
+/// `c ← α·a·b + β·c` by plain loops, for products too small to pay for the kernel crate's
+/// dispatch, packing and scratch set-up: a 3×3 or 4×4 rotation, of which `ht`'s pose
+/// multiplies hundreds per Jacobian. `a`'s rows and `b`'s columns are first copied into
+/// contiguous buffers (on the stack up to 64 numbers each), so the inner loop is two
+/// slices. Any strides (broadcast ones included); with `β = 0` `c` is
+/// not read.
+fn small_gemm<T: Float>(
+    alpha: T,
+    a: &ArrayView2<'_, T>,
+    b: &ArrayView2<'_, T>,
+    beta: T,
+    c: &mut ArrayViewMut2<'_, T>,
+) {
+    let k = a.ncols();
+    let rows: SmallVec<[T; 64]> = a.iter().copied().collect();
+    let columns: SmallVec<[T; 64]> = b.t().iter().copied().collect();
+    for (i, row) in rows.chunks_exact(k).enumerate() {
+        for (j, column) in columns.chunks_exact(k).enumerate() {
+            let sum = row.iter().zip(column).fold(T::zero(), |sum, (&x, &y)| sum + x * y);
+            let value = alpha * sum;
+            c[[i, j]] = if beta == T::zero() { value } else { value + beta * c[[i, j]] };
+        }
+    }
+}
+
+/// `out_e ← a_e·b_e + β·out_e` for each of `batch` products of `[m, k]·[k, n]` stored one
+/// after another in plain row-major slices (`b` one matrix for all with `shared_b`), by
+/// plain loops: the batched form of [`small_gemm`] for many small products at once (a
+/// pose's rotations, bone by bone), with no view or call per product. With `β = 0` `out`
+/// is not read.
+pub(crate) fn small_products<T: Float>(
+    a: &[T],
+    b: &[T],
+    out: &mut [T],
+    (m, k, n): (usize, usize, usize),
+    shared_b: bool,
+    beta: T,
+) {
+    if m * n == 0 {
+        return;
+    }
+    let b_step = if shared_b { 0 } else { k * n };
+    for (e, out) in out.chunks_exact_mut(m * n).enumerate() {
+        let a = &a[e * m * k..(e + 1) * m * k];
+        let b = &b[e * b_step..e * b_step + k * n];
+        // Row i of the product is Σ_p a[i, p] · (row p of b): whole rows at a time.
+        for (out, row) in out.chunks_exact_mut(n).zip(a.chunks_exact(k.max(1))) {
+            if beta == T::zero() {
+                out.fill(T::zero());
+            } else if beta != T::one() {
+                out.iter_mut().for_each(|o| *o = beta * *o);
+            }
+            for (&x, b_row) in row.iter().zip(b.chunks_exact(n)) {
+                out.iter_mut().zip(b_row).for_each(|(o, &y)| *o += x * y);
+            }
+        }
+    }
 }
 
 /// Runs the product as `parts` products of blocks of `c` along its longer side (column

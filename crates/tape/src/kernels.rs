@@ -9,7 +9,7 @@
 //! through ndarray's `Zip`. The paths do the same arithmetic in the same order per
 //! element, so they give the same results. Outputs come from the buffer pool.
 
-use ndarray::{ArrayD, ArrayViewD, IxDyn, Zip};
+use ndarray::{ArrayD, ArrayViewD, Ix2, Ix3, Ix4, IxDyn, Zip};
 use smallvec::SmallVec;
 
 use crate::{pool, Float};
@@ -266,9 +266,27 @@ pub(crate) fn map<T: Float>(x: &ArrayViewD<'_, T>, f: impl Fn(T) -> T + Sync) ->
             let out = out.as_slice_mut().expect("scratch arrays are standard layout");
             Loop::Map { out, x: xs, f: |x, _, _| f(x) }.run();
         }
-        None => Zip::from(&mut out).and(x).for_each(|o, &x| *o = f(x)),
+        // Strided (a transpose, a slice): through a fixed-rank `Zip` where the rank allows,
+        // which steps its index without `IxDyn`'s per-element bookkeeping (a permuted
+        // [28, 3, 22, 4] copied at about a sixth of the instructions).
+        None => {
+            let f = |o: &mut T, &x: &T| *o = f(x);
+            match x.ndim() {
+                2 => Zip::from(fixed::<_, Ix2>(out.view_mut())).and(fixed::<_, Ix2>(x.view())).for_each(f),
+                3 => Zip::from(fixed::<_, Ix3>(out.view_mut())).and(fixed::<_, Ix3>(x.view())).for_each(f),
+                4 => Zip::from(fixed::<_, Ix4>(out.view_mut())).and(fixed::<_, Ix4>(x.view())).for_each(f),
+                _ => Zip::from(&mut out).and(x).for_each(f),
+            }
+        }
     }
     out
+}
+
+/// A dynamic-rank array (view) as one of a fixed rank it is known to have.
+fn fixed<S: ndarray::RawData, D: ndarray::Dimension>(
+    x: ndarray::ArrayBase<S, ndarray::IxDyn>,
+) -> ndarray::ArrayBase<S, D> {
+    x.into_dimensionality::<D>().expect("rank checked by the caller")
 }
 
 /// `f(a, b)` for every element of two arrays of one shape (either may be a broadcast

@@ -167,8 +167,8 @@ impl<'t, T: Float> Tape<'t, T> {
 
     /// `J·v` for each column `v` of `directions` (shape `[input.len(), k]`), where `J` is
     /// the Jacobian of `output` with respect to `input` (both flattened in row-major
-    /// order); returns `[output.len(), k]`: one forward-mode sweep ([`jvp`](Tape::jvp))
-    /// per column. If an op on the way has no tangent rule, the transpose `u ↦ Jᵀu` is
+    /// order); returns `[output.len(), k]` by forward mode, the columns carried together
+    /// through one sweep ([`jvp_batch`](Tape::jvp_batch); several if memory asks). If an op on the way has no tangent rule, the transpose `u ↦ Jᵀu` is
     /// recorded once instead and each column costs one backward pass over it.
     ///
     /// With the identity as `directions` it is the whole Jacobian, column by column:
@@ -212,12 +212,23 @@ impl<'t, T: Float> Tape<'t, T> {
         let out_shape = output.shape();
         let out_len: usize = out_shape.iter().product();
         let mut result = ndarray::Array2::zeros((out_len, directions.ncols()));
-        // Forward mode: a sweep per column. An op without a tangent rule falls back to
+        // Forward mode, the columns together. An op without a tangent rule falls back to
         // the recorded transpose below.
-        let forward = directions.axis_iter(Axis(1)).enumerate().try_for_each(|(column, v)| {
-            let seed = v.to_owned().into_shape_with_order(IxDyn(&in_shape)).expect("checked length");
-            let jv = self.jvp(&[output], &[input], &[seed])?.remove(0);
-            result.column_mut(column).assign(&jv.to_shape(out_len).expect("the output's own length"));
+        let columns = directions.ncols();
+        let per_sweep = self.directions_per_sweep(output, input);
+        let forward = (0..columns).step_by(per_sweep).try_for_each(|start| {
+            let end = (start + per_sweep).min(columns);
+            // Columns start..end as a batch of directions, each of the input's shape.
+            let seeds = directions
+                .slice(ndarray::s![.., start..end])
+                .t()
+                .as_standard_layout()
+                .into_owned()
+                .into_shape_with_order(crate::ops::batch_shape(end - start, &in_shape))
+                .expect("checked length");
+            let jv = self.jvp_batch(&[output], &[input], &[seeds])?.remove(0);
+            let jv = jv.into_shape_with_order((end - start, out_len)).expect("the output's own length");
+            result.slice_mut(ndarray::s![.., start..end]).assign(&jv.t());
             Ok(())
         });
         match forward {

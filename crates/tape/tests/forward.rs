@@ -1,6 +1,7 @@
 //! Forward mode (`Tape::jvp`, issue 24): every built-in op's tangent rule against reverse
 //! mode's Jacobian-vector product (the double-VJP, two backward passes) and against
-//! central finite differences; broadcasting over random shapes; the errors.
+//! central finite differences; many directions at once (`Tape::jvp_batch`) against one at
+//! a time; broadcasting over random shapes; the errors.
 
 use ndarray::{array, ArrayD, IxDyn};
 use proptest::prelude::*;
@@ -169,6 +170,68 @@ fn every_built_in_op_has_a_tangent_rule_that_agrees_with_reverse_mode_and_finite
     }
 }
 
+/// Three directions per input: the test's own, its negative doubled, and a rotation of it.
+fn three_directions() -> Vec<ArrayD<f64>> {
+    directions()
+        .iter()
+        .map(|d| {
+            let rotated = ArrayD::from_shape_vec(
+                d.raw_dim(),
+                d.iter().cycle().skip(1).take(d.len()).map(|v| v + 0.125).collect(),
+            )
+            .unwrap();
+            ndarray::stack(ndarray::Axis(0), &[d.view(), (d * -2.0).view(), rotated.view()]).unwrap()
+        })
+        .collect()
+}
+
+#[test]
+fn every_built_in_op_carries_many_directions_at_once_as_it_carries_one() {
+    let (values, batches) = (inputs(), three_directions());
+    for (name, build) in catalogue() {
+        // Along every input, and along the first alone (the others' tangents then absent).
+        for along in [4, 1] {
+            let tape = Tape::new();
+            let vars: Vec<Var<'_, f64>> = values.iter().map(|v| tape.var(v)).collect();
+            let y = build(&vars);
+            let batched = tape
+                .jvp_batch(&[y], &vars[..along], &batches[..along])
+                .unwrap_or_else(|e| panic!("{name}: {e}"))
+                .remove(0);
+            assert_eq!(batched.shape()[1..], y.shape()[..], "{name}: one direction's shape");
+            for j in 0..3 {
+                let one: Vec<ArrayD<f64>> =
+                    batches[..along].iter().map(|b| b.index_axis(ndarray::Axis(0), j).to_owned()).collect();
+                let single = tape.jvp(&[y], &vars[..along], &one).unwrap().remove(0);
+                assert_close(
+                    &batched.index_axis(ndarray::Axis(0), j).to_owned(),
+                    &single,
+                    1e-13,
+                    &format!("{name}: direction {j} of the batch, along {along} inputs"),
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn a_batch_of_directions_is_checked_and_may_be_empty() {
+    let tape = Tape::new();
+    let x = tape.var(array![1.0, 2.0]);
+    let w = tape.var(array![[1.0], [3.0]]);
+    let y = x.reshape(&[1, 2]).matmul(&w).tanh();
+    // No directions: an empty batch of the output's shape.
+    let none = tape.jvp_batch(&[y], &[x], &[ArrayD::zeros(IxDyn(&[0, 2]))]).unwrap();
+    assert_eq!(none[0].shape(), &[0, 1, 1]);
+    // Directions of the wrong shape, or disagreeing in number, name the tangent.
+    let err = tape.jvp_batch(&[y], &[x], &[ArrayD::zeros(IxDyn(&[2]))]).unwrap_err();
+    assert!(err.to_string().contains("jvp_batch"), "{err}");
+    let err = tape
+        .jvp_batch(&[y], &[x, w], &[ArrayD::zeros(IxDyn(&[3, 2])), ArrayD::zeros(IxDyn(&[2, 2, 1]))])
+        .unwrap_err();
+    assert!(err.to_string().contains("tangent 1"), "{err}");
+}
+
 #[test]
 fn a_tangent_along_one_input_alone_is_that_inputs_column_of_the_jacobian() {
     // y = x · w: along w only, ẏ = x · ẇ; along x only, ẏ = ẋ · w.
@@ -305,10 +368,26 @@ proptest! {
         });
         let tape = Tape::new();
         let vars: Vec<Var<'_, f64>> = values.iter().map(|v| tape.var(v)).collect();
-        let forward = tape.jvp(&[build(&vars)], &vars, &directions).unwrap().remove(0);
+        let y = build(&vars);
+        let forward = tape.jvp(&[y], &vars, &directions).unwrap().remove(0);
         let reverse = reverse_jvp(&build, &values, &directions);
         for (a, e) in forward.iter().zip(&reverse) {
             prop_assert!((a - e).abs() <= 1e-12 * a.abs().max(e.abs()).max(1.0), "{} vs {}", a, e);
+        }
+        // Two directions at once: this one and its negative, along either operand alone too.
+        for along in [2, 1] {
+            let batch: Vec<ArrayD<f64>> = directions[..along]
+                .iter()
+                .map(|d| ndarray::stack(ndarray::Axis(0), &[d.view(), (-d).view()]).unwrap())
+                .collect();
+            let batched = tape.jvp_batch(&[y], &vars[..along], &batch).unwrap().remove(0);
+            let single = tape.jvp(&[y], &vars[..along], &directions[..along]).unwrap().remove(0);
+            for (a, e) in batched.index_axis(ndarray::Axis(0), 0).iter().zip(&single) {
+                prop_assert!((a - e).abs() <= 1e-13 * a.abs().max(e.abs()).max(1.0), "{} vs {}", a, e);
+            }
+            for (a, e) in batched.index_axis(ndarray::Axis(0), 1).iter().zip(&single) {
+                prop_assert!((a + e).abs() <= 1e-13 * a.abs().max(e.abs()).max(1.0), "{} vs -{}", a, e);
+            }
         }
     }
 }

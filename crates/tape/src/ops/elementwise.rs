@@ -4,7 +4,7 @@
 //! bare numbers with no array machinery at all — the fast path for micrograd-style
 //! scalar graphs. Both paths call the same two functions, so they agree by construction.
 
-use ndarray::{ArrayD, ArrayViewD, IxDyn, Zip};
+use ndarray::{ArrayD, ArrayViewD, Axis, IxDyn, Zip};
 
 use super::{check_broadcast, grads, InputGrads, Op, ScalarGrads, VarGrads};
 use crate::kernels::{map, map3, reduce_to, zip_broadcast};
@@ -147,6 +147,27 @@ pub trait BinaryFn<T: Float>: Sync + 'static {
     }
 }
 
+/// `out[j] = t[j] ⊙ d` (or `out[j] += …` unless `overwrite`) for each direction `j` of
+/// `t` (`[directions, ..d.shape]`, `out` the same): over plain slices when all three are
+/// contiguous, through a broadcasting `Zip` otherwise.
+fn add_times_each_direction<T: Float>(
+    out: &mut ArrayD<T>,
+    t: &ArrayViewD<'_, T>,
+    d: &ArrayViewD<'_, T>,
+    overwrite: bool,
+) {
+    let combine = |o: &mut T, t: T, d: T| *o = if overwrite { t * d } else { *o + t * d };
+    if let (Some(ts), Some(ds), Some(os)) = (t.as_slice(), d.as_slice(), out.as_slice_mut()) {
+        if !ds.is_empty() && ts.len() == os.len() && ts.len() % ds.len() == 0 {
+            for (o, t) in os.chunks_exact_mut(ds.len()).zip(ts.chunks_exact(ds.len())) {
+                o.iter_mut().zip(t).zip(ds).for_each(|((o, &t), &d)| combine(o, t, d));
+            }
+            return;
+        }
+    }
+    Zip::from(out).and(t).and_broadcast(d).for_each(|o, &t, &d| combine(o, t, d));
+}
+
 /// Runs a [`UnaryFn`] elementwise as an [`Op`]: `∂L/∂x = ∂L/∂y · f'(x)`.
 ///
 /// ```
@@ -201,6 +222,20 @@ impl<T: Float, F: UnaryFn<T>> Op<T> for Unary<F> {
     ) -> Option<ArrayD<T>> {
         let dx = tangents[0].as_ref()?;
         Some(map3(dx, &inputs[0], output, |t, x, y| t * self.0.derivative(x, y)))
+    }
+    /// `ẏ = f'(x) · ẋ` in each direction, `f'(x)` computed once for all of them.
+    fn tangent_batch(
+        &self,
+        inputs: &[ArrayViewD<'_, T>],
+        output: &ArrayViewD<'_, T>,
+        tangents: &[Option<ArrayViewD<'_, T>>],
+    ) -> Option<ArrayD<T>> {
+        let dx = tangents[0].as_ref()?;
+        let derivative = crate::kernels::map2(&inputs[0], output, |x, y| self.0.derivative(x, y));
+        let mut out = pool::scratch(dx.shape());
+        add_times_each_direction(&mut out, dx, &derivative.view(), true);
+        pool::recycle(derivative);
+        Some(out)
     }
     fn forward_scalar(&self, inputs: &[T]) -> Option<T> {
         Some(self.0.value(inputs[0]))
@@ -372,6 +407,49 @@ impl<T: Float, F: BinaryFn<T>> Op<T> for Binary<F> {
                         .and(output.lanes(last))
                         .and(tangent.lanes(last))
                         .for_each(|o, a, b, y, t| Zip::from(o).and(a).and(b).and(y).and(t).for_each(add));
+                }
+            }
+        }
+        Some(out)
+    }
+    /// `ẏ = ∂y/∂a · ȧ + ∂y/∂b · ḃ` in each direction, the partials computed once for all
+    /// of them.
+    fn tangent_batch(
+        &self,
+        inputs: &[ArrayViewD<'_, T>],
+        output: &ArrayViewD<'_, T>,
+        tangents: &[Option<ArrayViewD<'_, T>>],
+    ) -> Option<ArrayD<T>> {
+        let directions = tangents.iter().flatten().next()?.shape()[0];
+        let shape = super::batch_shape(directions, output.shape());
+        let mut out = pool::scratch(&shape);
+        let mut first = true;
+        let constant = self.0.constant_partials();
+        let (a, b) = (inputs[0].broadcast(output.raw_dim())?, inputs[1].broadcast(output.raw_dim())?);
+        for (k, tangent) in tangents.iter().enumerate() {
+            let Some(tangent) = tangent else { continue };
+            // [directions, ..operand] with unit axes after the first, to broadcast as the
+            // operand did.
+            let mut aligned = tangent.view();
+            while aligned.ndim() < shape.len() {
+                aligned.insert_axis_inplace(Axis(1));
+            }
+            let aligned = aligned.broadcast(IxDyn(&shape))?;
+            let overwrite = std::mem::replace(&mut first, false);
+            match constant {
+                Some((da, db)) => {
+                    let d = if k == 0 { da } else { db };
+                    let scaled = |o: &mut T, &t: &T| *o = if overwrite { d * t } else { *o + d * t };
+                    Zip::from(&mut out).and(&aligned).for_each(scaled);
+                }
+                None => {
+                    let mut partial = pool::scratch(output.shape());
+                    Zip::from(&mut partial).and(&a).and(&b).and(output).for_each(|p, &a, &b, &y| {
+                        let (da, db) = self.0.partials(a, b, y);
+                        *p = if k == 0 { da } else { db };
+                    });
+                    add_times_each_direction(&mut out, &aligned, &partial.view(), overwrite);
+                    pool::recycle(partial);
                 }
             }
         }

@@ -6,8 +6,8 @@
 
 use ndarray::{ArrayBase, ArrayD, ArrayViewD, Axis, Data, Dimension, IntoDimension, IxDyn};
 
-use super::linear_tangent_rule;
 use super::{grads, InputGrads, Op, VarGrads};
+use super::{linear_tangent_batch_rule, linear_tangent_rule};
 use crate::{pool, Float, TapeError, Var};
 
 impl<'t, T: Float> Var<'t, T> {
@@ -220,6 +220,7 @@ pub(crate) struct Select {
 }
 impl<T: Float> Op<T> for Select {
     linear_tangent_rule!();
+    linear_tangent_batch_rule!(|op: &Select, _| Select { axis: op.axis + 1, indices: op.indices.clone() });
 
     fn name(&self) -> &'static str {
         "select"
@@ -230,8 +231,35 @@ impl<T: Float> Op<T> for Select {
     fn describe(&self) -> String {
         format!("axis={}, {} indices", self.axis, self.indices.len())
     }
+    /// Block copies: for each index before the axis, the picked slices' runs of
+    /// `inner` numbers (ndarray's `select` concatenates one view per index, which cost a
+    /// forward-mode sweep of `ht` a seventh of its time).
     fn forward(&self, inputs: &[ArrayViewD<'_, T>]) -> ArrayD<T> {
-        inputs[0].select(Axis(self.axis), &self.indices)
+        let x = &inputs[0];
+        let mut shape = x.shape().to_vec();
+        shape[self.axis] = self.indices.len();
+        let mut y = pool::scratch(&shape);
+        let (len, inner) = (x.shape()[self.axis], x.shape()[self.axis + 1..].iter().product::<usize>());
+        match (x.as_slice(), y.as_slice_mut()) {
+            (Some(source), Some(out)) if inner > 0 && len > 0 && !self.indices.is_empty() => {
+                let picked = self.indices.len() * inner;
+                for (out, block) in out.chunks_exact_mut(picked).zip(source.chunks_exact(len * inner)) {
+                    if inner == 1 {
+                        out.iter_mut().zip(&self.indices).for_each(|(o, &i)| *o = block[i]);
+                        continue;
+                    }
+                    for (out, &i) in out.chunks_exact_mut(inner).zip(&self.indices) {
+                        out.copy_from_slice(&block[i * inner..(i + 1) * inner]);
+                    }
+                }
+            }
+            _ => {
+                for (k, &i) in self.indices.iter().enumerate() {
+                    y.index_axis_mut(Axis(self.axis), k).assign(&x.index_axis(Axis(self.axis), i));
+                }
+            }
+        }
+        y
     }
     fn backward(
         &self,

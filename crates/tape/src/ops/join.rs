@@ -4,8 +4,8 @@ use std::ops::Range;
 
 use ndarray::{ArrayD, ArrayViewD, Axis, Slice};
 
-use super::linear_tangent_rule;
 use super::{grads, InputGrads, Op, VarGrads};
+use super::{linear_tangent_batch_rule, linear_tangent_rule};
 use crate::{Float, Var};
 
 impl<'t, T: Float> Var<'t, T> {
@@ -59,6 +59,7 @@ pub(crate) struct Concat {
 }
 impl<T: Float> Op<T> for Concat {
     linear_tangent_rule!();
+    linear_tangent_batch_rule!(|op: &Concat, _| Concat { axis: op.axis + 1 });
 
     fn name(&self) -> &'static str {
         "concat"
@@ -87,6 +88,29 @@ impl<T: Float> Op<T> for Concat {
         let mut shape = inputs[0].shape().to_vec();
         shape[self.axis] = inputs.iter().map(|x| x.shape()[self.axis]).sum();
         let mut out = crate::pool::scratch(&shape);
+        // Contiguous pieces: for each index before the axis, each piece's run of numbers
+        // in turn, as slice copies (an n-d `assign` per piece walked every element
+        // through `IxDyn`: a tenth of a batched forward-mode sweep of `ht`).
+        let inner: usize = shape[self.axis + 1..].iter().product();
+        let row = shape[self.axis] * inner;
+        let slices: Option<Vec<&[T]>> = inputs.iter().map(|x| x.as_slice()).collect();
+        if let (Some(slices), true) = (slices, row > 0) {
+            let data = out.as_slice_mut().expect("scratch arrays are standard layout");
+            let mut at = 0;
+            for (r, block) in data.chunks_exact_mut(row).enumerate() {
+                at = 0;
+                for (x, piece) in inputs.iter().zip(&slices) {
+                    let run = x.shape()[self.axis] * inner;
+                    match run {
+                        1 => block[at] = piece[r], // a column of one: no `memcpy` call
+                        _ => block[at..at + run].copy_from_slice(&piece[r * run..(r + 1) * run]),
+                    }
+                    at += run;
+                }
+            }
+            debug_assert!(data.is_empty() || at == row);
+            return out;
+        }
         let mut start = 0;
         for x in inputs {
             let len = x.shape()[self.axis];
@@ -142,6 +166,7 @@ pub(crate) struct SliceAxis {
 }
 impl<T: Float> Op<T> for SliceAxis {
     linear_tangent_rule!();
+    linear_tangent_batch_rule!(|op: &SliceAxis, _| SliceAxis { axis: op.axis + 1, range: op.range.clone() });
 
     fn name(&self) -> &'static str {
         "slice_axis"

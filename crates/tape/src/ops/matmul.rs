@@ -3,7 +3,7 @@
 //! run-time-dispatched GEMM ([`crate::gemm`]) on views, so transposes in backward copy
 //! nothing.
 
-use ndarray::{Array3, ArrayD, ArrayView2, ArrayView3, ArrayViewD, Axis, CowArray, Ix2, Ix3};
+use ndarray::{Array3, ArrayD, ArrayView2, ArrayView3, ArrayViewD, ArrayViewMutD, Axis, CowArray, Ix2, Ix3};
 
 use super::{grads, InputGrads, Op, VarGrads};
 use crate::gemm::{gemm, matmul};
@@ -63,6 +63,43 @@ fn flatten_batch<'a, T: Float>(x: &ArrayViewD<'a, T>) -> CowArray<'a, T, Ix2> {
     }
 }
 
+/// `out ← a·b + β·out` for the three forms (`[m, k]·[k, n]`, `[batch, m, k]·[k, n]`,
+/// `[batch, m, k]·[batch, k, n]`), a product per batch entry into `out`'s own slots (with
+/// `β = 0` `out` is not read).
+fn product_into<T: Float>(
+    a: &ArrayViewD<'_, T>,
+    b: &ArrayViewD<'_, T>,
+    out: &mut ArrayViewMutD<'_, T>,
+    beta: T,
+) {
+    // Small batched products over contiguous operands: plain loops over the slices.
+    let (m, k, n) = (a.shape()[a.ndim() - 2], a.shape()[a.ndim() - 1], b.shape()[b.ndim() - 1]);
+    if a.ndim() == 3 && m * k * n <= crate::gemm::SMALL_PRODUCT {
+        if let (Some(a), Some(b), Some(out)) = (a.as_slice(), b.as_slice(), out.as_slice_mut()) {
+            return crate::gemm::small_products(a, b, out, (m, k, n), b.len() == k * n, beta);
+        }
+    }
+    match (a.ndim(), b.ndim()) {
+        (2, 2) => {
+            let mut out = out.view_mut().into_dimensionality::<Ix2>().expect("2-D");
+            gemm(T::one(), &as2(a), &as2(b), beta, &mut out);
+        }
+        (3, 2) => {
+            let b = as2(b);
+            for (a, mut out) in as3(a).outer_iter().zip(out.outer_iter_mut()) {
+                let mut out = out.view_mut().into_dimensionality::<Ix2>().expect("2-D");
+                gemm(T::one(), &a, &b, beta, &mut out);
+            }
+        }
+        _ => {
+            for ((a, b), mut out) in as3(a).outer_iter().zip(as3(b).outer_iter()).zip(out.outer_iter_mut()) {
+                let mut out = out.view_mut().into_dimensionality::<Ix2>().expect("2-D");
+                gemm(T::one(), &a, &b, beta, &mut out);
+            }
+        }
+    }
+}
+
 impl<T: Float> Op<T> for MatMul {
     /// Bilinear: `Ẏ = Ȧ·B + A·Ḃ`.
     fn tangent(
@@ -72,6 +109,42 @@ impl<T: Float> Op<T> for MatMul {
         tangents: &[Option<ArrayViewD<'_, T>>],
     ) -> Option<ArrayD<T>> {
         crate::ops::multilinear_tangent(self, inputs, tangents)
+    }
+    /// `Ẏ = Ȧ·B + A·Ḃ` in each direction, each product written (then added) straight
+    /// into the direction's slot; with `B` a matrix, every direction's `Ȧ` is rows of one
+    /// product (`[directions·…·m, k] · B`).
+    fn tangent_batch(
+        &self,
+        inputs: &[ArrayViewD<'_, T>],
+        output: &ArrayViewD<'_, T>,
+        tangents: &[Option<ArrayViewD<'_, T>>],
+    ) -> Option<ArrayD<T>> {
+        let (a, b) = (&inputs[0], &inputs[1]);
+        let directions = tangents.iter().flatten().next()?.shape()[0];
+        let mut out = crate::pool::scratch(&crate::ops::batch_shape(directions, output.shape()));
+        let mut beta = T::zero();
+        if let Some(ta) = &tangents[0] {
+            let inner = b.shape()[0];
+            if b.ndim() == 2 && inner > 0 && !out.is_empty() {
+                let flat = ta.as_standard_layout();
+                let flat =
+                    flat.view().into_shape_with_order((ta.len() / inner, inner)).expect("standard layout");
+                let (p, len) = (b.shape()[1], out.len());
+                let mut y = out.view_mut().into_shape_with_order((len / p, p)).expect("scratch is standard");
+                gemm(T::one(), &flat, &as2(b), T::zero(), &mut y);
+            } else {
+                for (ta, mut slot) in ta.outer_iter().zip(out.outer_iter_mut()) {
+                    product_into(&ta, b, &mut slot, T::zero());
+                }
+            }
+            beta = T::one();
+        }
+        if let Some(tb) = &tangents[1] {
+            for (tb, mut slot) in tb.outer_iter().zip(out.outer_iter_mut()) {
+                product_into(a, &tb, &mut slot, beta);
+            }
+        }
+        Some(out)
     }
     fn name(&self) -> &'static str {
         "matmul"
@@ -107,12 +180,9 @@ impl<T: Float> Op<T> for MatMul {
                 y.into_shape_with_order((batch, m, n)).expect("a standard-layout result").into_dyn()
             }
             _ => {
-                let (a, b) = (as3(a), as3(b));
-                let mut y = Array3::zeros((a.shape()[0], a.shape()[1], b.shape()[2]));
-                for ((a, b), mut y) in a.outer_iter().zip(b.outer_iter()).zip(y.outer_iter_mut()) {
-                    gemm(T::one(), &a, &b, T::zero(), &mut y);
-                }
-                y.into_dyn()
+                let mut y = crate::pool::scratch(&[a.shape()[0], a.shape()[1], b.shape()[2]]);
+                product_into(a, b, &mut y.view_mut(), T::zero());
+                y
             }
         }
     }

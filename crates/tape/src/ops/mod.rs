@@ -222,6 +222,48 @@ pub trait Op<T: Float>: 'static {
         None
     }
 
+    /// The tangent rule for many directions at once, for
+    /// [`Tape::jvp_batch`](crate::Tape::jvp_batch): each `tangents[i]` carries a leading
+    /// axis of `k` directions (`[k, ..inputs[i].shape]`), and the result is
+    /// `[k, ..output.shape]`, direction by direction what [`tangent`](Op::tangent) gives.
+    /// The same derivative as `tangent`, so nothing new to check; only the cost differs.
+    ///
+    /// The default calls `tangent` once per direction (`None` if it has no rule). The
+    /// built-in elementwise ops override it to compute their derivatives once for all
+    /// directions, and `matmul` to make one larger product of them.
+    ///
+    /// ```
+    /// use ndarray::{array, ArrayD, ArrayViewD};
+    /// use tapegrad_tape::{InputGrads, Op, Tape};
+    /// /// `y = 3x`, with only the one-direction rule: the default runs it per direction.
+    /// struct Triple;
+    /// impl Op<f64> for Triple {
+    ///     fn name(&self) -> &'static str { "triple" }
+    ///     fn forward(&self, inputs: &[ArrayViewD<'_, f64>]) -> ArrayD<f64> { inputs[0].mapv(|x| 3.0 * x) }
+    ///     fn backward(&self, _: &[ArrayViewD<'_, f64>], _: &ArrayViewD<'_, f64>, g: &ArrayViewD<'_, f64>, _: &[bool]) -> InputGrads<f64> {
+    ///         [Some(g.mapv(|g| 3.0 * g))].into_iter().collect()
+    ///     }
+    ///     fn tangent(&self, inputs: &[ArrayViewD<'_, f64>], _: &ArrayViewD<'_, f64>, tangents: &[Option<ArrayViewD<'_, f64>>]) -> Option<ArrayD<f64>> {
+    ///         Some(tapegrad_tape::linear_tangent(self, inputs, tangents))
+    ///     }
+    /// }
+    /// let tape = Tape::new();
+    /// let x = tape.var(array![1.0, 2.0]);
+    /// let y = tape.apply(Triple, &[x]);
+    /// let directions = array![[1.0, 0.0], [0.0, 1.0], [1.0, -1.0]].into_dyn(); // three
+    /// let jv = tape.jvp_batch(&[y], &[x], &[directions])?;
+    /// assert_eq!(jv[0], array![[3.0, 0.0], [0.0, 3.0], [3.0, -3.0]].into_dyn());
+    /// # Ok::<(), tapegrad_tape::TapeError>(())
+    /// ```
+    fn tangent_batch(
+        &self,
+        inputs: &[ArrayViewD<'_, T>],
+        output: &ArrayViewD<'_, T>,
+        tangents: &[Option<ArrayViewD<'_, T>>],
+    ) -> Option<ArrayD<T>> {
+        tangent_per_direction(self, inputs, output, tangents)
+    }
+
     /// The backward pass recorded as ops on the tape, for gradients of gradients
     /// ([`Tape::grad`](crate::Tape::grad) with `create_graph`): each input's `∂L/∂input`
     /// from `grad_output`, built from differentiable [`Var`] ops, so that it can be
@@ -290,6 +332,48 @@ macro_rules! linear_tangent_rule {
 }
 pub(crate) use linear_tangent_rule;
 
+/// [`Op::tangent_batch`] for a linear op whose parameters name axes: the op with every
+/// axis moved one place on (so that it acts on each direction of `[directions, ..shape]`
+/// tangents, `shifted` builds it), applied to the tangents, zeros standing in for the
+/// inputs without one.
+pub(crate) fn linear_tangent_batch<T: Float>(
+    shifted: &impl Op<T>,
+    inputs: &[ArrayViewD<'_, T>],
+    tangents: &[Option<ArrayViewD<'_, T>>],
+) -> Option<ArrayD<T>> {
+    let directions = tangents.iter().flatten().next()?.shape()[0];
+    let filled: Vec<ndarray::CowArray<'_, T, ndarray::IxDyn>> = inputs
+        .iter()
+        .zip(tangents)
+        .map(|(x, t)| match t {
+            Some(t) => ndarray::CowArray::from(t.view()),
+            None => ndarray::CowArray::from(ArrayD::zeros(batch_shape(directions, x.shape()))),
+        })
+        .collect();
+    let filled: Vec<ArrayViewD<'_, T>> = filled.iter().map(|t| t.view()).collect();
+    Some(shifted.forward(&filled))
+}
+
+/// [`Op::tangent_batch`] by [`linear_tangent_batch`]: `$shifted` is a closure from the op
+/// and the number of directions to the op acting one axis on. Invoked inside each such
+/// op's `impl Op`, beside [`linear_tangent_rule`].
+macro_rules! linear_tangent_batch_rule {
+    ($shifted:expr) => {
+        /// Linear: the op, one axis on, applied to each direction's tangent at once.
+        fn tangent_batch(
+            &self,
+            inputs: &[ndarray::ArrayViewD<'_, T>],
+            _output: &ndarray::ArrayViewD<'_, T>,
+            tangents: &[Option<ndarray::ArrayViewD<'_, T>>],
+        ) -> Option<ndarray::ArrayD<T>> {
+            let directions = tangents.iter().flatten().next()?.shape()[0];
+            let shifted = ($shifted)(self, directions);
+            crate::ops::linear_tangent_batch(&shifted, inputs, tangents)
+        }
+    };
+}
+pub(crate) use linear_tangent_batch_rule;
+
 /// The tangent of an op that is linear in each input separately (a product: `matmul`):
 /// `Σᵢ f(x₁, …, ẋᵢ, …, xₙ)` over the inputs with a tangent. For [`Op::tangent`].
 pub(crate) fn multilinear_tangent<T: Float>(
@@ -312,6 +396,32 @@ pub(crate) fn multilinear_tangent<T: Float>(
         });
     }
     total
+}
+
+/// [`Op::tangent_batch`] by [`Op::tangent`], one direction (the leading axis of each
+/// tangent) at a time, each written into its slot of the result.
+pub(crate) fn tangent_per_direction<T: Float>(
+    op: &(impl Op<T> + ?Sized),
+    inputs: &[ArrayViewD<'_, T>],
+    output: &ArrayViewD<'_, T>,
+    tangents: &[Option<ArrayViewD<'_, T>>],
+) -> Option<ArrayD<T>> {
+    let directions = tangents.iter().flatten().next()?.shape()[0];
+    let mut out = crate::pool::scratch(&batch_shape(directions, output.shape()));
+    let mut column: Vec<Option<ArrayViewD<'_, T>>> = Vec::with_capacity(tangents.len());
+    for (k, mut slot) in out.outer_iter_mut().enumerate() {
+        column.clear();
+        column.extend(tangents.iter().map(|t| t.as_ref().map(|t| t.index_axis(Axis(0), k))));
+        let tangent = op.tangent(inputs, output, &column)?;
+        slot.assign(&tangent);
+        crate::pool::recycle(tangent);
+    }
+    Some(out)
+}
+
+/// `[directions, ..shape]`: the shape of a batch of tangents of a `shape` value.
+pub(crate) fn batch_shape(directions: usize, shape: &[usize]) -> Vec<usize> {
+    std::iter::once(directions).chain(shape.iter().copied()).collect()
 }
 
 /// The gradients an op's [`backward_vars`](Op::backward_vars) returns, one per input.

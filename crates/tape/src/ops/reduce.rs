@@ -9,8 +9,8 @@ use ndarray::{ArrayD, ArrayViewD, Axis, IxDyn};
 
 use smallvec::SmallVec;
 
-use super::linear_tangent_rule;
 use super::{grads, InputGrads, Op, VarGrads};
+use super::{linear_tangent_batch_rule, linear_tangent_rule};
 use crate::kernels::{copy, map2, zip_broadcast};
 use crate::{pool, Float, Var};
 
@@ -335,6 +335,10 @@ impl<T: Float> Op<T> for Sum {
         self.0.finish(self.0.fold_kept(x, |a, b| a + b, T::zero()))
     }
     linear_tangent_rule!();
+    linear_tangent_batch_rule!(|op: &Sum, _| Sum(ReducedAxes {
+        axes: op.0.axes.iter().map(|&a| a + 1).collect(),
+        keep_dims: op.0.keep_dims
+    }));
     fn backward(
         &self,
         inputs: &[ArrayViewD<'_, T>],

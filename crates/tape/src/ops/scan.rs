@@ -4,8 +4,8 @@
 
 use ndarray::{ArrayD, ArrayViewD, Axis, Slice};
 
-use super::linear_tangent_rule;
 use super::{grads, InputGrads, Op, VarGrads};
+use super::{linear_tangent_batch_rule, linear_tangent_rule};
 use crate::{pool, Float, Var};
 
 impl<'t, T: Float> Var<'t, T> {
@@ -85,6 +85,7 @@ impl Shift {
 
 impl<T: Float> Op<T> for Shift {
     linear_tangent_rule!();
+    linear_tangent_batch_rule!(|op: &Shift, _| Shift { axis: op.axis + 1, offset: op.offset });
 
     fn name(&self) -> &'static str {
         "shift"
@@ -142,6 +143,7 @@ impl CumSum {
 
 impl<T: Float> Op<T> for CumSum {
     linear_tangent_rule!();
+    linear_tangent_batch_rule!(|op: &CumSum, _| CumSum { axis: op.axis + 1, reverse: op.reverse });
 
     fn name(&self) -> &'static str {
         if self.reverse {

@@ -3,7 +3,7 @@
 
 use ndarray::{ArrayD, ArrayViewD, IxDyn};
 
-use super::linear_tangent_rule;
+use super::{batch_shape, linear_tangent_batch_rule, linear_tangent_rule};
 use super::{grads, InputGrads, Op, VarGrads};
 use crate::kernels::reduce_to;
 use crate::{Float, Var};
@@ -102,6 +102,7 @@ impl<'t, T: Float> Var<'t, T> {
 pub(crate) struct Reshape(Vec<usize>);
 impl<T: Float> Op<T> for Reshape {
     linear_tangent_rule!();
+    linear_tangent_batch_rule!(|op: &Reshape, directions| Reshape(batch_shape(directions, &op.0)));
 
     fn name(&self) -> &'static str {
         "reshape"
@@ -126,8 +127,19 @@ impl<T: Float> Op<T> for Reshape {
         }
     }
     fn forward(&self, inputs: &[ArrayViewD<'_, T>]) -> ArrayD<T> {
+        // The numbers in row-major order, into a pooled buffer of the new shape.
         let x = &inputs[0];
-        x.to_shape(IxDyn(&self.0)).expect("sizes checked").into_owned()
+        let standard = match x.as_slice() {
+            Some(_) => None,
+            None => Some(crate::kernels::copy(x)),
+        };
+        let data = standard.as_ref().map_or_else(|| x.as_slice(), |s| s.as_slice()).expect("standard layout");
+        let mut y = crate::pool::scratch(&self.0);
+        y.as_slice_mut().expect("scratch arrays are standard layout").copy_from_slice(data);
+        if let Some(spent) = standard {
+            crate::pool::recycle(spent);
+        }
+        y
     }
     fn backward(
         &self,
@@ -153,6 +165,9 @@ impl<T: Float> Op<T> for Reshape {
 pub(crate) struct Permute(Vec<usize>);
 impl<T: Float> Op<T> for Permute {
     linear_tangent_rule!();
+    linear_tangent_batch_rule!(|op: &Permute, _| Permute(
+        std::iter::once(0).chain(op.0.iter().map(|&a| a + 1)).collect()
+    ));
 
     fn name(&self) -> &'static str {
         "permute"
@@ -174,8 +189,7 @@ impl<T: Float> Op<T> for Permute {
         }
     }
     fn forward(&self, inputs: &[ArrayViewD<'_, T>]) -> ArrayD<T> {
-        let x = &inputs[0];
-        x.clone().permuted_axes(self.0.as_slice()).as_standard_layout().into_owned()
+        crate::kernels::copy(&inputs[0].clone().permuted_axes(self.0.as_slice()))
     }
     fn backward(
         &self,
