@@ -6,8 +6,9 @@
 //! `R = R_z·R_y·R_x`, built for all bones at once as `[bones, 3, 3]`; its rest transform
 //! times it is its transform relative to its parent, and the absolute transforms are the
 //! products down the skeleton, one batched product per level of the tree. The skin is
-//! `Σ_bones weight · (T·rest position)`, then the global rotation (angle-axis, from `θ`) and
-//! translation. A residual is the observed point minus its vertex, or minus its point
+//! `Σ_bones weight · (T·rest position)` — one product, the transforms as `[3, bones·4]`
+//! times the weighted rest positions `[bones·4, vertices]`, for only the vertices the
+//! residuals read — then the global rotation (angle-axis, from `θ`) and translation. A residual is the observed point minus its vertex, or minus its point
 //! `u₀·P₀ + u₁·P₁ + (1 − u₀ − u₁)·P₂` on its triangle.
 //!
 //! The Jacobian has few columns (26 pose parameters, and 2 for all the `u`s: each point's
@@ -17,7 +18,7 @@
 
 pub mod model;
 
-use ndarray::{array, Array1, Array2, Array3, Axis};
+use ndarray::{array, Array1, Array2, Array3};
 use serde_json::{json, Value};
 use tapegrad::tape::{Tape, Var};
 
@@ -95,8 +96,9 @@ fn angle_axis_rotation<'t>(angle_axis: Var<'t, f64>) -> Var<'t, f64> {
     Var::concat(&entries, 0).reshape(&[3, 3])
 }
 
-/// The posed skin's vertex positions, `[3, vertices]`, from the pose parameters `theta`.
-fn skin<'t>(hand: &'t Hand, theta: Var<'t, f64>) -> Var<'t, f64> {
+/// The posed skin's positions of `vertices` (indices into the model's), `[3, vertices]`,
+/// from the pose parameters `theta`.
+fn skin<'t>(hand: &'t Hand, theta: Var<'t, f64>, vertices: &[usize]) -> Var<'t, f64> {
     let tape = theta.tape();
     let bones = hand.bones();
     let columns = bones + 3;
@@ -119,9 +121,16 @@ fn skin<'t>(hand: &'t Hand, theta: Var<'t, f64>) -> Var<'t, f64> {
     let relatives = tape.constant(&hand.base_relatives).matmul(&posed);
     let absolutes = absolutes(hand, relatives);
     let transforms = absolutes.matmul(&tape.constant(&hand.inverse_base_absolutes)).slice_axis(1, 0..3); // [bones, 3, 4]
-    let moved = transforms.matmul(&tape.constant(&hand.base_positions)); // [bones, 3, vertices]
-    let weights = tape.constant(hand.weights.view().insert_axis(Axis(1))); // [bones, 1, vertices]
-    let mut positions = (moved * weights).sum_axes(&[0], false); // [3, vertices]
+                                                                                                         // Σ_b w_bv · T_b · p_v over the bones is one product: T as [3, bones·4] times the rest
+                                                                                                         // positions weighted per bone, [bones·4, vertices] (constants, built here from the
+                                                                                                         // model for the vertices asked for).
+    let mut weighted = Array2::<f64>::zeros((4 * bones, vertices.len()));
+    for (row, mut out) in weighted.rows_mut().into_iter().enumerate() {
+        let (weights, positions) = (hand.weights.row(row / 4), hand.base_positions.row(row % 4));
+        out.iter_mut().zip(vertices).for_each(|(o, &v)| *o = weights[v] * positions[v]);
+    }
+    let flat_transforms = transforms.permute(&[1, 0, 2]).reshape(&[3, 4 * bones]);
+    let mut positions = flat_transforms.matmul(&tape.constant(weighted)); // [3, vertices]
     if hand.is_mirrored {
         positions = positions * tape.constant(array![[-1.0], [1.0], [1.0]]);
     }
@@ -178,16 +187,28 @@ fn residuals<'t>(hand: &'t Hand, z: Var<'t, f64>) -> Var<'t, f64> {
     let n = hand.points.nrows();
     let offset = if hand.is_complicated() { 2 * n } else { 0 };
     let theta = z.slice_axis(0, offset..offset + hand.theta.len());
-    let positions = skin(hand, theta); // [3, vertices]
-    let pick = |vertices: &[usize]| positions.select(1, vertices).expect("checked vertex indices"); // [3, n]
+    // The residuals read only the corresponding vertices (or their triangles' corners):
+    // only those are skinned, each once.
+    let reads: Vec<Vec<usize>> = if hand.is_complicated() {
+        (0..3).map(|k| hand.correspondences.iter().map(|&t| hand.triangles[t][k]).collect()).collect()
+    } else {
+        vec![hand.correspondences.clone()]
+    };
+    let mut vertices: Vec<usize> = reads.concat();
+    vertices.sort_unstable();
+    vertices.dedup();
+    let positions = skin(hand, theta, &vertices); // [3, vertices]
+    let pick = |read: &[usize]| {
+        let slots: Vec<usize> =
+            read.iter().map(|v| vertices.binary_search(v).expect("every read vertex is skinned")).collect();
+        positions.select(1, &slots).expect("slots in range") // [3, n]
+    };
     let model_points = if hand.is_complicated() {
         let us = z.slice_axis(0, 0..2 * n).reshape(&[n, 2]).t(); // [2, n]
         let (u0, u1) = (us.slice_axis(0, 0..1), us.slice_axis(0, 1..2));
-        let corner =
-            |k: usize| pick(&hand.correspondences.iter().map(|&t| hand.triangles[t][k]).collect::<Vec<_>>());
-        corner(0) * u0 + corner(1) * u1 + corner(2) * (1.0 - u0 - u1)
+        pick(&reads[0]) * u0 + pick(&reads[1]) * u1 + pick(&reads[2]) * (1.0 - u0 - u1)
     } else {
-        pick(&hand.correspondences)
+        pick(&reads[0])
     };
     (tape.constant(&hand.points) - model_points.t()).reshape(&[3 * n])
 }
