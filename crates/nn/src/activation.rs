@@ -1,4 +1,4 @@
-//! Activation layers: ReLU, LeakyReLU, Tanh, Sigmoid, Softmax and LogSoftmax, as modules
+//! Activation layers: ReLU, LeakyReLU, Tanh, Sigmoid, SiLU, GELU, Softmax and LogSoftmax, as modules
 //! without parameters so they can sit in a [`Sequential`](crate::Sequential).
 
 use ndarray::{ArrayViewD, ArrayViewMutD};
@@ -83,6 +83,63 @@ parameterless!(Tanh, |_layer, x| Ok(x.tanh()));
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Sigmoid;
 parameterless!(Sigmoid, |_layer, x| Ok(x.sigmoid()));
+
+/// SiLU (swish) `x·σ(x)` elementwise, PyTorch's `nn.SiLU`
+/// ([`Var::silu`](tapegrad_tape::Var::silu)).
+///
+/// ```
+/// use tapegrad_nn::{Module, SiLU};
+/// let tape = tapegrad_tape::Tape::new();
+/// let y = SiLU.forward(&tape, tape.constant(ndarray::array![[0.0, 1.0]])).unwrap();
+/// assert_eq!(y.value(), ndarray::array![[0.0, 1.0 / (1.0 + (-1f64).exp())]].into_dyn());
+/// ```
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SiLU;
+parameterless!(SiLU, |_layer, x| Ok(x.silu()));
+
+/// How [`GELU`] computes `x·Φ(x)`: PyTorch's `approximate` argument.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum GeluApproximation {
+    /// `Φ` from the error function ([`Var::gelu`](tapegrad_tape::Var::gelu);
+    /// `approximate='none'`, the default).
+    #[default]
+    Exact,
+    /// `Φ(x) ≈ ½(1 + tanh(√(2/π)(x + 0.044715x³)))`
+    /// ([`Var::gelu_tanh`](tapegrad_tape::Var::gelu_tanh); `approximate='tanh'`).
+    Tanh,
+}
+
+/// GELU `x·Φ(x)` elementwise (`Φ` the standard normal distribution function), PyTorch's
+/// `nn.GELU`: exact by default, [`GELU::tanh`] for the tanh approximation.
+///
+/// ```
+/// use tapegrad_nn::{GELU, Module};
+/// let tape = tapegrad_tape::Tape::new();
+/// let x = tape.constant(ndarray::array![[1.0]]);
+/// let exact = GELU::default().forward(&tape, x).unwrap().item();
+/// let approximate = GELU::tanh().forward(&tape, x).unwrap().item();
+/// assert!((exact - 0.8413447460685429).abs() < 1e-15);
+/// assert!((approximate - exact).abs() < 2e-4);
+/// ```
+#[derive(Debug, Clone, Copy, Default)]
+pub struct GELU {
+    /// Exact (the default) or the tanh approximation.
+    pub approximate: GeluApproximation,
+}
+impl GELU {
+    /// The tanh approximation (`nn.GELU(approximate='tanh')`).
+    ///
+    /// ```
+    /// assert_eq!(tapegrad_nn::GELU::tanh().approximate, tapegrad_nn::GeluApproximation::Tanh);
+    /// ```
+    pub fn tanh() -> Self {
+        GELU { approximate: GeluApproximation::Tanh }
+    }
+}
+parameterless!(GELU, |layer, x| Ok(match layer.approximate {
+    GeluApproximation::Exact => x.gelu(),
+    GeluApproximation::Tanh => x.gelu_tanh(),
+}));
 
 /// Softmax over the last axis (the classes of a `[batch, classes]` batch), stable for
 /// large logits. For training, prefer logits with a cross-entropy loss, which is more

@@ -5,7 +5,7 @@
 //! gradient comes from the tape.
 //!
 //! - [`Dense`] (weight `[in, out]`, `y = x · W + b`), the activations [`ReLU`],
-//!   [`LeakyReLU`], [`Tanh`], [`Sigmoid`], [`Softmax`], [`LogSoftmax`], [`Dropout`],
+//!   [`LeakyReLU`], [`Tanh`], [`Sigmoid`], [`SiLU`], [`GELU`], [`Softmax`], [`LogSoftmax`], [`Dropout`],
 //!   [`LayerNorm`], [`BatchNorm1d`] (running statistics as buffers), [`Embedding`], and
 //!   [`Sequential`] to stack them;
 //! - [`Frozen`]: a module whose parameters (all, or the named ones) keep their values
@@ -31,7 +31,7 @@ mod sequential;
 mod summary;
 mod weights;
 
-pub use activation::{LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh};
+pub use activation::{GeluApproximation, LeakyReLU, LogSoftmax, ReLU, SiLU, Sigmoid, Softmax, Tanh, GELU};
 pub use check::check_module;
 pub use dense::Dense;
 pub use dropout::Dropout;

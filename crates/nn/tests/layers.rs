@@ -6,7 +6,7 @@ use rand::rngs::StdRng;
 use rand::SeedableRng;
 use tapegrad_nn::{
     check_module, Dense, Dropout, Init, LeakyReLU, LogSoftmax, Module, NnError, Parameters, ReLU, Sequential,
-    Sigmoid, Softmax, Tanh,
+    SiLU, Sigmoid, Softmax, Tanh, GELU,
 };
 use tapegrad_tape::gradcheck::GradCheck;
 use tapegrad_tape::Tape;
@@ -44,6 +44,9 @@ fn every_activation_after_a_dense_layer() {
     assert_gradients(&mut Sequential::new().add(Dense::new(3, 4, &mut r)).add(LeakyReLU { slope: 0.2 }));
     assert_gradients(&mut Sequential::new().add(Dense::new(3, 4, &mut r)).add(Tanh));
     assert_gradients(&mut Sequential::new().add(Dense::new(3, 4, &mut r)).add(Sigmoid));
+    assert_gradients(&mut Sequential::new().add(Dense::new(3, 4, &mut r)).add(SiLU));
+    assert_gradients(&mut Sequential::new().add(Dense::new(3, 4, &mut r)).add(GELU::default()));
+    assert_gradients(&mut Sequential::new().add(Dense::new(3, 4, &mut r)).add(GELU::tanh()));
     assert_gradients(&mut Sequential::new().add(Dense::new(3, 4, &mut r)).add(Softmax));
     assert_gradients(&mut Sequential::new().add(Dense::new(3, 4, &mut r)).add(LogSoftmax));
 }

@@ -45,6 +45,9 @@ pub trait Float: NdFloat + std::iter::Sum + sealed::Sealed {
     fn from_f64(value: f64) -> Self;
     /// Converts to `f64` (exact for both types).
     fn to_f64(self) -> f64;
+    /// The error function `erf x = (2/√π) ∫₀ˣ e^(−t²) dt` (libm's, correctly rounded to
+    /// within an ulp or so).
+    fn erf(self) -> Self;
 }
 
 impl Float for f32 {
@@ -56,6 +59,9 @@ impl Float for f32 {
     fn to_f64(self) -> f64 {
         f64::from(self)
     }
+    fn erf(self) -> Self {
+        libm::erff(self)
+    }
 }
 
 impl Float for f64 {
@@ -66,6 +72,9 @@ impl Float for f64 {
     }
     fn to_f64(self) -> f64 {
         self
+    }
+    fn erf(self) -> Self {
+        libm::erf(self)
     }
 }
 

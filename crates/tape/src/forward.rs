@@ -318,11 +318,7 @@ impl<'t, T: Float> Tape<'t, T> {
         let nodes = self.nodes.borrow();
         // (Clamped to the tape: a value of another tape is refused by `jvp_batch` next.)
         let last = output.index.max(input.index).min(nodes.len().saturating_sub(1));
-        let largest = (input.index.min(last)..=last)
-            .map(|i| nodes.view(i).len())
-            .max()
-            .unwrap_or(1)
-            .max(1);
+        let largest = (input.index.min(last)..=last).map(|i| nodes.view(i).len()).max().unwrap_or(1).max(1);
         (BUDGET / largest).max(1)
     }
 }

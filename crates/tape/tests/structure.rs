@@ -1,5 +1,5 @@
 //! The ops and helpers added for programs someone else wrote (GradBench's evals):
-//! `sin`/`cos`, `shift`, `cumsum`, `index_add`, `fill_triangle`, `diag_embed`; the
+//! `sin`/`cos`, `silu`/`gelu`/`erf`, `shift`, `cumsum`, `index_add`, `fill_triangle`, `diag_embed`; the
 //! structured derivatives `batch_jacobian`, `grad_and_hessian_diagonal` and
 //! `jacobian_times`, each against its dense counterpart; `grad` at intermediate values
 //! (nested differentiation); and `ln Γ` against PyTorch.
@@ -41,6 +41,49 @@ fn sin_and_cos_match_torch_to_second_order() {
         assert_matches_torch(&format!("{name} value"), out.value().view(), to_dyn(y));
         assert_matches_torch(&format!("{name} d/dx"), first.value().view(), to_dyn(dx));
         assert_matches_torch(&format!("{name} second derivative"), second.value().view(), to_dyn(ddx));
+    }
+}
+
+#[test]
+fn silu_gelu_and_erf_match_finite_differences_to_second_order() {
+    check(|_, v| weighted(v[0].silu()), &[a23()]);
+    check(|_, v| weighted(v[0].gelu()), &[a23()]);
+    check(|_, v| weighted(v[0].gelu_tanh()), &[a23()]);
+    check(|_, v| weighted(v[0].erf()), &[a23()]);
+    check_second_order(|_, v| weighted(v[0].silu()), &[a23()]);
+    check_second_order(|_, v| weighted(v[0].gelu()), &[a23()]);
+    check_second_order(|_, v| weighted(v[0].gelu_tanh()), &[a23()]);
+    check_second_order(|_, v| weighted(v[0].erf() * v[0]), &[a23()]);
+}
+
+#[test]
+fn silu_gelu_and_erf_match_torch_to_second_order() {
+    type Activation = for<'t> fn(Var<'t, f64>) -> Var<'t, f64>;
+    let cases: [(&str, Activation, [[f64; 14]; 3]); 4] = [
+        ("silu", |x| x.silu(), [SILU_Y, SILU_DX, SILU_DDX]),
+        ("gelu", |x| x.gelu(), [GELU_Y, GELU_DX, GELU_DDX]),
+        ("gelu_tanh", |x| x.gelu_tanh(), [GELU_TANH_Y, GELU_TANH_DX, GELU_TANH_DDX]),
+        ("erf", |x| x.erf(), [ERF_Y, ERF_DX, ERF_DDX]),
+    ];
+    for (name, f, [y, dx, ddx]) in cases {
+        let tape = Tape::new();
+        let x = tape.var(to_dyn(ACTIVATION_X));
+        let out = f(x);
+        let w = tape.constant(to_dyn(ACTIVATION_W));
+        let first = tape.grad((out * w).sum(), &[x], true).unwrap()[0];
+        let second = tape.grad(first.sum(), &[x], false).unwrap()[0];
+        assert_matches_torch(&format!("{name} value"), out.value().view(), to_dyn(y));
+        assert_matches_torch(&format!("{name} d/dx"), first.value().view(), to_dyn(dx));
+        // At |x| = 8, tanh u rounds to 1 in f64, so GELU-tanh's second derivative (of true
+        // size ~1e-18) is roundoff in both: tapegrad's 0 against PyTorch's ±9e-19. Elsewhere
+        // the usual 1e-12 relative.
+        for (k, (&got, &want)) in second.value().iter().zip(&ddx).enumerate() {
+            assert!(
+                (got - want).abs() <= 1e-12 * want.abs() + 1e-17,
+                "{name} second derivative at x = {}: tapegrad {got:e}, torch {want:e} ({SOURCE})",
+                ACTIVATION_X[k]
+            );
+        }
     }
 }
 

@@ -1,4 +1,5 @@
-//! Activation functions: `tanh`, `sigmoid`, `relu`, `leaky_relu`, `softplus`, `log_sigmoid`.
+//! Activation functions: `tanh`, `sigmoid`, `relu`, `leaky_relu`, `softplus`, `log_sigmoid`,
+//! `silu`, `gelu`, `gelu_tanh`, and the error function `erf` that the exact GELU is made of.
 
 use super::{sign_code, Unary, UnaryFn};
 use crate::{Float, Var};
@@ -91,6 +92,77 @@ impl<'t, T: Float> Var<'t, T> {
     #[track_caller]
     pub fn log_sigmoid(&self) -> Var<'t, T> {
         self.tape.apply(Unary(LogSigmoidFn), &[*self])
+    }
+}
+
+impl<'t, T: Float> Var<'t, T> {
+    /// SiLU (swish) `x·σ(x)`, PyTorch's `silu`.
+    /// `∂L/∂x = ∂L/∂y · σ(x)·(1 + x·(1 − σ(x)))`; twice differentiable.
+    ///
+    /// ```
+    /// let tape = tapegrad_tape::Tape::new();
+    /// let x = tape.var(ndarray::array![0.0, 2.0]);
+    /// let y = x.silu();
+    /// let s = 1.0 / (1.0 + (-2f64).exp()); // σ(2)
+    /// assert_eq!(y.value(), ndarray::array![0.0, 2.0 * s].into_dyn());
+    /// let dx = tape.backward(y.sum()).get(x).unwrap().clone();
+    /// assert_eq!(dx[[0]], 0.5); // σ(0)·(1 + 0)
+    /// assert!((dx[[1]] - s * (1.0 + 2.0 * (1.0 - s))).abs() < 1e-15);
+    /// ```
+    #[track_caller]
+    pub fn silu(&self) -> Var<'t, T> {
+        self.tape.apply(Unary(SiluFn), &[*self])
+    }
+
+    /// GELU, exact: `x·Φ(x)` with `Φ(x) = ½(1 + erf(x/√2))` the standard normal
+    /// distribution function (PyTorch's `gelu`, `approximate='none'`).
+    /// `∂L/∂x = ∂L/∂y · (Φ(x) + x·φ(x))`, `φ(x) = e^(−x²/2)/√(2π)`; twice differentiable.
+    ///
+    /// ```
+    /// let tape = tapegrad_tape::Tape::new();
+    /// let x = tape.var(ndarray::array![0.0, 1.0]);
+    /// let y = x.gelu();
+    /// assert!((y.value()[[1]] - 0.8413447460685429).abs() < 1e-15); // Φ(1)
+    /// let dx = tape.backward(y.sum()).get(x).unwrap().clone();
+    /// assert_eq!(dx[[0]], 0.5); // Φ(0)
+    /// assert!((dx[[1]] - (0.8413447460685429 + (-0.5f64).exp() / (2.0 * std::f64::consts::PI).sqrt())).abs() < 1e-15);
+    /// ```
+    #[track_caller]
+    pub fn gelu(&self) -> Var<'t, T> {
+        self.tape.apply(Unary(GeluFn), &[*self])
+    }
+
+    /// GELU, tanh approximation (PyTorch's `gelu(…, approximate='tanh')`):
+    /// `½x·(1 + tanh u)`, `u = √(2/π)·(x + 0.044715x³)`.
+    /// `∂L/∂x = ∂L/∂y · (½(1 + tanh u) + ½x·(1 − tanh²u)·√(2/π)·(1 + 3·0.044715x²))`;
+    /// twice differentiable.
+    ///
+    /// ```
+    /// let tape = tapegrad_tape::Tape::new();
+    /// let x = tape.var(ndarray::array![0.0, 1.0]);
+    /// let y = x.gelu_tanh();
+    /// assert!((y.value()[[1]] - 0.8411919906082768).abs() < 1e-15); // near Φ(1) = 0.84134
+    /// assert_eq!(tape.backward(y.sum()).get(x).unwrap()[[0]], 0.5);
+    /// ```
+    #[track_caller]
+    pub fn gelu_tanh(&self) -> Var<'t, T> {
+        self.tape.apply(Unary(GeluTanhFn), &[*self])
+    }
+
+    /// The error function `erf x = (2/√π)∫₀ˣ e^(−t²) dt` (PyTorch's `erf`).
+    /// `∂L/∂x = ∂L/∂y · (2/√π)·e^(−x²)`; twice differentiable.
+    ///
+    /// ```
+    /// let tape = tapegrad_tape::Tape::new();
+    /// let x = tape.var(ndarray::array![0.0, 1.0]);
+    /// let y = x.erf();
+    /// assert!((y.value()[[1]] - 0.8427007929497149).abs() < 1e-15);
+    /// let two_over_sqrt_pi = std::f64::consts::FRAC_2_SQRT_PI;
+    /// assert_eq!(tape.backward(y.sum()).get(x).unwrap()[[0]], two_over_sqrt_pi);
+    /// ```
+    #[track_caller]
+    pub fn erf(&self) -> Var<'t, T> {
+        self.tape.apply(Unary(ErfFn), &[*self])
     }
 }
 
@@ -244,5 +316,115 @@ impl<T: Float> UnaryFn<T> for SoftplusFn {
     }
     fn derivative_var<'t>(&self, x: Var<'t, T>, _y: Var<'t, T>) -> Option<Var<'t, T>> {
         Some(x.sigmoid())
+    }
+}
+
+/// `y = x·σ(x)`; `dy/dx = σ(x)·(1 + x·(1 − σ(x)))`.
+pub(crate) struct SiluFn;
+impl<T: Float> UnaryFn<T> for SiluFn {
+    fn name(&self) -> &'static str {
+        "silu"
+    }
+    fn rule(&self) -> Option<String> {
+        Some("y = x·σ(x);  ∂L/∂x = ∂L/∂y · σ(x)(1 + x(1 − σ(x)))".into())
+    }
+    fn value(&self, x: T) -> T {
+        x * stable_sigmoid(x)
+    }
+    fn derivative(&self, x: T, _y: T) -> T {
+        let s = stable_sigmoid(x);
+        s * (T::one() + x * (T::one() - s))
+    }
+    fn derivative_var<'t>(&self, x: Var<'t, T>, _y: Var<'t, T>) -> Option<Var<'t, T>> {
+        let s = x.sigmoid();
+        Some(s * (x * s.neg().add_scalar(T::one())).add_scalar(T::one()))
+    }
+}
+
+/// `1/√(2π)`, the standard normal density's constant.
+const FRAC_1_SQRT_2PI: f64 = 0.398_942_280_401_432_7;
+
+/// `y = x·Φ(x)`, `Φ(x) = ½(1 + erf(x/√2))`; `dy/dx = Φ(x) + x·φ(x)`.
+pub(crate) struct GeluFn;
+impl<T: Float> UnaryFn<T> for GeluFn {
+    fn name(&self) -> &'static str {
+        "gelu"
+    }
+    fn rule(&self) -> Option<String> {
+        Some(
+            "y = x·Φ(x), Φ(x) = ½(1 + erf(x/√2));  ∂L/∂x = ∂L/∂y · (Φ(x) + x·φ(x)), φ(x) = e^(−x²/2)/√(2π)"
+                .into(),
+        )
+    }
+    fn value(&self, x: T) -> T {
+        // As PyTorch computes it, so that the values agree to the last bit or two.
+        x * T::from_f64(0.5) * (T::one() + (x * T::from_f64(std::f64::consts::FRAC_1_SQRT_2)).erf())
+    }
+    fn derivative(&self, x: T, _y: T) -> T {
+        let cdf = T::from_f64(0.5) * (T::one() + (x * T::from_f64(std::f64::consts::FRAC_1_SQRT_2)).erf());
+        let pdf = T::from_f64(FRAC_1_SQRT_2PI) * (x * x * T::from_f64(-0.5)).exp();
+        cdf + x * pdf
+    }
+    fn derivative_var<'t>(&self, x: Var<'t, T>, _y: Var<'t, T>) -> Option<Var<'t, T>> {
+        let cdf = x
+            .mul_scalar(T::from_f64(std::f64::consts::FRAC_1_SQRT_2))
+            .erf()
+            .add_scalar(T::one())
+            .mul_scalar(T::from_f64(0.5));
+        let pdf = x.square().mul_scalar(T::from_f64(-0.5)).exp().mul_scalar(T::from_f64(FRAC_1_SQRT_2PI));
+        Some(cdf + x * pdf)
+    }
+}
+
+/// GELU's tanh approximation: `√(2/π)` and the cubic's coefficient.
+const GELU_BETA: f64 = 0.797_884_560_802_865_4;
+const GELU_KAPPA: f64 = 0.044_715;
+
+/// `y = ½x(1 + tanh u)`, `u = √(2/π)(x + κx³)`;
+/// `dy/dx = ½(1 + tanh u) + ½x(1 − tanh²u)·√(2/π)(1 + 3κx²)`.
+pub(crate) struct GeluTanhFn;
+impl<T: Float> UnaryFn<T> for GeluTanhFn {
+    fn name(&self) -> &'static str {
+        "gelu_tanh"
+    }
+    fn rule(&self) -> Option<String> {
+        Some("y = ½x(1 + tanh u), u = √(2/π)(x + 0.044715x³);  ∂L/∂x = ∂L/∂y · (½(1 + tanh u) + ½x(1 − tanh²u)·√(2/π)(1 + 3·0.044715x²))".into())
+    }
+    fn value(&self, x: T) -> T {
+        let (beta, kappa, half) = (T::from_f64(GELU_BETA), T::from_f64(GELU_KAPPA), T::from_f64(0.5));
+        half * x * (T::one() + (beta * (x + kappa * x * x * x)).tanh())
+    }
+    fn derivative(&self, x: T, _y: T) -> T {
+        let (beta, kappa, half) = (T::from_f64(GELU_BETA), T::from_f64(GELU_KAPPA), T::from_f64(0.5));
+        let t = (beta * (x + kappa * x * x * x)).tanh();
+        let inner = beta * (T::one() + T::from_f64(3.0) * kappa * x * x);
+        half * (T::one() + t) + half * x * (T::one() - t * t) * inner
+    }
+    fn derivative_var<'t>(&self, x: Var<'t, T>, _y: Var<'t, T>) -> Option<Var<'t, T>> {
+        let (beta, kappa, half) = (T::from_f64(GELU_BETA), T::from_f64(GELU_KAPPA), T::from_f64(0.5));
+        let t = (x + x.powf(T::from_f64(3.0)).mul_scalar(kappa)).mul_scalar(beta).tanh();
+        let inner = x.square().mul_scalar(T::from_f64(3.0) * kappa * beta).add_scalar(beta);
+        let sech2 = t.square().neg().add_scalar(T::one());
+        Some(t.add_scalar(T::one()).mul_scalar(half) + x.mul_scalar(half) * sech2 * inner)
+    }
+}
+
+/// `y = erf x`; `dy/dx = (2/√π)·e^(−x²)`.
+pub(crate) struct ErfFn;
+impl<T: Float> UnaryFn<T> for ErfFn {
+    fn name(&self) -> &'static str {
+        "erf"
+    }
+    fn rule(&self) -> Option<String> {
+        Some("y = erf x;  ∂L/∂x = ∂L/∂y · (2/√π)·e^(−x²)".into())
+    }
+    fn value(&self, x: T) -> T {
+        x.erf()
+    }
+    fn derivative(&self, x: T, _y: T) -> T {
+        T::from_f64(std::f64::consts::FRAC_2_SQRT_PI) * (-(x * x)).exp()
+    }
+    fn derivative_var<'t>(&self, x: Var<'t, T>, _y: Var<'t, T>) -> Option<Var<'t, T>> {
+        Some(x.square().neg().exp().mul_scalar(T::from_f64(std::f64::consts::FRAC_2_SQRT_PI)))
     }
 }

@@ -13,6 +13,8 @@ w times the op's partial derivative, summed over broadcast axes):
   - torch.sin and torch.cos from -10 to 10: value, d/dx and the second derivative (the
     gradient of the weighted first derivative, create_graph).
   - torch.cumsum along each axis of a [2, 3] input: value and d/dx.
+  - silu, gelu (exact and tanh) and erf from -40 to 40: value, d/dx and the second
+    derivative, as for sin and cos.
   - torch.lgamma and torch.special.multigammaln (plain values, no gradient) at points
     from -3.5 to 171, poles and p = 1..5 included.
 """
@@ -124,6 +126,30 @@ for name, fn in [("SIN", torch.sin), ("COS", torch.cos)]:
     if name == "SIN":
         const("TRIG_X", x.detach())
         const("TRIG_W", w)
+    const(name + "_Y", y.detach())
+    const(name + "_DX", dx.detach())
+    const(name + "_DDX", ddx)
+
+# silu, gelu (exact, tanh) and erf: value, first and second derivative, as for sin and cos.
+act_x = [-40.0, -8.0, -3.0, -1.0, -0.5, -1e-3, 0.0, 1e-3, 0.5, 1.0, 2.0, 3.0, 8.0, 40.0]
+act_w = [0.5, -1.25, 2.0, 0.75, -0.3, 1.5, -2.5, 0.9, 1.1, -0.6, 0.8, -1.7, 1.3, 0.4]
+activations = [
+    ("SILU", torch.nn.functional.silu),
+    ("GELU", torch.nn.functional.gelu),
+    ("GELU_TANH", lambda x: torch.nn.functional.gelu(x, approximate="tanh")),
+    ("ERF", torch.erf),
+]
+for name, fn in activations:
+    x = tensor(act_x, grad=True)
+    w = tensor(act_w)
+    y = fn(x)
+    (dx,) = torch.autograd.grad((y * w).sum(), x, create_graph=True)
+    (ddx,) = torch.autograd.grad(dx.sum(), x)
+    out.append("")
+    out.append("/// `" + name.lower() + "(x)` in torch; loss = sum(y * w): value, d/dx and the d/dx of sum(d/dx).")
+    if name == "SILU":
+        const("ACTIVATION_X", x.detach())
+        const("ACTIVATION_W", w)
     const(name + "_Y", y.detach())
     const(name + "_DX", dx.detach())
     const(name + "_DDX", ddx)
