@@ -114,10 +114,11 @@ pub enum GeluApproximation {
 ///
 /// ```
 /// use tapegrad_nn::{GELU, Module};
+/// let (exact_layer, tanh_layer) = (GELU::default(), GELU::tanh());
 /// let tape = tapegrad_tape::Tape::new();
-/// let x = tape.constant(ndarray::array![[1.0]]);
-/// let exact = GELU::default().forward(&tape, x).unwrap().item();
-/// let approximate = GELU::tanh().forward(&tape, x).unwrap().item();
+/// let x = tape.constant(ndarray::array![[1.0f64]]);
+/// let exact = exact_layer.forward(&tape, x).unwrap().item();
+/// let approximate = tanh_layer.forward(&tape, x).unwrap().item();
 /// assert!((exact - 0.8413447460685429).abs() < 1e-15);
 /// assert!((approximate - exact).abs() < 2e-4);
 /// ```

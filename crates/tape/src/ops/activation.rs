@@ -101,11 +101,12 @@ impl<'t, T: Float> Var<'t, T> {
     ///
     /// ```
     /// let tape = tapegrad_tape::Tape::new();
-    /// let x = tape.var(ndarray::array![0.0, 2.0]);
+    /// let x = tape.var(ndarray::array![0.0f64, 2.0]);
     /// let y = x.silu();
     /// let s = 1.0 / (1.0 + (-2f64).exp()); // σ(2)
     /// assert_eq!(y.value(), ndarray::array![0.0, 2.0 * s].into_dyn());
-    /// let dx = tape.backward(y.sum()).get(x).unwrap().clone();
+    /// let grads = tape.backward(y.sum());
+    /// let dx = grads.get(x).unwrap();
     /// assert_eq!(dx[[0]], 0.5); // σ(0)·(1 + 0)
     /// assert!((dx[[1]] - s * (1.0 + 2.0 * (1.0 - s))).abs() < 1e-15);
     /// ```
@@ -120,10 +121,11 @@ impl<'t, T: Float> Var<'t, T> {
     ///
     /// ```
     /// let tape = tapegrad_tape::Tape::new();
-    /// let x = tape.var(ndarray::array![0.0, 1.0]);
+    /// let x = tape.var(ndarray::array![0.0f64, 1.0]);
     /// let y = x.gelu();
     /// assert!((y.value()[[1]] - 0.8413447460685429).abs() < 1e-15); // Φ(1)
-    /// let dx = tape.backward(y.sum()).get(x).unwrap().clone();
+    /// let grads = tape.backward(y.sum());
+    /// let dx = grads.get(x).unwrap();
     /// assert_eq!(dx[[0]], 0.5); // Φ(0)
     /// assert!((dx[[1]] - (0.8413447460685429 + (-0.5f64).exp() / (2.0 * std::f64::consts::PI).sqrt())).abs() < 1e-15);
     /// ```
@@ -139,7 +141,7 @@ impl<'t, T: Float> Var<'t, T> {
     ///
     /// ```
     /// let tape = tapegrad_tape::Tape::new();
-    /// let x = tape.var(ndarray::array![0.0, 1.0]);
+    /// let x = tape.var(ndarray::array![0.0f64, 1.0]);
     /// let y = x.gelu_tanh();
     /// assert!((y.value()[[1]] - 0.8411919906082768).abs() < 1e-15); // near Φ(1) = 0.84134
     /// assert_eq!(tape.backward(y.sum()).get(x).unwrap()[[0]], 0.5);
@@ -154,7 +156,7 @@ impl<'t, T: Float> Var<'t, T> {
     ///
     /// ```
     /// let tape = tapegrad_tape::Tape::new();
-    /// let x = tape.var(ndarray::array![0.0, 1.0]);
+    /// let x = tape.var(ndarray::array![0.0f64, 1.0]);
     /// let y = x.erf();
     /// assert!((y.value()[[1]] - 0.8427007929497149).abs() < 1e-15);
     /// let two_over_sqrt_pi = std::f64::consts::FRAC_2_SQRT_PI;
