@@ -49,31 +49,14 @@ impl<'t, T: Float> Tape<'t, T> {
         inputs: &[Var<'t, T>],
         tangents: &[ArrayD<T>],
     ) -> Result<Vec<ArrayD<T>>, TapeError> {
-        assert_eq!(
-            inputs.len(),
-            tangents.len(),
-            "jvp: {} inputs but {} tangents (one per input)",
-            inputs.len(),
-            tangents.len()
-        );
-        for &output in outputs {
-            self.check_own(output, "jvp");
-        }
-        for (k, (&input, tangent)) in inputs.iter().zip(tangents).enumerate() {
-            self.check_own(input, "jvp");
-            if !input.requires_grad() {
-                let site = self.nodes.borrow()[input.index].site.to_string();
-                return Err(TapeError::NoGradient { op: "jvp", input: k, node: input.index, site });
-            }
-            if tangent.shape() != input.shape().as_slice() {
-                return Err(TapeError::ShapeMismatch {
-                    op: "jvp",
-                    expected: input.shape(),
-                    actual: tangent.shape().to_vec(),
-                    detail: format!("tangent {k} has the shape of its input"),
-                });
-            }
-        }
+        self.check_jvp_arguments(
+            "jvp",
+            outputs,
+            inputs,
+            tangents,
+            |shape| shape.to_vec(),
+            |k| format!("tangent {k} has the shape of its input"),
+        )?;
         self.sweep(outputs, inputs, tangents, None)
     }
 
@@ -111,36 +94,63 @@ impl<'t, T: Float> Tape<'t, T> {
         inputs: &[Var<'t, T>],
         tangents: &[ArrayD<T>],
     ) -> Result<Vec<ArrayD<T>>, TapeError> {
+        let directions = tangents.first().and_then(|t| t.shape().first().copied()).unwrap_or(0);
+        self.check_jvp_arguments(
+            "jvp_batch",
+            outputs,
+            inputs,
+            tangents,
+            |shape| crate::ops::batch_shape(directions, shape),
+            |k| {
+                format!(
+                    "tangent {k} is its input's shape after a leading axis of directions ({directions}, as tangent 0's)"
+                )
+            },
+        )?;
+        self.sweep(outputs, inputs, tangents, Some(directions))
+    }
+
+    /// The checks [`jvp`](Tape::jvp) and [`jvp_batch`](Tape::jvp_batch) share: one
+    /// tangent per input (a programmer error otherwise), every value this tape's, every
+    /// input wanting a gradient, and each tangent of the shape `expected` gives for its
+    /// input's (`detail` says which rule it broke).
+    #[track_caller]
+    fn check_jvp_arguments(
+        &self,
+        op: &'static str,
+        outputs: &[Var<'t, T>],
+        inputs: &[Var<'t, T>],
+        tangents: &[ArrayD<T>],
+        expected: impl Fn(&[usize]) -> Vec<usize>,
+        detail: impl Fn(usize) -> String,
+    ) -> Result<(), TapeError> {
         assert_eq!(
             inputs.len(),
             tangents.len(),
-            "jvp_batch: {} inputs but {} tangents (one per input)",
+            "{op}: {} inputs but {} tangents (one per input)",
             inputs.len(),
             tangents.len()
         );
         for &output in outputs {
-            self.check_own(output, "jvp_batch");
+            self.check_own(output, op);
         }
-        let directions = tangents.first().and_then(|t| t.shape().first().copied()).unwrap_or(0);
         for (k, (&input, tangent)) in inputs.iter().zip(tangents).enumerate() {
-            self.check_own(input, "jvp_batch");
+            self.check_own(input, op);
             if !input.requires_grad() {
                 let site = self.nodes.borrow()[input.index].site.to_string();
-                return Err(TapeError::NoGradient { op: "jvp_batch", input: k, node: input.index, site });
+                return Err(TapeError::NoGradient { op, input: k, node: input.index, site });
             }
-            let expected = crate::ops::batch_shape(directions, &input.shape());
+            let expected = expected(&input.shape());
             if tangent.shape() != expected.as_slice() {
                 return Err(TapeError::ShapeMismatch {
-                    op: "jvp_batch",
+                    op,
                     expected,
                     actual: tangent.shape().to_vec(),
-                    detail: format!(
-                        "tangent {k} is its input's shape after a leading axis of directions ({directions}, as tangent 0's)"
-                    ),
+                    detail: detail(k),
                 });
             }
         }
-        self.sweep(outputs, inputs, tangents, Some(directions))
+        Ok(())
     }
 
     /// The forward sweep of [`jvp`](Tape::jvp) (`directions` `None`: tangents of their
