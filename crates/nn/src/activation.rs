@@ -7,8 +7,9 @@ use tapegrad_tape::{Float, Tape, Var};
 use crate::{Module, NnError, Parameters};
 
 /// Implements `Module` for a parameterless layer whose forward is one `Var` method.
+/// With `name = |layer| …`, also the name a summary prints (the type's name otherwise).
 macro_rules! parameterless {
-    ($layer:ty, |$self_:ident, $x:ident| $body:expr) => {
+    ($layer:ty, |$self_:ident, $x:ident| $body:expr $(, name = |$named:ident| $name:expr)?) => {
         impl<T: Float> Parameters<T> for $layer {
             fn visit_params<'a>(&'a self, _visit: &mut dyn FnMut(&str, ArrayViewD<'a, T>)) {}
             fn visit_params_mut(&mut self, _visit: &mut dyn FnMut(&str, ArrayViewMutD<'_, T>)) {}
@@ -23,6 +24,12 @@ macro_rules! parameterless {
                 let ($self_, $x) = (self, input);
                 $body
             }
+            $(
+                fn layer_name(&self) -> String {
+                    let $named = self;
+                    $name
+                }
+            )?
         }
     };
 }
@@ -121,6 +128,8 @@ pub enum GeluApproximation {
 /// let approximate = tanh_layer.forward(&tape, x).unwrap().item();
 /// assert!((exact - 0.8413447460685429).abs() < 1e-15);
 /// assert!((approximate - exact).abs() < 2e-4);
+/// // A summary names the form, as PyTorch's module print does.
+/// assert_eq!(Module::<f64>::layer_name(&tanh_layer), "GELU(approximate = tanh)");
 /// ```
 #[derive(Debug, Clone, Copy, Default)]
 pub struct GELU {
@@ -137,10 +146,17 @@ impl GELU {
         GELU { approximate: GeluApproximation::Tanh }
     }
 }
-parameterless!(GELU, |layer, x| Ok(match layer.approximate {
-    GeluApproximation::Exact => x.gelu(),
-    GeluApproximation::Tanh => x.gelu_tanh(),
-}));
+parameterless!(
+    GELU,
+    |layer, x| Ok(match layer.approximate {
+        GeluApproximation::Exact => x.gelu(),
+        GeluApproximation::Tanh => x.gelu_tanh(),
+    }),
+    name = |layer| match layer.approximate {
+        GeluApproximation::Exact => "GELU".into(),
+        GeluApproximation::Tanh => "GELU(approximate = tanh)".into(),
+    }
+);
 
 /// Softmax over the last axis (the classes of a `[batch, classes]` batch), stable for
 /// large logits. For training, prefer logits with a cross-entropy loss, which is more
