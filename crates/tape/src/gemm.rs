@@ -94,10 +94,9 @@ pub(crate) const SMALL_PRODUCT: usize = 512;
 
 /// `c ← α·a·b + β·c` by plain loops, for products too small to pay for the kernel crate's
 /// dispatch, packing and scratch set-up: a 3×3 or 4×4 rotation, of which `ht`'s pose
-/// multiplies hundreds per Jacobian. `a`'s rows and `b`'s columns are first copied into
-/// contiguous buffers (on the stack up to 64 numbers each), so the inner loop is two
-/// slices. Any strides (broadcast ones included); with `β = 0` `c` is
-/// not read.
+/// multiplies hundreds per Jacobian. `a` and `b` are copied into contiguous row-major
+/// buffers (on the stack up to 64 numbers each) and multiplied by [`small_products`];
+/// any strides (broadcast ones included). With `β = 0` `c` is not read.
 fn small_gemm<T: Float>(
     alpha: T,
     a: &ArrayView2<'_, T>,
@@ -105,15 +104,13 @@ fn small_gemm<T: Float>(
     beta: T,
     c: &mut ArrayViewMut2<'_, T>,
 ) {
-    let k = a.ncols();
-    let rows: SmallVec<[T; 64]> = a.iter().copied().collect();
-    let columns: SmallVec<[T; 64]> = b.t().iter().copied().collect();
-    for (i, row) in rows.chunks_exact(k).enumerate() {
-        for (j, column) in columns.chunks_exact(k).enumerate() {
-            let sum = row.iter().zip(column).fold(T::zero(), |sum, (&x, &y)| sum + x * y);
-            let value = alpha * sum;
-            c[[i, j]] = if beta == T::zero() { value } else { value + beta * c[[i, j]] };
-        }
+    let (m, k, n) = (a.nrows(), a.ncols(), b.ncols());
+    let a_rows: SmallVec<[T; 64]> = a.iter().copied().collect();
+    let b_rows: SmallVec<[T; 64]> = b.iter().copied().collect();
+    let mut product: SmallVec<[T; 64]> = smallvec::smallvec![T::zero(); m * n];
+    small_products(&a_rows, &b_rows, &mut product, (m, k, n), true, T::zero());
+    for (c, &p) in c.iter_mut().zip(&product) {
+        *c = if beta == T::zero() { alpha * p } else { alpha * p + beta * *c };
     }
 }
 

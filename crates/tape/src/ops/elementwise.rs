@@ -420,7 +420,7 @@ impl<T: Float, F: BinaryFn<T>> Op<T> for Binary<F> {
         output: &ArrayViewD<'_, T>,
         tangents: &[Option<ArrayViewD<'_, T>>],
     ) -> Option<ArrayD<T>> {
-        let directions = tangents.iter().flatten().next()?.shape()[0];
+        let directions = super::direction_count(tangents)?;
         let shape = super::batch_shape(directions, output.shape());
         let mut out = pool::scratch(&shape);
         let mut first = true;

@@ -120,7 +120,7 @@ impl<T: Float> Op<T> for MatMul {
         tangents: &[Option<ArrayViewD<'_, T>>],
     ) -> Option<ArrayD<T>> {
         let (a, b) = (&inputs[0], &inputs[1]);
-        let directions = tangents.iter().flatten().next()?.shape()[0];
+        let directions = super::direction_count(tangents)?;
         let mut out = crate::pool::scratch(&crate::ops::batch_shape(directions, output.shape()));
         let mut beta = T::zero();
         if let Some(ta) = &tangents[0] {

@@ -303,12 +303,23 @@ pub fn linear_tangent<T: Float>(
     inputs: &[ArrayViewD<'_, T>],
     tangents: &[Option<ArrayViewD<'_, T>>],
 ) -> ArrayD<T> {
+    forward_on_tangents(op, inputs, tangents, |shape| shape.to_vec())
+}
+
+/// `op` run on the tangents, zeros (of the shape `zero_shape` gives for the input's)
+/// standing in for the inputs without one: a linear op's tangent rule.
+fn forward_on_tangents<T: Float>(
+    op: &(impl Op<T> + ?Sized),
+    inputs: &[ArrayViewD<'_, T>],
+    tangents: &[Option<ArrayViewD<'_, T>>],
+    zero_shape: impl Fn(&[usize]) -> Vec<usize>,
+) -> ArrayD<T> {
     let filled: Vec<ndarray::CowArray<'_, T, ndarray::IxDyn>> = inputs
         .iter()
         .zip(tangents)
         .map(|(x, t)| match t {
             Some(t) => ndarray::CowArray::from(t.view()),
-            None => ndarray::CowArray::from(ArrayD::zeros(x.raw_dim())),
+            None => ndarray::CowArray::from(ArrayD::zeros(zero_shape(x.shape()))),
         })
         .collect();
     let filled: Vec<ArrayViewD<'_, T>> = filled.iter().map(|t| t.view()).collect();
@@ -341,17 +352,8 @@ pub(crate) fn linear_tangent_batch<T: Float>(
     inputs: &[ArrayViewD<'_, T>],
     tangents: &[Option<ArrayViewD<'_, T>>],
 ) -> Option<ArrayD<T>> {
-    let directions = tangents.iter().flatten().next()?.shape()[0];
-    let filled: Vec<ndarray::CowArray<'_, T, ndarray::IxDyn>> = inputs
-        .iter()
-        .zip(tangents)
-        .map(|(x, t)| match t {
-            Some(t) => ndarray::CowArray::from(t.view()),
-            None => ndarray::CowArray::from(ArrayD::zeros(batch_shape(directions, x.shape()))),
-        })
-        .collect();
-    let filled: Vec<ArrayViewD<'_, T>> = filled.iter().map(|t| t.view()).collect();
-    Some(shifted.forward(&filled))
+    let directions = direction_count(tangents)?;
+    Some(forward_on_tangents(shifted, inputs, tangents, |shape| batch_shape(directions, shape)))
 }
 
 /// [`Op::tangent_batch`] by [`linear_tangent_batch`]: `$shifted` is a closure from the op
@@ -366,8 +368,7 @@ macro_rules! linear_tangent_batch_rule {
             _output: &ndarray::ArrayViewD<'_, T>,
             tangents: &[Option<ndarray::ArrayViewD<'_, T>>],
         ) -> Option<ndarray::ArrayD<T>> {
-            let directions = tangents.iter().flatten().next()?.shape()[0];
-            let shifted = ($shifted)(self, directions);
+            let shifted = ($shifted)(self, crate::ops::direction_count(tangents)?);
             crate::ops::linear_tangent_batch(&shifted, inputs, tangents)
         }
     };
@@ -406,8 +407,7 @@ pub(crate) fn tangent_per_direction<T: Float>(
     output: &ArrayViewD<'_, T>,
     tangents: &[Option<ArrayViewD<'_, T>>],
 ) -> Option<ArrayD<T>> {
-    let directions = tangents.iter().flatten().next()?.shape()[0];
-    let mut out = crate::pool::scratch(&batch_shape(directions, output.shape()));
+    let mut out = crate::pool::scratch(&batch_shape(direction_count(tangents)?, output.shape()));
     let mut column: Vec<Option<ArrayViewD<'_, T>>> = Vec::with_capacity(tangents.len());
     for (k, mut slot) in out.outer_iter_mut().enumerate() {
         column.clear();
@@ -417,6 +417,12 @@ pub(crate) fn tangent_per_direction<T: Float>(
         crate::pool::recycle(tangent);
     }
     Some(out)
+}
+
+/// How many directions a batch of tangents carries (the leading axis of the first one
+/// present); `None` when none is.
+pub(crate) fn direction_count<T>(tangents: &[Option<ArrayViewD<'_, T>>]) -> Option<usize> {
+    Some(tangents.iter().flatten().next()?.shape()[0])
 }
 
 /// `[directions, ..shape]`: the shape of a batch of tangents of a `shape` value.
