@@ -4,8 +4,7 @@
 use std::fmt;
 use std::panic::Location;
 
-use ndarray::{ArrayD, ArrayViewD};
-use smallvec::SmallVec;
+use ndarray::ArrayD;
 
 use std::cell::RefCell;
 
@@ -363,12 +362,30 @@ fn array_step<T: Float>(
     mut trace: Option<&mut Vec<TraceStep<T>>>,
     detecting: Option<&RefCell<Option<Anomaly>>>,
 ) {
-    let Some(grad_output) = grads.view_at(i) else { return };
     let node = &nodes[i];
     let inputs = nodes.inputs(i);
-    let wanted: SmallVec<[bool; 3]> = inputs.iter().map(|&j| nodes[j].requires_grad).collect();
-    let views: SmallVec<[ArrayViewD<'_, T>; 3]> = inputs.iter().map(|&j| nodes.view(j)).collect();
-    let input_grads = op.backward(&views, &nodes.view(i), &grad_output, &wanted);
+    let (input_grads, detecting, mut step) = {
+        let Some(grad_output) = grads.view_at(i) else { return };
+        let input_grads = crate::store::on_stack(
+            inputs,
+            |&j| nodes[j].requires_grad,
+            |wanted| {
+                nodes.with_views(inputs, |views| op.backward(views, &nodes.view(i), &grad_output, wanted))
+            },
+        );
+        // An anomaly is a non-finite gradient made from a finite one.
+        let detecting = detecting
+            .filter(|anomaly| anomaly.borrow().is_none() && first_non_finite(&grad_output).is_none());
+        let step = trace.as_ref().map(|_| TraceStep {
+            node: i,
+            op: op.name(),
+            describe: op.describe(),
+            site: node.site,
+            grad_output: grad_output.to_owned(),
+            grad_inputs: Vec::new(),
+        });
+        (input_grads, detecting, step)
+    };
     assert_eq!(
         input_grads.len(),
         inputs.len(),
@@ -377,33 +394,22 @@ fn array_step<T: Float>(
         input_grads.len(),
         inputs.len()
     );
-    // An anomaly is a non-finite gradient made from a finite one.
-    let detecting =
-        detecting.filter(|anomaly| anomaly.borrow().is_none() && first_non_finite(&grad_output).is_none());
-    let mut step = trace.as_ref().map(|_| TraceStep {
-        node: i,
-        op: op.name(),
-        describe: op.describe(),
-        site: node.site,
-        grad_output: grad_output.to_owned(),
-        grad_inputs: Vec::new(),
-    });
-    for (k, ((&j, grad), &want)) in inputs.iter().zip(input_grads).zip(&wanted).enumerate() {
-        let grad = if want { grad } else { None };
+    for (k, (&j, grad)) in inputs.iter().zip(input_grads).enumerate() {
+        let grad = if nodes[j].requires_grad { grad } else { None };
         if let Some(step) = step.as_mut() {
             step.grad_inputs.push((j, grad.clone()));
         }
         let Some(grad) = grad else { continue };
         if let Some(anomaly) = detecting {
             if let Some((position, value)) = first_non_finite(&grad.view()) {
-                let input_shapes = views.iter().map(|v| v.shape().to_vec()).collect();
+                let input_shapes = inputs.iter().map(|&j| nodes.shape(j).to_vec()).collect();
                 let (op, node, site, input) = (op.name(), i, node.site, Some(k));
                 let found =
                     Anomaly { pass: Pass::Backward, op, node, site, input_shapes, input, position, value };
                 anomaly.borrow_mut().get_or_insert(found);
             }
         }
-        let input_shape = views[k].shape();
+        let input_shape = nodes.shape(j);
         assert_eq!(
             grad.shape(),
             input_shape,

@@ -559,18 +559,35 @@ impl<'t, T: Float> Tape<'t, T> {
         recorded: bool,
         site: &'static Location<'static>,
     ) -> Var<'t, T> {
-        let indices: SmallVec<[usize; 4]> = inputs.iter().map(|v| v.index).collect();
+        // The inputs' indices on the stack (see `store::on_stack`; not through it, whose
+        // closure would hide this caller from the shape check's panic).
+        let pair: [usize; 2];
+        let many: SmallVec<[usize; 4]>;
+        let indices: &[usize] = match inputs {
+            [a] => {
+                pair = [a.index, 0];
+                &pair[..1]
+            }
+            [a, b] => {
+                pair = [a.index, b.index];
+                &pair
+            }
+            _ => {
+                many = inputs.iter().map(|v| v.index).collect();
+                &many
+            }
+        };
         let mut nodes = self.nodes_mut(op.name());
         let requires_grad = recorded && indices.iter().any(|&i| nodes[i].requires_grad);
-        let value = {
-            let views: SmallVec<[ArrayViewD<'_, T>; 3]> = indices.iter().map(|&i| nodes.view(i)).collect();
-            let shapes: SmallVec<[&[usize]; 3]> = views.iter().map(|v| v.shape()).collect();
-            if let Err(message) = op.check_shapes(&shapes) {
-                panic!("{}: {} (at {})", op.name(), message, site);
-            }
-            op.forward(&views)
+        let value = nodes.with_views(indices, |views| {
+            crate::store::on_stack(views, |v| v.shape(), |shapes| op.check_shapes(shapes))
+                .map(|()| op.forward(views))
+        });
+        let value = match value {
+            Ok(value) => value,
+            Err(message) => panic!("{}: {} (at {})", op.name(), message, site),
         };
-        let edges: &[usize] = if recorded { &indices } else { &[] };
+        let edges: &[usize] = if recorded { indices } else { &[] };
         let name = op.name();
         let op = if recorded { OpRef::new(op) } else { OpRef::None };
         // SAFETY: an op's output is owned; nothing borrowed is stored.
@@ -578,7 +595,7 @@ impl<'t, T: Float> Tape<'t, T> {
             nodes.push(value.into(), edges, Origin { op, requires_grad, kind: NodeKind::Op, site })
         };
         if self.detecting.get() {
-            self.check_forward(&nodes, name, index, &indices);
+            self.check_forward(&nodes, name, index, indices);
         }
         Var::new(self, index)
     }
