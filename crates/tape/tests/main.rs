@@ -7,6 +7,7 @@ mod errors;
 mod forward;
 mod ops;
 mod page;
+mod plain_checks;
 mod properties;
 mod semantics;
 mod stability;

@@ -77,6 +77,13 @@ impl ElementCheck {
         ElementCheck { input_name, input, index, analytic, numeric, abs_error, rel_error, status }
     }
 
+    /// The same comparison with another verdict (a claim outside a kink's one-sided
+    /// slopes fails even where the central difference happens to agree).
+    pub(crate) fn with_status(mut self, status: Status) -> Self {
+        self.status = status;
+        self
+    }
+
     fn row(&self) -> String {
         let status = match self.status {
             Status::Pass => "ok",
