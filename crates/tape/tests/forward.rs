@@ -438,6 +438,12 @@ fn the_checker_checks_forward_mode_against_finite_differences_and_reverse_mode()
             Some(&inputs[0] * tangents[0].as_ref()?) // forgets the 2
         }
     }
+    // Checked op by op, the failure names the op, and only that op fails.
+    let per_op = GradCheck::new()
+        .check_ops_forward(|t, v| t.apply(WrongTangent, &[v[0].exp()]).sum(), &[array![0.5, -2.0].into_dyn()])
+        .unwrap();
+    assert_eq!(per_op.failing_ops().map(|o| o.op).collect::<Vec<_>>(), ["wrong_tangent"], "{per_op}");
+    assert_eq!(per_op.ops.iter().map(|o| o.op).collect::<Vec<_>>(), ["exp", "wrong_tangent", "sum"]);
     let report = GradCheck::new()
         .check_forward(|t, v| t.apply(WrongTangent, &[v[0]]).sum(), &[array![1.5, -2.0].into_dyn()])
         .unwrap();
@@ -448,4 +454,43 @@ fn the_checker_checks_forward_mode_against_finite_differences_and_reverse_mode()
     GradCheck::new()
         .check(|t, v| t.apply(WrongTangent, &[v[0]]).sum(), &[array![1.5, -2.0].into_dyn()])
         .assert_passed();
+}
+
+#[test]
+fn every_built_in_op_passes_the_per_op_forward_check() {
+    use tapegrad_tape::gradcheck::GradCheck;
+    let values = inputs();
+    for (name, build) in catalogue() {
+        let report = GradCheck::new()
+            .check_ops_forward(|_t, v| build(v), &values)
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert!(report.passed(), "{name}: {report}");
+    }
+}
+
+#[test]
+fn the_per_op_forward_check_names_an_op_without_a_tangent_rule() {
+    use tapegrad_tape::gradcheck::GradCheck;
+    struct NoTangent;
+    impl Op<f64> for NoTangent {
+        fn name(&self) -> &'static str {
+            "no_tangent"
+        }
+        fn forward(&self, inputs: &[ndarray::ArrayViewD<'_, f64>]) -> ArrayD<f64> {
+            inputs[0].to_owned()
+        }
+        fn backward(
+            &self,
+            _: &[ndarray::ArrayViewD<'_, f64>],
+            _: &ndarray::ArrayViewD<'_, f64>,
+            g: &ndarray::ArrayViewD<'_, f64>,
+            _: &[bool],
+        ) -> tapegrad_tape::InputGrads<f64> {
+            [Some(g.to_owned())].into_iter().collect()
+        }
+    }
+    let error = GradCheck::new()
+        .check_ops_forward(|t, v| t.apply(NoTangent, &[v[0].tanh()]).sum(), &[array![0.5].into_dyn()])
+        .unwrap_err();
+    assert!(matches!(error, TapeError::NoTangentRule { op: "no_tangent", node: 2, .. }), "{error}");
 }

@@ -290,6 +290,130 @@ impl GradCheck {
         OpCheckReport { ops }
     }
 
+    /// Records `f` at `inputs` on a fresh tape and checks every op's tangent rule on it
+    /// ([`check_tape_ops_forward`](GradCheck::check_tape_ops_forward)).
+    ///
+    /// # Errors
+    /// [`TapeError::NoTangentRule`](crate::TapeError::NoTangentRule) naming the first op
+    /// without a tangent rule.
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// use tapegrad_tape::gradcheck::GradCheck;
+    /// let report = GradCheck::new().check_ops_forward(
+    ///     |_t, v| v[0].matmul(&v[1]).tanh().sum(),
+    ///     &[array![[1.0, 2.0]].into_dyn(), array![[0.5], [-0.1]].into_dyn()],
+    /// )?;
+    /// report.assert_passed();
+    /// assert_eq!(report.ops.iter().map(|o| o.op).collect::<Vec<_>>(), ["matmul", "tanh", "sum"]);
+    /// # Ok::<(), tapegrad_tape::TapeError>(())
+    /// ```
+    pub fn check_ops_forward<T, F>(
+        &self,
+        f: F,
+        inputs: &[ArrayD<T>],
+    ) -> Result<OpCheckReport, crate::TapeError>
+    where
+        T: Float,
+        F: for<'t> Fn(&'t Tape<'t, T>, &[Var<'t, T>]) -> Var<'t, T>,
+    {
+        let tape = Tape::new();
+        let vars: Vec<Var<'_, T>> = inputs.iter().map(|x| tape.var(x.view())).collect();
+        f(&tape, &vars);
+        self.check_tape_ops_forward(&tape)
+    }
+
+    /// Checks every op recorded on `tape` in forward mode, on its own: for a unit tangent
+    /// on each element of each input (the others absent), the op's tangent rule `J·e`
+    /// against central differences of its forward at the recorded inputs, and against its
+    /// backward (`vᵀ(J·e)` must equal `(vᵀJ)·e` for the fixed pseudo-random cotangent `v`
+    /// of the reverse check). Each element compares `v · J·e` (so one number per input
+    /// element, as in [`check_tape_ops`](GradCheck::check_tape_ops)); where forward and
+    /// reverse disagree it fails with the reverse value as its `numeric`. PyTorch's
+    /// `gradcheck(check_forward_ad=True)` does the same for a whole function.
+    ///
+    /// # Errors
+    /// [`TapeError::NoTangentRule`](crate::TapeError::NoTangentRule) naming the first op
+    /// without a tangent rule.
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// use tapegrad_tape::{gradcheck::GradCheck, Tape};
+    /// let tape = Tape::new();
+    /// let x = tape.var(array![0.2, 0.4]);
+    /// let _loss = x.sigmoid().mul(&x).sum();
+    /// let report = GradCheck::new().check_tape_ops_forward(&tape)?;
+    /// assert_eq!(report.ops.len(), 3);
+    /// report.assert_passed();
+    /// # Ok::<(), tapegrad_tape::TapeError>(())
+    /// ```
+    pub fn check_tape_ops_forward<T: Float>(
+        &self,
+        tape: &Tape<'_, T>,
+    ) -> Result<OpCheckReport, crate::TapeError> {
+        let nodes = tape.nodes.borrow();
+        let mut ops = Vec::new();
+        for (index, node) in nodes.iter().enumerate() {
+            let Some(op) = node.op() else { continue };
+            let mut xs: Vec<ArrayD<T>> =
+                nodes.inputs(index).iter().map(|&j| nodes.view(j).to_owned()).collect();
+            let y = op.forward(&views(&xs));
+            let v = cotangent::<T>(y.shape(), index as u64);
+            let reverse = op.backward(&views(&xs), &y.view(), &v.view(), &vec![true; xs.len()]);
+            let base_branches = op.branches(&views(&xs));
+            let mut elements = Vec::new();
+            for input in 0..xs.len() {
+                let reverse = reverse
+                    .get(input)
+                    .cloned()
+                    .flatten()
+                    .unwrap_or_else(|| ArrayD::zeros(xs[input].raw_dim()));
+                let positions: Vec<_> = xs[input].indexed_iter().map(|(p, _)| p).collect();
+                for position in positions {
+                    let mut unit = ArrayD::<T>::zeros(xs[input].raw_dim());
+                    unit[&position] = T::one();
+                    let tangents: Vec<Option<ArrayViewD<'_, T>>> =
+                        (0..xs.len()).map(|k| (k == input).then(|| unit.view())).collect();
+                    let Some(column) = op.tangent(&views(&xs), &y.view(), &tangents) else {
+                        return Err(crate::TapeError::NoTangentRule {
+                            op: op.name(),
+                            node: index,
+                            site: node.site.to_string(),
+                        });
+                    };
+                    let forward = dot(&v, &column);
+                    let original = xs[input][&position];
+                    let plus = original + T::from_f64(self.step);
+                    let minus = original - T::from_f64(self.step);
+                    xs[input][&position] = plus;
+                    let (y_plus, branches_plus) = (op.forward(&views(&xs)), op.branches(&views(&xs)));
+                    xs[input][&position] = minus;
+                    let (y_minus, branches_minus) = (op.forward(&views(&xs)), op.branches(&views(&xs)));
+                    xs[input][&position] = original;
+                    let numeric = (dot(&v, &y_plus) - dot(&v, &y_minus)) / (plus.to_f64() - minus.to_f64());
+                    let kink = branches_plus != base_branches || branches_minus != base_branches;
+                    let name = format!("input {input} (node {}, forward)", nodes.inputs(index)[input]);
+                    let at = position.slice().to_vec();
+                    let against_reverse =
+                        self.compare(&name, input, at.clone(), forward, reverse[&position].to_f64(), false);
+                    elements.push(if against_reverse.status == Status::Fail {
+                        against_reverse
+                    } else {
+                        self.compare(&name, input, at, forward, numeric, kink)
+                    });
+                }
+            }
+            ops.push(OpCheck {
+                node: index,
+                op: op.name(),
+                describe: op.describe(),
+                site: node.site,
+                elements,
+            });
+        }
+        Ok(OpCheckReport { ops })
+    }
+
     /// For an op with a scalar fast path and 0-d inputs, checks that path too: its value
     /// against `forward`'s, and `backward_scalar` against finite differences of
     /// `forward_scalar`, so a fast path that disagrees with the array path cannot hide.
