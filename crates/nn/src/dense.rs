@@ -37,7 +37,7 @@ impl<T: Float> Dense<T> {
     /// A layer with Glorot/Xavier-uniform weights and zero bias — Keras's default, which
     /// suits tanh and sigmoid networks; for ReLU networks prefer
     /// [`with_init`](Dense::with_init) and [`Init::HeUniform`]. (PyTorch's `Linear`
-    /// default, `U(±1/√in)` for weights and bias, is `Init::HeUniform` scaled by 1/√6.)
+    /// default, `U(±1/√in)` for weights and bias, is [`Init::TorchLinear`].)
     ///
     /// # Panics
     /// If the weights cannot be allocated (`new(1 << 20, 1 << 20)`: 4 TiB), naming their
@@ -56,9 +56,12 @@ impl<T: Float> Dense<T> {
     }
 
     /// A layer with the given weight initialiser and bias initialiser (`None`: no bias).
+    /// `Init::TorchLinear` for both starts where PyTorch's `nn.Linear` does.
     ///
     /// # Panics
-    /// If the weights cannot be allocated, naming their shape (see [`new`](Dense::new)).
+    /// If the weights cannot be allocated, naming their shape (see [`new`](Dense::new)),
+    /// or an initialiser's settings are out of range: settings read from outside (a
+    /// config file) are checked first with [`Init::check`], which returns the error.
     ///
     /// ```
     /// use rand::SeedableRng;

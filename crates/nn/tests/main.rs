@@ -3,6 +3,7 @@
 //! Run one file's tests with `cargo test -p tapegrad-nn --test integration <file>::`.
 
 mod graphs;
+mod init;
 mod layers;
 mod summary;
 mod weights;
