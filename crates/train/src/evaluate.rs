@@ -1,9 +1,9 @@
 //! Loss and metrics of a model on a whole data set, on inference tapes.
 
-use ndarray::{ArrayView2, Axis};
+use ndarray::{Array2, ArrayBase, ArrayView2, Axis, Data, Ix2};
 use tapegrad_data::Dataset;
 use tapegrad_nn::Module;
-use tapegrad_tape::Float;
+use tapegrad_tape::{Float, Tape};
 
 use crate::metric::check_task;
 use crate::{Loss, Metric, TrainError, TrainTargets};
@@ -95,4 +95,100 @@ pub fn evaluate_with<T: Float, M: Module<T> + ?Sized, Y: TrainTargets<T>>(
     let loss_fn = crate::run::loss_fn(move |prediction, targets: &Y| targets.loss(loss, prediction));
     let (value, sums) = crate::run::measure(model, data, &loss_fn)?;
     Ok((value, metrics.iter().filter_map(|&metric| sums.value(metric).map(|v| (metric, v))).collect()))
+}
+
+/// The model's outputs for every row of `features` (`[samples, features]`), computed in
+/// chunks of 1,024 rows on inference tapes (nothing recorded for backward), as one
+/// `[samples, outputs]` array: a regressor's predictions, a classifier's logits (see
+/// [`predict_classes`]). Put a model with dropout or batch normalisation in evaluation
+/// mode first ([`Trainer::fit`](crate::Trainer::fit) leaves it there). Targets scaled for
+/// training come back with the scaler's inverse transform.
+///
+/// # Errors
+/// [`TrainError::Model`] if the model rejects the features;
+/// [`TrainError::InvalidSetting`] if its output is not `[rows, outputs]`.
+///
+/// ```
+/// use ndarray::array;
+/// use tapegrad_nn::Dense;
+/// // y = 2x + 1.
+/// let model = Dense::from_arrays(array![[2.0]], Some(array![1.0]));
+/// let y = tapegrad_train::predict(&model, &array![[0.0], [1.5]])?;
+/// assert_eq!(y, array![[1.0], [4.0]]);
+/// # Ok::<(), tapegrad_train::TrainError>(())
+/// ```
+pub fn predict<T, M, S>(model: &M, features: &ArrayBase<S, Ix2>) -> Result<Array2<T>, TrainError>
+where
+    T: Float,
+    M: Module<T> + ?Sized,
+    S: Data<Elem = T>,
+{
+    const CHUNK: usize = 1024;
+    let rows = features.nrows();
+    let mut chunks: Vec<Array2<T>> = Vec::new();
+    // At least one pass, so that no rows still give [0, outputs].
+    for start in (0..rows.max(1)).step_by(CHUNK) {
+        let end = (start + CHUNK).min(rows);
+        let tape = Tape::inference();
+        let prediction = model.forward(&tape, tape.constant(features.slice(ndarray::s![start..end, ..])))?;
+        let chunk = prediction.value().into_dimensionality::<Ix2>().ok().filter(|c| c.nrows() == end - start);
+        let Some(chunk) = chunk else {
+            return Err(TrainError::InvalidSetting(format!(
+                "predict: the model's output for {} rows has shape {:?}; expected [{}, outputs]",
+                end - start,
+                prediction.shape(),
+                end - start
+            )));
+        };
+        chunks.push(chunk);
+    }
+    if chunks.len() == 1 {
+        return Ok(chunks.remove(0));
+    }
+    let views: Vec<ArrayView2<'_, T>> = chunks.iter().map(|c| c.view()).collect();
+    ndarray::concatenate(Axis(0), &views).map_err(|_| {
+        TrainError::InvalidSetting("predict: the model's output width changed between chunks".into())
+    })
+}
+
+/// A classifier's predicted class for every row of `features`: the index of each row's
+/// largest logit ([`predict`], then argmax; the first on ties). A row whose logits hold a
+/// NaN has no largest: it is an error, not a silent class 0.
+///
+/// # Errors
+/// As [`predict`], and [`TrainError::InvalidSetting`] naming the first row with a NaN
+/// logit.
+///
+/// ```
+/// use ndarray::array;
+/// use tapegrad_nn::Dense;
+/// // Logits equal to the two features.
+/// let model = Dense::from_arrays(ndarray::Array2::<f32>::eye(2), None);
+/// let classes = tapegrad_train::predict_classes(&model, &array![[0.2, 0.9], [3.0, -1.0]])?;
+/// assert_eq!(classes, [1, 0]);
+/// # Ok::<(), tapegrad_train::TrainError>(())
+/// ```
+pub fn predict_classes<T, M, S>(model: &M, features: &ArrayBase<S, Ix2>) -> Result<Vec<usize>, TrainError>
+where
+    T: Float,
+    M: Module<T> + ?Sized,
+    S: Data<Elem = T>,
+{
+    let logits = predict(model, features)?;
+    logits
+        .axis_iter(Axis(0))
+        .enumerate()
+        .map(|(row, logits)| {
+            if logits.iter().any(|v| v.is_nan()) {
+                return Err(TrainError::InvalidSetting(format!(
+                    "predict_classes: row {row}'s logits hold a NaN"
+                )));
+            }
+            Ok(logits
+                .iter()
+                .enumerate()
+                .fold((0, T::neg_infinity()), |b, (i, &v)| if v > b.1 { (i, v) } else { b })
+                .0)
+        })
+        .collect()
 }

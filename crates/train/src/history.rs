@@ -103,6 +103,14 @@ impl EpochRecord {
 pub struct History {
     /// The records, epoch 1 first.
     pub epochs: Vec<EpochRecord>,
+    /// The epoch whose monitored value ([`Trainer::monitor`](crate::Trainer::monitor):
+    /// the validation loss by default, the training loss without validation data) was the
+    /// best, as [`Trainer`](crate::Trainer) judged it; `None` until an epoch has run (or
+    /// in a history read from CSV).
+    pub best_epoch: Option<usize>,
+    /// Whether training ended before its last epoch: early stopping, or a callback that
+    /// returned `false`.
+    pub stopped_early: bool,
 }
 
 impl History {

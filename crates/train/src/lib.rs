@@ -26,7 +26,7 @@ mod trainer;
 
 pub use diagnostics::{Diagnostics, ParamDiagnostics};
 pub use error::TrainError;
-pub use evaluate::{evaluate, evaluate_with};
+pub use evaluate::{evaluate, evaluate_with, predict, predict_classes};
 pub use fit::EpochEnd;
 pub use history::{EpochRecord, History};
 pub use metric::{Loss, Metric, Monitor, TrainTargets};

@@ -86,6 +86,9 @@ where
         start(trainer, model, optimizer, monitor, stopper.as_mut(), (train, loss))?;
     let last = if finished { done } else { trainer.epochs };
     for epoch in done + 1..=last {
+        if let Some(schedule) = &trainer.schedule {
+            apply_schedule(schedule, epoch, optimizer)?;
+        }
         let record = run_epoch(trainer, model, optimizer, train, validation, loss, &metrics, epoch)?;
         if !trainer.quiet {
             println!("{}", epoch_line(&record, trainer.epochs));
@@ -112,7 +115,26 @@ where
     if let Some(weights) = best.weights {
         tapegrad_nn::assign_weights(model, weights);
     }
+    history.best_epoch = best.value.map(|(_, epoch)| epoch);
+    history.stopped_early = history.epochs.last().is_some_and(|record| record.epoch < trainer.epochs);
     Ok(history)
+}
+
+/// Sets the learning rate of `epoch` (from 1) from the trainer's schedule, which counts
+/// epochs from 0 as PyTorch's schedulers do.
+fn apply_schedule<T: Float>(
+    schedule: &crate::trainer::EpochSchedule,
+    epoch: usize,
+    optimizer: &mut dyn Optimizer<T>,
+) -> Result<(), TrainError> {
+    let rate = schedule.learning_rate(epoch - 1);
+    if !(rate >= 0.0 && rate.is_finite()) {
+        return Err(TrainError::InvalidSetting(format!(
+            "the learning-rate schedule gave {rate} for epoch {epoch}: a rate must be finite and at least 0"
+        )));
+    }
+    optimizer.set_learning_rate(T::from_f64(rate.min(T::max_value().to_f64())));
+    Ok(())
 }
 
 /// Where a run starts: from nothing, or (with `resume`) from the checkpoint, with the

@@ -1,7 +1,11 @@
-//! `Trainer`: epochs of seeded, shuffled mini-batches through a classifier, with a
-//! progress bar, a line per epoch, and a [`History`] of what was measured.
+//! `Trainer`: epochs of seeded, shuffled mini-batches through a classifier or a
+//! regressor, with a progress bar, a line per epoch, and a [`History`] of what was measured.
 
 use std::path::PathBuf;
+use std::sync::Arc;
+
+use tapegrad_optim::LrSchedule;
+use tapegrad_tape::Float;
 
 #[cfg(doc)]
 use crate::{EpochRecord, History, TrainError};
@@ -39,11 +43,16 @@ pub enum OnNonFinite {
     SkipBatch,
 }
 
-/// Trains a classifier — logits `[batch, classes]` and integer labels — with
-/// cross-entropy: for each epoch, shuffled mini-batches (seeded: the same seed gives the
-/// same run, bit for bit), one optimizer step per batch, then evaluation on the
-/// validation set if there is one. Prints one line per epoch unless quiet, shows a
-/// progress bar per epoch on a terminal, and returns the [`History`].
+/// Trains a model: a classifier (logits `[batch, classes]` and integer labels,
+/// cross-entropy by default) or a regressor (rows of target values, mean squared error by
+/// default). For each epoch, shuffled mini-batches (seeded: the same seed gives the same
+/// run, bit for bit), one optimizer step per batch, then evaluation on the validation set
+/// if there is one. Prints one line per epoch unless quiet, shows a progress bar per epoch
+/// on a terminal, and returns the [`History`] (with the best epoch and whether it stopped
+/// early). The model is left in evaluation mode (`set_training(false)`: dropout off, batch
+/// norm on its running statistics), ready for [`predict`](crate::predict), with the last
+/// epoch's weights, or the best epoch's with
+/// [`restore_best_weights`](Trainer::restore_best_weights).
 ///
 /// This is the loop that `examples/digits.rs` writes out by hand; use it when the loop
 /// itself is not what you want to look at.
@@ -82,6 +91,24 @@ pub struct Trainer {
     pub(crate) checkpoint_best: Option<PathBuf>,
     pub(crate) checkpoint_dir: Option<PathBuf>,
     pub(crate) resume: bool,
+    pub(crate) schedule: Option<EpochSchedule>,
+}
+
+/// A learning-rate schedule as the trainer keeps it: the rate for an epoch (from 0), in
+/// f64 whatever the schedule's own number type.
+#[derive(Clone)]
+pub(crate) struct EpochSchedule(Arc<dyn Fn(usize) -> f64 + Send + Sync>);
+
+impl EpochSchedule {
+    pub(crate) fn learning_rate(&self, epoch: usize) -> f64 {
+        (self.0)(epoch)
+    }
+}
+
+impl std::fmt::Debug for EpochSchedule {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "EpochSchedule(rate at epoch 0: {})", self.learning_rate(0))
+    }
 }
 
 impl Default for Trainer {
@@ -116,7 +143,39 @@ impl Trainer {
             checkpoint_best: None,
             checkpoint_dir: None,
             resume: false,
+            schedule: None,
         }
+    }
+
+    /// Sets the optimizer's learning rate before every epoch from `schedule` (any
+    /// [`LrSchedule`]: `StepLr`, `ExponentialLr`, `CosineAnnealingLr`, `LinearLr`, or your
+    /// own), counting epochs from 0 as PyTorch's schedulers do: the first epoch trains at
+    /// `schedule.learning_rate(0)`. Each [`EpochRecord::learning_rate`](crate::EpochRecord)
+    /// is the rate the epoch used. The schedule overrides a rate set in a `fit_with`
+    /// callback; a resumed run picks the schedule up at its epoch.
+    ///
+    /// ```
+    /// # use ndarray::array;
+    /// # use tapegrad_data::Dataset;
+    /// # use tapegrad_nn::Dense;
+    /// use tapegrad_optim::{Sgd, StepLr};
+    /// use tapegrad_train::Trainer;
+    /// let data = Dataset::new(array![[1.0f32, 0.0], [0.0, 1.0]], vec![0, 1]).unwrap();
+    /// let mut model = Dense::from_arrays(ndarray::Array2::<f32>::zeros((2, 2)), None);
+    /// let mut sgd = Sgd::builder().build().unwrap();
+    /// // StepLR(step_size=2, gamma=0.5) from 0.4.
+    /// let history = Trainer::new().epochs(5).quiet(true).schedule(StepLr::new(0.4, 2, 0.5).unwrap())
+    ///     .fit(&mut model, &mut sgd, &data, None).unwrap();
+    /// let rates: Vec<f64> = history.epochs.iter().map(|e| e.learning_rate).collect();
+    /// assert_eq!(rates, [0.4, 0.4, 0.2, 0.2, 0.1].map(|r: f32| f64::from(r)));
+    /// ```
+    pub fn schedule<U, S>(mut self, schedule: S) -> Self
+    where
+        U: Float,
+        S: LrSchedule<U> + Send + Sync + 'static,
+    {
+        self.schedule = Some(EpochSchedule(Arc::new(move |epoch| schedule.learning_rate(epoch).to_f64())));
+        self
     }
 
     /// Sets the number of epochs.

@@ -670,3 +670,116 @@ fn every_optimizer_leaves_frozen_parameters_untouched() {
         }
     }
 }
+
+#[test]
+fn a_schedule_sets_each_epochs_rate_counting_from_zero_as_pytorch() {
+    use tapegrad_optim::{CosineAnnealingLr, LrSchedule, Optimizer, StepLr};
+    let data = blobs(1);
+    let mut adam = Adam::builder().learning_rate(0.5).build().unwrap();
+    let history = Trainer::new()
+        .epochs(5)
+        .quiet(true)
+        .schedule(StepLr::new(0.01f32, 2, 0.5).unwrap())
+        .fit(&mut model(3), &mut adam, &data, None)
+        .unwrap();
+    let rates: Vec<f32> = history.epochs.iter().map(|e| e.learning_rate as f32).collect();
+    assert_eq!(rates, [0.01, 0.01, 0.005, 0.005, 0.0025]);
+    // A schedule in f64 drives an f32 model's optimizer too; the optimizer ends at the last rate.
+    let cosine = CosineAnnealingLr::new(0.1, 4, 0.0).unwrap();
+    let expected: Vec<f32> = (0..4).map(|e| LrSchedule::<f64>::learning_rate(&cosine, e) as f32).collect();
+    let mut adam = Adam::builder().build().unwrap();
+    let history = Trainer::new()
+        .epochs(4)
+        .quiet(true)
+        .schedule(cosine)
+        .fit(&mut model(3), &mut adam, &data, None)
+        .unwrap();
+    let rates: Vec<f32> = history.epochs.iter().map(|e| e.learning_rate as f32).collect();
+    assert_eq!(rates, expected);
+    assert_eq!(adam.learning_rate(), expected[3]);
+    // A schedule that gives a negative rate is an error naming the epoch, not a silent step.
+    struct Broken;
+    impl LrSchedule<f64> for Broken {
+        fn learning_rate(&self, epoch: usize) -> f64 {
+            if epoch == 2 {
+                -1.0
+            } else {
+                0.01
+            }
+        }
+    }
+    let error = Trainer::new()
+        .epochs(5)
+        .quiet(true)
+        .schedule(Broken)
+        .fit(&mut model(3), &mut Adam::builder().build().unwrap(), &data, None)
+        .unwrap_err();
+    assert!(error.to_string().contains("gave -1 for epoch 3"), "{error}");
+}
+
+#[test]
+fn history_says_which_epoch_was_best_and_whether_training_stopped_early() {
+    let (train, test) = (blobs(1), blobs(2));
+    let mut adam = Adam::builder().learning_rate(0.01).build().unwrap();
+    let history =
+        Trainer::new().epochs(6).quiet(true).fit(&mut model(3), &mut adam, &train, Some(&test)).unwrap();
+    assert!(!history.stopped_early);
+    let best = history.best_epoch.unwrap();
+    let lowest = history
+        .epochs
+        .iter()
+        .min_by(|a, b| a.validation_loss.unwrap().total_cmp(&b.validation_loss.unwrap()))
+        .unwrap()
+        .epoch;
+    assert_eq!(best, lowest);
+    // Early stopping with a patience of 1 and an impossible improvement: stops at epoch 2.
+    let mut adam = Adam::builder().learning_rate(0.01).build().unwrap();
+    let history = Trainer::new()
+        .epochs(20)
+        .quiet(true)
+        .early_stopping(1, 1e9)
+        .fit(&mut model(3), &mut adam, &train, Some(&test))
+        .unwrap();
+    assert!(history.stopped_early);
+    assert_eq!(history.epochs.len(), 2);
+    let lower = if history.epochs[1].validation_loss < history.epochs[0].validation_loss { 2 } else { 1 };
+    assert_eq!(
+        history.best_epoch,
+        Some(lower),
+        "the best is the lowest loss, whatever min_delta asks of progress"
+    );
+    // A callback that stops is early too.
+    let mut adam = Adam::builder().build().unwrap();
+    let history = Trainer::new()
+        .epochs(5)
+        .quiet(true)
+        .fit_with(&mut model(3), &mut adam, &train, None, |record, _| record.epoch < 3)
+        .unwrap();
+    assert!(history.stopped_early && history.epochs.len() == 3);
+}
+
+#[test]
+fn predict_gives_outputs_and_classes_as_evaluate_scores_them() {
+    use tapegrad_train::{predict, predict_classes};
+    let (train, test) = (blobs(1), blobs(2));
+    let mut net = model(3).add(tapegrad_nn::Dropout::new(0.5, 9).unwrap());
+    let mut adam = Adam::builder().learning_rate(0.01).build().unwrap();
+    Trainer::new().epochs(10).quiet(true).fit(&mut net, &mut adam, &train, None).unwrap();
+    // fit leaves the model in evaluation mode: dropout is off, so predictions repeat.
+    let first = predict(&net, test.features()).unwrap();
+    assert_eq!(first, predict(&net, test.features()).unwrap());
+    assert_eq!(first.dim(), (200, 2));
+    let classes = predict_classes(&net, test.features()).unwrap();
+    let correct = classes.iter().zip(test.labels()).filter(|(c, l)| c == l).count();
+    let (_, accuracy) = evaluate(&net, &test).unwrap();
+    assert_eq!(correct as f64 / 200.0, accuracy);
+    // More rows than one chunk, and no rows at all.
+    let many = ndarray::concatenate(ndarray::Axis(0), &[test.features().view(); 7]).unwrap();
+    let outputs = predict(&net, &many).unwrap();
+    assert_eq!(outputs.dim(), (1400, 2));
+    assert_eq!(outputs.slice(ndarray::s![1200..1400, ..]), first);
+    assert_eq!(predict(&net, &many.slice(ndarray::s![0..0, ..])).unwrap().dim(), (0, 2));
+    // Features of the wrong width: the model's error.
+    let wrong = Array2::<f32>::zeros((3, 5));
+    assert!(matches!(predict(&net, &wrong), Err(TrainError::Model(_))));
+}
