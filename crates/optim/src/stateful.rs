@@ -90,12 +90,43 @@ struct Group<T, R> {
 }
 
 impl<T, R> Group<T, R> {
-    /// Whether `name` is one of the prefixes or starts with one and a dot.
+    /// Whether `name` is one of the prefixes, starts with one and a dot, or matches one
+    /// that is a pattern (has a `*`).
     fn covers(&self, name: &str) -> bool {
         self.prefixes.iter().any(|prefix| {
+            if prefix.contains('*') {
+                return matches_pattern(prefix, name);
+            }
             name == prefix || (name.starts_with(prefix.as_str()) && name[prefix.len()..].starts_with('.'))
         })
     }
+}
+
+/// Whether all of `name` matches `pattern`, where `*` stands for any run of characters
+/// (dots included: `*.bias` matches `layers.0.bias`) and everything else for itself.
+/// Greedy with backtracking to the last `*`, so linear in practice.
+fn matches_pattern(pattern: &str, name: &str) -> bool {
+    let (pattern, name) = (pattern.as_bytes(), name.as_bytes());
+    let (mut p, mut n) = (0, 0);
+    // Where the last `*` was, and where in `name` its match would end next.
+    let mut retry: Option<(usize, usize)> = None;
+    while n < name.len() {
+        if p < pattern.len() && pattern[p] == b'*' {
+            retry = Some((p, n));
+            p += 1;
+        } else if p < pattern.len() && pattern[p] == name[n] {
+            p += 1;
+            n += 1;
+        } else if let Some((star, start)) = retry {
+            // Let the last `*` take one more character and try again.
+            p = star + 1;
+            n = start + 1;
+            retry = Some((star, start + 1));
+        } else {
+            return false;
+        }
+    }
+    pattern[p..].iter().all(|&c| c == b'*')
 }
 
 impl<T: Float, R: UpdateRule<T>> Stateful<T, R> {
@@ -106,8 +137,10 @@ impl<T: Float, R: UpdateRule<T>> Stateful<T, R> {
     }
 
     /// Adds a parameter group (`torch.optim`'s `param_groups`): the parameters named by
-    /// `names` — a parameter's full name, or a prefix such as `"layers.0"` that covers
-    /// `layers.0.weight` and `layers.0.bias` — are updated with the hyperparameters of
+    /// `names` — a parameter's full name, a prefix such as `"layers.0"` that covers
+    /// `layers.0.weight` and `layers.0.bias`, or a pattern where `*` stands for any run of
+    /// characters, such as `"*.bias"` for every bias (the usual "no weight decay on
+    /// biases" group) or `"layers.*.weight"` — are updated with the hyperparameters of
     /// `optimizer` (another optimizer of the same kind, built and checked as usual)
     /// instead of this one's. A parameter takes the first group that covers it, or else
     /// this optimizer's own hyperparameters.
@@ -131,6 +164,12 @@ impl<T: Float, R: UpdateRule<T>> Stateful<T, R> {
     /// assert_eq!((body[0], head[0]), (0.99, 0.9));
     /// sgd.set_learning_rate(0.05); // halves every group
     /// assert_eq!(sgd.config_for("body.weight").learning_rate, 0.005);
+    ///
+    /// // AdamW's weight decay on the weights only: biases (any depth) in a group without.
+    /// let adamw = tapegrad_optim::AdamW::builder().weight_decay(0.01).build()?
+    ///     .group(["*.bias"], tapegrad_optim::AdamW::builder().weight_decay(0.0).build()?);
+    /// assert_eq!(adamw.config_for("layers.2.bias").weight_decay, 0.0);
+    /// assert_eq!(adamw.config_for("layers.2.weight").weight_decay, 0.01);
     /// # Ok::<(), tapegrad_optim::OptimError>(())
     /// ```
     pub fn group<S: Into<String>>(mut self, names: impl IntoIterator<Item = S>, optimizer: Self) -> Self {
@@ -281,5 +320,35 @@ impl<T: Float, R: UpdateRule<T>> Optimizer<T> for Stateful<T, R> {
         }
         self.states = states;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::matches_pattern;
+
+    #[test]
+    fn patterns_match_whole_names_with_stars_across_dots() {
+        let cases = [
+            ("*.bias", "layers.0.bias", true),
+            ("*.bias", "bias", false),
+            ("*.bias", "layers.0.bias_scale", false),
+            ("*bias", "bias", true),
+            ("layers.*.weight", "layers.12.weight", true),
+            ("layers.*.weight", "layers.1.sub.weight", true),
+            ("layers.*.weight", "layers.1.bias", false),
+            ("layers.*.weight", "head.layers.1.weight", false),
+            ("*", "anything.at.all", true),
+            ("*", "", true),
+            ("a*b*c", "a.xb.yc", true),
+            ("a*b*c", "a.xc.yb", false),
+            ("**.w", "x.w", true),
+            ("norm.*", "norm.", true),
+            ("norm.*", "norm", false),
+            ("exact", "exact", true),
+        ];
+        for (pattern, name, expected) in cases {
+            assert_eq!(matches_pattern(pattern, name), expected, "{pattern:?} against {name:?}");
+        }
     }
 }
