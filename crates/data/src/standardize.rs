@@ -34,6 +34,9 @@ pub struct Standardizer<T> {
     mean: Array1<T>,
     std: Array1<T>,
     scale: Array1<T>,
+    /// Which columns are mapped; the others pass through unchanged
+    /// ([`fit_columns`](Standardizer::fit_columns)).
+    chosen: Vec<bool>,
 }
 
 impl<T: Float> Standardizer<T> {
@@ -90,7 +93,66 @@ impl<T: Float> Standardizer<T> {
                 scale[feature] = std[feature];
             }
         }
-        Ok(Self { mean, std, scale })
+        Ok(Self { mean, std, scale, chosen: vec![true; columns] })
+    }
+
+    /// Learns the mean and standard deviation of the chosen `columns` only; the others
+    /// pass through [`transform`](Standardizer::transform) and
+    /// [`inverse_transform`](Standardizer::inverse_transform) unchanged, bit for bit (a
+    /// category index or a flag beside measurements stays what it is). Their entries in
+    /// [`mean`](Standardizer::mean), [`std`](Standardizer::std) and
+    /// [`scale`](Standardizer::scale) are 0, 0 and 1. scikit-learn does this with a
+    /// `ColumnTransformer` around its `StandardScaler`.
+    ///
+    /// # Errors
+    /// [`DataError::InvalidArgument`] if `features` has no rows or a column is out of range.
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// use tapegrad_data::Standardizer;
+    /// // Height in cm, then a category index that must stay an index.
+    /// let train = array![[150.0f64, 2.0], [170.0, 0.0], [190.0, 1.0]];
+    /// let standardizer = Standardizer::fit_columns(&train, &[0])?;
+    /// let out = standardizer.transform(&train)?;
+    /// assert_eq!(out.column(1), train.column(1));
+    /// assert!((out[[0, 0]] + 1.2247448713915890).abs() < 1e-12);
+    /// assert_eq!(standardizer.columns(), [0]);
+    /// assert!(Standardizer::fit_columns(&train, &[2]).is_err());
+    /// # Ok::<(), tapegrad_data::DataError>(())
+    /// ```
+    pub fn fit_columns(features: &ArrayRef2<T>, columns: &[usize]) -> Result<Self, DataError> {
+        if let Some(&column) = columns.iter().find(|&&c| c >= features.ncols()) {
+            return Err(DataError::InvalidArgument {
+                context: "Standardizer::fit_columns",
+                reason: format!(
+                    "column {column} is out of range: the features have {} columns",
+                    features.ncols()
+                ),
+            });
+        }
+        let mut standardizer = Self::fit(features)?;
+        for column in 0..features.ncols() {
+            if !columns.contains(&column) {
+                standardizer.mean[column] = T::zero();
+                standardizer.std[column] = T::zero();
+                standardizer.scale[column] = T::one();
+                standardizer.chosen[column] = false;
+            }
+        }
+        Ok(standardizer)
+    }
+
+    /// The columns that are standardised (all of them, after [`fit`](Standardizer::fit)).
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// use tapegrad_data::Standardizer;
+    /// let standardizer = Standardizer::fit(&array![[1.0f32, 2.0], [3.0, 5.0]])?;
+    /// assert_eq!(standardizer.columns(), [0, 1]);
+    /// # Ok::<(), tapegrad_data::DataError>(())
+    /// ```
+    pub fn columns(&self) -> Vec<usize> {
+        self.chosen.iter().enumerate().filter(|(_, chosen)| **chosen).map(|(column, _)| column).collect()
     }
 
     /// Maps each feature to `(x − mean) / scale` with the fitted statistics.
@@ -112,10 +174,13 @@ impl<T: Float> Standardizer<T> {
         self.check_columns("Standardizer::transform", features)?;
         let mut out = features.to_owned();
         for mut row in out.rows_mut() {
-            Zip::from(&mut row)
-                .and(&self.mean)
-                .and(&self.scale)
-                .for_each(|x, &m, &s| *x = standardize(*x, m, s));
+            Zip::from(&mut row).and(&self.mean).and(&self.scale).and(&self.chosen).for_each(
+                |x, &m, &s, &chosen| {
+                    if chosen {
+                        *x = standardize(*x, m, s);
+                    }
+                },
+            );
         }
         Ok(out)
     }
@@ -138,7 +203,13 @@ impl<T: Float> Standardizer<T> {
         self.check_columns("Standardizer::inverse_transform", features)?;
         let mut out = features.to_owned();
         for mut row in out.rows_mut() {
-            Zip::from(&mut row).and(&self.mean).and(&self.scale).for_each(|x, &m, &s| *x = *x * s + m);
+            Zip::from(&mut row).and(&self.mean).and(&self.scale).and(&self.chosen).for_each(
+                |x, &m, &s, &chosen| {
+                    if chosen {
+                        *x = *x * s + m;
+                    }
+                },
+            );
         }
         Ok(out)
     }

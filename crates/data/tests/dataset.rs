@@ -344,3 +344,45 @@ fn standardizing_values_near_the_largest_float_stays_finite() {
     let mean: f64 = (1.7e308 / 3.0) + (1.5e308 / 3.0) - (1.7e308 / 3.0);
     assert!((standardizer.mean()[0] - mean).abs() <= 1e-12 * 1.7e308, "{}", standardizer.mean()[0]);
 }
+
+#[test]
+fn standardizing_chosen_columns_leaves_the_others_bit_for_bit() {
+    // Columns: a measurement, a category index, another measurement, a flag (with -0.0).
+    let train = Array2::from_shape_fn((50, 4), |(i, j)| match j {
+        0 => 100.0 + i as f64 * 3.5,
+        1 => (i % 7) as f64,
+        2 => (i as f64).sin() * 1e-3,
+        _ => {
+            if i % 2 == 0 {
+                -0.0
+            } else {
+                1.0
+            }
+        }
+    });
+    let standardizer = Standardizer::fit_columns(&train, &[2, 0, 2]).unwrap(); // order and repeats do not matter
+    assert_eq!(standardizer.columns(), [0, 2]);
+    let out = standardizer.transform(&train).unwrap();
+    for j in [1, 3] {
+        let same = out.column(j).iter().zip(train.column(j)).all(|(a, b)| a.to_bits() == b.to_bits());
+        assert!(same, "column {j} changed");
+    }
+    for j in [0, 2] {
+        let column = out.column(j);
+        assert!(column.mean().unwrap().abs() < 1e-12);
+        assert!((column.mapv(|v| v * v).mean().unwrap() - 1.0).abs() < 1e-9);
+    }
+    // The same numbers as standardizing everything, in the chosen columns.
+    let all = Standardizer::fit(&train).unwrap().transform(&train).unwrap();
+    assert_eq!(out.column(0), all.column(0));
+    assert_eq!(out.column(2), all.column(2));
+    // And back, exactly for the untouched columns.
+    let back = standardizer.inverse_transform(&out).unwrap();
+    assert!(back.column(3).iter().zip(train.column(3)).all(|(a, b)| a.to_bits() == b.to_bits()));
+    assert!(back.iter().zip(&train).all(|(a, b)| (a - b).abs() <= 1e-12 * b.abs().max(1.0)));
+    // Nothing chosen is the identity; a column out of range is named.
+    let none = Standardizer::fit_columns(&train, &[]).unwrap();
+    assert_eq!(none.transform(&train).unwrap(), train);
+    let error = Standardizer::fit_columns(&train, &[0, 4]).unwrap_err();
+    assert!(error.to_string().contains("column 4 is out of range: the features have 4 columns"), "{error}");
+}
