@@ -250,7 +250,28 @@ pub(crate) fn max_abs<T: Float>(grad: &ArrayViewD<'_, T>) -> T {
 
 /// The L2 norm of one gradient.
 pub(crate) fn grad_norm<T: Float>(grad: &ArrayViewD<'_, T>) -> T {
-    l2_norm(grad.iter().copied())
+    match grad.as_slice_memory_order() {
+        Some(values) => T::from_f64(sum_of_squares(values).sqrt()),
+        None => l2_norm(grad.iter().copied()),
+    }
+}
+
+/// `Σ v²` in f64, in eight running sums that the compiler vectorises. Through ndarray's
+/// element iterator (one dynamic-rank step per number, one dependent addition chain) the
+/// norm of a 784-128-10 MLP's gradients took a tenth of its training step, which
+/// `Trainer` takes every batch to catch a NaN before the update.
+fn sum_of_squares<T: Float>(values: &[T]) -> f64 {
+    const LANES: usize = 8;
+    let mut lanes = [0.0f64; LANES];
+    let chunks = values.chunks_exact(LANES);
+    let rest = chunks.remainder();
+    for chunk in chunks {
+        for (lane, &v) in lanes.iter_mut().zip(chunk) {
+            let v = v.to_f64();
+            *lane += v * v;
+        }
+    }
+    lanes.iter().sum::<f64>() + rest.iter().map(|&v| v.to_f64() * v.to_f64()).sum::<f64>()
 }
 
 /// The global L2 norm of all of `model`'s parameter gradients taken as one vector,
