@@ -194,6 +194,31 @@ pub(super) fn cotangent<T: Float>(shape: &[usize], seed: u64) -> ArrayD<T> {
     })
 }
 
+impl GradCheck {
+    /// The central difference of `v · op(x)` along element `position` of input `input`
+    /// (restored afterwards), and whether `x ± h` crosses a kink of the op (its branches
+    /// differ from `base`).
+    fn op_slope<T: Float>(
+        &self,
+        op: &dyn crate::Op<T>,
+        xs: &mut [ArrayD<T>],
+        (input, position): (usize, &ndarray::IxDyn),
+        v: &ArrayD<T>,
+        base: &Option<Vec<i8>>,
+    ) -> (f64, bool) {
+        let original = xs[input][position];
+        let plus = original + T::from_f64(self.step);
+        let minus = original - T::from_f64(self.step);
+        xs[input][position] = plus;
+        let (y_plus, branches_plus) = (op.forward(&views(xs)), op.branches(&views(xs)));
+        xs[input][position] = minus;
+        let (y_minus, branches_minus) = (op.forward(&views(xs)), op.branches(&views(xs)));
+        xs[input][position] = original;
+        let numeric = (dot(v, &y_plus) - dot(v, &y_minus)) / (plus.to_f64() - minus.to_f64());
+        (numeric, branches_plus != *base || branches_minus != *base)
+    }
+}
+
 fn views<T: Float>(xs: &[ArrayD<T>]) -> Vec<ArrayViewD<'_, T>> {
     xs.iter().map(|x| x.view()).collect()
 }
@@ -256,16 +281,7 @@ impl GradCheck {
             for (input, grad) in analytic.into_iter().enumerate() {
                 let grad = grad.unwrap_or_else(|| ArrayD::zeros(xs[input].raw_dim()));
                 for (position, &a) in grad.indexed_iter() {
-                    let original = xs[input][&position];
-                    let plus = original + T::from_f64(self.step);
-                    let minus = original - T::from_f64(self.step);
-                    xs[input][&position] = plus;
-                    let (y_plus, branches_plus) = (op.forward(&views(&xs)), op.branches(&views(&xs)));
-                    xs[input][&position] = minus;
-                    let (y_minus, branches_minus) = (op.forward(&views(&xs)), op.branches(&views(&xs)));
-                    xs[input][&position] = original;
-                    let numeric = (dot(&v, &y_plus) - dot(&v, &y_minus)) / (plus.to_f64() - minus.to_f64());
-                    let kink = branches_plus != base_branches || branches_minus != base_branches;
+                    let (numeric, kink) = self.op_slope(op, &mut xs, (input, &position), &v, &base_branches);
                     elements.push(ElementCheck::new(
                         format!("input {input} (node {})", nodes.inputs(index)[input]),
                         input,
@@ -382,16 +398,7 @@ impl GradCheck {
                         });
                     };
                     let forward = dot(&v, &column);
-                    let original = xs[input][&position];
-                    let plus = original + T::from_f64(self.step);
-                    let minus = original - T::from_f64(self.step);
-                    xs[input][&position] = plus;
-                    let (y_plus, branches_plus) = (op.forward(&views(&xs)), op.branches(&views(&xs)));
-                    xs[input][&position] = minus;
-                    let (y_minus, branches_minus) = (op.forward(&views(&xs)), op.branches(&views(&xs)));
-                    xs[input][&position] = original;
-                    let numeric = (dot(&v, &y_plus) - dot(&v, &y_minus)) / (plus.to_f64() - minus.to_f64());
-                    let kink = branches_plus != base_branches || branches_minus != base_branches;
+                    let (numeric, kink) = self.op_slope(op, &mut xs, (input, &position), &v, &base_branches);
                     let name = format!("input {input} (node {}, forward)", nodes.inputs(index)[input]);
                     let at = position.slice().to_vec();
                     let against_reverse =
