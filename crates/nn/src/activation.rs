@@ -105,6 +105,14 @@ pub struct SiLU;
 parameterless!(SiLU, |_layer, x| Ok(x.silu()));
 
 /// How [`GELU`] computes `x·Φ(x)`: PyTorch's `approximate` argument.
+///
+/// ```
+/// use tapegrad_nn::{GeluApproximation, GELU};
+/// assert_eq!(GELU::default().approximate, GeluApproximation::Exact);
+/// // The same layer as GELU::tanh(), built from the setting (say, read from a config).
+/// let layer = GELU { approximate: GeluApproximation::Tanh };
+/// assert_eq!(layer.approximate, GELU::tanh().approximate);
+/// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum GeluApproximation {
     /// `Φ` from the error function ([`Var::gelu`](tapegrad_tape::Var::gelu);

@@ -47,6 +47,13 @@ pub trait Float: NdFloat + std::iter::Sum + sealed::Sealed {
     fn to_f64(self) -> f64;
     /// The error function `erf x = (2/√π) ∫₀ˣ e^(−t²) dt` (libm's, correctly rounded to
     /// within an ulp or so).
+    ///
+    /// ```
+    /// use tapegrad_tape::Float;
+    /// assert!((Float::erf(1.0f64) - 0.8427007929497149).abs() < 1e-16);
+    /// assert_eq!(Float::erf(0.0f32), 0.0);
+    /// assert!((Float::erf(-2.0f32) + 0.9953223).abs() < 1e-7); // odd
+    /// ```
     fn erf(self) -> Self;
 }
 
