@@ -218,3 +218,18 @@ fn the_tape_check_has_the_directional_mode_too() {
     let report = GradCheck::new().directions(2).check(|_t, v| v[0].relu().sum(), &inputs[..1]);
     assert!(report.elements.iter().all(|e| e.status == Status::Kink) || report.passed(), "{report}");
 }
+
+#[test]
+fn an_empty_input_compares_nothing_and_has_not_passed_in_either_mode() {
+    let x = Array1::<f64>::zeros(0);
+    let f = |x: &Array1<f64>| x.sum() + 1.0;
+    for check in [GradCheck::new(), GradCheck::new().directions(3)] {
+        let report = check.check_gradient_fn(f, &x, &x);
+        assert!(report.elements.is_empty() && !report.passed(), "{report}");
+        assert!(report
+            .to_string()
+            .starts_with("gradient check FAILED: no element was compared (the inputs have no elements)"));
+        let tape_report = check.check(|_t, v| v[0].sum(), &[ArrayD::<f64>::zeros(vec![0])]);
+        assert!(!tape_report.passed(), "{tape_report}");
+    }
+}

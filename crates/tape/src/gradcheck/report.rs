@@ -228,7 +228,9 @@ impl fmt::Display for GradCheckReport {
         let failed = self.failures().count();
         let kinks = self.kinks().count();
         let total = self.elements.len();
-        if failed == 0 && total == kinks {
+        if total == 0 {
+            write!(f, "gradient check FAILED: no element was compared (the inputs have no elements)")?;
+        } else if failed == 0 && total == kinks {
             write!(
                 f,
                 "gradient check FAILED: no element was compared ({total} elements, all skipped at kinks): a \
