@@ -1,6 +1,6 @@
 //! Loss and metrics of a model on a whole data set, on inference tapes.
 
-use ndarray::{Array2, ArrayBase, ArrayView2, Axis, Data, Ix2};
+use ndarray::{Array2, ArrayBase, ArrayView1, ArrayView2, Axis, Data, Ix2};
 use tapegrad_data::Dataset;
 use tapegrad_nn::Module;
 use tapegrad_tape::{Float, Tape};
@@ -8,21 +8,23 @@ use tapegrad_tape::{Float, Tape};
 use crate::metric::check_task;
 use crate::{Loss, Metric, TrainError, TrainTargets};
 
-/// How many rows of `logits` have their largest entry at the label.
+/// The predicted class of one row of logits: the index of its largest entry (the first on
+/// ties), or `None` for a row with a NaN, which has no prediction.
+fn predicted_class<T: Float>(row: ArrayView1<'_, T>) -> Option<usize> {
+    if row.iter().any(|v| v.is_nan()) {
+        return None;
+    }
+    Some(row.iter().enumerate().fold((0, T::neg_infinity()), |b, (i, &v)| if v > b.1 { (i, v) } else { b }).0)
+}
+
+/// How many rows of `logits` have their largest entry at the label. A row with a NaN is
+/// never counted as correct (a NaN model would otherwise score whatever fraction of labels
+/// is 0).
 pub(crate) fn correct<T: Float>(logits: ArrayView2<'_, T>, labels: &[usize]) -> usize {
     logits
         .axis_iter(Axis(0))
         .zip(labels)
-        // A row with a NaN has no prediction: it is never counted as correct (a NaN model
-        // would otherwise score whatever fraction of labels is 0).
-        .filter(|(row, _)| row.iter().all(|v| !v.is_nan()))
-        .filter(|(row, label)| {
-            let best = row
-                .iter()
-                .enumerate()
-                .fold((0, T::neg_infinity()), |b, (i, &v)| if v > b.1 { (i, v) } else { b });
-            best.0 == **label
-        })
+        .filter(|(row, label)| predicted_class(row.view()) == Some(**label))
         .count()
 }
 
@@ -179,16 +181,9 @@ where
         .axis_iter(Axis(0))
         .enumerate()
         .map(|(row, logits)| {
-            if logits.iter().any(|v| v.is_nan()) {
-                return Err(TrainError::InvalidSetting(format!(
-                    "predict_classes: row {row}'s logits hold a NaN"
-                )));
-            }
-            Ok(logits
-                .iter()
-                .enumerate()
-                .fold((0, T::neg_infinity()), |b, (i, &v)| if v > b.1 { (i, v) } else { b })
-                .0)
+            predicted_class(logits).ok_or_else(|| {
+                TrainError::InvalidSetting(format!("predict_classes: row {row}'s logits hold a NaN"))
+            })
         })
         .collect()
 }
