@@ -170,13 +170,19 @@ pub(crate) fn give_buffer<T: Float>(buffer: Vec<T>) {
 /// A standard-layout array of this shape whose contents are left over: the caller
 /// overwrites every element.
 pub(crate) fn scratch<T: Float>(shape: &[usize]) -> ArrayD<T> {
-    let len = shape.iter().product();
+    // Checked: a product that wrapped (a broadcast of two huge stride-0 views) would give
+    // a short buffer for a huge shape below.
+    let len = shape
+        .iter()
+        .try_fold(1usize, |len, &axis| len.checked_mul(axis))
+        .unwrap_or_else(|| panic!("an array of shape {shape:?} has more elements than a usize counts"));
     let buffer = buffer(len);
     assert_eq!(buffer.len(), len, "a pooled buffer has the length asked for");
-    // SAFETY: the buffer holds exactly the shape's element count (checked above), and
-    // the default (row-major) strides of a shape index only within that count. The
-    // checked `from_shape_vec` re-derives both, which for the 7-number gate vectors of
-    // GradBench's LSTM was a quarter of recording an op (266 instructions of 1,125).
+    // SAFETY: the buffer holds exactly the shape's element count (checked above, without
+    // overflow), and the default (row-major) strides of a shape index only within that
+    // count. The checked `from_shape_vec` re-derives both, which for the 7-number gate
+    // vectors of GradBench's LSTM was a quarter of recording an op (266 instructions of
+    // 1,125).
     unsafe { ArrayD::from_shape_vec_unchecked(IxDyn(shape), buffer) }
 }
 
@@ -392,6 +398,13 @@ mod tests {
             list = edge_list::<f32>();
         }
         assert!(list.capacity() < length, "{}", list.capacity());
+    }
+
+    #[test]
+    #[should_panic(expected = "has more elements than a usize counts")]
+    fn a_shape_whose_size_overflows_is_refused_not_wrapped() {
+        // 2⁴⁰ · 2⁴⁰ wraps to 0 in a release build's unchecked product.
+        let _ = scratch::<f32>(&[1 << 40, 1 << 40]);
     }
 
     #[test]
