@@ -713,3 +713,42 @@ fn sums_over_axes_with_empty_and_short_rows_match_ndarray() {
         }
     }
 }
+
+#[test]
+fn argmax_and_argmin_take_the_first_extreme_of_each_lane_and_the_first_nan() {
+    let tape = Tape::new();
+    // [2, 3, 2]: along the middle axis each (i, k) lane has three numbers.
+    let x = tape.constant(
+        ArrayD::from_shape_vec(
+            vec![2, 3, 2],
+            vec![1.0, 7.0, 3.0, 7.0, 3.0, -2.0, f64::NAN, 0.0, 5.0, 0.0, 5.0, 0.0],
+        )
+        .unwrap(),
+    );
+    // Lanes (i = 0): [1, 3, 3] and [7, 7, −2]; (i = 1): [NaN, 5, 5] and [0, 0, 0].
+    assert_eq!(x.argmax(1), array![[1, 0], [0, 0]].into_dyn());
+    assert_eq!(x.argmin(1), array![[0, 2], [0, 0]].into_dyn());
+    assert_eq!(x.argmax(2), array![[1, 1, 0], [0, 0, 0]].into_dyn());
+    // Along the first axis: pairs (1, NaN), (7, 0), (3, 5), (7, 0), (3, 5), (−2, 0).
+    assert_eq!(x.argmin(0), array![[1, 1], [0, 1], [0, 0]].into_dyn());
+    // The selected elements are the ones `max_axes`/`min_axes` report (NaN lanes aside).
+    let y = tape.constant(array![[0.3, -1.0, 2.5], [4.0, 4.0, -7.0], [0.0, 1.0, 0.5]]);
+    for (arg, extreme) in [(y.argmax(1), y.max_axes(&[1], false)), (y.argmin(1), y.min_axes(&[1], false))] {
+        let picked: Vec<f64> = arg.iter().enumerate().map(|(row, &col)| y.value()[[row, col]]).collect();
+        assert_eq!(ArrayD::from_shape_vec(vec![3], picked).unwrap(), extreme.value());
+    }
+}
+
+#[test]
+#[should_panic(expected = "argmin: axis 2 is out of range for shape [2, 3]")]
+fn argmin_names_an_axis_out_of_range() {
+    let tape = Tape::new();
+    let _ = tape.constant(arr2(&[[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])).argmin(2);
+}
+
+#[test]
+#[should_panic(expected = "argmax: axis 0 of shape [0, 2] has length 0")]
+fn argmax_of_an_empty_axis_panics_with_the_shape() {
+    let tape = Tape::<f64>::new();
+    let _ = tape.constant(ndarray::Array2::<f64>::zeros((0, 2))).argmax(0);
+}

@@ -268,10 +268,31 @@ impl<T: Float> Op<T> for Select {
         grad_output: &ArrayViewD<'_, T>,
         _wanted: &[bool],
     ) -> InputGrads<T> {
-        let mut grad_x = pool::zeros(inputs[0].shape());
-        for (k, &i) in self.indices.iter().enumerate() {
-            let mut slot = grad_x.index_axis_mut(Axis(self.axis), i);
-            slot += &grad_output.index_axis(Axis(self.axis), k);
+        // Block adds, as forward's block copies: slice `k` of each block of `∂L/∂y` onto
+        // slice `indices[k]` of the same block of `∂L/∂x` (one `IxDyn` view per index had
+        // cost 600 instructions a row of k-means' 1,000 × 8 selection).
+        let shape = inputs[0].shape();
+        let mut grad_x = pool::zeros(shape);
+        let (len, inner) = (shape[self.axis], shape[self.axis + 1..].iter().product::<usize>());
+        let picked = self.indices.len() * inner;
+        match (grad_output.as_slice(), grad_x.as_slice_mut()) {
+            (Some(source), Some(out)) if inner > 0 && len > 0 && picked > 0 => {
+                for (block, out) in source.chunks_exact(picked).zip(out.chunks_exact_mut(len * inner)) {
+                    if inner == 1 {
+                        block.iter().zip(&self.indices).for_each(|(&g, &i)| out[i] += g);
+                        continue;
+                    }
+                    for (g, &i) in block.chunks_exact(inner).zip(&self.indices) {
+                        out[i * inner..(i + 1) * inner].iter_mut().zip(g).for_each(|(o, &g)| *o += g);
+                    }
+                }
+            }
+            _ => {
+                for (k, &i) in self.indices.iter().enumerate() {
+                    let mut slot = grad_x.index_axis_mut(Axis(self.axis), i);
+                    slot += &grad_output.index_axis(Axis(self.axis), k);
+                }
+            }
         }
         [Some(grad_x)].into_iter().collect()
     }
