@@ -1,9 +1,17 @@
 //! `kmeans`: the k-means cost `f(C) = Σᵢ minⱼ |Cⱼ − Pᵢ|²` and Newton's direction
 //! `∇f / diag(∇²f)` for the centroids. The squared distances of all points to all centroids
-//! are one matrix product, `|Pᵢ|² + |Cⱼ|² − 2 Pᵢ·Cⱼ`; the minimum over centroids routes each
-//! point's gradient to its nearest centroid. The Hessian is diagonal (each coordinate of a
-//! centroid meets only itself), so its diagonal is one Hessian-vector product with ones
-//! ([`Tape::grad_and_hessian_diagonal`]), taken together with the gradient.
+//! are one matrix product, `|Pᵢ|² + |Cⱼ|² − 2 Pᵢ·Cⱼ`, and the cost their row minima.
+//!
+//! Newton's direction differentiates the same function written through its nearest
+//! centroids: `f(C) = Σᵢ |C_{a(i)} − Pᵢ|²` with `a(i) = argminⱼ |Cⱼ − Pᵢ|²` (PyTorch's
+//! `cdist`, `argmin`, index). The assignment `a` is piecewise constant, so it has no
+//! derivative; the tape differentiates the selection and the squares, a graph over the
+//! `n × d` selected rows instead of the `n × k` distances. Wherever each point's nearest
+//! centroid is unique, the two forms are the same function with the same derivatives; at
+//! a tie the first nearest centroid takes the point, as in PyTorch's and `manual`'s. The
+//! Hessian is diagonal (each coordinate of a centroid meets only itself), so its diagonal
+//! is one Hessian-vector product with ones ([`Tape::grad_and_hessian_diagonal`]), taken
+//! together with the gradient.
 
 use ndarray::Array2;
 use serde_json::{json, Value};
@@ -12,14 +20,27 @@ use tapegrad::tape::{Tape, Var};
 use crate::input::{checked_elements, error, field, matrix, Result};
 use crate::protocol::Evaluation;
 
+/// The squared distances `[n, k]` of every point to every centroid.
+fn distances<'t>(points: Var<'t, f64>, centroids: Var<'t, f64>) -> Var<'t, f64> {
+    let point_norms = points.square().sum_axes(&[1], true); // [n, 1]
+    let centroid_norms = centroids.square().sum_axes(&[1], false); // [k]
+    point_norms + centroid_norms - points.matmul(&centroids.t()) * 2.0
+}
+
 /// `Σᵢ minⱼ |Cⱼ − Pᵢ|²` on the centroids' tape.
 fn cost<'t>(points: &'t Array2<f64>, centroids: Var<'t, f64>) -> Var<'t, f64> {
+    distances(centroids.tape().constant(points), centroids).min_axes(&[1], false).sum()
+}
+
+/// `Σᵢ |C_{a(i)} − Pᵢ|²`, each point against its nearest centroid `a(i)`: the cost as a
+/// function the tape differentiates through the selection (the assignment itself found on
+/// values, without recording).
+fn cost_by_assignment<'t>(points: &'t Array2<f64>, centroids: Var<'t, f64>) -> Result<Var<'t, f64>> {
     let tape = centroids.tape();
     let p = tape.constant(points);
-    let point_norms = p.square().sum_axes(&[1], true); // [n, 1]
-    let centroid_norms = centroids.square().sum_axes(&[1], false); // [k]
-    let distances = point_norms + centroid_norms - p.matmul(&centroids.t()) * 2.0; // [n, k]
-    distances.min_axes(&[1], false).sum()
+    let nearest = tape.no_grad(|| distances(p, centroids)).argmin(1);
+    let assigned = centroids.select(0, nearest.as_slice().expect("a fresh array"))?; // [n, d]
+    Ok((assigned - p).square().sum())
 }
 
 /// The cost, on an inference tape.
@@ -54,7 +75,7 @@ pub fn objective(points: &Array2<f64>, centroids: &Array2<f64>) -> f64 {
 pub fn direction(points: &Array2<f64>, centroids: &Array2<f64>) -> Result<Array2<f64>> {
     let tape = Tape::new();
     let c = tape.var(centroids);
-    let (gradient, diagonal) = tape.grad_and_hessian_diagonal(cost(points, c), c)?;
+    let (gradient, diagonal) = tape.grad_and_hessian_diagonal(cost_by_assignment(points, c)?, c)?;
     let direction = gradient / diagonal;
     Ok(direction.into_dimensionality().expect("the centroids' shape"))
 }
@@ -98,5 +119,28 @@ pub fn evaluate(function: &str, input: &Value) -> Result<Evaluation> {
         "cost" => Evaluation::timed(input, || Ok(objective(&points, &centroids)), |y| json!(y)),
         "dir" => Evaluation::timed(input, || direction(&points, &centroids), |dir| json!(super::rows(&dir))),
         _ => Err(super::unknown_function("kmeans", function, &["cost", "dir"])),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use ndarray::array;
+
+    use super::*;
+
+    #[test]
+    fn the_cost_by_assignment_is_the_cost() {
+        let points = Array2::from_shape_fn((30, 3), |(i, j)| ((i * 7 + j * 13) % 11) as f64 / 3.0 - 1.5);
+        let centroids = array![[0.0, 0.5, -1.0], [1.0, 1.0, 1.0], [-1.0, 0.0, 0.5], [9.0, 9.0, 9.0]];
+        let tape = Tape::new();
+        let c = tape.var(&centroids);
+        let (by_min, by_assignment) =
+            (cost(&points, c).item(), cost_by_assignment(&points, c).unwrap().item());
+        assert!((by_min - by_assignment).abs() <= 1e-12 * by_min, "{by_min} against {by_assignment}");
+        // A point equidistant from two centroids goes to the first, as in `manual`; a
+        // centroid without points gets 0/0 (no Newton step exists for it).
+        let dir = direction(&array![[0.0, 0.0]], &array![[1.0, 0.0], [-1.0, 0.0], [5.0, 5.0]]).unwrap();
+        assert_eq!(dir.row(0), array![1.0, 0.0]);
+        assert!(dir.row(1).iter().chain(dir.row(2)).all(|v| v.is_nan()));
     }
 }
