@@ -96,6 +96,20 @@ fn shift_moves_values_and_gradients_both_ways() {
     assert_eq!(x.shift(0, 1).value(), array![[0.0, 0.0, 0.0, 0.0], [1.0, 2.0, 3.0, 4.0]].into_dyn());
     assert_eq!(x.shift(1, 0).value(), x.value());
     assert_eq!(x.shift(1, 9).value(), ArrayD::<f64>::zeros(IxDyn(&[2, 4])));
+    // A middle axis of a 3-d value, every offset against the definition y[i] = x[i − k].
+    let cube =
+        tape.var(ArrayD::from_shape_fn(IxDyn(&[2, 3, 2]), |i| (i[0] * 6 + i[1] * 2 + i[2]) as f64 + 1.0));
+    for offset in -4..=4_isize {
+        let expected = ArrayD::from_shape_fn(IxDyn(&[2, 3, 2]), |i| {
+            let from = i[1] as isize - offset;
+            if (0..3).contains(&from) {
+                (i[0] * 6 + from as usize * 2 + i[2]) as f64 + 1.0
+            } else {
+                0.0
+            }
+        });
+        assert_eq!(cube.shift(1, offset).value(), expected, "offset {offset}");
+    }
     for offset in [-3, -1, 0, 1, 2, 5] {
         check(move |_, v| weighted(v[0].shift(1, offset)), &[a23()]);
         check(move |_, v| weighted(v[0].shift(0, offset)), &[a23()]);

@@ -70,13 +70,28 @@ pub(crate) struct Shift {
 impl Shift {
     /// `y[i] = x[i − offset]`, zeros outside.
     fn run<T: Float>(&self, x: &ArrayViewD<'_, T>) -> ArrayD<T> {
-        let mut y = pool::zeros(x.shape());
         let len = x.shape()[self.axis];
         let by = self.offset.unsigned_abs().min(len);
         let (from, to) = match self.offset >= 0 {
             true => (0..len - by, by..len),
             false => (by..len, 0..len - by),
         };
+        let inner: usize = x.shape()[self.axis + 1..].iter().product();
+        if let (Some(source), true) = (x.as_slice(), len * inner > 0) {
+            // Standard layout: each block along the axis is one copy and one fill of its
+            // contiguous runs (an n-d `assign` after zeroing everything had walked the
+            // elements one by one, an eighth of `ode`'s RK4 steps).
+            let mut y = pool::scratch(x.shape());
+            let out = y.as_slice_mut().expect("scratch arrays are standard layout");
+            let zeros = if self.offset >= 0 { 0..by * inner } else { (len - by) * inner..len * inner };
+            for (out, block) in out.chunks_exact_mut(len * inner).zip(source.chunks_exact(len * inner)) {
+                out[to.start * inner..to.end * inner]
+                    .copy_from_slice(&block[from.start * inner..from.end * inner]);
+                out[zeros.clone()].fill(T::zero());
+            }
+            return y;
+        }
+        let mut y = pool::zeros(x.shape());
         y.slice_axis_mut(Axis(self.axis), Slice::from(to))
             .assign(&x.slice_axis(Axis(self.axis), Slice::from(from)));
         y
