@@ -197,12 +197,6 @@ impl Trainer {
         self.epochs
     }
 
-    #[doc(hidden)]
-    #[deprecated(note = "renamed to `epoch_count`")]
-    pub fn get_epochs(&self) -> usize {
-        self.epochs
-    }
-
     /// Sets the mini-batch size (0 is refused by [`fit`](Trainer::fit) with
     /// [`TrainError::InvalidSetting`]).
     ///

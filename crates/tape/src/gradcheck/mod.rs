@@ -215,24 +215,6 @@ impl GradCheck {
         (self.atol, self.rtol)
     }
 
-    #[doc(hidden)]
-    #[deprecated(note = "renamed to `step_size`")]
-    pub fn get_step(&self) -> f64 {
-        self.step
-    }
-
-    #[doc(hidden)]
-    #[deprecated(note = "use `tolerances().0`")]
-    pub fn get_atol(&self) -> f64 {
-        self.atol
-    }
-
-    #[doc(hidden)]
-    #[deprecated(note = "use `tolerances().1`")]
-    pub fn get_rtol(&self) -> f64 {
-        self.rtol
-    }
-
     /// Judges one element by these tolerances: the building block for checkers that
     /// compute the numeric derivative themselves (e.g. over a module's own parameters).
     /// `kink` marks an element whose finite difference straddled a kink.
