@@ -4,7 +4,7 @@ use ndarray::{ArrayD, ArrayViewD, ArrayViewMutD};
 use tapegrad_tape::Float;
 
 use crate::config::{shared_hyperparameters, shared_rule_methods};
-use crate::elementwise::{lerp, nan_max, step_ratio};
+use crate::elementwise::{lerp, step_ratio};
 use crate::error::{OptimError, Owner};
 use crate::kernels::{for_each4, for_each5};
 use crate::optimizer::assert_shapes;
@@ -176,7 +176,7 @@ impl<T: Float> AdamConfig<T> {
             assert_shapes("Adam", &param, &grad, Some(max.shape()));
             for_each5(param, grad, exp_avg, exp_avg_sq, max.view_mut(), |p, g, m, v, max| {
                 moments(p, g, m, v);
-                *max = nan_max(*max, *v);
+                *max = max.nan_max(*v);
                 let denominator = max.sqrt() / bias_correction2_sqrt + eps;
                 *p += step_ratio((-step_size) * *m, denominator);
             });

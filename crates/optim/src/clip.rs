@@ -85,7 +85,7 @@ impl<T: Float> GradientClipping<T> {
             GradientClipping::Norm(max_norm) | GradientClipping::InfNorm(max_norm) => max_norm,
         };
         let total = match self {
-            GradientClipping::InfNorm(_) => norms().into_iter().fold(T::zero(), crate::elementwise::nan_max),
+            GradientClipping::InfNorm(_) => norms().into_iter().fold(T::zero(), Float::nan_max),
             _ => l2_norm(norms()),
         };
         if !total.is_finite() {
@@ -245,7 +245,7 @@ pub fn clip_param_grads<T: Float>(
 
 /// The largest absolute element of one gradient (NaN if it holds a NaN).
 pub(crate) fn max_abs<T: Float>(grad: &ArrayViewD<'_, T>) -> T {
-    grad.iter().fold(T::zero(), |m, &g| crate::elementwise::nan_max(m, g.abs()))
+    grad.iter().fold(T::zero(), |m, &g| m.nan_max(g.abs()))
 }
 
 /// The L2 norm of one gradient.

@@ -12,17 +12,6 @@ pub(crate) fn lerp<T: Float>(start: T, end: T, weight: T) -> T {
     }
 }
 
-/// `max(a, b)` that propagates NaN, as `torch.maximum` does (`f64::max` would drop it).
-pub(crate) fn nan_max<T: Float>(a: T, b: T) -> T {
-    if a.is_nan() || b.is_nan() {
-        T::nan()
-    } else if a >= b {
-        a
-    } else {
-        b
-    }
-}
-
 /// `numerator / denominator`, with `0 / 0` taken as 0: the step of a parameter whose
 /// gradients have all been 0, under `eps = 0` (PyTorch computes NaN there and writes it
 /// into the weight). Otherwise exactly the division, so every other result is PyTorch's.

@@ -55,6 +55,50 @@ pub trait Float: NdFloat + std::iter::Sum + sealed::Sealed {
     /// assert!((Float::erf(-2.0f32) + 0.9953223).abs() < 1e-7); // odd
     /// ```
     fn erf(self) -> Self;
+
+    /// The larger of `self` and `other`, NaN if either is NaN: IEEE 754-2019's `maximum`
+    /// and PyTorch's `maximum`/`relu`/`amax`. (Rust's `f64::max` is `maxNum`, which drops
+    /// a NaN: `NaN.max(0.0)` is 0, so a NaN input would vanish into a finite loss while the
+    /// weights it reached turn NaN.) The one definition every op, reduction and optimizer
+    /// uses.
+    ///
+    /// ```
+    /// use tapegrad_tape::Float;
+    /// assert_eq!(Float::nan_max(1.0f64, 3.0), 3.0);
+    /// assert!(Float::nan_max(f64::NAN, 0.0).is_nan() && Float::nan_max(0.0, f32::NAN).is_nan());
+    /// assert!(f64::NAN.max(0.0) == 0.0); // what it guards against
+    /// ```
+    #[inline(always)]
+    fn nan_max(self, other: Self) -> Self {
+        // A compare and two selects, which a loop vectorises to a compare and two blends:
+        // `other` wins unless `self > other` (so a NaN `other` wins), and a NaN `self`
+        // wins over all. (Testing both for NaN and then taking `max` folded 640,000
+        // numbers 2.5 times slower.)
+        let larger = if self > other { self } else { other };
+        if self.is_nan() {
+            self
+        } else {
+            larger
+        }
+    }
+
+    /// The smaller of `self` and `other`, NaN if either is NaN (see
+    /// [`nan_max`](Float::nan_max)).
+    ///
+    /// ```
+    /// use tapegrad_tape::Float;
+    /// assert_eq!(Float::nan_min(1.0f32, -3.0), -3.0);
+    /// assert!(Float::nan_min(2.0, f64::NAN).is_nan());
+    /// ```
+    #[inline(always)]
+    fn nan_min(self, other: Self) -> Self {
+        let smaller = if self < other { self } else { other };
+        if self.is_nan() {
+            self
+        } else {
+            smaller
+        }
+    }
 }
 
 impl Float for f32 {

@@ -590,20 +590,17 @@ mod tests {
             let sum = fold_slice(&data, 0.0, add);
             assert_eq!(sum.to_bits(), blockwise.to_bits(), "{threads} threads");
             assert!((sum - exact).abs() <= 1e-9 * exact.abs());
-            assert_eq!(fold_slice(&data, f64::NEG_INFINITY, crate::math::nan_max), largest);
-            assert_eq!(fold_slice(&data, f64::INFINITY, crate::math::nan_min), smallest);
+            assert_eq!(fold_slice(&data, f64::NEG_INFINITY, Float::nan_max), largest);
+            assert_eq!(fold_slice(&data, f64::INFINITY, Float::nan_min), smallest);
             // A NaN anywhere, in any block, wins over every number.
             for at in [0, FOLD_BLOCK - 1, 3 * FOLD_BLOCK + 7, len - 1] {
                 let mut with_nan = data.clone();
                 with_nan[at] = f64::NAN;
                 assert!(
-                    fold_slice(&with_nan, f64::NEG_INFINITY, crate::math::nan_max).is_nan(),
+                    fold_slice(&with_nan, f64::NEG_INFINITY, Float::nan_max).is_nan(),
                     "max, NaN at {at}"
                 );
-                assert!(
-                    fold_slice(&with_nan, f64::INFINITY, crate::math::nan_min).is_nan(),
-                    "min, NaN at {at}"
-                );
+                assert!(fold_slice(&with_nan, f64::INFINITY, Float::nan_min).is_nan(), "min, NaN at {at}");
             }
         }
         crate::set_num_threads(1);

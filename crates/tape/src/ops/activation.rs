@@ -230,7 +230,7 @@ impl<T: Float> UnaryFn<T> for ReluFn {
         Some("y = max(0, x);  ∂L/∂x = ∂L/∂y where x > 0, else 0".into())
     }
     fn value(&self, x: T) -> T {
-        crate::math::nan_max(x, T::zero())
+        Float::nan_max(x, T::zero())
     }
     fn derivative(&self, x: T, _y: T) -> T {
         if x > T::zero() {
@@ -291,7 +291,7 @@ impl<T: Float> UnaryFn<T> for LogSigmoidFn {
         Some("y = ln σ(x);  ∂L/∂x = ∂L/∂y · (1 − σ(x))".into())
     }
     fn value(&self, x: T) -> T {
-        crate::math::nan_min(x, T::zero()) - (-x.abs()).exp().ln_1p()
+        Float::nan_min(x, T::zero()) - (-x.abs()).exp().ln_1p()
     }
     fn derivative(&self, x: T, _y: T) -> T {
         stable_sigmoid(-x)
@@ -311,7 +311,7 @@ impl<T: Float> UnaryFn<T> for SoftplusFn {
         Some("y = ln(1 + eˣ);  ∂L/∂x = ∂L/∂y · σ(x)".into())
     }
     fn value(&self, x: T) -> T {
-        crate::math::nan_max(x, T::zero()) + (-x.abs()).exp().ln_1p()
+        Float::nan_max(x, T::zero()) + (-x.abs()).exp().ln_1p()
     }
     fn derivative(&self, x: T, _y: T) -> T {
         stable_sigmoid(x)

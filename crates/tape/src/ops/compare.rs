@@ -104,9 +104,9 @@ impl<T: Float> BinaryFn<T> for ExtremumFn {
     fn value(&self, a: T, b: T) -> T {
         // NaN if either is NaN, as PyTorch's `maximum`/`minimum`.
         if self.max {
-            crate::math::nan_max(a, b)
+            Float::nan_max(a, b)
         } else {
-            crate::math::nan_min(a, b)
+            Float::nan_min(a, b)
         }
     }
     fn partials(&self, a: T, b: T, _y: T) -> (T, T) {
@@ -137,7 +137,7 @@ impl<T: Float> UnaryFn<T> for ClampFn<T> {
     }
     fn value(&self, x: T) -> T {
         // A NaN stays NaN, as in PyTorch.
-        crate::math::nan_min(crate::math::nan_max(x, self.low), self.high)
+        Float::nan_min(Float::nan_max(x, self.low), self.high)
     }
     fn derivative(&self, x: T, _y: T) -> T {
         if x >= self.low && x <= self.high {

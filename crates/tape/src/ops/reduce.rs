@@ -458,9 +458,9 @@ pub(crate) struct ReduceExtremum {
 impl ReduceExtremum {
     fn kept<T: Float>(&self, x: &ArrayViewD<'_, T>) -> ArrayD<T> {
         if self.max {
-            self.reduction.fold_kept(x, crate::math::nan_max, T::neg_infinity())
+            self.reduction.fold_kept(x, Float::nan_max, T::neg_infinity())
         } else {
-            self.reduction.fold_kept(x, crate::math::nan_min, T::infinity())
+            self.reduction.fold_kept(x, Float::nan_min, T::infinity())
         }
     }
 
