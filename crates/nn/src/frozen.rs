@@ -53,9 +53,9 @@ impl<M> Frozen<M> {
         Frozen { inner: module, only: None }
     }
 
-    /// Freezes only the parameters of `module` with these names, or whose names start
-    /// with one of them and a dot (`"encoder"` freezes `encoder.weight`); the others
-    /// train.
+    /// Freezes only the parameters of `module` that these names select, by the rule of
+    /// optimizer parameter groups ([`tapegrad_tape::selects`]): a full name, a scope
+    /// (`"encoder"` freezes `encoder.weight`) or a pattern (`"*.bias"`); the others train.
     ///
     /// ```
     /// use rand::SeedableRng;
@@ -72,13 +72,13 @@ impl<M> Frozen<M> {
     /// ```
     /// let layer = tapegrad_nn::Frozen::only(tapegrad_nn::LayerNorm::<f32>::new(3), ["weight"]);
     /// assert!(!layer.is_frozen("bias"));
+    /// let biases = tapegrad_nn::Frozen::only(tapegrad_nn::LayerNorm::<f32>::new(3), ["*bias"]);
+    /// assert!(biases.is_frozen("bias") && !biases.is_frozen("weight"));
     /// ```
     pub fn is_frozen(&self, name: &str) -> bool {
         match &self.only {
             None => true,
-            Some(names) => names.iter().any(|frozen| {
-                name == frozen || (name.starts_with(frozen.as_str()) && name[frozen.len()..].starts_with('.'))
-            }),
+            Some(names) => names.iter().any(|frozen| tapegrad_tape::selects(frozen, name)),
         }
     }
 

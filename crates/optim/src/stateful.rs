@@ -90,43 +90,10 @@ struct Group<T, R> {
 }
 
 impl<T, R> Group<T, R> {
-    /// Whether `name` is one of the prefixes, starts with one and a dot, or matches one
-    /// that is a pattern (has a `*`).
+    /// Whether one of the group's names selects `name` ([`tapegrad_tape::selects`]).
     fn covers(&self, name: &str) -> bool {
-        self.prefixes.iter().any(|prefix| {
-            if prefix.contains('*') {
-                return matches_pattern(prefix, name);
-            }
-            name == prefix || (name.starts_with(prefix.as_str()) && name[prefix.len()..].starts_with('.'))
-        })
+        self.prefixes.iter().any(|prefix| tapegrad_tape::selects(prefix, name))
     }
-}
-
-/// Whether all of `name` matches `pattern`, where `*` stands for any run of characters
-/// (dots included: `*.bias` matches `layers.0.bias`) and everything else for itself.
-/// Greedy with backtracking to the last `*`, so linear in practice.
-fn matches_pattern(pattern: &str, name: &str) -> bool {
-    let (pattern, name) = (pattern.as_bytes(), name.as_bytes());
-    let (mut p, mut n) = (0, 0);
-    // Where the last `*` was, and where in `name` its match would end next.
-    let mut retry: Option<(usize, usize)> = None;
-    while n < name.len() {
-        if p < pattern.len() && pattern[p] == b'*' {
-            retry = Some((p, n));
-            p += 1;
-        } else if p < pattern.len() && pattern[p] == name[n] {
-            p += 1;
-            n += 1;
-        } else if let Some((star, start)) = retry {
-            // Let the last `*` take one more character and try again.
-            p = star + 1;
-            n = start + 1;
-            retry = Some((star, start + 1));
-        } else {
-            return false;
-        }
-    }
-    pattern[p..].iter().all(|&c| c == b'*')
 }
 
 impl<T: Float, R: UpdateRule<T>> Stateful<T, R> {
@@ -320,35 +287,5 @@ impl<T: Float, R: UpdateRule<T>> Optimizer<T> for Stateful<T, R> {
         }
         self.states = states;
         Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::matches_pattern;
-
-    #[test]
-    fn patterns_match_whole_names_with_stars_across_dots() {
-        let cases = [
-            ("*.bias", "layers.0.bias", true),
-            ("*.bias", "bias", false),
-            ("*.bias", "layers.0.bias_scale", false),
-            ("*bias", "bias", true),
-            ("layers.*.weight", "layers.12.weight", true),
-            ("layers.*.weight", "layers.1.sub.weight", true),
-            ("layers.*.weight", "layers.1.bias", false),
-            ("layers.*.weight", "head.layers.1.weight", false),
-            ("*", "anything.at.all", true),
-            ("*", "", true),
-            ("a*b*c", "a.xb.yc", true),
-            ("a*b*c", "a.xc.yb", false),
-            ("**.w", "x.w", true),
-            ("norm.*", "norm.", true),
-            ("norm.*", "norm", false),
-            ("exact", "exact", true),
-        ];
-        for (pattern, name, expected) in cases {
-            assert_eq!(matches_pattern(pattern, name), expected, "{pattern:?} against {name:?}");
-        }
     }
 }

@@ -81,7 +81,7 @@ pub use ops::{
     broadcast_shape, linear_tangent, sum_all, sum_to_shape, Binary, BinaryFn, InputGrads, Op, ScalarGrads,
     Triangle, Unary, UnaryFn, VarGrads,
 };
-pub use parameters::Parameters;
+pub use parameters::{selects, Parameters};
 pub use pool::{recycle, zeros as pooled_zeros};
 pub use shape::checked_size;
 pub use tape::{NodeKind, Tape};

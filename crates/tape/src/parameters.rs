@@ -85,3 +85,81 @@ impl<T: Float> Parameters<T> for std::collections::BTreeMap<String, ndarray::Arr
         }
     }
 }
+
+/// Whether the parameter name `selector` selects `name`, by the rule every name-based
+/// choice of parameters follows (freezing with `tapegrad_nn::Frozen::only`, an optimizer's
+/// parameter groups): `name` itself; a scope, which selects the parameters under it
+/// (`"layers.0"` selects `"layers.0.weight"`, not `"layers.01.weight"`); or a pattern
+/// with `*` standing for any run of characters, dots included (`"*.bias"` selects every
+/// bias below the top level), matched against the whole name.
+///
+/// ```
+/// use tapegrad_tape::selects;
+/// assert!(selects("layers.0.weight", "layers.0.weight"));
+/// assert!(selects("layers.0", "layers.0.weight") && !selects("layers.0", "layers.01.weight"));
+/// assert!(selects("*.bias", "layers.3.bias") && !selects("*.bias", "bias"));
+/// assert!(selects("layers.*.weight", "layers.12.weight") && !selects("layers.*.weight", "layers.1.bias"));
+/// ```
+pub fn selects(selector: &str, name: &str) -> bool {
+    if selector.contains('*') {
+        return matches_pattern(selector, name);
+    }
+    name == selector || (name.starts_with(selector) && name[selector.len()..].starts_with('.'))
+}
+
+/// Whether all of `name` matches `pattern`, where `*` stands for any run of characters
+/// (dots included: `*.bias` matches `layers.0.bias`) and everything else for itself.
+/// Greedy with backtracking to the last `*`, so linear in practice.
+fn matches_pattern(pattern: &str, name: &str) -> bool {
+    let (pattern, name) = (pattern.as_bytes(), name.as_bytes());
+    let (mut p, mut n) = (0, 0);
+    // Where the last `*` was, and where in `name` its match would end next.
+    let mut retry: Option<(usize, usize)> = None;
+    while n < name.len() {
+        if p < pattern.len() && pattern[p] == b'*' {
+            retry = Some((p, n));
+            p += 1;
+        } else if p < pattern.len() && pattern[p] == name[n] {
+            p += 1;
+            n += 1;
+        } else if let Some((star, start)) = retry {
+            // Let the last `*` take one more character and try again.
+            p = star + 1;
+            n = start + 1;
+            retry = Some((star, start + 1));
+        } else {
+            return false;
+        }
+    }
+    pattern[p..].iter().all(|&c| c == b'*')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::matches_pattern;
+
+    #[test]
+    fn patterns_match_whole_names_with_stars_across_dots() {
+        let cases = [
+            ("*.bias", "layers.0.bias", true),
+            ("*.bias", "bias", false),
+            ("*.bias", "layers.0.bias_scale", false),
+            ("*bias", "bias", true),
+            ("layers.*.weight", "layers.12.weight", true),
+            ("layers.*.weight", "layers.1.sub.weight", true),
+            ("layers.*.weight", "layers.1.bias", false),
+            ("layers.*.weight", "head.layers.1.weight", false),
+            ("*", "anything.at.all", true),
+            ("*", "", true),
+            ("a*b*c", "a.xb.yc", true),
+            ("a*b*c", "a.xc.yb", false),
+            ("**.w", "x.w", true),
+            ("norm.*", "norm.", true),
+            ("norm.*", "norm", false),
+            ("exact", "exact", true),
+        ];
+        for (pattern, name, expected) in cases {
+            assert_eq!(matches_pattern(pattern, name), expected, "{pattern:?} against {name:?}");
+        }
+    }
+}
