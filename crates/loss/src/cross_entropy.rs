@@ -9,7 +9,7 @@ use ndarray::{aview1, ArrayView2, Axis};
 use tapegrad_tape::{Float, Var};
 
 use crate::error::{check_batch_by_classes, check_labels, check_same_shape};
-use crate::softmax_cross_entropy::{Reduce, SoftmaxCrossEntropy};
+use crate::softmax_cross_entropy::SoftmaxCrossEntropy;
 use crate::{LossError, Reduction};
 
 /// Cross-entropy from logits and integer class labels, PyTorch's `CrossEntropyLoss`
@@ -48,13 +48,7 @@ pub fn cross_entropy<'t, T: Float>(
     reduction: Reduction,
 ) -> Result<Var<'t, T>, LossError> {
     check_labels("cross_entropy", logits, labels)?;
-    let reduce = match reduction {
-        Reduction::None => Reduce::None,
-        Reduction::Sum => Reduce::Sum,
-        // Per-sample losses: the batch mean is the mean.
-        Reduction::Mean | Reduction::BatchMean => Reduce::Mean,
-    };
-    Ok(logits.tape().apply(SoftmaxCrossEntropy { labels: labels.to_vec(), reduce }, &[logits]))
+    Ok(logits.tape().apply(SoftmaxCrossEntropy { labels: labels.to_vec(), reduction }, &[logits]))
 }
 
 /// Cross-entropy from logits and a target distribution of the same shape (one-hot or

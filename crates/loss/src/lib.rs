@@ -2,7 +2,10 @@
 //!
 //! Loss functions over tape [`Var`](tapegrad_tape::Var)s, as free functions that follow
 //! PyTorch's definitions and `reduction` argument. Each is composed from the tape's ops,
-//! so every gradient comes from the tape; none is written by hand.
+//! so its gradient comes from the tape, with one exception: [`cross_entropy`] with
+//! integer labels is one fused op for speed, whose backward is written by hand as the
+//! composed form computes it (the same numbers bit for bit, a test holds it to that, and
+//! its second derivative is recorded from tape ops).
 //!
 //! | function | PyTorch | input, target |
 //! |---|---|---|

@@ -8,23 +8,15 @@ use ndarray::{ArrayD, ArrayView1, ArrayViewD};
 use tapegrad_tape::smallvec::smallvec;
 use tapegrad_tape::{pooled_zeros, recycle, Float, InputGrads, Op, Var, VarGrads};
 
-/// How the per-sample losses are reduced.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Reduce {
-    /// `[batch]` losses.
-    None,
-    /// `Σₙ lₙ`.
-    Sum,
-    /// `Σₙ lₙ · (1 / batch)` (also PyTorch's `batchmean` for per-sample losses).
-    Mean,
-}
+use crate::Reduction;
 
 /// `lₙ = −((xₙ,yₙ − mₙ) − ln Σ_c e^(xₙ,c − mₙ))` with `mₙ = max_c xₙ,c`, then reduced.
 /// `∂L/∂xₙ,c = gₙ · (1[c = yₙ] − softmax(xₙ)_c)` with `gₙ = ∂L/∂lₙ`, written as the composed
 /// form computes it: `1[c = yₙ]·(−gₙ) − e^(log softmax(xₙ)_c) · (−gₙ)`.
 pub(crate) struct SoftmaxCrossEntropy {
     pub(crate) labels: Vec<usize>,
-    pub(crate) reduce: Reduce,
+    /// `BatchMean` is `Mean` here: the losses are one per sample.
+    pub(crate) reduction: Reduction,
 }
 
 /// A row's shift (its max, or 0 if that is not finite) and `ln Σ e^(x − shift)`, in the
@@ -46,7 +38,7 @@ impl<T: Float> Op<T> for SoftmaxCrossEntropy {
     }
 
     fn describe(&self) -> String {
-        format!("{} labels, {:?}", self.labels.len(), self.reduce)
+        format!("{} labels, {:?}", self.labels.len(), self.reduction)
     }
 
     fn check_shapes(&self, shapes: &[&[usize]]) -> Result<(), String> {
@@ -64,11 +56,11 @@ impl<T: Float> Op<T> for SoftmaxCrossEntropy {
             let (shift, log_total) = row_stats(row);
             *loss = -((row[label] - shift) - log_total);
         }
-        let reduced = match self.reduce {
-            Reduce::None => return losses,
+        let reduced = match self.reduction {
+            Reduction::None => return losses,
             // Added as `Var::sum` adds, so the fused op equals the composition bit for bit.
-            Reduce::Sum => tapegrad_tape::sum_all(&losses.view()),
-            Reduce::Mean => {
+            Reduction::Sum => tapegrad_tape::sum_all(&losses.view()),
+            Reduction::Mean | Reduction::BatchMean => {
                 tapegrad_tape::sum_all(&losses.view()) * (T::one() / T::from_f64(self.labels.len() as f64))
             }
         };
@@ -88,10 +80,10 @@ impl<T: Float> Op<T> for SoftmaxCrossEntropy {
         let x = &inputs[0];
         // −gₙ, as mean's scaling, the sum's broadcast and neg's rule produce it.
         let scale = T::one() / T::from_f64(self.labels.len() as f64);
-        let per_sample = |n: usize| match self.reduce {
-            Reduce::None => grad_output[[n]] * -T::one(),
-            Reduce::Sum => grad_output[[]] * -T::one(),
-            Reduce::Mean => grad_output[[]] * scale * -T::one(),
+        let per_sample = |n: usize| match self.reduction {
+            Reduction::None => grad_output[[n]] * -T::one(),
+            Reduction::Sum => grad_output[[]] * -T::one(),
+            Reduction::Mean | Reduction::BatchMean => grad_output[[]] * scale * -T::one(),
         };
         let mut grad_x = pooled_zeros(x.shape());
         for (n, (row, mut grad_row)) in x.outer_iter().zip(grad_x.outer_iter_mut()).enumerate() {
@@ -128,10 +120,10 @@ impl<T: Float> Op<T> for SoftmaxCrossEntropy {
                 acc + (probability - if c == label { T::one() } else { T::zero() }) * t
             });
         }
-        let reduced = match self.reduce {
-            Reduce::None => return Some(per_sample),
-            Reduce::Sum => tapegrad_tape::sum_all(&per_sample.view()),
-            Reduce::Mean => {
+        let reduced = match self.reduction {
+            Reduction::None => return Some(per_sample),
+            Reduction::Sum => tapegrad_tape::sum_all(&per_sample.view()),
+            Reduction::Mean | Reduction::BatchMean => {
                 tapegrad_tape::sum_all(&per_sample.view())
                     * (T::one() / T::from_f64(self.labels.len() as f64))
             }
@@ -154,10 +146,10 @@ impl<T: Float> Op<T> for SoftmaxCrossEntropy {
         for (n, &label) in self.labels.iter().enumerate() {
             onehot[[n, label]] = T::one();
         }
-        let per_row = match self.reduce {
-            Reduce::None => grad_output.reshape(&[shape[0], 1]),
-            Reduce::Sum => grad_output.reshape(&[1, 1]),
-            Reduce::Mean => {
+        let per_row = match self.reduction {
+            Reduction::None => grad_output.reshape(&[shape[0], 1]),
+            Reduction::Sum => grad_output.reshape(&[1, 1]),
+            Reduction::Mean | Reduction::BatchMean => {
                 grad_output.mul_scalar(T::one() / T::from_f64(self.labels.len() as f64)).reshape(&[1, 1])
             }
         };
