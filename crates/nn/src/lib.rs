@@ -47,8 +47,9 @@ pub use module::{
 pub use norm::{BatchNorm1d, LayerNorm};
 pub use sequential::Sequential;
 pub use summary::{summary, Summary, SummaryRow};
-/// The tensor files and atomic writes live in `tapegrad-tape` (so that `tapegrad-optim`
-/// needs no layers); re-exported here, where weights are saved.
+// The tensor files and atomic writes live in `tapegrad-tape` (so that `tapegrad-optim`
+// needs no layers); re-exported here, where weights are saved. (A plain comment: a doc
+// comment on a `pub use` is prepended to each item's page.)
 pub use tapegrad_tape::{
     read_tensors, write_atomically, write_finite_tensors, write_tensors, Parameters, StoredTensor,
 };

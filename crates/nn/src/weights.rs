@@ -131,14 +131,23 @@ pub fn check_weights<T: Float, M: Module<T> + ?Sized>(
 ) -> Result<Vec<ndarray::ArrayD<T>>, NnError> {
     let mut problems = Vec::new();
     let mut values = Vec::new();
+    // A file of the other float type: saved from an f32 model, loaded into an f64 one.
+    let mut other_float = None;
     model.visit_params(&mut |name, param| {
-        values.push(take_checked(&mut found, name, param.shape(), &mut problems))
+        values.push(take_checked(&mut found, name, param.shape(), &mut problems, &mut other_float))
     });
     model.visit_buffers(&mut |name, buffer| {
-        values.push(take_checked(&mut found, name, buffer.shape(), &mut problems));
+        values.push(take_checked(&mut found, name, buffer.shape(), &mut problems, &mut other_float));
     });
     for (name, tensor) in &found {
         problems.push(format!("`{name}`: in the file (shape {:?}) but not in the model", tensor.shape));
+    }
+    if let Some(dtype) = other_float {
+        problems.push(format!(
+            "the file holds {dtype} weights: load it into the same model built with {}, then copy \
+             its parameters into this one with `copy_params`, which converts them",
+            if dtype == "F32" { "f32" } else { "f64" }
+        ));
     }
     match values.into_iter().collect::<Option<Vec<_>>>() {
         Some(values) if problems.is_empty() => Ok(values),
@@ -177,12 +186,14 @@ pub fn assign_weights<T: Float, M: Module<T> + ?Sized>(model: &mut M, values: Ve
 }
 
 /// The tensor `name` taken from `found`, if it has the model's `shape` and dtype and only
-/// finite values; otherwise `None`, with every problem added to `problems`.
+/// finite values; otherwise `None`, with every problem added to `problems` (and the
+/// file's dtype in `other_float` when it is the other float type).
 fn take_checked<T: Float>(
     found: &mut BTreeMap<String, crate::StoredTensor<T>>,
     name: &str,
     shape: &[usize],
     problems: &mut Vec<String>,
+    other_float: &mut Option<String>,
 ) -> Option<ndarray::ArrayD<T>> {
     let Some(tensor) = found.remove(name) else {
         problems.push(format!("`{name}`: missing from the file (model shape {shape:?})"));
@@ -190,6 +201,9 @@ fn take_checked<T: Float>(
     };
     if tensor.values.is_none() {
         problems.push(format!("`{name}`: expected dtype {}, file has {}", dtype_name::<T>(), tensor.dtype));
+        if ["F32", "F64"].contains(&tensor.dtype.as_str()) {
+            *other_float = Some(tensor.dtype.clone());
+        }
     }
     if tensor.shape != shape {
         problems.push(format!("`{name}`: expected shape {shape:?}, file has {:?}", tensor.shape));

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use ndarray::{Array1, Array2};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
-use tapegrad_nn::{load_weights, save_weights, Dense, Module, NnError, ReLU, Sequential};
+use tapegrad_nn::{load_weights, save_weights, Dense, Module, NnError, Parameters, ReLU, Sequential};
 
 /// A fresh directory under the system temp dir for one test.
 fn scratch(test: &str) -> PathBuf {
@@ -95,9 +95,24 @@ fn every_mismatch_is_listed_in_one_error_and_the_model_is_untouched() {
             "`weight`: in the file (shape [3, 4]) but not in the model",
         ]
     );
-    let mut dense = Dense::<f32>::from_arrays(Array2::zeros((3, 4)), None);
+    let mut dense = Dense::<f32>::from_arrays(Array2::ones((3, 4)), None);
     let err = load_weights(&mut dense, &f64_path).unwrap_err();
-    assert!(err.to_string().ends_with("`weight`: expected dtype F32, file has F64"), "{err}");
+    let NnError::WeightsMismatch { problems, .. } = &err else { panic!("{err}") };
+    assert_eq!(problems[0], "`weight`: expected dtype F32, file has F64");
+    assert!(
+        err.to_string().ends_with(
+            "the file holds F64 weights: load it into the same model built with f64, then copy its \
+             parameters into this one with `copy_params`, which converts them"
+        ),
+        "{err}"
+    );
+    // The advice works: through an f64 twin into the f32 model.
+    let mut twin = Dense::<f64>::from_arrays(Array2::from_elem((3, 4), 0.5), None);
+    load_weights(&mut twin, &f64_path).unwrap();
+    tapegrad_nn::copy_params(&twin, &mut dense).unwrap();
+    let mut weights = Vec::new();
+    dense.visit_params(&mut |name, value| weights.push((name.to_string(), value.to_owned())));
+    assert_eq!(weights, [("weight".to_string(), Array2::<f32>::zeros((3, 4)).into_dyn())]);
 }
 
 #[test]

@@ -65,7 +65,8 @@ pub enum TapeError {
     /// ops (see [`Op::backward_vars`](crate::Op::backward_vars)).
     #[error(
         "{op} (node {node}, recorded at {site}) has no differentiable backward: its gradient \
-         cannot be differentiated again (grad with create_graph)"
+         cannot be differentiated again (grad with create_graph); give the op a \
+         `backward_vars` that writes its backward with tape ops"
     )]
     NotTwiceDifferentiable {
         /// The op.

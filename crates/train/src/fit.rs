@@ -190,7 +190,9 @@ pub struct EpochEnd<'a, T: Float, M> {
     pub model: &'a mut M,
     /// The optimizer (its learning rate may be changed for the next epoch).
     pub optimizer: &'a mut dyn Optimizer<T>,
-    /// The best monitored value so far and its epoch, and whether this epoch set it.
+    /// The best monitored value so far and the epoch that set it (this one included;
+    /// `None` while every value has been NaN). [`is_best`](EpochEnd::is_best) says whether
+    /// this epoch set it.
     pub best: Option<(f64, usize)>,
 }
 
