@@ -38,7 +38,11 @@ fn cost<'t>(points: &'t Array2<f64>, centroids: Var<'t, f64>) -> Var<'t, f64> {
 fn cost_by_assignment<'t>(points: &'t Array2<f64>, centroids: Var<'t, f64>) -> Result<Var<'t, f64>> {
     let tape = centroids.tape();
     let p = tape.constant(points);
-    let nearest = tape.no_grad(|| distances(p, centroids)).argmin(1);
+    // The nearest centroid minimises |Cⱼ − Pᵢ|² = |Pᵢ|² + 2·(|Cⱼ|²/2 − Pᵢ·Cⱼ): the point's
+    // own norm and the factor 2 do not change which, so two passes over the `[n, k]`
+    // distances are left out.
+    let nearest = tape
+        .no_grad(|| (centroids.square().sum_axes(&[1], false) * 0.5 - p.matmul(&centroids.t())).argmin(1));
     let assigned = centroids.select(0, nearest.as_slice().expect("a fresh array"))?; // [n, d]
     Ok((assigned - p).square().sum())
 }
