@@ -146,7 +146,7 @@ pub fn check_weights<T: Float, M: Module<T> + ?Sized>(
         problems.push(format!(
             "the file holds {dtype} weights: load it into the same model built with {}, then copy \
              its parameters into this one with `copy_params`, which converts them",
-            if dtype == "F32" { "f32" } else { "f64" }
+            dtype.to_lowercase()
         ));
     }
     match values.into_iter().collect::<Option<Vec<_>>>() {
